@@ -1,0 +1,61 @@
+"""The ``audiencesync`` command line: thin Typer commands over the services.
+
+Each command group lives in its own module and registers itself on :data:`app`.
+Errors from the service layer become one clear line on stderr and a non-zero
+exit code here, and nowhere else; a traceback never reaches the user.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from audiencesync import __version__
+from audiencesync.cli import emulator as emulator_cli
+from audiencesync.errors import AudiencesyncError, ConfigError
+
+app = typer.Typer(
+    name="audiencesync",
+    help="Keep customer segments in sync with Iterable lists.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_CONFIG = 2
+EXIT_FAILURE = 1
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"audiencesync {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print the version and exit.",
+        callback=_show_version,
+        is_eager=True,
+    ),
+) -> None:
+    """Keep customer segments in sync with Iterable lists."""
+
+
+emulator_cli.register(app)
+
+
+def main() -> None:
+    """Run the CLI, turning audiencesync errors into one line and an exit code."""
+    try:
+        app(standalone_mode=False)
+    except AudiencesyncError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG if isinstance(exc, ConfigError) else EXIT_FAILURE)
+    except typer.Abort:
+        print("Aborted.", file=sys.stderr)
+        sys.exit(EXIT_FAILURE)

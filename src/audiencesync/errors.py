@@ -1,0 +1,47 @@
+"""One error root for audiencesync, split by what the caller should do.
+
+::
+
+    AudiencesyncError        anything audiencesync raises on purpose
+    ├── ConfigError          settings or flags are wrong: fix them and run again
+    ├── FatalError           stop: a person must act (bad key, forbidden, bad input)
+    ├── RetryableError       transient: wait and try the same thing again
+    ├── SplittableError      one batch is refused as a whole: split it and retry
+    └── ListGoneError        the destination list no longer exists: recreate it
+
+Messages say what happened, with which value, and what to do. They never contain
+an API key, an email address or any other profile value.
+"""
+
+from __future__ import annotations
+
+
+class AudiencesyncError(Exception):
+    """Root of every error audiencesync raises on purpose."""
+
+
+class ConfigError(AudiencesyncError):
+    """Raised when settings, flags or input files are invalid."""
+
+
+class FatalError(AudiencesyncError):
+    """Raised when retrying cannot help and a person must act."""
+
+
+class RetryableError(AudiencesyncError):
+    """Raised when the same request may succeed later.
+
+    ``retry_after`` is the wait the server asked for, in seconds, when it said.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class SplittableError(AudiencesyncError):
+    """Raised when a batch is refused as a whole and its halves may pass."""
+
+
+class ListGoneError(AudiencesyncError):
+    """Raised when a list that existed is no longer known to the destination."""
