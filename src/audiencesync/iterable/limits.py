@@ -1,0 +1,247 @@
+"""Client-side rate limiting per endpoint, all waiting through the injected clock.
+
+Two limiters share one small interface (:class:`Limiter`):
+
+* :class:`WindowLimiter` enforces Iterable's documented limits with exact
+  sliding windows (e.g. ``getUsers``: 5 calls in any 60 s).
+* :class:`AdaptiveLimiter` finds an undocumented limit (subscribe, unsubscribe,
+  list create/delete) by AIMD: calls are paced evenly, the rate doubles each
+  second (slow start) and then grows additively while the limiter is the
+  bottleneck, and shrinks multiplicatively on a 429, at most once per epoch
+  (429s of calls sent before the last decrease are ignored).
+
+Both honour ``Retry-After``: after a 429 that names a wait, no call to that
+endpoint starts before the wait has elapsed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Protocol
+
+from audiencesync.clock import Clock
+from audiencesync.iterable.endpoints import Endpoint
+from audiencesync.window import RateLimit, SlidingWindow
+
+DOCUMENTED_LIMITS: Mapping[Endpoint, tuple[RateLimit, ...]] = MappingProxyType(
+    {
+        Endpoint.LIST_LISTS: (RateLimit(100, 1.0),),
+        Endpoint.GET_LIST_USERS: (RateLimit(5, 60.0),),
+        Endpoint.PREVIEW_LIST_USERS: (RateLimit(5, 60.0),),
+        Endpoint.LIST_SIZE: (RateLimit(5, 60.0),),
+        Endpoint.UPDATE_USER: (RateLimit(500, 1.0),),
+        Endpoint.BULK_UPDATE_USERS: (RateLimit(5, 1.0),),
+        Endpoint.GET_USER: (RateLimit(100, 1.0),),
+        Endpoint.DELETE_USER: (RateLimit(100, 1.0),),
+        Endpoint.GET_FIELDS: (RateLimit(3, 1.0),),
+        Endpoint.FORGET_USER: (RateLimit(3, 1.0), RateLimit(1000, 86_400.0)),
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AdaptivePolicy:
+    """AIMD tuning for endpoints whose limit Iterable does not publish.
+
+    Rates are calls per second. ``increase`` is how much the rate grows per
+    second while the limiter is the bottleneck; near the rate of the last 429
+    growth slows to ``probe_increase``, halved after each 429 at about the same
+    rate, so a steady hidden limit is probed ever more gently.
+    """
+
+    initial_rate: float = 10.0
+    min_rate: float = 0.2
+    max_rate: float = 1000.0
+    increase: float = 2.0
+    probe_increase: float = 0.4
+    decrease: float = 0.9
+
+    def __post_init__(self) -> None:
+        if not 0 < self.min_rate <= self.initial_rate <= self.max_rate:
+            msg = f"adaptive rates need 0 < min <= initial <= max, got {self}"
+            raise ValueError(msg)
+        if not 0 < self.decrease < 1 or self.increase <= 0:
+            msg = f"adaptive policy needs 0 < decrease < 1, increase > 0: {self}"
+            raise ValueError(msg)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Which endpoints get fixed windows; the others adapt (or nothing, if off)."""
+
+    fixed: Mapping[Endpoint, tuple[RateLimit, ...]] = field(
+        default_factory=lambda: DOCUMENTED_LIMITS
+    )
+    adaptive: AdaptivePolicy = field(default_factory=AdaptivePolicy)
+    enabled: bool = True
+
+
+class Limiter(Protocol):
+    """Decides when the next call to one endpoint may start."""
+
+    async def acquire(self) -> float:
+        """Wait for a slot; return the send time (the call's ticket)."""
+        ...
+
+    def on_success(self, sent_at: float) -> None:
+        """A call sent at ``sent_at`` succeeded (or failed other than by 429)."""
+        ...
+
+    def on_rate_limited(self, sent_at: float, retry_after: float | None) -> None:
+        """A call sent at ``sent_at`` got 429, with the server's wait if any."""
+        ...
+
+    def pause(self, seconds: float) -> None:
+        """Start no call in the next ``seconds``."""
+        ...
+
+
+class _Pausable:
+    """The Retry-After pause all limiters share."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._paused_until = float("-inf")
+        self._lock = asyncio.Lock()
+
+    def pause(self, seconds: float) -> None:
+        """Start no call before ``now + seconds``."""
+        self._paused_until = max(self._paused_until, self._clock.now() + seconds)
+
+    def on_rate_limited(self, sent_at: float, retry_after: float | None) -> None:
+        """Honour the server's wait (a window has nothing to learn otherwise)."""
+        del sent_at
+        if retry_after is not None:
+            self.pause(retry_after)
+
+    def on_success(self, sent_at: float) -> None:
+        """Nothing to learn from a success."""
+
+    def _pause_left(self, now: float) -> float:
+        return max(0.0, self._paused_until - now)
+
+
+class UnlimitedLimiter(_Pausable):
+    """No client-side limit; only Retry-After pauses."""
+
+    async def acquire(self) -> float:
+        """Wait out a pause, if any."""
+        async with self._lock:
+            await self._clock.sleep(self._pause_left(self._clock.now()))
+            return self._clock.now()
+
+
+class WindowLimiter(_Pausable):
+    """Documented limits: every window must have room before a call starts."""
+
+    def __init__(self, rates: tuple[RateLimit, ...], clock: Clock) -> None:
+        super().__init__(clock)
+        self._windows = tuple(SlidingWindow(rate) for rate in rates)
+
+    async def acquire(self) -> float:
+        """Sleep until a pause is over and all windows have room, then record."""
+        async with self._lock:
+            while True:
+                now = self._clock.now()
+                waits = [w.wait_time(now) for w in self._windows]
+                wait = max([self._pause_left(now), *waits])
+                if wait <= 0:
+                    for window in self._windows:
+                        window.try_acquire(now)
+                    return now
+                await self._clock.sleep(wait)
+
+
+class AdaptiveLimiter(_Pausable):
+    """AIMD pacing for an endpoint whose limit must be discovered."""
+
+    def __init__(self, policy: AdaptivePolicy, clock: Clock) -> None:
+        super().__init__(clock)
+        self.policy = policy
+        self.rate = policy.initial_rate
+        self.decreases = 0
+        self._slow_start = True
+        self._next_at = float("-inf")
+        self._epoch = float("-inf")
+        self._bottleneck = False
+        self._fail_rate: float | None = None
+        self._probe = policy.probe_increase
+        self._recent: deque[float] = deque()
+
+    async def acquire(self) -> float:
+        """Wait for the paced slot (and any pause); one caller at a time."""
+        async with self._lock:
+            now = self._clock.now()
+            start = max(now, self._next_at, self._paused_until)
+            self._bottleneck = start > now
+            await self._clock.sleep(start - now)
+            sent_at = self._clock.now()
+            self._next_at = max(start, sent_at) + 1.0 / self.rate
+            return sent_at
+
+    def on_success(self, sent_at: float) -> None:
+        """Grow the rate, but only while callers queue for it."""
+        self._remember(sent_at)
+        if not self._bottleneck:
+            return
+        per_call = 1.0 / self.rate
+        if self._slow_start:
+            self.rate *= 2.0**per_call
+        else:
+            self.rate += self._growth() * per_call
+        self.rate = min(self.rate, self.policy.max_rate)
+
+    def _growth(self) -> float:
+        fail = self._fail_rate
+        if fail is not None and fail * 0.95 <= self.rate <= fail * 1.1:
+            return self._probe
+        return self.policy.increase
+
+    def on_rate_limited(self, sent_at: float, retry_after: float | None) -> None:
+        """Shrink once per epoch, and pause as long as the server asked."""
+        super().on_rate_limited(sent_at, retry_after)
+        if sent_at < self._epoch:
+            return
+        now = self._clock.now()
+        self._epoch = now
+        self.decreases += 1
+        estimate = min(self.rate, max(self._accepted_rate(now), self.policy.min_rate))
+        if self._fail_rate is not None and abs(estimate - self._fail_rate) < (
+            0.1 * self._fail_rate
+        ):
+            self._probe = max(self._probe / 2, 0.01)
+        else:
+            self._probe = self.policy.probe_increase
+        self._fail_rate = estimate
+        self._slow_start = False
+        self.rate = max(self.policy.min_rate, estimate * self.policy.decrease)
+
+    def _remember(self, sent_at: float) -> None:
+        self._recent.append(sent_at)
+        horizon = self._clock.now() - 1.0
+        while self._recent and self._recent[0] < horizon:
+            self._recent.popleft()
+
+    def _accepted_rate(self, now: float) -> float:
+        """Calls per second accepted over the last second: the limit, roughly."""
+        horizon = now - 1.0
+        while self._recent and self._recent[0] < horizon:
+            self._recent.popleft()
+        return float(len(self._recent)) if self._recent else self.rate
+
+
+def build_limiters(limits: Limits, clock: Clock) -> dict[Endpoint, Limiter]:
+    """One limiter per endpoint, as ``limits`` says."""
+    limiters: dict[Endpoint, Limiter] = {}
+    for endpoint in Endpoint:
+        if not limits.enabled:
+            limiters[endpoint] = UnlimitedLimiter(clock)
+        elif endpoint in limits.fixed:
+            limiters[endpoint] = WindowLimiter(limits.fixed[endpoint], clock)
+        else:
+            limiters[endpoint] = AdaptiveLimiter(limits.adaptive, clock)
+    return limiters

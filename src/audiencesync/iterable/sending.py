@@ -1,0 +1,167 @@
+"""Concurrent sending of batches, with split-and-retry for refused batches.
+
+:func:`send_all` keeps at most ``max_in_flight`` batches in flight and reads the
+source only as slots free up. A batch refused as a whole
+(:class:`~audiencesync.errors.SplittableError`) is bisected until the offending
+row stands alone; that row becomes a rejection and every other row is delivered,
+at a cost of at most ``2·⌈log2 B⌉ + 1`` requests per poison row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from audiencesync.errors import SplittableError
+from audiencesync.iterable.batching import Batch, Unsendable
+from audiencesync.iterable.errors import BatchTooLargeError, InvalidDataError
+from audiencesync.iterable.models import BulkResult, RejectBucket, Rejection, Subscriber
+
+
+@dataclass(slots=True)
+class RequestTally:
+    """HTTP requests made for one batch, retries and split halves included."""
+
+    requests: int = 0
+
+
+SendPart = Callable[
+    [Sequence[Subscriber], Sequence[bytes], RequestTally], Awaitable[BulkResult]
+]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    """What happened to one batch: its users, Iterable's answer, and the cost."""
+
+    number: int
+    subscribers: tuple[Subscriber, ...] = field(repr=False)
+    result: BulkResult
+    attempts: int
+    splits: int
+
+
+async def send_batch(batch: Batch, send: SendPart) -> BatchOutcome:
+    """Send one batch, bisecting it while Iterable refuses it as a whole."""
+    tally = RequestTally()
+    result, splits = await _send_part(batch.subscribers, batch.rows, send, tally)
+    return BatchOutcome(batch.number, batch.subscribers, result, tally.requests, splits)
+
+
+async def _send_part(
+    subscribers: Sequence[Subscriber],
+    rows: Sequence[bytes],
+    send: SendPart,
+    tally: RequestTally,
+) -> tuple[BulkResult, int]:
+    try:
+        return await send(subscribers, rows, tally), 0
+    except (SplittableError, InvalidDataError) as exc:
+        if len(subscribers) == 1:
+            return _refused(subscribers[0], exc), 0
+        if isinstance(exc, InvalidDataError):
+            raise
+    middle = len(subscribers) // 2
+    left, left_splits = await _send_part(
+        subscribers[:middle], rows[:middle], send, tally
+    )
+    right, right_splits = await _send_part(
+        subscribers[middle:], rows[middle:], send, tally
+    )
+    return left.merge(right), 1 + left_splits + right_splits
+
+
+def _refused(subscriber: Subscriber, exc: Exception) -> BulkResult:
+    too_large = isinstance(exc, BatchTooLargeError)
+    bucket = RejectBucket.TOO_LARGE if too_large else RejectBucket.INVALID_DATA
+    reason = getattr(exc, "code", None) or type(exc).__name__
+    return _rejected(subscriber, bucket, reason)
+
+
+def _rejected(subscriber: Subscriber, bucket: RejectBucket, reason: str) -> BulkResult:
+    rejection = Rejection(subscriber.identifier, subscriber.kind, bucket, reason)
+    return BulkResult(rejected=(rejection,), fail_count=1)
+
+
+def unsendable_outcome(item: Unsendable) -> BatchOutcome:
+    """The outcome of a user refused before sending."""
+    result = _rejected(item.subscriber, item.bucket, item.reason)
+    return BatchOutcome(item.number, (item.subscriber,), result, 0, 0)
+
+
+async def send_all(
+    items: AsyncIterator[Batch | Unsendable],
+    send: SendPart,
+    *,
+    max_in_flight: int,
+) -> AsyncIterator[BatchOutcome]:
+    """Outcomes of all batches, in completion order, with bounded concurrency.
+
+    On the first error (list gone, fatal, retries exhausted) no new batch
+    starts, the outcomes already finished are yielded, batches still in flight
+    are cancelled, and the error is raised.
+    """
+    if max_in_flight < 1:
+        msg = f"max_in_flight must be at least 1, got {max_in_flight}"
+        raise ValueError(msg)
+    pending: _Pending = {}
+    exhausted = False
+    try:
+        while True:
+            if not exhausted:
+                ready, exhausted = await _fill(items, send, pending, max_in_flight)
+                for outcome in ready:
+                    yield outcome
+            if not pending:
+                if exhausted:
+                    return
+                continue
+            done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            finished, failure = _collect(done, pending)
+            for outcome in finished:
+                yield outcome
+            if failure is not None:
+                raise failure
+    finally:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+_Pending = dict[asyncio.Task[BatchOutcome], int]
+
+
+async def _fill(
+    items: AsyncIterator[Batch | Unsendable],
+    send: SendPart,
+    pending: _Pending,
+    max_in_flight: int,
+) -> tuple[list[BatchOutcome], bool]:
+    """Start batches until the window is full; also return unsendable outcomes."""
+    ready: list[BatchOutcome] = []
+    while len(pending) < max_in_flight and len(ready) < max_in_flight:
+        item = await anext(items, None)
+        if item is None:
+            return ready, True
+        if isinstance(item, Unsendable):
+            ready.append(unsendable_outcome(item))
+        else:
+            pending[asyncio.create_task(send_batch(item, send))] = item.number
+    return ready, False
+
+
+def _collect(
+    done: set[asyncio.Task[BatchOutcome]], pending: _Pending
+) -> tuple[list[BatchOutcome], BaseException | None]:
+    """Outcomes of finished tasks in batch order, and the first error, if any."""
+    finished: list[BatchOutcome] = []
+    failure: BaseException | None = None
+    for task in sorted(done, key=pending.__getitem__):
+        del pending[task]
+        error = task.exception()
+        if error is None:
+            finished.append(task.result())
+        elif failure is None:
+            failure = error
+    return finished, failure
