@@ -140,7 +140,7 @@ def register(app: typer.Typer) -> None:
             typer.Option(help="ENDPOINT=N or ENDPOINT=N/SECONDS; repeat."),
         ] = None,
         no_rate_limits: Annotated[
-            bool, typer.Option(help="Turn every rate limit off.")
+            bool, typer.Option("--no-rate-limits", help="Turn every rate limit off.")
         ] = False,
         rate_limit_body: Annotated[
             str, typer.Option(help="429 body: json or text.")

@@ -125,34 +125,57 @@ def subscribe(
     if plan is not None and plan.errors:
         return plan
     outcome = _start(project, plan)
+    if _only_emails(project, subscribers):
+        _subscribe_emails(project, lst, subscribers, outcome, now)
+        return outcome
+    lookup = Lookup(
+        existing_only=existing_only and project.type is not ProjectType.EMAIL
+    )
+    prefer = lookup._replace(prefer_user_id=True)
     members = lst.members
-    by_email = project.by_email
-    fast = project.type is ProjectType.EMAIL and not project.forgotten.emails
-    success = 0
     for row in subscribers:
-        email = row.get("email")
-        if fast and email.__class__ is str and len(row) == 1:
-            user = by_email.get(email.lower()) or _new_by_email(project, email, now)
-        else:
-            lookup = Lookup(
-                prefer_user_id=bool(row.get("preferUserId")),
-                existing_only=existing_only and project.type is not ProjectType.EMAIL,
-            )
-            user = write_row(project, row, lookup, now)
+        user = write_row(
+            project, row, prefer if row.get("preferUserId") else lookup, now
+        )
         if isinstance(user, User):
             members[user] = None
-            success += 1
+            outcome.success_count += 1
         else:
             outcome.reject(user)
-    outcome.success_count = success
     return outcome
 
 
-def _new_by_email(project: Project, email: str, now: float) -> User | Rejection:
-    lowered = email.lower()
-    if not is_valid_email(lowered):
-        return Rejection("invalid", lowered, None)
-    return project.add_user(lowered, None, now)
+def _only_emails(project: Project, rows: Sequence[Mapping[str, Any]]) -> bool:
+    """True for the hot path: an email project, rows of a single string email."""
+    return (
+        project.type is ProjectType.EMAIL
+        and not project.forgotten.emails
+        and all(len(row) == 1 and row.get("email").__class__ is str for row in rows)
+    )
+
+
+def _subscribe_emails(
+    project: Project,
+    lst: IterableList,
+    rows: Sequence[Mapping[str, Any]],
+    outcome: Outcome,
+    now: float,
+) -> None:
+    """Subscribe rows that are just ``{"email": str}``, with minimal work per row."""
+    by_email, members = project.by_email, lst.members
+    invalid: list[str] = []
+    for row in rows:
+        email = row["email"].lower()
+        user = by_email.get(email)
+        if user is None:
+            if not is_valid_email(email):
+                invalid.append(email)
+                continue
+            user = by_email[email] = User(email, None, now)
+        members[user] = None
+    outcome.success_count = len(rows) - len(invalid)
+    outcome.fail_count = len(invalid)
+    outcome.failed["invalidEmails"] = invalid
 
 
 def unsubscribe(

@@ -14,17 +14,22 @@ MAX_LOCAL_LENGTH = 64
 MAX_USER_ID_LENGTH = 52
 PLACEHOLDER_DOMAIN = "placeholder.email"
 
-_EMAIL = re.compile(
-    r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}"
-)
+_EMAIL = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9.-]+\.[a-z]{2,63}")
 
 
 def is_valid_email(email: str) -> bool:
     """True when a lowercased ``email`` is a deliverable-looking address."""
-    if len(email) > MAX_EMAIL_LENGTH or _EMAIL.fullmatch(email) is None:
-        return False
-    return email.index("@") <= MAX_LOCAL_LENGTH
+    return (
+        len(email) <= MAX_EMAIL_LENGTH
+        and _EMAIL.fullmatch(email) is not None
+        and ".." not in email
+        and ".@" not in email
+        and "@." not in email
+        and "@-" not in email
+        and "-." not in email
+        and email[0] != "."
+        and email.index("@") <= MAX_LOCAL_LENGTH
+    )
 
 
 def is_valid_user_id(user_id: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import socket
 import threading
@@ -15,6 +16,7 @@ from audiencesync.emulator.app import Emulator
 from audiencesync.emulator.replies import ConnectionDropped
 
 STARTUP_TIMEOUT_SECONDS = 10.0
+GC_THRESHOLDS = (50_000, 20, 100)
 
 
 class _HideDrops(logging.Filter):
@@ -42,7 +44,14 @@ def _server(emulator: Emulator, *, host: str, port: int) -> uvicorn.Server:
 
 
 def run(emulator: Emulator, *, host: str, port: int) -> None:
-    """Serve until interrupted (Ctrl-C), saving the state file on the way out."""
+    """Serve until interrupted (Ctrl-C), saving the state file on the way out.
+
+    The process is the emulator's alone, so the cyclic garbage collector is
+    tuned for millions of long-lived users: start-up objects are frozen and
+    young collections run less often (they otherwise dominate subscribe time).
+    """
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
     _server(emulator, host=host, port=port).run()
 
 

@@ -479,7 +479,7 @@ class IterableClient:
         self, request: _Request, stats: EndpointStats, tally: RequestTally | None
     ) -> httpx.Response:
         limiter = self._limiters[request.endpoint]
-        sent_at = await limiter.acquire()
+        ticket = await limiter.acquire()
         stats.calls += 1
         stats.bytes_sent += len(request.body or b"")
         if tally is not None:
@@ -498,13 +498,15 @@ class IterableClient:
             retry_after=retry_after,
         )
         if error is None:
-            limiter.on_success(sent_at)
+            limiter.on_success(ticket)
             return response
+        # The error's own wait: the server's Retry-After, or ours for a new list.
+        wait = getattr(error, "retry_after", None)
         if isinstance(error, RateLimitedError):
             stats.rate_limited += 1
-            limiter.on_rate_limited(sent_at, retry_after)
-        elif retry_after is not None:
-            limiter.pause(retry_after)
+            limiter.on_rate_limited(ticket, wait)
+        elif wait is not None:
+            limiter.pause(wait)
         raise error
 
     async def _transmit(self, request: _Request) -> httpx.Response:

@@ -57,8 +57,8 @@ class AdaptivePolicy:
     min_rate: float = 0.2
     max_rate: float = 1000.0
     increase: float = 2.0
-    probe_increase: float = 0.4
-    decrease: float = 0.9
+    probe_increase: float = 0.1
+    decrease: float = 0.95
 
     def __post_init__(self) -> None:
         if not 0 < self.min_rate <= self.initial_rate <= self.max_rate:
@@ -83,16 +83,16 @@ class Limits:
 class Limiter(Protocol):
     """Decides when the next call to one endpoint may start."""
 
-    async def acquire(self) -> float:
-        """Wait for a slot; return the send time (the call's ticket)."""
+    async def acquire(self) -> int:
+        """Wait for a slot; return the call's ticket (increasing per call)."""
         ...
 
-    def on_success(self, sent_at: float) -> None:
-        """A call sent at ``sent_at`` succeeded (or failed other than by 429)."""
+    def on_success(self, ticket: int) -> None:
+        """The call holding ``ticket`` succeeded."""
         ...
 
-    def on_rate_limited(self, sent_at: float, retry_after: float | None) -> None:
-        """A call sent at ``sent_at`` got 429, with the server's wait if any."""
+    def on_rate_limited(self, ticket: int, retry_after: float | None) -> None:
+        """The call holding ``ticket`` got 429, with the server's wait if any."""
         ...
 
     def pause(self, seconds: float) -> None:
@@ -107,19 +107,24 @@ class _Pausable:
         self._clock = clock
         self._paused_until = float("-inf")
         self._lock = asyncio.Lock()
+        self._issued = 0
 
     def pause(self, seconds: float) -> None:
         """Start no call before ``now + seconds``."""
         self._paused_until = max(self._paused_until, self._clock.now() + seconds)
 
-    def on_rate_limited(self, sent_at: float, retry_after: float | None) -> None:
+    def on_rate_limited(self, ticket: int, retry_after: float | None) -> None:
         """Honour the server's wait (a window has nothing to learn otherwise)."""
-        del sent_at
+        del ticket
         if retry_after is not None:
             self.pause(retry_after)
 
-    def on_success(self, sent_at: float) -> None:
+    def on_success(self, ticket: int) -> None:
         """Nothing to learn from a success."""
+
+    def _ticket(self) -> int:
+        self._issued += 1
+        return self._issued
 
     def _pause_left(self, now: float) -> float:
         return max(0.0, self._paused_until - now)
@@ -128,11 +133,11 @@ class _Pausable:
 class UnlimitedLimiter(_Pausable):
     """No client-side limit; only Retry-After pauses."""
 
-    async def acquire(self) -> float:
+    async def acquire(self) -> int:
         """Wait out a pause, if any."""
         async with self._lock:
             await self._clock.sleep(self._pause_left(self._clock.now()))
-            return self._clock.now()
+            return self._ticket()
 
 
 class WindowLimiter(_Pausable):
@@ -142,7 +147,7 @@ class WindowLimiter(_Pausable):
         super().__init__(clock)
         self._windows = tuple(SlidingWindow(rate) for rate in rates)
 
-    async def acquire(self) -> float:
+    async def acquire(self) -> int:
         """Sleep until a pause is over and all windows have room, then record."""
         async with self._lock:
             while True:
@@ -152,7 +157,7 @@ class WindowLimiter(_Pausable):
                 if wait <= 0:
                     for window in self._windows:
                         window.try_acquire(now)
-                    return now
+                    return self._ticket()
                 await self._clock.sleep(wait)
 
 
@@ -166,26 +171,29 @@ class AdaptiveLimiter(_Pausable):
         self.decreases = 0
         self._slow_start = True
         self._next_at = float("-inf")
-        self._epoch = float("-inf")
+        self._epoch = 0
         self._bottleneck = False
         self._fail_rate: float | None = None
         self._probe = policy.probe_increase
         self._recent: deque[float] = deque()
 
-    async def acquire(self) -> float:
+    async def acquire(self) -> int:
         """Wait for the paced slot (and any pause); one caller at a time."""
         async with self._lock:
             now = self._clock.now()
             start = max(now, self._next_at, self._paused_until)
             self._bottleneck = start > now
             await self._clock.sleep(start - now)
-            sent_at = self._clock.now()
-            self._next_at = max(start, sent_at) + 1.0 / self.rate
-            return sent_at
+            interval = 1.0 / self.rate
+            # Stay on the pacing grid: a sleep that overshot by a little must not
+            # push every later call back (drift), nor may a long gap build credit.
+            self._next_at = max(start, self._clock.now() - interval) + interval
+            return self._ticket()
 
-    def on_success(self, sent_at: float) -> None:
+    def on_success(self, ticket: int) -> None:
         """Grow the rate, but only while callers queue for it."""
-        self._remember(sent_at)
+        del ticket
+        self._remember(self._clock.now())
         if not self._bottleneck:
             return
         per_call = 1.0 / self.rate
@@ -201,13 +209,17 @@ class AdaptiveLimiter(_Pausable):
             return self._probe
         return self.policy.increase
 
-    def on_rate_limited(self, sent_at: float, retry_after: float | None) -> None:
-        """Shrink once per epoch, and pause as long as the server asked."""
-        super().on_rate_limited(sent_at, retry_after)
-        if sent_at < self._epoch:
+    def on_rate_limited(self, ticket: int, retry_after: float | None) -> None:
+        """Shrink once per epoch, and pause as long as the server asked.
+
+        The epoch starts at a decrease: calls holding a ticket issued before it
+        were sent at the old rate, so their 429s say nothing new.
+        """
+        super().on_rate_limited(ticket, retry_after)
+        if ticket <= self._epoch:
             return
         now = self._clock.now()
-        self._epoch = now
+        self._epoch = self._issued
         self.decreases += 1
         estimate = min(self.rate, max(self._accepted_rate(now), self.policy.min_rate))
         if self._fail_rate is not None and abs(estimate - self._fail_rate) < (
@@ -220,8 +232,8 @@ class AdaptiveLimiter(_Pausable):
         self._slow_start = False
         self.rate = max(self.policy.min_rate, estimate * self.policy.decrease)
 
-    def _remember(self, sent_at: float) -> None:
-        self._recent.append(sent_at)
+    def _remember(self, answered_at: float) -> None:
+        self._recent.append(answered_at)
         horizon = self._clock.now() - 1.0
         while self._recent and self._recent[0] < horizon:
             self._recent.popleft()

@@ -77,7 +77,7 @@ def _int(value: object, default: int) -> int:
 
 def parse_bulk_result(data: object, sent: Sequence[Subscriber]) -> BulkResult | None:
     """Iterable's per-identifier answer matched back to the users ``sent``."""
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or not _has_counts(data):
         return None
     buckets = _bucket_sets(data)
     accepted: list[str] = []
@@ -96,6 +96,11 @@ def parse_bulk_result(data: object, sent: Sequence[Subscriber]) -> BulkResult | 
         created_fields=_strings(data.get("createdFields")),
         filtered_out_fields=_strings(data.get("filteredOutFields")),
     )
+
+
+def _has_counts(data: Mapping[str, object]) -> bool:
+    """A bulk answer carries its counts; without them nothing is acknowledged."""
+    return any(_int(data.get(key), -1) >= 0 for key in ("successCount", "failCount"))
 
 
 _Buckets = list[tuple[RejectBucket, frozenset[str], frozenset[str]]]
@@ -282,9 +287,24 @@ def _list_error(
     where = _describe(ctx, status, code, msg)
     if ctx.list_age is not None and ctx.list_age <= ctx.list_ready_window:
         text = f"{where}: the list was created {ctx.list_age:.1f}s ago; retrying"
-        return ListNotReadyError(text, endpoint=ctx.endpoint, status=status, code=code)
+        return ListNotReadyError(
+            text,
+            endpoint=ctx.endpoint,
+            status=status,
+            code=code,
+            retry_after=_list_ready_wait(ctx.list_age),
+        )
     text = f"{where}: the list no longer exists in Iterable; recreate it and resend"
     return ListNotFoundError(text, endpoint=ctx.endpoint, status=status, code=code)
+
+
+def _list_ready_wait(list_age: float) -> float:
+    """Wait as long as the list is old (1 s to 8 s): exponential, keyed on its age.
+
+    Given as a ``retry_after`` so the endpoint's limiter waits it out through the
+    client's clock (virtual in tests), like a server-sent Retry-After.
+    """
+    return min(max(list_age, 1.0), 8.0)
 
 
 def _error_by_status(
