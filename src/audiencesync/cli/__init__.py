@@ -7,12 +7,16 @@ exit code here, and nowhere else; a traceback never reaches the user.
 
 from __future__ import annotations
 
+import logging
 import sys
 
+import stamina
+import stamina.instrumentation
 import typer
 
 from audiencesync import __version__
 from audiencesync.cli import emulator as emulator_cli
+from audiencesync.cli import walkthrough as walkthrough_cli
 from audiencesync.errors import AudiencesyncError, ConfigError
 
 app = typer.Typer(
@@ -47,15 +51,29 @@ def root(
 
 
 emulator_cli.register(app)
+walkthrough_cli.register(app)
+
+
+def configure_logging() -> None:
+    """Warnings and errors to stderr, one short line each.
+
+    stamina's own retry log is switched off: the Iterable client logs each retry
+    itself, with the endpoint, attempt, status and wait (and nothing personal).
+    """
+    logging.basicConfig(
+        level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    stamina.instrumentation.set_on_retry_hooks([])
 
 
 def main() -> None:
-    """Run the CLI, turning audiencesync errors into one line and an exit code."""
+    """Run the CLI, turning audiencesync errors into one line and an exit code.
+
+    Usage errors (bad flags) are Click's to report, in standalone mode.
+    """
+    configure_logging()
     try:
-        app(standalone_mode=False)
+        app()
     except AudiencesyncError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         sys.exit(EXIT_CONFIG if isinstance(exc, ConfigError) else EXIT_FAILURE)
-    except typer.Abort:
-        print("Aborted.", file=sys.stderr)
-        sys.exit(EXIT_FAILURE)
