@@ -75,7 +75,9 @@ def _dump(project: Project) -> dict[str, Any]:
         "fields": project.schema.types,
         "forgottenEmails": sorted(project.forgotten.emails),
         "forgottenUserIds": sorted(project.forgotten.user_ids),
-        "users": [[u.email, u.user_id, u.fields, u.created, u.updated] for u in users],
+        "users": [
+            [u.email, u.user_id, u.peek_fields(), u.created, u.updated] for u in users
+        ],
         "lists": [
             {
                 "id": lst.id,

@@ -16,16 +16,36 @@ FIRST_LIST_ID = 100_001
 
 
 class User:
-    """One profile."""
+    """One profile.
 
-    __slots__ = ("created", "email", "fields", "updated", "user_id")
+    Most users never get a data field (a segment sync only subscribes emails),
+    so ``fields`` is created on first use: millions of users then cost one
+    allocation each instead of two, and 64 bytes less.
+    """
+
+    __slots__ = ("_fields", "created", "email", "updated", "user_id")
 
     def __init__(self, email: str | None, user_id: str | None, now: float) -> None:
         self.email = email
         self.user_id = user_id
-        self.fields: dict[str, object] = {}
+        self._fields: dict[str, object] | None = None
         self.created = now
         self.updated = now
+
+    @property
+    def fields(self) -> dict[str, object]:
+        """The profile's data fields (a live dict: writes go to the user)."""
+        if self._fields is None:
+            self._fields = {}
+        return self._fields
+
+    @fields.setter
+    def fields(self, fields: dict[str, object]) -> None:
+        self._fields = fields
+
+    def peek_fields(self) -> dict[str, object]:
+        """The data fields for reading, without creating them (writes may be lost)."""
+        return {} if self._fields is None else self._fields
 
 
 class IterableList:
@@ -146,7 +166,7 @@ class Project:
         if user.user_id is not None:
             shown["userId"] = user.user_id
         data: dict[str, object] = dict(shown)
-        data.update(user.fields)
+        data.update(user.peek_fields())
         data.setdefault("signupDate", format_date(user.created))
         data["profileUpdatedAt"] = format_date(user.updated)
         data["signupSource"] = "API"

@@ -43,6 +43,12 @@ DOCUMENTED_LIMITS: Mapping[Endpoint, tuple[RateLimit, ...]] = MappingProxyType(
 )
 
 
+# After a decrease, further 429s are ignored this long (a server's window drains).
+HOLD_DOWN = 1.0
+# Growth slows to a probe from this share of the rate of the last 429 upwards.
+PROBE_FROM = 0.98
+
+
 @dataclass(frozen=True, slots=True)
 class AdaptivePolicy:
     """AIMD tuning for endpoints whose limit Iterable does not publish.
@@ -172,6 +178,7 @@ class AdaptiveLimiter(_Pausable):
         self._slow_start = True
         self._next_at = float("-inf")
         self._epoch = 0
+        self._quiet_until = float("-inf")
         self._bottleneck = False
         self._fail_rate: float | None = None
         self._probe = policy.probe_increase
@@ -205,7 +212,7 @@ class AdaptiveLimiter(_Pausable):
 
     def _growth(self) -> float:
         fail = self._fail_rate
-        if fail is not None and fail * 0.95 <= self.rate <= fail * 1.1:
+        if fail is not None and fail * PROBE_FROM <= self.rate <= fail * 1.1:
             return self._probe
         return self.policy.increase
 
@@ -213,24 +220,39 @@ class AdaptiveLimiter(_Pausable):
         """Shrink once per epoch, and pause as long as the server asked.
 
         The epoch starts at a decrease: calls holding a ticket issued before it
-        were sent at the old rate, so their 429s say nothing new.
+        were sent at the old rate, so their 429s say nothing new; nor do 429s in
+        the ``HOLD_DOWN`` after a decrease, while the server's window still holds
+        the calls that overshot. A 429 during
+        slow start says only that the ramp overshot, so the rate restarts from
+        what was actually accepted; later, the paced rate that provoked the 429
+        is a close estimate of the limit, and probing slows down near it.
         """
         super().on_rate_limited(ticket, retry_after)
-        if ticket <= self._epoch:
-            return
         now = self._clock.now()
+        if ticket <= self._epoch or now < self._quiet_until:
+            return
         self._epoch = self._issued
+        self._quiet_until = now + HOLD_DOWN
         self.decreases += 1
-        estimate = min(self.rate, max(self._accepted_rate(now), self.policy.min_rate))
-        if self._fail_rate is not None and abs(estimate - self._fail_rate) < (
-            0.1 * self._fail_rate
-        ):
+        provoked = self.rate
+        if self._slow_start:
+            accepted = self._accepted_rate(now)
+            base = min(provoked, max(accepted, self.policy.min_rate))
+            self._fail_rate = base
+        else:
+            self._learn_limit(provoked)
+            base = provoked
+        self._slow_start = False
+        self.rate = max(self.policy.min_rate, base * self.policy.decrease)
+
+    def _learn_limit(self, provoked: float) -> None:
+        """Remember the rate of this 429; halve the probe if the limit held still."""
+        fail = self._fail_rate
+        if fail is not None and abs(provoked - fail) < 0.1 * fail:
             self._probe = max(self._probe / 2, 0.01)
         else:
             self._probe = self.policy.probe_increase
-        self._fail_rate = estimate
-        self._slow_start = False
-        self.rate = max(self.policy.min_rate, estimate * self.policy.decrease)
+        self._fail_rate = provoked
 
     def _remember(self, answered_at: float) -> None:
         self._recent.append(answered_at)
