@@ -1,0 +1,46 @@
+"""The docs describe what the code does: every CLI flag is documented."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.main import get_command
+
+from audiencesync.cli import app
+
+ROOT = Path(__file__).parent.parent
+DOCS = {
+    "emulator": ROOT / "docs" / "emulator.md",
+    "walkthrough": ROOT / "README.md",
+}
+
+
+@pytest.mark.parametrize("command", sorted(DOCS))
+def test_every_flag_of_a_command_is_in_its_doc(command: str) -> None:
+    """Each long option of the command appears in the page that documents it."""
+    click_command = get_command(app).commands[command]  # type: ignore[attr-defined]
+    flags = {
+        option
+        for param in click_command.params
+        for option in param.opts
+        if option.startswith("--") and option != "--help"
+    }
+    text = DOCS[command].read_text(encoding="utf-8")
+    assert [flag for flag in sorted(flags) if flag not in text] == []
+
+
+def test_readme_starts_with_the_two_commands() -> None:
+    """The README's first code block is `make demo` then `make test`."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first_block = re.search(r"```sh\n(.*?)```", readme, re.DOTALL)
+    assert first_block is not None
+    commands = [line.split("#")[0].strip() for line in first_block[1].splitlines()]
+    assert commands == ["make demo", "make test"]
+
+
+def test_changelog_has_an_unreleased_section() -> None:
+    """CHANGELOG.md follows Keep a Changelog."""
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert "## [Unreleased]" in changelog
