@@ -7,6 +7,7 @@ import pytest
 from audiencesync.iterable import (
     IterableClient,
     RejectBucket,
+    Rejection,
     Subscriber,
 )
 
@@ -15,9 +16,9 @@ from .conftest import HYBRID_KEY, USER_ID_KEY, Target, by_email, emails
 pytestmark = pytest.mark.anyio
 
 
-def buckets(result_rejected: tuple[object, ...]) -> dict[str, RejectBucket]:
+def buckets(rejected: tuple[Rejection, ...]) -> dict[str, RejectBucket]:
     """Identifier → bucket of each rejection."""
-    return {r.identifier: r.bucket for r in result_rejected}  # type: ignore[attr-defined]
+    return {r.identifier: r.bucket for r in rejected}
 
 
 async def test_subscribe_accepts_valid_emails_and_lowercases_them(
@@ -181,3 +182,18 @@ async def test_poison_row_is_isolated_into_the_invalid_data_bucket(
     ]
     assert iterable.emulator.list_members(list_id) == set(good)
     assert sum(o.attempts for o in outcomes) <= 2 * 7 + 1
+
+
+async def test_oversized_field_value_lands_in_the_invalid_data_bucket(
+    iterable: Target, client: IterableClient
+) -> None:
+    """Iterable's own invalidDataEmails (a value over 32k characters) is per row."""
+    list_id = await client.create_list("big values")
+    rows = [
+        Subscriber(email="ok@example.com", data_fields={"note": "short"}),
+        Subscriber(email="big@example.com", data_fields={"note": "x" * 40_000}),
+    ]
+    result = await client.subscribe(list_id, rows)
+    assert result.accepted == ("ok@example.com",)
+    assert buckets(result.rejected) == {"big@example.com": RejectBucket.INVALID_DATA}
+    assert iterable.emulator.list_members(list_id) == {"ok@example.com"}
