@@ -222,10 +222,11 @@ class AdaptiveLimiter(_Pausable):
         The epoch starts at a decrease: calls holding a ticket issued before it
         were sent at the old rate, so their 429s say nothing new; nor do 429s in
         the ``HOLD_DOWN`` after a decrease, while the server's window still holds
-        the calls that overshot. A 429 during
-        slow start says only that the ramp overshot, so the rate restarts from
-        what was actually accepted; later, the paced rate that provoked the 429
-        is a close estimate of the limit, and probing slows down near it.
+        the calls that overshot. A 429 during slow start says only that the
+        ramp overshot, so the rate restarts from what was actually accepted;
+        later, the paced rate that provoked the 429 is a close estimate of the
+        limit, and probing slows down near it. A 429 with Retry-After costs a
+        whole pause, so probing after one is four times gentler still.
         """
         super().on_rate_limited(ticket, retry_after)
         now = self._clock.now()
@@ -242,6 +243,8 @@ class AdaptiveLimiter(_Pausable):
         else:
             self._learn_limit(provoked)
             base = provoked
+        if retry_after is not None:
+            self._probe = max(self._probe / 4, 0.01)
         self._slow_start = False
         self.rate = max(self.policy.min_rate, base * self.policy.decrease)
 
