@@ -1,11 +1,15 @@
-"""Shared fixtures: asyncio for async tests, retries without real waits."""
+"""Shared fixtures: asyncio, retries without waits, a clean env, PostgreSQL."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 
 import pytest
+import sqlalchemy
 import stamina
+from sqlalchemy.pool import NullPool
 
 
 @pytest.fixture
@@ -20,3 +24,63 @@ def _retries_without_waiting() -> Iterator[None]:
     stamina.set_testing(True, attempts=10, cap=True)
     yield
     stamina.set_testing(False)
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """No AUDIENCESYNC_* setting or .env file of the developer leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("AUDIENCESYNC_") and name not in _KEPT_VARIABLES:
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
+_KEPT_VARIABLES = {"AUDIENCESYNC_REQUIRE_POSTGRES", "AUDIENCESYNC_TEST_POSTGRES_URL"}
+
+
+# --- PostgreSQL -------------------------------------------------------------
+# Tests that need the real server ask for ``postgres_url``: a SQLAlchemy URL whose
+# connections see a fresh, empty schema (dropped afterwards). When no server answers,
+# they skip with the reason, unless AUDIENCESYNC_REQUIRE_POSTGRES=1 (set by .ci/run),
+# which turns that skip into a failure because CI always has PostgreSQL.
+
+POSTGRES_SERVER = os.environ.get(
+    "AUDIENCESYNC_TEST_POSTGRES_URL",
+    "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[sqlalchemy.Engine]:
+    """An engine on the test server, or a skip (a failure in CI) when it is absent."""
+    engine = sqlalchemy.create_engine(
+        POSTGRES_SERVER, connect_args={"connect_timeout": 3}, poolclass=NullPool
+    )
+    try:
+        with engine.connect() as conn:
+            conn.execute(sqlalchemy.text("SELECT 1"))
+    except sqlalchemy.exc.OperationalError as exc:
+        reason = (
+            f"PostgreSQL is not reachable at {engine.url.render_as_string()}"
+            f" ({type(exc.orig).__name__}); set AUDIENCESYNC_TEST_POSTGRES_URL"
+            " to a server with trust auth to run these tests"
+        )
+        if os.environ.get("AUDIENCESYNC_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"{reason} (AUDIENCESYNC_REQUIRE_POSTGRES=1)")
+        pytest.skip(reason)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: sqlalchemy.Engine) -> Iterator[str]:
+    """A URL whose connections use a new empty schema, dropped after the test."""
+    schema = f"as_test_{uuid.uuid4().hex[:12]}"
+    with postgres_server.begin() as conn:
+        conn.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
+    url = postgres_server.url.update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with postgres_server.begin() as conn:
+        conn.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))

@@ -4,6 +4,10 @@
 
     AudiencesyncError        anything audiencesync raises on purpose
     ├── ConfigError          settings or flags are wrong: fix them and run again
+    │   ├── SourceError      an input file is unreadable or malformed: fix the file
+    │   ├── RuleError        a segment definition is invalid: fix the rule
+    │   ├── NotFoundError    a named thing (segment, table, ...) does not exist
+    │   └── ConflictError    the name or change clashes with what exists
     ├── FatalError           stop: a person must act (bad key, forbidden, bad input)
     ├── RetryableError       transient: wait and try the same thing again
     ├── SplittableError      one batch is refused as a whole: split it and retry
@@ -22,6 +26,22 @@ class AudiencesyncError(Exception):
 
 class ConfigError(AudiencesyncError):
     """Raised when settings, flags or input files are invalid."""
+
+
+class SourceError(ConfigError):
+    """Raised when an input file cannot be read or holds malformed data."""
+
+
+class RuleError(ConfigError):
+    """Raised when a segment definition does not parse or does not fit the schema."""
+
+
+class NotFoundError(ConfigError):
+    """Raised when a named segment, table, column or setting does not exist."""
+
+
+class ConflictError(ConfigError):
+    """Raised when a name is taken or a change clashes with existing data."""
 
 
 class FatalError(AudiencesyncError):

@@ -9,26 +9,47 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import stamina
 import stamina.instrumentation
 import typer
+from typer.core import TyperGroup
 
 from audiencesync import __version__
 from audiencesync.cli import emulator as emulator_cli
 from audiencesync.cli import walkthrough as walkthrough_cli
 from audiencesync.errors import AudiencesyncError, ConfigError
 
+
+def exit_code_for(error: AudiencesyncError) -> int:
+    """2 when the user can fix the input or settings, 1 for everything else."""
+    return EXIT_CONFIG if isinstance(error, ConfigError) else EXIT_FAILURE
+
+
+class AudiencesyncGroup(TyperGroup):
+    """The root command group: service errors become one line and an exit code."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer.Context's private click base
+        """Run the chosen command; translate audiencesync errors once, here."""
+        try:
+            return super().invoke(ctx)
+        except AudiencesyncError as exc:
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(exit_code_for(exc)) from exc
+
+
+EXIT_CONFIG = 2
+EXIT_FAILURE = 1
+
 app = typer.Typer(
     name="audiencesync",
+    cls=AudiencesyncGroup,
     help="Keep customer segments in sync with Iterable lists.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-EXIT_CONFIG = 2
-EXIT_FAILURE = 1
 
 
 def _show_version(value: bool) -> None:
@@ -76,4 +97,4 @@ def main() -> None:
         app()
     except AudiencesyncError as exc:
         print(f"Error: {exc}", file=sys.stderr)
-        sys.exit(EXIT_CONFIG if isinstance(exc, ConfigError) else EXIT_FAILURE)
+        sys.exit(exit_code_for(exc))

@@ -1,0 +1,49 @@
+"""The seam between segments and wherever profiles live.
+
+An engine answers three questions: what tables and columns exist (:meth:`catalog`),
+how many rows a query returns (:meth:`count`) and what those rows are, as a stream
+of Arrow record batches (:meth:`stream`). Queries arrive as sqlglot expressions and
+each engine renders them in its own dialect, so a segment compiles once and runs on
+DuckDB, PostgreSQL or (later) Spark unchanged. Literals stay literals: nothing a
+user typed is ever pasted into SQL text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from sqlglot import exp
+
+    from audiencesync.profiles.catalog import Catalog
+
+DEFAULT_BATCH_ROWS = 65_536
+
+
+class ProfileEngine(Protocol):
+    """Where segment queries run: embedded DuckDB, an SQL database, Spark."""
+
+    @property
+    def dialect(self) -> str:
+        """The sqlglot dialect this engine speaks (``duckdb``, ``postgres``, ...)."""
+        ...
+
+    def catalog(self) -> Catalog:
+        """Tables, columns, kinds, keys and row counts, read fresh."""
+        ...
+
+    def count(self, query: exp.Query) -> int:
+        """How many rows ``query`` returns."""
+        ...
+
+    def stream(
+        self, query: exp.Query, *, batch_rows: int = DEFAULT_BATCH_ROWS
+    ) -> Iterator[pa.RecordBatch]:
+        """The rows of ``query`` as record batches of at most ``batch_rows`` rows."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and files."""
+        ...

@@ -1,0 +1,79 @@
+"""One typed settings object, read once at the edge and passed down.
+
+Every setting comes from a command-line flag, an ``AUDIENCESYNC_*`` environment
+variable or a ``.env`` file in the working directory, in that order of precedence.
+Nothing here is read at import time: the CLI (and later the web app factory) calls
+:func:`load_settings` and hands the result to the services.
+
+=====================  =========================================================
+setting                meaning
+=====================  =========================================================
+``home``               the data folder (database, secret key, profile files)
+``database_url``       control-plane database; default SQLite in ``home``
+``profiles_url``       external profile engine (SQLAlchemy URL); default: the
+                       embedded DuckDB over Parquet files in ``home/profiles``
+``profile_table``      the profile table's name (default ``customers``)
+``profile_key``        the profile table's key column for an external engine
+``secret_key``         Fernet key for API keys at rest (else ``secret_key_file``)
+``secret_key_file``    where ``init`` writes that key (mode 0600)
+``user``               the acting user (``--as``)
+=====================  =========================================================
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_HOME = Path(".audiencesync")
+DEFAULT_PROFILE_TABLE = "customers"
+DATABASE_FILE = "audiencesync.db"
+SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
+PROFILES_FOLDER = "profiles"
+
+
+class Settings(BaseSettings):
+    """Everything audiencesync needs to know about where things live."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AUDIENCESYNC_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    home: Path = DEFAULT_HOME
+    database_url: str | None = None
+    profiles_url: str | None = None
+    profile_table: str = DEFAULT_PROFILE_TABLE
+    profile_key: str | None = None
+    secret_key: SecretStr | None = None
+    secret_key_file: Path | None = None
+    user: str | None = None
+
+    @property
+    def database(self) -> str:
+        """The control-plane SQLAlchemy URL (SQLite in the data folder by default)."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / DATABASE_FILE).resolve()}"
+
+    @property
+    def profiles_folder(self) -> Path:
+        """Where the embedded engine keeps one Parquet file per table."""
+        return self.home / PROFILES_FOLDER
+
+    @property
+    def key_file(self) -> Path:
+        """The Fernet key file (outside the database)."""
+        return self.secret_key_file or self.home / SECRET_KEY_FILE
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from flags (``None`` means "not given"), then env, then .env."""
+    given = {name: value for name, value in overrides.items() if value is not None}
+    return Settings(**given)
