@@ -13,6 +13,7 @@ from audiencesync.cli import app
 ROOT = Path(__file__).parent.parent
 DOCS = {
     "emulator": ROOT / "docs" / "emulator.md",
+    "init": ROOT / "docs" / "database.md",
     "walkthrough": ROOT / "README.md",
 }
 

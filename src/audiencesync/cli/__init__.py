@@ -18,6 +18,7 @@ from typer.core import TyperGroup
 
 from audiencesync import __version__
 from audiencesync.cli import emulator as emulator_cli
+from audiencesync.cli import init as init_cli
 from audiencesync.cli import walkthrough as walkthrough_cli
 from audiencesync.errors import AudiencesyncError, ConfigError
 
@@ -72,6 +73,7 @@ def root(
 
 
 emulator_cli.register(app)
+init_cli.register(app)
 walkthrough_cli.register(app)
 
 

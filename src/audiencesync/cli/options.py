@@ -13,7 +13,7 @@ HomeOption = Annotated[
     Path | None,
     typer.Option(
         "--home",
-        help="Data folder [env AUDIENCESYNC_HOME; default ./.audiencesync].",
+        help="Data folder (env AUDIENCESYNC_HOME, default ./.audiencesync).",
         show_default=False,
     ),
 ]
@@ -21,7 +21,7 @@ AsOption = Annotated[
     str | None,
     typer.Option(
         "--as",
-        help="Act as this user [env AUDIENCESYNC_USER; default: the first admin].",
+        help="Act as this user (env AUDIENCESYNC_USER; default: the first admin).",
         show_default=False,
     ),
 ]

@@ -1,0 +1,133 @@
+"""``audiencesync init``: the data folder, the database and the secret key.
+
+:func:`initialize` is idempotent: run it again and it keeps the key file
+byte-identical, leaves a current database alone and upgrades an older one.
+It never prints or logs the key.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+from audiencesync.errors import ConfigError
+from audiencesync.settings import Settings
+from audiencesync.store import Database, database_file
+
+KEY_FILE_MODE = 0o600
+
+
+@dataclass(frozen=True, slots=True)
+class InitReport:
+    """What ``init`` found and did.
+
+    ``schema_from`` is None when the database had no audiencesync tables;
+    ``key_file`` is None when the key comes from ``AUDIENCESYNC_SECRET_KEY``.
+    """
+
+    home: Path
+    home_created: bool
+    database: str
+    schema_from: str | None
+    schema_to: str
+    key_file: Path | None
+    key_created: bool
+
+    @property
+    def schema_changed(self) -> bool:
+        """Whether the database was created or upgraded."""
+        return self.schema_from != self.schema_to
+
+    @property
+    def changed(self) -> bool:
+        """Whether this run created or upgraded anything."""
+        return self.home_created or self.schema_changed or self.key_created
+
+
+def initialize(settings: Settings) -> InitReport:
+    """Create or upgrade the data folder, the database and the secret key file."""
+    home = settings.home.resolve()
+    home_created = not home.is_dir()
+    home.mkdir(parents=True, exist_ok=True)
+    settings.profiles_folder.mkdir(exist_ok=True)
+    key_file, key_created = ensure_secret_key(settings)
+    with Database.open(settings.database) as database:
+        schema_from, schema_to = migrate(database, settings.database)
+        # Steps that need the current schema (the first administrator) go here.
+        return InitReport(
+            home=home,
+            home_created=home_created,
+            database=database.url,
+            schema_from=schema_from,
+            schema_to=schema_to,
+            key_file=key_file,
+            key_created=key_created,
+        )
+
+
+def migrate(database: Database, url: str) -> tuple[str | None, str]:
+    """Upgrade ``database`` to the head; the revisions before and after."""
+    file = database_file(url)
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+    before = database.revision()
+    database.upgrade()
+    after = database.revision()
+    if after is None:  # pragma: no cover - upgrade() always stamps a revision
+        msg = f"The database at {database.url} has no revision after upgrading it."
+        raise ConfigError(msg)
+    return before, after
+
+
+def ensure_secret_key(settings: Settings) -> tuple[Path | None, bool]:
+    """The key file and whether it was created (None when the key is in the env)."""
+    if settings.secret_key is not None:
+        check_key(
+            settings.secret_key.get_secret_value().encode(), "AUDIENCESYNC_SECRET_KEY"
+        )
+        return None, False
+    path = settings.key_file.resolve()
+    created = create_key_file(path)
+    check_key_file(path)
+    return path, created
+
+
+def create_key_file(path: Path) -> bool:
+    """Write a fresh Fernet key to ``path`` (mode 0600) unless the file exists."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, KEY_FILE_MODE)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "wb") as file:
+        os.fchmod(file.fileno(), KEY_FILE_MODE)  # the umask cannot narrow it either
+        file.write(Fernet.generate_key())
+    return True
+
+
+def check_key_file(path: Path) -> None:
+    """Refuse a key file others can read, or one that holds no Fernet key."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        msg = (
+            f"The secret key file {path} is readable by others (mode {mode:04o})."
+            f" Run `chmod 600 {path}` and try again."
+        )
+        raise ConfigError(msg)
+    check_key(path.read_bytes().strip(), f"The secret key file {path}")
+
+
+def check_key(key: bytes, source: str) -> None:
+    """Raise ConfigError, without showing the key, unless it is a Fernet key."""
+    try:
+        Fernet(key)
+    except ValueError as exc:
+        msg = (
+            f"{source} does not hold a valid key (32 url-safe base64-encoded bytes)."
+            " Restore it from your backup; a new key cannot read stored API keys."
+        )
+        raise ConfigError(msg) from exc

@@ -1,0 +1,24 @@
+"""The control-plane database: models, sessions and Alembic migrations.
+
+Open it with :meth:`Database.open` (the URL comes from
+:attr:`audiencesync.settings.Settings.database`); ``audiencesync init`` creates
+it and upgrades it to :func:`head_revision`; every other command calls
+:meth:`Database.ensure_current` first.
+"""
+
+from __future__ import annotations
+
+from audiencesync.store.database import Database, database_file, display_url
+from audiencesync.store.models import Base, Segment, SegmentEvaluation, UTCDateTime
+from audiencesync.store.schema import head_revision
+
+__all__ = [
+    "Base",
+    "Database",
+    "Segment",
+    "SegmentEvaluation",
+    "UTCDateTime",
+    "database_file",
+    "display_url",
+    "head_revision",
+]

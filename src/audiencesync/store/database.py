@@ -1,0 +1,172 @@
+"""The control-plane database: an engine, sessions, and the schema's revision.
+
+:meth:`Database.open` takes a SQLAlchemy URL (SQLite or PostgreSQL). On SQLite
+every connection gets write-ahead logging, enforced foreign keys and a busy
+timeout. Messages name the database by its URL with the password hidden.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from audiencesync import __version__
+from audiencesync.errors import ConfigError
+from audiencesync.store import schema
+
+SQLITE_PRAGMAS = ("busy_timeout=5000", "journal_mode=WAL", "foreign_keys=ON")
+URL_HINT = "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DATABASE"
+
+
+def parse_url(url: str) -> URL:
+    """The parsed SQLAlchemy URL, or a ConfigError that does not repeat it."""
+    try:
+        return make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        msg = f"The database URL is not valid; {URL_HINT}"
+        raise ConfigError(msg) from exc
+
+
+def display_url(url: str | URL) -> str:
+    """The URL as it may be shown: the password replaced by ``***``."""
+    parsed = parse_url(url) if isinstance(url, str) else url
+    return parsed.render_as_string(hide_password=True)
+
+
+def database_file(url: str) -> Path | None:
+    """The SQLite database file the URL names (None for a server or in memory)."""
+    parsed = parse_url(url)
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:":
+        return None
+    return None if name.startswith("file:") else Path(name)
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    for pragma in SQLITE_PRAGMAS:
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+class Database:
+    """One control-plane database: sessions, migrations and revision checks."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str) -> Database:
+        """A Database on ``url`` (no connection is made yet)."""
+        try:
+            engine = create_engine(parse_url(url))
+        except NoSuchModuleError as exc:
+            msg = f"The database URL names an unknown driver ({exc}); {URL_HINT}"
+            raise ConfigError(msg) from exc
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _set_sqlite_pragmas)
+        return cls(engine)
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine."""
+        return self._engine
+
+    @property
+    def url(self) -> str:
+        """The database URL with its password hidden."""
+        return display_url(self._engine.url)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits when the block ends, or rolls back on error."""
+        with self._sessions.begin() as session:
+            yield session
+
+    def revision(self) -> str | None:
+        """The schema revision, or None when the database has no audiencesync tables."""
+        with self._connection() as connection:
+            return schema.current_revision(connection)
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Migrate the schema up to ``revision`` (the newest by default)."""
+        self._migrate(schema.upgrade, revision)
+
+    def downgrade(self, revision: str) -> None:
+        """Migrate the schema down to ``revision`` (``"base"`` drops every table)."""
+        self._migrate(schema.downgrade, revision)
+
+    def ensure_current(self) -> None:
+        """Raise ConfigError, naming the fix, unless the schema is at the head."""
+        current, head = self.revision(), schema.head_revision()
+        if current == head:
+            return
+        if current is None:
+            msg = (
+                f"The database at {self.url} has no audiencesync tables."
+                " Run `audiencesync init` first."
+            )
+        elif schema.is_known_revision(current):
+            msg = (
+                f"The database at {self.url} is at schema {current}, this"
+                f" audiencesync needs {head}. Run `audiencesync init` to upgrade it."
+            )
+        else:
+            msg = (
+                f"The database at {self.url} is at schema {current}, which"
+                f" audiencesync {__version__} does not know: a newer audiencesync"
+                " upgraded it. Install that version or a newer one."
+            )
+        raise ConfigError(msg)
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        try:
+            connection = self._engine.connect()
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "no reason"
+            msg = (
+                f"Cannot open the database at {self.url} ({reason}). Check"
+                " AUDIENCESYNC_DATABASE_URL, or run `audiencesync init` to create"
+                " the default one."
+            )
+            raise ConfigError(msg) from exc
+        with connection:
+            yield connection
+
+    def _migrate(self, step: Callable[[Connection, str], None], revision: str) -> None:
+        with self._connection() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                # Batch migrations copy a table and drop the old one; with foreign
+                # keys on, that drop would cascade-delete the rows that refer to it.
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            try:
+                step(connection, revision)
+                connection.commit()
+            finally:
+                if sqlite:
+                    connection.invalidate()  # the pool reconnects with the pragmas

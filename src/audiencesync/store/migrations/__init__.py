@@ -1,0 +1,1 @@
+"""The Alembic environment and migration scripts (loaded by Alembic, not imported)."""
