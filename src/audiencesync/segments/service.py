@@ -1,0 +1,393 @@
+"""The segment service: save, list, show, preview, evaluate and delete segments.
+
+Definitions are validated against the profile engine's catalog when they are saved
+and compiled again at every evaluation (the schema may have changed since). Each
+evaluation that runs to the end records its member count and duration, so counts
+have a history. The CLI, and later the REST API and the scheduler, call only this.
+"""
+
+from __future__ import annotations
+
+import difflib
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+from sqlalchemy import select
+
+from audiencesync.errors import ConflictError, NotFoundError, RuleError
+from audiencesync.segments.compiler import count_query, members_query
+from audiencesync.segments.names import name_key, normalize_name
+from audiencesync.segments.references import referenced_columns
+from audiencesync.segments.rules import (
+    Definition,
+    definition_from_json,
+    definition_to_json,
+    describe,
+)
+from audiencesync.store.models import Segment, SegmentEvaluation
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+    from sqlglot import exp
+
+    from audiencesync.profiles.catalog import Catalog
+    from audiencesync.profiles.engine import ProfileEngine
+    from audiencesync.store.database import Database
+
+HISTORY_LIMIT = 30
+MAX_PREVIEW = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationRecord:
+    """One evaluation of a segment: when, how many members, how long it took."""
+
+    evaluated_at: datetime
+    member_count: int | None
+    duration_ms: int
+    engine: str
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentInfo:
+    """A saved segment as readers see it, with its latest evaluation."""
+
+    name: str
+    description: str | None
+    definition: Definition
+    created_at: datetime
+    updated_at: datetime
+    created_by: str | None
+    last: EvaluationRecord | None
+
+    @property
+    def summary(self) -> str:
+        """The definition in one human line."""
+        return describe(self.definition)
+
+    @property
+    def member_count(self) -> int | None:
+        """Members at the latest successful evaluation (``None`` if never)."""
+        return self.last.member_count if self.last else None
+
+    @property
+    def evaluated_at(self) -> datetime | None:
+        """When the segment was last evaluated."""
+        return self.last.evaluated_at if self.last else None
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """The first members of a segment and how many there are in all."""
+
+    segment: str
+    member_count: int
+    members: pa.Table
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class SegmentService:
+    """Segments over one control-plane database and one profile engine."""
+
+    def __init__(
+        self,
+        database: Database,
+        engine: ProfileEngine,
+        *,
+        now: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self._database = database
+        self._engine = engine
+        self._now = now
+
+    # --- reading ---------------------------------------------------------
+
+    def list_all(self) -> list[SegmentInfo]:
+        """Every segment, by name, with its latest evaluation."""
+        with self._database.session() as session:
+            rows = session.scalars(select(Segment).order_by(Segment.name_key)).all()
+            return [_info(session, row) for row in rows]
+
+    def get(self, name: str) -> SegmentInfo:
+        """One segment by name (exact, or differing only in case)."""
+        with self._database.session() as session:
+            return _info(session, _find(session, name))
+
+    def history(
+        self, name: str, *, limit: int = HISTORY_LIMIT
+    ) -> list[EvaluationRecord]:
+        """The latest evaluations of a segment, newest first."""
+        with self._database.session() as session:
+            segment = _find(session, name)
+            rows = session.scalars(
+                select(SegmentEvaluation)
+                .where(SegmentEvaluation.segment_id == segment.id)
+                .order_by(
+                    SegmentEvaluation.evaluated_at.desc(), SegmentEvaluation.id.desc()
+                )
+                .limit(limit)
+            ).all()
+            return [_record(row) for row in rows]
+
+    # --- writing ---------------------------------------------------------
+
+    def create(
+        self,
+        name: str,
+        definition: Definition,
+        *,
+        description: str | None = None,
+        actor: str | None = None,
+    ) -> SegmentInfo:
+        """Validate and save a new segment, then count its members once."""
+        clean = normalize_name(name)
+        self._validate(definition)
+        with self._database.session() as session:
+            _ensure_free(session, clean)
+            stamp = self._now()
+            session.add(
+                Segment(
+                    name=clean,
+                    name_key=name_key(clean),
+                    description=_clean_description(description),
+                    kind=definition.kind,
+                    definition=definition_to_json(definition),
+                    created_at=stamp,
+                    updated_at=stamp,
+                    created_by=actor,
+                )
+            )
+        self.count(clean)
+        return self.get(clean)
+
+    def update(
+        self,
+        name: str,
+        *,
+        new_name: str | None = None,
+        definition: Definition | None = None,
+        description: str | None = None,
+    ) -> SegmentInfo:
+        """Rename a segment, change its definition or its description."""
+        if definition is not None:
+            self._validate(definition)
+        with self._database.session() as session:
+            segment = _find(session, name)
+            if new_name is not None:
+                clean = normalize_name(new_name)
+                if name_key(clean) != segment.name_key:
+                    _ensure_free(session, clean)
+                segment.name, segment.name_key = clean, name_key(clean)
+            if definition is not None:
+                segment.kind = definition.kind
+                segment.definition = definition_to_json(definition)
+            if description is not None:
+                segment.description = _clean_description(description)
+            segment.updated_at = self._now()
+            final = segment.name
+        if definition is not None:
+            self.count(final)
+        return self.get(final)
+
+    def delete(self, name: str) -> None:
+        """Remove a segment and its evaluation history."""
+        with self._database.session() as session:
+            session.delete(_find(session, name))
+
+    # --- evaluating ------------------------------------------------------
+
+    def count(self, name: str) -> int:
+        """Count the members now and record the evaluation."""
+        info = self.get(name)
+        started = time.perf_counter()
+        try:
+            query = count_query(info.definition, self._catalog(), today=self._today())
+            members = self._engine.count(query)
+        except RuleError as exc:
+            self._record(info.name, None, started, error=str(exc))
+            raise
+        self._record(info.name, members, started)
+        return members
+
+    def preview(
+        self, name: str, *, limit: int = 100, columns: Sequence[str] | None = None
+    ) -> Preview:
+        """The first ``limit`` members (key plus columns) and the member count."""
+        if not 1 <= limit <= MAX_PREVIEW:
+            msg = f"--limit {limit} is out of range: use 1 to {MAX_PREVIEW:,}."
+            raise RuleError(msg)
+        info = self.get(name)
+        shown = self._preview_columns(info.definition, columns)
+        query = members_query(
+            info.definition, self._catalog(), columns=shown, today=self._today()
+        )
+        batches = list(self._engine.stream(query.limit(limit), batch_rows=limit))
+        members = pa.Table.from_batches(batches) if batches else _empty(query)
+        return Preview(info.name, self.count(info.name), members.slice(0, limit))
+
+    def evaluate(self, name: str, *, columns: Sequence[str] = ()) -> Evaluation:
+        """Stream the members (key first, then ``columns``) as record batches."""
+        info = self.get(name)
+        query = members_query(
+            info.definition, self._catalog(), columns=columns, today=self._today()
+        )
+        return Evaluation(self, info.name, self._engine.stream(query))
+
+    # --- internals -------------------------------------------------------
+
+    def _validate(self, definition: Definition) -> None:
+        count_query(definition, self._catalog(), today=self._today())
+
+    def _catalog(self) -> Catalog:
+        catalog = self._engine.catalog()
+        if catalog.profile is None:
+            msg = (
+                f"There is no profile table {catalog.profile_table!r} yet. Run"
+                " `audiencesync profiles import FILE` or `audiencesync profiles"
+                " generate --count 10000` first."
+            )
+            raise NotFoundError(msg)
+        return catalog
+
+    def _today(self) -> date:
+        return self._now().date()
+
+    def _preview_columns(
+        self, definition: Definition, columns: Sequence[str] | None
+    ) -> list[str]:
+        if columns is not None:
+            return list(dict.fromkeys(columns))
+        profile = self._catalog().profile
+        key = profile.key if profile else None
+        return [col for col in referenced_columns(definition) if col != key]
+
+    def _record(
+        self,
+        name: str,
+        members: int | None,
+        started: float,
+        *,
+        error: str | None = None,
+    ) -> None:
+        with self._database.session() as session:
+            segment = _find(session, name)
+            session.add(
+                SegmentEvaluation(
+                    segment_id=segment.id,
+                    evaluated_at=self._now(),
+                    member_count=members,
+                    duration_ms=round((time.perf_counter() - started) * 1000),
+                    engine=self._engine.dialect,
+                    error=error,
+                )
+            )
+
+
+class Evaluation:
+    """Members of one segment as record batches, counted as they stream.
+
+    The count is recorded in the history once the stream has been read to the
+    end; a consumer that stops early records nothing.
+    """
+
+    def __init__(
+        self,
+        service: SegmentService,
+        segment: str,
+        batches: Iterator[pa.RecordBatch],
+    ) -> None:
+        self.segment = segment
+        self.member_count = 0
+        self._service = service
+        self._batches = batches
+        self._started = time.perf_counter()
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        for batch in self._batches:
+            self.member_count += batch.num_rows
+            yield batch
+        self._service._record(self.segment, self.member_count, self._started)
+
+
+def _find(session: Session, name: str) -> Segment:
+    key = name_key(name.strip())
+    segment = session.scalars(select(Segment).where(Segment.name_key == key)).first()
+    if segment is None:
+        names = session.scalars(select(Segment.name)).all()
+        raise NotFoundError(_not_found_message(name, list(names)))
+    return segment
+
+
+def _not_found_message(name: str, names: list[str]) -> str:
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    hint = f" Did you mean {', '.join(repr(n) for n in close)}?" if close else ""
+    listing = " Run `audiencesync segments list` to see them." if names else ""
+    return f"There is no segment named {name!r}.{hint}{listing}"
+
+
+def _ensure_free(session: Session, name: str) -> None:
+    clash = session.scalars(
+        select(Segment.name).where(Segment.name_key == name_key(name))
+    ).first()
+    if clash is not None:
+        same = "" if clash == name else f" ({clash!r} differs only in case)"
+        msg = (
+            f"A segment named {name!r} already exists{same}. Each segment becomes an"
+            " Iterable list of the same name, so names must be unique: choose"
+            " another name, or edit or delete the existing segment."
+        )
+        raise ConflictError(msg)
+
+
+def _clean_description(description: str | None) -> str | None:
+    text = (description or "").strip()
+    return text or None
+
+
+def _info(session: Session, segment: Segment) -> SegmentInfo:
+    latest = session.scalars(
+        select(SegmentEvaluation)
+        .where(SegmentEvaluation.segment_id == segment.id)
+        .order_by(SegmentEvaluation.evaluated_at.desc(), SegmentEvaluation.id.desc())
+        .limit(1)
+    ).first()
+    return SegmentInfo(
+        name=segment.name,
+        description=segment.description,
+        definition=definition_from_json(segment.definition),
+        created_at=segment.created_at,
+        updated_at=segment.updated_at,
+        created_by=segment.created_by,
+        last=_record(latest) if latest else None,
+    )
+
+
+def _record(row: SegmentEvaluation) -> EvaluationRecord:
+    return EvaluationRecord(
+        evaluated_at=row.evaluated_at,
+        member_count=row.member_count,
+        duration_ms=row.duration_ms,
+        engine=row.engine,
+        error=row.error,
+    )
+
+
+def _empty(query: exp.Select) -> pa.Table:
+    return pa.table({name: pa.array([], pa.null()) for name in query.named_selects})
+
+
+__all__ = [
+    "Evaluation",
+    "EvaluationRecord",
+    "Preview",
+    "SegmentInfo",
+    "SegmentService",
+]
