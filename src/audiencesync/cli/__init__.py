@@ -19,6 +19,8 @@ from typer.core import TyperGroup
 from audiencesync import __version__
 from audiencesync.cli import emulator as emulator_cli
 from audiencesync.cli import init as init_cli
+from audiencesync.cli import profiles as profiles_cli
+from audiencesync.cli import segments as segments_cli
 from audiencesync.cli import walkthrough as walkthrough_cli
 from audiencesync.errors import AudiencesyncError, ConfigError
 
@@ -73,7 +75,9 @@ def root(
 
 
 emulator_cli.register(app)
+profiles_cli.register(app)
 init_cli.register(app)
+segments_cli.register(app)
 walkthrough_cli.register(app)
 
 

@@ -47,3 +47,10 @@ class ProfileEngine(Protocol):
     def close(self) -> None:
         """Release connections and files."""
         ...
+
+
+def count_query(query: exp.Query) -> exp.Select:
+    """``SELECT COUNT(*) FROM (query) AS counted``, for any engine's dialect."""
+    from sqlglot import exp  # noqa: PLC0415 - sqlglot is only a type import above
+
+    return exp.select(exp.Count(this=exp.Star())).from_(query.subquery("counted"))

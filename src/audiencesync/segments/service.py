@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
@@ -19,7 +19,7 @@ import pyarrow as pa
 from sqlalchemy import select
 
 from audiencesync.errors import ConflictError, NotFoundError, RuleError
-from audiencesync.segments.compiler import count_query, members_query
+from audiencesync.segments.compiler import members_query
 from audiencesync.segments.names import name_key, normalize_name
 from audiencesync.segments.references import referenced_columns
 from audiencesync.segments.rules import (
@@ -209,7 +209,7 @@ class SegmentService:
         info = self.get(name)
         started = time.perf_counter()
         try:
-            query = count_query(info.definition, self._catalog(), today=self._today())
+            query = members_query(info.definition, self._catalog(), today=self._today())
             members = self._engine.count(query)
         except RuleError as exc:
             self._record(info.name, None, started, error=str(exc))
@@ -244,7 +244,7 @@ class SegmentService:
     # --- internals -------------------------------------------------------
 
     def _validate(self, definition: Definition) -> None:
-        count_query(definition, self._catalog(), today=self._today())
+        members_query(definition, self._catalog(), today=self._today())
 
     def _catalog(self) -> Catalog:
         catalog = self._engine.catalog()
@@ -310,7 +310,7 @@ class Evaluation:
         self._batches = batches
         self._started = time.perf_counter()
 
-    def __iter__(self) -> Iterator[pa.RecordBatch]:
+    def __iter__(self) -> Generator[pa.RecordBatch]:
         for batch in self._batches:
             self.member_count += batch.num_rows
             yield batch

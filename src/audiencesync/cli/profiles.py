@@ -1,0 +1,241 @@
+"""``audiencesync profiles``: import, generate and describe customer profiles.
+
+Each command parses its flags, builds the settings, calls one function of
+:mod:`audiencesync.profiles.service` and renders the result: Rich text on a
+terminal, one JSON document with ``--json``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from audiencesync.cli.options import HomeOption, JsonOption, settings_for
+from audiencesync.errors import ConfigError
+from audiencesync.profiles import service
+from audiencesync.profiles.schema import table_as_dict
+
+if TYPE_CHECKING:
+    from audiencesync.profiles.catalog import Catalog, Table
+    from audiencesync.profiles.generator import GenerateReport
+    from audiencesync.profiles.importing import ImportReport
+
+TableOption = Annotated[
+    str | None,
+    typer.Option(
+        "--table",
+        help="Table to import into (default: the profile table, customers).",
+        show_default=False,
+    ),
+]
+KeyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--key",
+        help="Key column (default: the table's key, else customer_id).",
+        show_default=False,
+    ),
+]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``profiles`` command group to ``app``."""
+    profiles = typer.Typer(
+        name="profiles",
+        help="Import, generate and describe customer profiles.",
+        no_args_is_help=True,
+    )
+    profiles.command("import")(import_command)
+    profiles.command("generate")(generate_command)
+    profiles.command("schema")(schema_command)
+    app.add_typer(profiles, name="profiles")
+
+
+def import_command(
+    file: Annotated[
+        Path, typer.Argument(help="A .csv, .parquet, .jsonl or .ndjson file.")
+    ],
+    *,
+    table: TableOption = None,
+    key: KeyOption = None,
+    replace: Annotated[
+        bool,
+        typer.Option("--replace", help="Replace the whole table instead of merging."),
+    ] = False,
+    home: HomeOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Import profiles (or another table) from a file into the embedded store.
+
+    Example: audiencesync profiles import customers.csv --key customer_id
+    """
+    settings = settings_for(home)
+    report = service.import_profiles(
+        settings, file, table=table, key=key, replace=replace
+    )
+    if json_output:
+        _print_json(import_as_dict(report))
+    else:
+        _console().print(import_summary(report))
+
+
+def generate_command(
+    *,
+    count: Annotated[int, typer.Option("--count", help="How many customers.")],
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the sample.")] = 0,
+    anchor: Annotated[
+        str | None,
+        typer.Option(
+            "--anchor",
+            help="Date the sample's dates lead up to, YYYY-MM-DD (default: today).",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Write customers to this .csv/.parquet/.jsonl file instead.",
+            show_default=False,
+        ),
+    ] = None,
+    no_purchases: Annotated[
+        bool, typer.Option("--no-purchases", help="Skip the purchases table.")
+    ] = False,
+    home: HomeOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Generate realistic sample profiles (and purchases), the same for a seed.
+
+    Example: audiencesync profiles generate --count 100000 --seed 7
+    """
+    settings = settings_for(home)
+    report = service.generate_sample(
+        settings,
+        count=count,
+        seed=seed,
+        anchor=parse_anchor(anchor),
+        out=out,
+        purchases=not no_purchases,
+    )
+    if json_output:
+        _print_json(generate_as_dict(report))
+    else:
+        _console().print(generate_summary(report))
+
+
+def schema_command(*, home: HomeOption = None, json_output: JsonOption = False) -> None:
+    """Show the profile engine's tables: key, row count, columns and kinds.
+
+    Example: audiencesync profiles schema --json
+    """
+    settings = settings_for(home)
+    catalog = service.read_schema(settings)
+    if json_output:
+        _print_json([table_as_dict(table) for table in catalog.tables])
+        return
+    console = _console()
+    if not catalog.tables:
+        console.print(
+            empty_schema_message(catalog, external=bool(settings.profiles_url))
+        )
+    for table in catalog.tables:
+        console.print(schema_table(table))
+
+
+def parse_anchor(text: str | None) -> date | None:
+    """``--anchor YYYY-MM-DD`` as a date."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        msg = f"--anchor {text!r} is not a date; use YYYY-MM-DD, e.g. 2025-06-01."
+        raise ConfigError(msg) from exc
+
+
+def import_as_dict(report: ImportReport) -> dict[str, Any]:
+    """An import report as JSON-ready data."""
+    return {
+        "table": report.table,
+        "mode": report.mode.value,
+        "rows": report.rows,
+        "rows_added": report.rows_added,
+        "rows_updated": report.rows_updated,
+        "key": report.key,
+        "columns": list(report.columns),
+        "source": str(report.source),
+    }
+
+
+def import_summary(report: ImportReport) -> str:
+    """One line on what an import did."""
+    return (
+        f"Imported {report.source.name} into {report.table} ({report.mode.value}):"
+        f" {report.rows_added:,} added, {report.rows_updated:,} updated,"
+        f" {report.rows:,} rows now; key {report.key}; {len(report.columns)} columns."
+    )
+
+
+def generate_as_dict(report: GenerateReport) -> dict[str, Any]:
+    """A generation report as JSON-ready data."""
+    return {
+        "count": report.count,
+        "seed": report.seed,
+        "anchor": report.anchor.isoformat(),
+        "files": [
+            {"table": file.table, "path": str(file.path), "rows": file.rows}
+            for file in report.files
+        ],
+    }
+
+
+def generate_summary(report: GenerateReport) -> str:
+    """What a generation wrote, one line per file."""
+    lines = [
+        f"Generated {report.count:,} sample customers (seed {report.seed},"
+        f" dates up to {report.anchor.isoformat()}):"
+    ]
+    lines += [
+        f"  {file.table}: {file.rows:,} rows in {file.path}" for file in report.files
+    ]
+    return "\n".join(lines)
+
+
+def empty_schema_message(catalog: Catalog, *, external: bool) -> str:
+    """What to do when there are no tables yet."""
+    if external:
+        return (
+            "The external profile database (AUDIENCESYNC_PROFILES_URL) has no"
+            f" tables; create the {catalog.profile_table} table there."
+        )
+    return (
+        "No profiles yet. Import them with `audiencesync profiles import FILE`, or"
+        " make a sample with `audiencesync profiles generate --count 1000`."
+    )
+
+
+def schema_table(table: Table) -> RichTable:
+    """One table's columns as a Rich table."""
+    rows = "?" if table.rows is None else f"{table.rows:,}"
+    title = f"{table.name} (key {table.key or 'unknown'}, {rows} rows)"
+    rendered = RichTable(title=title, title_justify="left")
+    for heading in ("column", "kind", "type"):
+        rendered.add_column(heading)
+    for column in table.columns:
+        rendered.add_row(column.name, column.kind.value, column.sql_type)
+    return rendered
+
+
+def _print_json(payload: object) -> None:
+    typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=True)

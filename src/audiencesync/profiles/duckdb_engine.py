@@ -1,0 +1,196 @@
+"""The embedded engine: an in-memory DuckDB over the store's Parquet files.
+
+Each table file becomes a view (``CREATE VIEW "customers" AS SELECT * FROM
+read_parquet('.../customers.parquet')``) in a private in-memory database, so the
+engine only ever reads files and holds no database lock: any number of processes
+query while one import replaces a file. A view is rebuilt when its file changes
+(a new file from an import has a new inode and modification time), so a
+long-lived engine sees new data on its next query; a query already streaming
+keeps reading the file it opened.
+
+An engine instance belongs to one thread: DuckDB connections are not shared
+across threads here. Open one engine per thread (they are cheap).
+
+Errors of the query itself (a bad column in a hand-built query) propagate as
+``duckdb.Error`` for the caller to translate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Self
+
+import duckdb
+
+from audiencesync.errors import ConfigError
+from audiencesync.profiles.catalog import Catalog, Column, ColumnKind, Table
+from audiencesync.profiles.engine import DEFAULT_BATCH_ROWS, count_query
+from audiencesync.profiles.identifiers import quote_identifier, quote_literal
+from audiencesync.profiles.tables import (
+    read_table_info,
+    table_names,
+    table_path,
+    unreadable_table,
+)
+from audiencesync.settings import DEFAULT_PROFILE_TABLE
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from sqlglot import exp
+
+_INTEGER_TYPES = frozenset(
+    {
+        "TINYINT",
+        "SMALLINT",
+        "INTEGER",
+        "BIGINT",
+        "HUGEINT",
+        "UTINYINT",
+        "USMALLINT",
+        "UINTEGER",
+        "UBIGINT",
+        "UHUGEINT",
+    }
+)
+_SIMPLE_KINDS = {
+    "VARCHAR": ColumnKind.TEXT,
+    "DOUBLE": ColumnKind.NUMBER,
+    "FLOAT": ColumnKind.NUMBER,
+    "BOOLEAN": ColumnKind.BOOLEAN,
+    "DATE": ColumnKind.DATE,
+}
+
+
+def kind_of(duckdb_type: str) -> ColumnKind:
+    """The :class:`ColumnKind` of a DuckDB type name such as ``DECIMAL(18,2)``."""
+    name = duckdb_type.upper()
+    if name in _INTEGER_TYPES:
+        return ColumnKind.INTEGER
+    if name.startswith("DECIMAL"):
+        return ColumnKind.NUMBER
+    if name.startswith("TIMESTAMP"):
+        return ColumnKind.TIMESTAMP
+    return _SIMPLE_KINDS.get(name, ColumnKind.OTHER)
+
+
+def connect_duckdb(
+    *, memory_limit: str | None = None, threads: int | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A private in-memory DuckDB database with the given resource limits."""
+    config: dict[str, str | bool | int | float | list[str]] = {}
+    if memory_limit is not None:
+        config["memory_limit"] = memory_limit
+    if threads is not None:
+        config["threads"] = threads
+    try:
+        return duckdb.connect(":memory:", config=config)
+    except duckdb.Error as exc:
+        msg = (
+            f"DuckDB refused memory_limit={memory_limit!r} or threads={threads!r};"
+            " use a size such as '2GB' and a positive thread count."
+        )
+        raise ConfigError(msg) from exc
+
+
+class DuckDBEngine:
+    """Segment queries over the Parquet files in ``folder``, in DuckDB's dialect."""
+
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        profile_table: str = DEFAULT_PROFILE_TABLE,
+        memory_limit: str | None = None,
+        threads: int | None = None,
+    ) -> None:
+        self._folder = folder
+        self._profile_table = profile_table
+        self._connection = connect_duckdb(memory_limit=memory_limit, threads=threads)
+        self._views: dict[str, tuple[int, int, int]] = {}
+        self._sync_views()
+
+    @property
+    def dialect(self) -> str:
+        """DuckDB's sqlglot dialect."""
+        return "duckdb"
+
+    def catalog(self) -> Catalog:
+        """The tables in the folder now, with kinds, keys and row counts."""
+        names = self._sync_views()
+        return Catalog(tuple(self._table(name) for name in names), self._profile_table)
+
+    def count(self, query: exp.Query) -> int:
+        """How many rows ``query`` returns."""
+        self._sync_views()
+        sql = count_query(query).sql(dialect=self.dialect)
+        rows = self._connection.execute(sql).fetchall()
+        return int(rows[0][0])
+
+    def stream(
+        self, query: exp.Query, *, batch_rows: int = DEFAULT_BATCH_ROWS
+    ) -> Iterator[pa.RecordBatch]:
+        """The rows of ``query``, streamed in batches of at most ``batch_rows``.
+
+        Each stream runs on its own cursor, so the engine can count or start
+        another stream while this one is being read.
+        """
+        if batch_rows < 1:
+            msg = f"batch_rows must be at least 1, not {batch_rows}"
+            raise ValueError(msg)
+        self._sync_views()
+        sql = query.sql(dialect=self.dialect)
+        cursor = self._connection.cursor()
+        try:
+            with cursor.sql(sql).to_arrow_reader(batch_size=batch_rows) as reader:
+                yield from reader
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        """Close the DuckDB connection."""
+        self._connection.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _table(self, name: str) -> Table:
+        info = read_table_info(self._folder, name)
+        described = self._connection.execute(
+            f"DESCRIBE {quote_identifier(name)}"
+        ).fetchall()
+        columns = tuple(
+            Column(str(row[0]), kind_of(str(row[1])), str(row[1])) for row in described
+        )
+        return Table(name, columns, key=info.key, rows=info.rows)
+
+    def _sync_views(self) -> tuple[str, ...]:
+        """One view per table file; rebuilt when the file was replaced."""
+        names = table_names(self._folder)
+        for gone in set(self._views) - set(names):
+            self._connection.execute(f"DROP VIEW IF EXISTS {quote_identifier(gone)}")
+            del self._views[gone]
+        for name in names:
+            path = table_path(self._folder, name)
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue
+            signature = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+            if self._views.get(name) != signature:
+                self._create_view(name, path)
+                self._views[name] = signature
+        return tuple(name for name in names if name in self._views)
+
+    def _create_view(self, name: str, path: Path) -> None:
+        statement = (
+            f"CREATE OR REPLACE VIEW {quote_identifier(name)} AS"
+            f" SELECT * FROM read_parquet({quote_literal(str(path.resolve()))})"
+        )
+        try:
+            self._connection.execute(statement)
+        except duckdb.Error as exc:
+            raise unreadable_table(path) from exc

@@ -1,0 +1,91 @@
+"""The profile operations the CLI (and later the web app) call, given settings.
+
+Import and generate manage the embedded store only; with an external engine
+(``AUDIENCESYNC_PROFILES_URL``) they refuse with a :class:`ConfigError`, because
+audiencesync never writes into a database it does not own.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from audiencesync.errors import ConfigError
+from audiencesync.profiles.engines import open_engine
+
+if TYPE_CHECKING:
+    from datetime import date
+    from pathlib import Path
+
+    from audiencesync.profiles.catalog import Catalog
+    from audiencesync.profiles.generator import GenerateReport
+    from audiencesync.profiles.importing import ImportReport
+    from audiencesync.settings import Settings
+
+
+def import_profiles(
+    settings: Settings,
+    path: Path,
+    *,
+    table: str | None = None,
+    key: str | None = None,
+    replace: bool = False,
+) -> ImportReport:
+    """Import ``path`` into ``table`` (default: the profile table) of the store."""
+    from audiencesync.profiles.importing import import_file  # noqa: PLC0415 - DuckDB loads only when used
+
+    _require_embedded(settings, "import")
+    return import_file(
+        settings.profiles_folder,
+        path,
+        table=table or settings.profile_table,
+        key=key,
+        replace=replace,
+        profile_table=settings.profile_table,
+    )
+
+
+def generate_sample(
+    settings: Settings,
+    *,
+    count: int,
+    seed: int = 0,
+    anchor: date | None = None,
+    out: Path | None = None,
+    purchases: bool = True,
+) -> GenerateReport:
+    """Sample profiles into the store, or into the file ``out``."""
+    from audiencesync.profiles import generator  # noqa: PLC0415 - DuckDB loads only when used
+
+    if out is not None:
+        return generator.write_profiles(out, count=count, seed=seed, anchor=anchor)
+    _require_embedded(settings, "generate")
+    return generator.generate_profiles(
+        settings.profiles_folder,
+        count=count,
+        seed=seed,
+        anchor=anchor,
+        purchases=purchases,
+        profile_table=settings.profile_table,
+    )
+
+
+def read_schema(settings: Settings) -> Catalog:
+    """The tables of the profile engine the settings point at."""
+    engine = open_engine(settings)
+    try:
+        return engine.catalog()
+    finally:
+        engine.close()
+
+
+def _require_embedded(settings: Settings, command: str) -> None:
+    if settings.profiles_url is not None:
+        msg = (
+            f"profiles {command} manages only the embedded profile store, and"
+            " AUDIENCESYNC_PROFILES_URL points at an external database; load data"
+            " there with that database's own tools, or unset"
+            " AUDIENCESYNC_PROFILES_URL to use the embedded store."
+        )
+        if command == "generate":
+            msg += " To write sample profiles to a file, pass --out FILE."
+        raise ConfigError(msg)
