@@ -43,8 +43,8 @@ CASES = [
     Case(
         "new.csv",
         "customer_id,email\nC1,a@example.com\nC2\nC3,c@example.com,x\nC4\nC5\nC6\n",
-        "new.csv has 5 malformed lines: line 3: 1 fields, expected 2; line 4:"
-        " 3 fields, expected 2; line 5: 1 fields, expected 2; and 2 more. Fix them"
+        "new.csv has 5 malformed lines: line 3: 1 field, expected 2; line 4:"
+        " 3 fields, expected 2; line 5: 1 field, expected 2; and 2 more. Fix them"
         " and import again.",
     ),
     Case(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+import sqlalchemy
 
 from audiencesync.errors import ConflictError, NotFoundError, RuleError
 from audiencesync.home import initialize
@@ -285,3 +286,36 @@ def test_referenced_columns_of_a_where_condition() -> None:
         "lifetime_value > 10 AND customer_id IN (SELECT customer_id FROM purchases)"
     )
     assert referenced_columns(where) == ["lifetime_value", "customer_id"]
+
+
+def test_segments_over_profiles_in_postgresql(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """With AUDIENCESYNC_PROFILES_URL, the same segments run in PostgreSQL."""
+    engine = sqlalchemy.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.execute(
+            sqlalchemy.text(
+                "CREATE TABLE customers (customer_id TEXT PRIMARY KEY, email TEXT,"
+                " country TEXT, lifetime_value NUMERIC(10, 2))"
+            )
+        )
+        conn.execute(
+            sqlalchemy.text(
+                "INSERT INTO customers VALUES ('C1', 'a@example.com', 'FR', 1500),"
+                " ('C2', 'b@example.com', 'FR', 20),"
+                " ('C3', 'c@example.com', 'DE', 2000)"
+            )
+        )
+    engine.dispose()
+    settings = load_settings(home=tmp_path / "home", profiles_url=postgres_url)
+    initialize(settings)
+    with open_workspace(settings) as opened:
+        opened.segments.create("France VIP", parse_where(FRENCH_VIP))
+        members = pa.Table.from_batches(
+            list(opened.segments.evaluate("France VIP", columns=["email"]))
+        )
+        [info] = opened.segments.list_all()
+    assert members.column("customer_id").to_pylist() == ["C1"]
+    assert info.last is not None
+    assert info.last.engine == "postgres"

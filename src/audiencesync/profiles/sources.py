@@ -225,7 +225,8 @@ def _csv_problem(kind: str, message: str, expected: int) -> str:
     problem = _CSV_PROBLEMS.get(kind, "malformed")
     found = re.search(r"Found: (\d+)", message or "")
     if kind in {"TOO MANY COLUMNS", "MISSING COLUMNS"} and found:
-        return f"{found[1]} fields, expected {expected}"
+        noun = "field" if found[1] == "1" else "fields"
+        return f"{found[1]} {noun}, expected {expected}"
     return problem
 
 
