@@ -8,6 +8,7 @@
     │   ├── RuleError        a segment definition is invalid: fix the rule
     │   ├── NotFoundError    a named thing (segment, table, ...) does not exist
     │   └── ConflictError    the name or change clashes with what exists
+    ├── AccessDeniedError    the acting user may not do this: ask an administrator
     ├── FatalError           stop: a person must act (bad key, forbidden, bad input)
     ├── RetryableError       transient: wait and try the same thing again
     ├── SplittableError      one batch is refused as a whole: split it and retry
@@ -42,6 +43,10 @@ class NotFoundError(ConfigError):
 
 class ConflictError(ConfigError):
     """Raised when a name is taken or a change clashes with existing data."""
+
+
+class AccessDeniedError(AudiencesyncError):
+    """Raised when the acting user's role or a connection's sharing forbids it."""
 
 
 class FatalError(AudiencesyncError):

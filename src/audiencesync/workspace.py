@@ -1,8 +1,13 @@
-"""One open data folder: the control-plane database plus the profile engine.
+"""One open data folder: the control-plane database, the profile engine, the actor.
 
 Commands (and later the web app and the scheduler) open a workspace from the
 settings, use its services, and close it. Opening checks that ``audiencesync init``
-has run, so a missing data folder is one clear error instead of a stack trace.
+has run, so a missing data folder is one clear error instead of a stack trace, and
+resolves the acting user (``--as`` / ``AUDIENCESYNC_USER``, else the administrator
+``init`` made), whose role every service checks.
+
+Services are built on first use: a command that only reads segments never loads
+the Iterable client or the secret key.
 """
 
 from __future__ import annotations
@@ -10,42 +15,84 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 
 from audiencesync.errors import ConfigError
 from audiencesync.profiles import open_engine
-from audiencesync.profiles.engine import ProfileEngine
 from audiencesync.segments.service import SegmentService
-from audiencesync.settings import Settings
 from audiencesync.store.database import Database
 
+if TYPE_CHECKING:
+    from audiencesync.auth.roles import Actor
+    from audiencesync.auth.users import UserService
+    from audiencesync.connections import ConnectionService
+    from audiencesync.exports import ExportService
+    from audiencesync.profiles.engine import ProfileEngine
+    from audiencesync.settings import Settings
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass
 class Workspace:
-    """The services of one data folder, sharing one database and one engine."""
+    """The services of one data folder, sharing one database, engine and actor."""
 
     settings: Settings
     database: Database
     engine: ProfileEngine
+    actor: Actor
 
-    @property
+    @cached_property
     def segments(self) -> SegmentService:
         """Save, list, preview and evaluate segments."""
-        return SegmentService(self.database, self.engine)
+        return SegmentService(self.database, self.engine, actor=self.actor)
+
+    @cached_property
+    def users(self) -> UserService:
+        """Users, roles and API tokens."""
+        from audiencesync.auth.users import UserService  # noqa: PLC0415 - on first use
+
+        return UserService(self.database, self.actor)
+
+    @cached_property
+    def connections(self) -> ConnectionService:
+        """Iterable connections: consent, keys, sharing, export user."""
+        from audiencesync.connections import (  # noqa: PLC0415 - on first use
+            ConnectionService,
+            IterableKeyVerifier,
+        )
+        from audiencesync.secrets import KeyRing  # noqa: PLC0415 - on first use
+
+        return ConnectionService(
+            self.database,
+            self.actor,
+            keyring=KeyRing.from_settings(self.settings),
+            verifier=IterableKeyVerifier(),
+        )
+
+    @cached_property
+    def exports(self) -> ExportService:
+        """Export setups: mapping, segments, schedule, mode."""
+        from audiencesync.exports import ExportService  # noqa: PLC0415 - on first use
+
+        return ExportService(self.database, self.engine, self.actor)
 
 
 @contextmanager
 def open_workspace(settings: Settings) -> Iterator[Workspace]:
-    """Open the database (checked to be initialised) and the profile engine."""
+    """Open the database (checked to be initialised), the engine, and the actor."""
+    from audiencesync.auth.users import resolve_actor  # noqa: PLC0415 - avoids a cycle
+
     _ensure_initialised(settings)
     database = Database.open(settings.database)
     try:
         database.ensure_current()
+        actor = resolve_actor(database, settings.user)
         engine = open_engine(settings)
         try:
-            yield Workspace(settings, database, engine)
+            yield Workspace(settings, database, engine, actor)
         finally:
             engine.close()
     finally:

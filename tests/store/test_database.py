@@ -68,6 +68,7 @@ def test_ensure_current_on_an_older_schema_says_upgrade(
     database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A known older revision: the message names both revisions and the fix."""
+    database.downgrade("0001")
     monkeypatch.setattr(schema_module, "head_revision", lambda: "0002")
     expected = (
         f"The database at {database.url} is at schema 0001, this audiencesync"

@@ -22,12 +22,16 @@ from audiencesync.cli import init as init_cli
 from audiencesync.cli import profiles as profiles_cli
 from audiencesync.cli import segments as segments_cli
 from audiencesync.cli import walkthrough as walkthrough_cli
-from audiencesync.errors import AudiencesyncError, ConfigError
+from audiencesync.errors import AccessDeniedError, AudiencesyncError, ConfigError
 
 
 def exit_code_for(error: AudiencesyncError) -> int:
-    """2 when the user can fix the input or settings, 1 for everything else."""
-    return EXIT_CONFIG if isinstance(error, ConfigError) else EXIT_FAILURE
+    """2: fix the input or settings; 3: not allowed for this user; 1: the rest."""
+    if isinstance(error, ConfigError):
+        return EXIT_CONFIG
+    if isinstance(error, AccessDeniedError):
+        return EXIT_DENIED
+    return EXIT_FAILURE
 
 
 class AudiencesyncGroup(TyperGroup):
@@ -44,6 +48,7 @@ class AudiencesyncGroup(TyperGroup):
 
 EXIT_CONFIG = 2
 EXIT_FAILURE = 1
+EXIT_DENIED = 3
 
 app = typer.Typer(
     name="audiencesync",

@@ -8,16 +8,25 @@ it and upgrades it to :func:`head_revision`; every other command calls
 
 from __future__ import annotations
 
+from audiencesync.store.accounts import ApiToken, AuditEvent, SystemSetting, User
 from audiencesync.store.database import Database, database_file, display_url
+from audiencesync.store.destinations import Connection, Export, ExportSegment
 from audiencesync.store.models import Base, Segment, SegmentEvaluation, UTCDateTime
 from audiencesync.store.schema import head_revision
 
 __all__ = [
+    "ApiToken",
+    "AuditEvent",
     "Base",
+    "Connection",
     "Database",
+    "Export",
+    "ExportSegment",
     "Segment",
     "SegmentEvaluation",
+    "SystemSetting",
     "UTCDateTime",
+    "User",
     "database_file",
     "display_url",
     "head_revision",
