@@ -23,6 +23,37 @@ DOCS = {
         f"segments {name}": ROOT / "docs" / "segments.md"
         for name in ("create", "edit", "list", "show", "preview", "evaluate", "delete")
     },
+    **{
+        f"users {name}": ROOT / "docs" / "users.md"
+        for name in (
+            "add",
+            "list",
+            "set-role",
+            "remove",
+            "token",
+            "tokens",
+            "revoke-token",
+        )
+    },
+    "audit": ROOT / "docs" / "users.md",
+    **{
+        f"exports {name}": ROOT / "docs" / "exports.md"
+        for name in ("add", "list", "show", "remove", "detach")
+    },
+    **{
+        f"connections {name}": ROOT / "docs" / "connections.md"
+        for name in (
+            "add",
+            "list",
+            "show",
+            "share",
+            "unshare",
+            "set-key",
+            "authorize",
+            "remove",
+            "rotate-keys",
+        )
+    },
     "walkthrough": ROOT / "README.md",
 }
 

@@ -1,8 +1,9 @@
-"""``audiencesync init``: the data folder, the database and the secret key.
+"""``audiencesync init``: data folder, database, secret key and first administrator.
 
 :func:`initialize` is idempotent: run it again and it keeps the key file
-byte-identical, leaves a current database alone and upgrades an older one.
-It never prints or logs the key.
+byte-identical, leaves a current database alone and upgrades an older one, and
+creates the first administrator only while there are no users at all.
+It never prints or logs the key or the administrator's password.
 """
 
 from __future__ import annotations
@@ -14,11 +15,15 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from audiencesync.auth.directory import normalize_user_name
+from audiencesync.auth.passwords import check_password
+from audiencesync.auth.users import ensure_first_admin
 from audiencesync.errors import ConfigError
 from audiencesync.settings import Settings
 from audiencesync.store import Database, database_file
 
 KEY_FILE_MODE = 0o600
+DEFAULT_ADMIN = "admin"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +31,8 @@ class InitReport:
     """What ``init`` found and did.
 
     ``schema_from`` is None when the database had no audiencesync tables;
-    ``key_file`` is None when the key comes from ``AUDIENCESYNC_SECRET_KEY``.
+    ``key_file`` is None when the key comes from ``AUDIENCESYNC_SECRET_KEY``;
+    ``admin`` is the default CLI user (the first administrator).
     """
 
     home: Path
@@ -36,6 +42,8 @@ class InitReport:
     schema_to: str
     key_file: Path | None
     key_created: bool
+    admin: str
+    admin_created: bool
 
     @property
     def schema_changed(self) -> bool:
@@ -45,11 +53,26 @@ class InitReport:
     @property
     def changed(self) -> bool:
         """Whether this run created or upgraded anything."""
-        return self.home_created or self.schema_changed or self.key_created
+        return (
+            self.home_created
+            or self.schema_changed
+            or self.key_created
+            or self.admin_created
+        )
 
 
-def initialize(settings: Settings) -> InitReport:
-    """Create or upgrade the data folder, the database and the secret key file."""
+def initialize(
+    settings: Settings, *, admin: str = DEFAULT_ADMIN, password: str | None = None
+) -> InitReport:
+    """Create or upgrade the data folder, the database and the secret key file.
+
+    While the database has no user, create administrator ``admin`` (with
+    ``password``, if given) and make it the default CLI user. The name and the
+    password are checked before anything is created.
+    """
+    admin = normalize_user_name(admin)
+    if password is not None:
+        check_password(password)
     home = settings.home.resolve()
     home_created = not home.is_dir()
     home.mkdir(parents=True, exist_ok=True)
@@ -57,7 +80,10 @@ def initialize(settings: Settings) -> InitReport:
     key_file, key_created = ensure_secret_key(settings)
     with Database.open(settings.database) as database:
         schema_from, schema_to = migrate(database, settings.database)
-        # Steps that need the current schema (the first administrator) go here.
+        with database.session() as session:
+            admin, admin_created = ensure_first_admin(
+                session, name=admin, password=password
+            )
         return InitReport(
             home=home,
             home_created=home_created,
@@ -66,6 +92,8 @@ def initialize(settings: Settings) -> InitReport:
             schema_to=schema_to,
             key_file=key_file,
             key_created=key_created,
+            admin=admin,
+            admin_created=admin_created,
         )
 
 

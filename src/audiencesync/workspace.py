@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 
 from audiencesync.errors import ConfigError
 from audiencesync.profiles import open_engine
+from audiencesync.profiles.manager import ProfileManager
 from audiencesync.segments.service import SegmentService
 from audiencesync.store.database import Database
 
@@ -48,6 +49,11 @@ class Workspace:
     def segments(self) -> SegmentService:
         """Save, list, preview and evaluate segments."""
         return SegmentService(self.database, self.engine, actor=self.actor)
+
+    @cached_property
+    def profiles(self) -> ProfileManager:
+        """Import, generate and describe profiles."""
+        return ProfileManager(self.settings, self.database, self.actor)
 
     @cached_property
     def users(self) -> UserService:

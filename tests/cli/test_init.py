@@ -1,4 +1,4 @@
-"""``audiencesync init``: the summary, ``--json``, reruns and errors."""
+"""``audiencesync init``: the summary, ``--json``, reruns, the first admin, errors."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from audiencesync.home import InitReport
 from audiencesync.store import head_revision
 
 
-def run_init(home: Path, *flags: str) -> tuple[int, str, str]:
+def run_init(home: Path, *flags: str, stdin: str | None = None) -> tuple[int, str, str]:
     """Exit code, stdout and stderr of ``audiencesync init --home HOME``."""
-    result = CliRunner().invoke(app, ["init", "--home", str(home), *flags])
+    result = CliRunner().invoke(app, ["init", "--home", str(home), *flags], input=stdin)
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -31,6 +31,7 @@ def test_init_prints_what_it_created(tmp_path: Path) -> None:
         f"Database:         sqlite:///{home / 'audiencesync.db'}",
         f"Schema:           created at {head_revision()}",
         f"Secret key:       {home / 'secret.key'} (created, mode 0600)",
+        "Administrator:    admin (created)",
     ]
 
 
@@ -41,6 +42,7 @@ def test_second_run_says_nothing_changed(tmp_path: Path) -> None:
     assert code == 0
     assert f"Schema:           already at {head_revision()}" in out
     assert "(kept)" in out
+    assert "Administrator:    admin (exists)" in out
     assert out.splitlines()[-1] == "Nothing changed: everything was already in place."
 
 
@@ -58,6 +60,8 @@ def test_json_prints_one_object(tmp_path: Path) -> None:
         "schema_to": head_revision(),
         "key_file": str(home / "secret.key"),
         "key_created": True,
+        "admin": "admin",
+        "admin_created": True,
         "changed": True,
     }
 
@@ -90,11 +94,54 @@ def test_summary_of_an_upgrade_shows_both_revisions(tmp_path: Path) -> None:
         schema_to="0002",
         key_file=None,
         key_created=False,
+        admin="ana",
+        admin_created=False,
     )
     assert summary(report)[2:] == [
         "Schema:           upgraded 0001 → 0002",
         "Secret key:       from AUDIENCESYNC_SECRET_KEY (no key file)",
+        "Administrator:    ana (exists)",
     ]
+
+
+def test_admin_names_the_first_administrator(tmp_path: Path) -> None:
+    """``--admin ana`` creates ana, who then acts by default."""
+    code, out, _ = run_init(tmp_path / "h", "--admin", "ana")
+    assert code == 0
+    assert "Administrator:    ana (created)" in out
+    listed = CliRunner().invoke(
+        app, ["users", "list", "--home", str(tmp_path / "h"), "--json"]
+    )
+    assert [user["name"] for user in json.loads(listed.stdout)] == ["ana"]
+
+
+def test_password_stdin_sets_the_administrators_password(tmp_path: Path) -> None:
+    """``--password-stdin`` reads the first line of stdin; nothing echoes it."""
+    code, out, err = run_init(
+        tmp_path / "h", "--password-stdin", stdin="correct horse battery\n"
+    )
+    assert code == 0
+    assert "correct horse battery" not in out + err
+    listed = CliRunner().invoke(
+        app, ["users", "list", "--home", str(tmp_path / "h"), "--json"]
+    )
+    assert json.loads(listed.stdout)[0]["has_password"] is True
+
+
+def test_password_stdin_with_empty_input_exits_2(tmp_path: Path) -> None:
+    """``--password-stdin`` without input: one line naming the fix, nothing created."""
+    code, _, err = run_init(tmp_path / "h", "--password-stdin", stdin="")
+    assert code == 2
+    assert err.startswith("Error: --password-stdin was given but standard input")
+    assert not (tmp_path / "h").exists()
+
+
+def test_short_password_exits_2_without_showing_it(tmp_path: Path) -> None:
+    """A too-short password: exit 2, one line, the password nowhere."""
+    code, out, err = run_init(tmp_path / "h", "--password-stdin", stdin="hunter2\n")
+    assert code == 2
+    assert "too short" in err
+    assert "hunter2" not in out + err
 
 
 def test_python_m_audiencesync_init(tmp_path: Path) -> None:

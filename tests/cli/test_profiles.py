@@ -11,12 +11,20 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from audiencesync.cli import app
+from audiencesync.home import initialize
+from audiencesync.settings import load_settings
 
 CSV = "customer_id,email,lifetime_value\nC1,a@example.com,1.5\nC2,b@example.com,2\n"
 
 
 def _run(*args: str, env: dict[str, str] | None = None) -> Result:
     return CliRunner().invoke(app, list(args), env=env)
+
+
+@pytest.fixture(autouse=True)
+def _initialised(tmp_path: Path) -> None:
+    """The data folder ``h`` exists (``audiencesync init``) with its admin."""
+    initialize(load_settings(home=tmp_path / "h"))
 
 
 @pytest.fixture
@@ -70,7 +78,7 @@ def test_import_options_reach_the_import(tmp_path: Path, csv_file: Path) -> None
 def test_import_error_is_one_line_and_exit_2(tmp_path: Path) -> None:
     """A bad file gives `Error: ...` on stderr and exit code 2."""
     missing = tmp_path / "missing.csv"
-    result = _run("profiles", "import", str(missing), "--home", str(tmp_path))
+    result = _run("profiles", "import", str(missing), "--home", str(tmp_path / "h"))
     assert (result.exit_code, result.stderr) == (
         2,
         f"Error: File {missing} does not exist; check the path.\n",
@@ -126,7 +134,7 @@ def test_generate_rejects_a_bad_anchor(tmp_path: Path) -> None:
 
 def test_schema_without_profiles_says_what_to_run(tmp_path: Path) -> None:
     """An empty store points at import and generate."""
-    result = _run("profiles", "schema", "--home", str(tmp_path))
+    result = _run("profiles", "schema", "--home", str(tmp_path / "h"))
     assert result.stdout == (
         "No profiles yet. Import them with `audiencesync profiles import FILE`, or"
         " make a sample with `audiencesync profiles generate --count 1000`.\n"
@@ -166,7 +174,10 @@ def test_external_engine_refuses_store_commands(
     tmp_path: Path, csv_file: Path, args: list[str], command: str
 ) -> None:
     """With AUDIENCESYNC_PROFILES_URL set, import and generate explain and stop."""
-    env = {"AUDIENCESYNC_PROFILES_URL": f"sqlite:///{tmp_path / 'p.db'}"}
+    env = {
+        "AUDIENCESYNC_PROFILES_URL": f"sqlite:///{tmp_path / 'p.db'}",
+        "AUDIENCESYNC_HOME": str(tmp_path / "h"),
+    }
     result = _run(
         *[str(csv_file) if a == "customers.csv" else a for a in args], env=env
     )
@@ -178,7 +189,10 @@ def test_external_engine_refuses_store_commands(
 
 def test_external_engine_schema_reads_the_database(tmp_path: Path) -> None:
     """schema describes the external database's tables."""
-    env = {"AUDIENCESYNC_PROFILES_URL": f"sqlite:///{tmp_path / 'p.db'}"}
+    env = {
+        "AUDIENCESYNC_PROFILES_URL": f"sqlite:///{tmp_path / 'p.db'}",
+        "AUDIENCESYNC_HOME": str(tmp_path / "h"),
+    }
     result = _run("profiles", "schema", env=env)
     assert result.stdout.startswith("The external profile database")
 

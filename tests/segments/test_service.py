@@ -10,13 +10,20 @@ import pyarrow as pa
 import pytest
 import sqlalchemy
 
-from audiencesync.errors import ConflictError, NotFoundError, RuleError
+from audiencesync.auth.roles import Actor, Role
+from audiencesync.errors import (
+    AccessDeniedError,
+    ConflictError,
+    NotFoundError,
+    RuleError,
+)
 from audiencesync.home import initialize
 from audiencesync.profiles.service import import_profiles
 from audiencesync.segments.references import referenced_columns
 from audiencesync.segments.rules import parse_rules, parse_where
 from audiencesync.segments.service import SegmentService
 from audiencesync.settings import Settings, load_settings
+from audiencesync.store import AuditEvent, Export, ExportSegment, Segment
 from audiencesync.workspace import Workspace, open_workspace
 
 CUSTOMERS = """customer_id,email,country,lifetime_value,signup_date
@@ -28,6 +35,7 @@ C5,eve@example.com,US,50,2026-03-03
 """
 
 FRENCH_VIP = "country = 'FR' AND lifetime_value > 1000"
+ADMIN = Actor("admin", Role.ADMIN)
 
 
 class Clock:
@@ -68,7 +76,7 @@ def clock() -> Clock:
 @pytest.fixture
 def service(workspace: Workspace, clock: Clock) -> SegmentService:
     """The service over the workspace, on the test clock."""
-    return SegmentService(workspace.database, workspace.engine, now=clock)
+    return SegmentService(workspace.database, workspace.engine, actor=ADMIN, now=clock)
 
 
 def _keys(service: SegmentService, name: str) -> set[str]:
@@ -241,13 +249,13 @@ def test_schema_change_is_recorded_as_failed_evaluation(
     """When a column a segment uses disappears, its next count fails, on record."""
     settings = _settings(tmp_path)
     with open_workspace(settings) as opened:
-        service = SegmentService(opened.database, opened.engine, now=clock)
+        service = SegmentService(opened.database, opened.engine, actor=ADMIN, now=clock)
         service.create("France VIP", parse_where(FRENCH_VIP))
     other = tmp_path / "narrow.csv"
     other.write_text("customer_id,email\nC1,a@example.com\n", encoding="utf-8")
     import_profiles(settings, other, replace=True)
     with open_workspace(settings) as opened:
-        service = SegmentService(opened.database, opened.engine, now=clock)
+        service = SegmentService(opened.database, opened.engine, actor=ADMIN, now=clock)
         with pytest.raises(RuleError, match="country"):
             service.count("France VIP")
         latest = service.history("France VIP")[0]
@@ -319,3 +327,78 @@ def test_segments_over_profiles_in_postgresql(
     assert members.column("customer_id").to_pylist() == ["C1"]
     assert info.last is not None
     assert info.last.engine == "postgres"
+
+
+def _as(workspace: Workspace, clock: Clock, role: Role) -> SegmentService:
+    actor = Actor(f"a-{role.value}", role)
+    return SegmentService(workspace.database, workspace.engine, actor=actor, now=clock)
+
+
+def _audit_count(workspace: Workspace) -> int:
+    with workspace.database.session() as session:
+        return len(session.scalars(sqlalchemy.select(AuditEvent)).all())
+
+
+def test_viewers_read_but_cannot_change(workspace: Workspace, clock: Clock) -> None:
+    """A viewer lists segments; creating one is refused with whom to ask."""
+    _as(workspace, clock, Role.ADMIN).create("France VIP", parse_where(FRENCH_VIP))
+    viewer = _as(workspace, clock, Role.VIEWER)
+    assert [info.name for info in viewer.list_all()] == ["France VIP"]
+    expected = "a-viewer is a viewer and cannot create, edit or delete segments"
+    with pytest.raises(AccessDeniedError, match=expected):
+        viewer.create("Germany", parse_where("country = 'DE'"))
+
+
+def test_viewers_cannot_preview_profile_data(
+    workspace: Workspace, clock: Clock
+) -> None:
+    """Previews show profile values, so viewers get counts only."""
+    _as(workspace, clock, Role.ADMIN).create("France VIP", parse_where(FRENCH_VIP))
+    with pytest.raises(AccessDeniedError, match="cannot see profile data"):
+        _as(workspace, clock, Role.VIEWER).preview("France VIP")
+
+
+def test_each_change_writes_one_audit_event(workspace: Workspace, clock: Clock) -> None:
+    """Create, edit and delete: one audit event each; reads and counts none."""
+    contributor = _as(workspace, clock, Role.CONTRIBUTOR)
+    contributor.create("France VIP", parse_where(FRENCH_VIP))
+    contributor.update("France VIP", new_name="VIP")
+    contributor.count("VIP")
+    contributor.list_all()
+    contributor.delete("VIP")
+    with workspace.database.session() as session:
+        events = session.scalars(
+            sqlalchemy.select(AuditEvent)
+            .where(AuditEvent.target_type == "segment")
+            .order_by(AuditEvent.id)
+        ).all()
+        assert [(e.actor, e.action, e.target) for e in events] == [
+            ("a-contributor", "segment.create", "France VIP"),
+            ("a-contributor", "segment.edit", "VIP"),
+            ("a-contributor", "segment.delete", "VIP"),
+        ]
+        assert events[1].details == {"renamed_from": "France VIP"}
+
+
+def test_refused_change_writes_no_audit_event(
+    workspace: Workspace, clock: Clock
+) -> None:
+    """A refused change leaves the audit log as it was."""
+    before = _audit_count(workspace)
+    with pytest.raises(AccessDeniedError):
+        _as(workspace, clock, Role.VIEWER).create("X", parse_where(FRENCH_VIP))
+    assert _audit_count(workspace) == before
+
+
+def test_exported_segment_cannot_be_deleted(workspace: Workspace, clock: Clock) -> None:
+    """Deleting a segment an export uses is refused, naming the export."""
+    admin = _as(workspace, clock, Role.ADMIN)
+    admin.create("France VIP", parse_where(FRENCH_VIP))
+    with workspace.database.session() as session:
+        segment = session.scalars(sqlalchemy.select(Segment)).one()
+        export = Export(name="Newsletter", name_key="newsletter", email_field="email")
+        export.segment_links.append(ExportSegment(segment_id=segment.id, position=0))
+        session.add(export)
+    with pytest.raises(ConflictError, match="exported by 'Newsletter'"):
+        admin.delete("France VIP")
+    assert [info.name for info in admin.list_all()] == ["France VIP"]

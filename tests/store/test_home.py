@@ -1,4 +1,4 @@
-"""``initialize`` (audiencesync.home): folder, database and secret key, idempotently."""
+"""``initialize`` (audiencesync.home): folder, database, key and first admin."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import select
 
+from audiencesync.auth.passwords import verify_password
+from audiencesync.auth.roles import Actor, Role
+from audiencesync.auth.users import resolve_actor
 from audiencesync.errors import ConfigError
 from audiencesync.home import initialize
 from audiencesync.settings import Settings, load_settings
-from audiencesync.store import Database, head_revision
+from audiencesync.store import Database, User, head_revision
 
 
 @pytest.fixture
@@ -45,6 +49,7 @@ def test_init_creates_the_folder_database_and_key(settings: Settings) -> None:
         True,
     )
     assert (report.schema_from, report.schema_to) == (None, head_revision())
+    assert (report.admin, report.admin_created) == ("admin", True)
 
 
 def test_the_key_file_holds_a_fernet_key(settings: Settings) -> None:
@@ -71,6 +76,7 @@ def test_second_run_keeps_the_key_and_changes_nothing(settings: Settings) -> Non
     assert settings.key_file.read_bytes() == key
     assert not report.changed
     assert (report.schema_from, report.schema_to) == (head_revision(),) * 2
+    assert (report.admin, report.admin_created) == ("admin", False)
 
 
 def test_secret_key_in_the_environment_means_no_key_file(
@@ -127,6 +133,57 @@ def test_sqlite_database_elsewhere_gets_its_folder(tmp_path: Path) -> None:
     assert revision(url) == head_revision()
 
 
+def users(url: str) -> list[tuple[str, str, str | None]]:
+    """(name, role, created_by) of every user in the database at ``url``."""
+    with Database.open(url) as database, database.session() as session:
+        rows = session.execute(select(User.name, User.role, User.created_by))
+        return [(name, role, created_by) for name, role, created_by in rows]
+
+
+def test_init_creates_the_first_administrator_as_default_user(
+    settings: Settings,
+) -> None:
+    """The first run creates ``admin``, made by ``init``, who acts by default."""
+    initialize(settings)
+    assert users(settings.database) == [("admin", "admin", "init")]
+    with Database.open(settings.database) as database:
+        assert resolve_actor(database, None) == Actor("admin", Role.ADMIN)
+
+
+def test_init_creates_the_administrator_only_once(settings: Settings) -> None:
+    """A second run, even with another --admin, creates nobody and reports the first."""
+    initialize(settings, admin="ana")
+    report = initialize(settings, admin="bob")
+    assert (report.admin, report.admin_created) == ("ana", False)
+    assert users(settings.database) == [("ana", "admin", "init")]
+
+
+def test_init_stores_the_administrators_password_hashed(settings: Settings) -> None:
+    """The password given to init is stored as an Argon2 hash."""
+    initialize(settings, password="correct horse battery")
+    with Database.open(settings.database) as database, database.session() as session:
+        stored = session.scalar(select(User.password_hash))
+    assert stored is not None
+    assert verify_password(stored, "correct horse battery")
+
+
+@pytest.mark.parametrize(
+    ("admin", "password", "message"),
+    [
+        ("ana b", None, "not allowed"),
+        ("ana", "too short", "too short"),
+    ],
+    ids=["bad name", "short password"],
+)
+def test_bad_admin_or_password_stops_init_before_anything(
+    settings: Settings, admin: str, password: str | None, message: str
+) -> None:
+    """A bad name or password is refused before the folder is even created."""
+    with pytest.raises(ConfigError, match=message):
+        initialize(settings, admin=admin, password=password)
+    assert not settings.home.exists()
+
+
 @pytest.fixture
 def postgres_settings(tmp_path: Path, postgres_url: str) -> Settings:
     """Settings whose control-plane database is PostgreSQL."""
@@ -139,3 +196,4 @@ def test_init_migrates_a_postgresql_database(postgres_settings: Settings) -> Non
     assert report.database.startswith("postgresql+psycopg://")
     assert revision(postgres_settings.database) == head_revision()
     assert postgres_settings.profiles_folder.is_dir()
+    assert users(postgres_settings.database) == [("admin", "admin", "init")]

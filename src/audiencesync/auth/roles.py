@@ -45,6 +45,7 @@ class Action(enum.StrEnum):
     RUN_EXPORTS = "run exports"
     APPROVE_REMOVALS = "approve or discard held removals"
     READ = "read segments, exports and runs"
+    VIEW_PROFILES = "see profile data (segment previews)"
     DOWNLOAD_REJECTS = "download rejected profiles"
     READ_AUDIT = "read the audit log"
 
@@ -64,6 +65,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.RUN_EXPORTS: _EDITORS,
     Action.APPROVE_REMOVALS: _ADMINS,
     Action.READ: _EVERYONE,
+    Action.VIEW_PROFILES: _EDITORS,
     Action.DOWNLOAD_REJECTS: _EDITORS,
     Action.READ_AUDIT: _ADMINS,
 }

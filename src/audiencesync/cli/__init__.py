@@ -17,10 +17,14 @@ import typer
 from typer.core import TyperGroup
 
 from audiencesync import __version__
+from audiencesync.cli import audit as audit_cli
+from audiencesync.cli import connections as connections_cli
 from audiencesync.cli import emulator as emulator_cli
+from audiencesync.cli import exports as exports_cli
 from audiencesync.cli import init as init_cli
 from audiencesync.cli import profiles as profiles_cli
 from audiencesync.cli import segments as segments_cli
+from audiencesync.cli import users as users_cli
 from audiencesync.cli import walkthrough as walkthrough_cli
 from audiencesync.errors import AccessDeniedError, AudiencesyncError, ConfigError
 
@@ -83,6 +87,10 @@ emulator_cli.register(app)
 profiles_cli.register(app)
 init_cli.register(app)
 segments_cli.register(app)
+exports_cli.register(app)
+users_cli.register(app)
+connections_cli.register(app)
+audit_cli.register(app)
 walkthrough_cli.register(app)
 
 

@@ -1,13 +1,29 @@
-"""``audiencesync init``: create or upgrade the data folder, database and key."""
+"""``audiencesync init``: the data folder, database, key and first administrator."""
 
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
 import typer
 
 from audiencesync.cli.options import HomeOption, JsonOption, settings_for
-from audiencesync.home import InitReport, initialize
+from audiencesync.cli.stdin import read_secret
+from audiencesync.home import DEFAULT_ADMIN, InitReport, initialize
+
+AdminOption = Annotated[
+    str,
+    typer.Option(
+        "--admin", help="Name of the first administrator (created if no user exists)."
+    ),
+]
+PasswordStdinOption = Annotated[
+    bool,
+    typer.Option(
+        "--password-stdin",
+        help="Read the first administrator's password from stdin (12+ characters).",
+    ),
+]
 
 
 def describe_schema(report: InitReport) -> str:
@@ -27,6 +43,11 @@ def describe_key(report: InitReport) -> str:
     return f"{report.key_file} ({state})"
 
 
+def describe_admin(report: InitReport) -> str:
+    """``admin (created)`` or ``admin (exists)``: the default CLI user."""
+    return f"{report.admin} ({'created' if report.admin_created else 'exists'})"
+
+
 def summary(report: InitReport) -> list[str]:
     """The lines ``init`` prints."""
     folder = "created" if report.home_created else "kept"
@@ -35,6 +56,7 @@ def summary(report: InitReport) -> list[str]:
         f"Database:         {report.database}",
         f"Schema:           {describe_schema(report)}",
         f"Secret key:       {describe_key(report)}",
+        f"Administrator:    {describe_admin(report)}",
     ]
     if not report.changed:
         lines.append("Nothing changed: everything was already in place.")
@@ -52,6 +74,8 @@ def as_json(report: InitReport) -> dict[str, object]:
         "schema_to": report.schema_to,
         "key_file": None if report.key_file is None else str(report.key_file),
         "key_created": report.key_created,
+        "admin": report.admin,
+        "admin_created": report.admin_created,
         "changed": report.changed,
     }
 
@@ -60,14 +84,24 @@ def register(app: typer.Typer) -> None:
     """Add the ``init`` command to ``app``."""
 
     @app.command("init")
-    def init(*, home: HomeOption = None, json_output: JsonOption = False) -> None:
-        """Create or upgrade the data folder, the database and the secret key file.
+    def init(
+        *,
+        admin: AdminOption = DEFAULT_ADMIN,
+        password_stdin: PasswordStdinOption = False,
+        home: HomeOption = None,
+        json_output: JsonOption = False,
+    ) -> None:
+        """Create or upgrade the data folder, database, secret key and first admin.
 
-        Safe to run again: it keeps the key file and upgrades an older database.
+        Safe to run again: it keeps the key file, upgrades an older database and
+        creates the administrator only while there is no user.
 
-        Example: audiencesync init --home ./.audiencesync
+        Example: audiencesync init --home ./.audiencesync --admin ana
         """
-        report = initialize(settings_for(home))
+        password = (
+            read_secret("password", flag="--password-stdin") if password_stdin else None
+        )
+        report = initialize(settings_for(home), admin=admin, password=password)
         if json_output:
             print(json.dumps(as_json(report), indent=2))
         else:

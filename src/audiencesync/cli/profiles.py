@@ -16,10 +16,11 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from audiencesync.cli.options import HomeOption, JsonOption, settings_for
+from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
 from audiencesync.errors import ConfigError
 from audiencesync.profiles import service
 from audiencesync.profiles.schema import table_as_dict
+from audiencesync.workspace import open_workspace
 
 if TYPE_CHECKING:
     from audiencesync.profiles.catalog import Catalog, Table
@@ -69,16 +70,17 @@ def import_command(
         typer.Option("--replace", help="Replace the whole table instead of merging."),
     ] = False,
     home: HomeOption = None,
+    as_user: AsOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Import profiles (or another table) from a file into the embedded store.
 
     Example: audiencesync profiles import customers.csv --key customer_id
     """
-    settings = settings_for(home)
-    report = service.import_profiles(
-        settings, file, table=table, key=key, replace=replace
-    )
+    with open_workspace(settings_for(home, as_user)) as workspace:
+        report = workspace.profiles.import_file(
+            file, table=table, key=key, replace=replace
+        )
     if json_output:
         _print_json(import_as_dict(report))
     else:
@@ -109,34 +111,43 @@ def generate_command(
         bool, typer.Option("--no-purchases", help="Skip the purchases table.")
     ] = False,
     home: HomeOption = None,
+    as_user: AsOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Generate realistic sample profiles (and purchases), the same for a seed.
 
     Example: audiencesync profiles generate --count 100000 --seed 7
     """
-    settings = settings_for(home)
-    report = service.generate_sample(
-        settings,
-        count=count,
-        seed=seed,
-        anchor=parse_anchor(anchor),
-        out=out,
-        purchases=not no_purchases,
-    )
+    settings = settings_for(home, as_user)
+    day = parse_anchor(anchor)
+    if out is not None:
+        report = service.generate_sample(
+            settings, count=count, seed=seed, anchor=day, out=out
+        )
+    else:
+        with open_workspace(settings) as workspace:
+            report = workspace.profiles.generate(
+                count=count, seed=seed, anchor=day, purchases=not no_purchases
+            )
     if json_output:
         _print_json(generate_as_dict(report))
     else:
         _console().print(generate_summary(report))
 
 
-def schema_command(*, home: HomeOption = None, json_output: JsonOption = False) -> None:
+def schema_command(
+    *,
+    home: HomeOption = None,
+    as_user: AsOption = None,
+    json_output: JsonOption = False,
+) -> None:
     """Show the profile engine's tables: key, row count, columns and kinds.
 
     Example: audiencesync profiles schema --json
     """
-    settings = settings_for(home)
-    catalog = service.read_schema(settings)
+    settings = settings_for(home, as_user)
+    with open_workspace(settings) as workspace:
+        catalog = workspace.profiles.schema()
     if json_output:
         _print_json([table_as_dict(table) for table in catalog.tables])
         return

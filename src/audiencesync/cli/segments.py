@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from audiencesync.cli.options import HomeOption, JsonOption, settings_for
+from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
 from audiencesync.errors import ConfigError, RuleError
 from audiencesync.segments.rules import (
     Definition,
@@ -70,8 +70,8 @@ def register(app: typer.Typer) -> None:
 
 
 @contextmanager
-def _service(home: Path | None) -> Iterator[SegmentService]:
-    settings = settings_for(home)
+def _service(home: Path | None, as_user: str | None) -> Iterator[SegmentService]:
+    settings = settings_for(home, as_user)
     with open_workspace(settings) as workspace:
         yield workspace.segments
 
@@ -84,6 +84,7 @@ def create(
     rules: RulesOption = None,
     description: DescriptionOption = None,
     home: HomeOption = None,
+    as_user: AsOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Save a segment; its name becomes the Iterable list's name exactly.
@@ -94,11 +95,8 @@ def create(
     definition = _definition(where, rules, required=True)
     if definition is None:  # pragma: no cover - required=True raises instead
         return
-    settings = settings_for(home)
-    with open_workspace(settings) as workspace:
-        info = workspace.segments.create(
-            name, definition, description=description, actor=settings.user
-        )
+    with _service(home, as_user) as service:
+        info = service.create(name, definition, description=description)
     _print_info(info, as_json=as_json, verb="Created")
 
 
@@ -118,6 +116,7 @@ def edit(
     rules: RulesOption = None,
     description: DescriptionOption = None,
     home: HomeOption = None,
+    as_user: AsOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Rename a segment, or change its definition or description.
@@ -128,7 +127,7 @@ def edit(
     if new_name is None and definition is None and description is None:
         msg = "Nothing to change: give --name, --where, --rules or --description."
         raise ConfigError(msg)
-    with _service(home) as service:
+    with _service(home, as_user) as service:
         info = service.update(
             name, new_name=new_name, definition=definition, description=description
         )
@@ -136,12 +135,17 @@ def edit(
 
 
 @segments_app.command("list")
-def list_segments(*, home: HomeOption = None, as_json: JsonOption = False) -> None:
+def list_segments(
+    *,
+    home: HomeOption = None,
+    as_user: AsOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """List segments with their member counts and last evaluation.
 
     Example: audiencesync segments list --json
     """
-    with _service(home) as service:
+    with _service(home, as_user) as service:
         infos = service.list_all()
     if as_json:
         _echo_json([_info_json(info) for info in infos])
@@ -159,13 +163,17 @@ def list_segments(*, home: HomeOption = None, as_json: JsonOption = False) -> No
 
 @segments_app.command("show")
 def show(
-    *, name: NameArgument, home: HomeOption = None, as_json: JsonOption = False
+    *,
+    name: NameArgument,
+    home: HomeOption = None,
+    as_user: AsOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Show a segment's definition, member count and count history.
 
     Example: audiencesync segments show "France VIP"
     """
-    with _service(home) as service:
+    with _service(home, as_user) as service:
         info = service.get(name)
         history = service.history(info.name)
     if as_json:
@@ -198,13 +206,14 @@ def preview(
         ),
     ] = None,
     home: HomeOption = None,
+    as_user: AsOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Show the first members and the member count.
 
     Example: audiencesync segments preview "France VIP" --limit 10 --column email
     """
-    with _service(home) as service:
+    with _service(home, as_user) as service:
         result = service.preview(name, limit=limit, columns=column)
     if as_json:
         _echo_json(_preview_json(result))
@@ -220,13 +229,14 @@ def evaluate(
         typer.Argument(help="Segments to count (default: all).", show_default=False),
     ] = None,
     home: HomeOption = None,
+    as_user: AsOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Count the members of segments now and record the counts in their history.
 
     Example: audiencesync segments evaluate "France VIP"
     """
-    with _service(home) as service:
+    with _service(home, as_user) as service:
         chosen = names or [info.name for info in service.list_all()]
         counts = {name: service.count(name) for name in chosen}
     if as_json:
@@ -238,13 +248,17 @@ def evaluate(
 
 @segments_app.command("delete")
 def delete(
-    *, name: NameArgument, home: HomeOption = None, as_json: JsonOption = False
+    *,
+    name: NameArgument,
+    home: HomeOption = None,
+    as_user: AsOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Delete a segment and its count history.
 
     Example: audiencesync segments delete "France VIP"
     """
-    with _service(home) as service:
+    with _service(home, as_user) as service:
         info = service.get(name)
         service.delete(info.name)
     if as_json:

@@ -4,34 +4,38 @@ Definitions are validated against the profile engine's catalog when they are sav
 and compiled again at every evaluation (the schema may have changed since). Each
 evaluation that runs to the end records its member count and duration, so counts
 have a history. The CLI, and later the REST API and the scheduler, call only this.
+
+Every method checks the acting user's role first (design section 6): everyone reads
+segments and counts, administrators and contributors change them and see previews
+(which show profile data). Each change writes one audit event with it.
 """
 
 from __future__ import annotations
 
-import difflib
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 from sqlalchemy import select
 
-from audiencesync.errors import ConflictError, NotFoundError, RuleError
+from audiencesync.audit import record_event
+from audiencesync.auth.roles import Action, Actor, check
+from audiencesync.auth.users import admin_names
+from audiencesync.errors import NotFoundError, RuleError
+from audiencesync.segments import records
 from audiencesync.segments.compiler import members_query
 from audiencesync.segments.names import name_key, normalize_name
+from audiencesync.segments.records import EvaluationRecord, Preview, SegmentInfo
 from audiencesync.segments.references import referenced_columns
 from audiencesync.segments.rules import (
     Definition,
-    definition_from_json,
     definition_to_json,
-    describe,
 )
 from audiencesync.store.models import Segment, SegmentEvaluation
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
     from sqlglot import exp
 
     from audiencesync.profiles.catalog import Catalog
@@ -40,54 +44,6 @@ if TYPE_CHECKING:
 
 HISTORY_LIMIT = 30
 MAX_PREVIEW = 10_000
-
-
-@dataclass(frozen=True, slots=True)
-class EvaluationRecord:
-    """One evaluation of a segment: when, how many members, how long it took."""
-
-    evaluated_at: datetime
-    member_count: int | None
-    duration_ms: int
-    engine: str
-    error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SegmentInfo:
-    """A saved segment as readers see it, with its latest evaluation."""
-
-    name: str
-    description: str | None
-    definition: Definition
-    created_at: datetime
-    updated_at: datetime
-    created_by: str | None
-    last: EvaluationRecord | None
-
-    @property
-    def summary(self) -> str:
-        """The definition in one human line."""
-        return describe(self.definition)
-
-    @property
-    def member_count(self) -> int | None:
-        """Members at the latest successful evaluation (``None`` if never)."""
-        return self.last.member_count if self.last else None
-
-    @property
-    def evaluated_at(self) -> datetime | None:
-        """When the segment was last evaluated."""
-        return self.last.evaluated_at if self.last else None
-
-
-@dataclass(frozen=True, slots=True)
-class Preview:
-    """The first members of a segment and how many there are in all."""
-
-    segment: str
-    member_count: int
-    members: pa.Table
 
 
 def _utcnow() -> datetime:
@@ -102,31 +58,40 @@ class SegmentService:
         database: Database,
         engine: ProfileEngine,
         *,
+        actor: Actor,
         now: Callable[[], datetime] = _utcnow,
     ) -> None:
         self._database = database
         self._engine = engine
+        self._actor = actor
         self._now = now
+
+    def _require(self, action: Action) -> None:
+        with self._database.session() as session:
+            check(self._actor, action, admins=admin_names(session))
 
     # --- reading ---------------------------------------------------------
 
     def list_all(self) -> list[SegmentInfo]:
         """Every segment, by name, with its latest evaluation."""
+        self._require(Action.READ)
         with self._database.session() as session:
             rows = session.scalars(select(Segment).order_by(Segment.name_key)).all()
-            return [_info(session, row) for row in rows]
+            return [records.info(session, row) for row in rows]
 
     def get(self, name: str) -> SegmentInfo:
         """One segment by name (exact, or differing only in case)."""
+        self._require(Action.READ)
         with self._database.session() as session:
-            return _info(session, _find(session, name))
+            return records.info(session, records.find(session, name))
 
     def history(
         self, name: str, *, limit: int = HISTORY_LIMIT
     ) -> list[EvaluationRecord]:
         """The latest evaluations of a segment, newest first."""
+        self._require(Action.READ)
         with self._database.session() as session:
-            segment = _find(session, name)
+            segment = records.find(session, name)
             rows = session.scalars(
                 select(SegmentEvaluation)
                 .where(SegmentEvaluation.segment_id == segment.id)
@@ -135,7 +100,7 @@ class SegmentService:
                 )
                 .limit(limit)
             ).all()
-            return [_record(row) for row in rows]
+            return [records.record(row) for row in rows]
 
     # --- writing ---------------------------------------------------------
 
@@ -145,25 +110,33 @@ class SegmentService:
         definition: Definition,
         *,
         description: str | None = None,
-        actor: str | None = None,
     ) -> SegmentInfo:
         """Validate and save a new segment, then count its members once."""
+        self._require(Action.EDIT_SEGMENTS)
         clean = normalize_name(name)
         self._validate(definition)
         with self._database.session() as session:
-            _ensure_free(session, clean)
+            records.ensure_free(session, clean)
             stamp = self._now()
             session.add(
                 Segment(
                     name=clean,
                     name_key=name_key(clean),
-                    description=_clean_description(description),
+                    description=records.clean_description(description),
                     kind=definition.kind,
                     definition=definition_to_json(definition),
                     created_at=stamp,
                     updated_at=stamp,
-                    created_by=actor,
+                    created_by=self._actor.name,
                 )
+            )
+            record_event(
+                session,
+                self._actor,
+                "segment.create",
+                target_type="segment",
+                target=clean,
+                details={"kind": definition.kind},
             )
         self.count(clean)
         return self.get(clean)
@@ -177,30 +150,50 @@ class SegmentService:
         description: str | None = None,
     ) -> SegmentInfo:
         """Rename a segment, change its definition or its description."""
+        self._require(Action.EDIT_SEGMENTS)
         if definition is not None:
             self._validate(definition)
         with self._database.session() as session:
-            segment = _find(session, name)
+            segment = records.find(session, name)
+            changes = records.changes(new_name, definition, description, segment.name)
             if new_name is not None:
                 clean = normalize_name(new_name)
                 if name_key(clean) != segment.name_key:
-                    _ensure_free(session, clean)
+                    records.ensure_free(session, clean)
                 segment.name, segment.name_key = clean, name_key(clean)
             if definition is not None:
                 segment.kind = definition.kind
                 segment.definition = definition_to_json(definition)
             if description is not None:
-                segment.description = _clean_description(description)
+                segment.description = records.clean_description(description)
             segment.updated_at = self._now()
             final = segment.name
+            record_event(
+                session,
+                self._actor,
+                "segment.edit",
+                target_type="segment",
+                target=final,
+                details=changes,
+            )
         if definition is not None:
             self.count(final)
         return self.get(final)
 
     def delete(self, name: str) -> None:
-        """Remove a segment and its evaluation history."""
+        """Remove a segment and its evaluation history (not while exports use it)."""
+        self._require(Action.EDIT_SEGMENTS)
         with self._database.session() as session:
-            session.delete(_find(session, name))
+            segment = records.find(session, name)
+            records.ensure_unused(session, segment)
+            record_event(
+                session,
+                self._actor,
+                "segment.delete",
+                target_type="segment",
+                target=segment.name,
+            )
+            session.delete(segment)
 
     # --- evaluating ------------------------------------------------------
 
@@ -224,6 +217,7 @@ class SegmentService:
         if not 1 <= limit <= MAX_PREVIEW:
             msg = f"--limit {limit} is out of range: use 1 to {MAX_PREVIEW:,}."
             raise RuleError(msg)
+        self._require(Action.VIEW_PROFILES)
         info = self.get(name)
         shown = self._preview_columns(info.definition, columns)
         query = members_query(
@@ -278,7 +272,7 @@ class SegmentService:
         error: str | None = None,
     ) -> None:
         with self._database.session() as session:
-            segment = _find(session, name)
+            segment = records.find(session, name)
             session.add(
                 SegmentEvaluation(
                     segment_id=segment.id,
@@ -315,69 +309,6 @@ class Evaluation:
             self.member_count += batch.num_rows
             yield batch
         self._service._record(self.segment, self.member_count, self._started)
-
-
-def _find(session: Session, name: str) -> Segment:
-    key = name_key(name.strip())
-    segment = session.scalars(select(Segment).where(Segment.name_key == key)).first()
-    if segment is None:
-        names = session.scalars(select(Segment.name)).all()
-        raise NotFoundError(_not_found_message(name, list(names)))
-    return segment
-
-
-def _not_found_message(name: str, names: list[str]) -> str:
-    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
-    hint = f" Did you mean {', '.join(repr(n) for n in close)}?" if close else ""
-    listing = " Run `audiencesync segments list` to see them." if names else ""
-    return f"There is no segment named {name!r}.{hint}{listing}"
-
-
-def _ensure_free(session: Session, name: str) -> None:
-    clash = session.scalars(
-        select(Segment.name).where(Segment.name_key == name_key(name))
-    ).first()
-    if clash is not None:
-        same = "" if clash == name else f" ({clash!r} differs only in case)"
-        msg = (
-            f"A segment named {name!r} already exists{same}. Each segment becomes an"
-            " Iterable list of the same name, so names must be unique: choose"
-            " another name, or edit or delete the existing segment."
-        )
-        raise ConflictError(msg)
-
-
-def _clean_description(description: str | None) -> str | None:
-    text = (description or "").strip()
-    return text or None
-
-
-def _info(session: Session, segment: Segment) -> SegmentInfo:
-    latest = session.scalars(
-        select(SegmentEvaluation)
-        .where(SegmentEvaluation.segment_id == segment.id)
-        .order_by(SegmentEvaluation.evaluated_at.desc(), SegmentEvaluation.id.desc())
-        .limit(1)
-    ).first()
-    return SegmentInfo(
-        name=segment.name,
-        description=segment.description,
-        definition=definition_from_json(segment.definition),
-        created_at=segment.created_at,
-        updated_at=segment.updated_at,
-        created_by=segment.created_by,
-        last=_record(latest) if latest else None,
-    )
-
-
-def _record(row: SegmentEvaluation) -> EvaluationRecord:
-    return EvaluationRecord(
-        evaluated_at=row.evaluated_at,
-        member_count=row.member_count,
-        duration_ms=row.duration_ms,
-        engine=row.engine,
-        error=row.error,
-    )
 
 
 def _empty(query: exp.Select) -> pa.Table:

@@ -1,0 +1,76 @@
+"""``audiencesync audit``: who changed what, when (administrators only)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from audiencesync.audit import DEFAULT_LIMIT, AuditEntry
+from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
+from audiencesync.cli.render import echo_json, iso, print_table, when
+from audiencesync.workspace import open_workspace
+
+LimitOption = Annotated[
+    int, typer.Option("--limit", min=1, help="How many events to show, newest first.")
+]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``audit`` command to ``app``."""
+    app.command("audit")(audit)
+
+
+def audit(
+    *,
+    limit: LimitOption = DEFAULT_LIMIT,
+    home: HomeOption = None,
+    as_user: AsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the audit log, newest first: who changed what, when, on which target.
+
+    Example: audiencesync audit --limit 20 --json
+    """
+    with open_workspace(settings_for(home, as_user)) as workspace:
+        entries = workspace.users.read_audit(limit=limit)
+    if as_json:
+        echo_json([entry_json(entry) for entry in entries])
+        return
+    table = Table("At", "Actor", "Action", "Target type", "Target")
+    table.add_column("Details", overflow="fold")
+    for entry in entries:
+        table.add_row(
+            when(entry.at),
+            entry.actor,
+            entry.action,
+            entry.target_type,
+            entry.target,
+            describe_details(entry.details),
+        )
+    print_table(table)
+
+
+def entry_json(entry: AuditEntry) -> dict[str, Any]:
+    """One event as ``--json`` prints it."""
+    return {
+        "at": iso(entry.at),
+        "actor": entry.actor,
+        "action": entry.action,
+        "target_type": entry.target_type,
+        "target": entry.target,
+        "details": dict(entry.details),
+    }
+
+
+def describe_details(details: Mapping[str, Any]) -> str:
+    """``role=admin, has_password=true``: the details in one line."""
+    return ", ".join(f"{key}={_plain(value)}" for key, value in details.items())
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,30 @@
+"""Small rendering helpers shared by command modules: JSON, times, tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+
+def echo_json(data: object) -> None:
+    """Print ``data`` as indented JSON (datetimes and enums as strings)."""
+    typer.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2, default=str).decode())
+
+
+def iso(moment: datetime | None) -> str | None:
+    """An ISO 8601 timestamp for JSON, or None."""
+    return moment.isoformat() if moment else None
+
+
+def when(moment: datetime | None, *, never: str = "never") -> str:
+    """A timestamp for people: ``2025-06-30 14:05 UTC``."""
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else never
+
+
+def print_table(table: Table) -> None:
+    """Print a Rich table without guessing colours for numbers and dates."""
+    Console(highlight=False).print(table)

@@ -1,0 +1,316 @@
+"""The connection service: Iterable connections as Customer Insights defines them.
+
+Administrators add a connection (name, who may use it, key, region, consent),
+and the key is checked against Iterable before anything is saved; the saving
+administrator becomes the export user. Keys are stored encrypted (Fernet) with
+their last four characters in clear for display. Everyone may list connections,
+but only administrators see their settings. Each change writes one audit event
+in the same transaction, and a refused action writes none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from audiencesync.audit import record_event
+from audiencesync.auth.roles import Action, Actor, ConnectionScope, check
+from audiencesync.auth.users import admin_names
+from audiencesync.connections import records
+from audiencesync.connections.consent import CONSENT_VERSION, require_agreement
+from audiencesync.connections.keys import StoredKeys
+from audiencesync.connections.records import (
+    KIND_ITERABLE,
+    ConnectionInfo,
+    ConnectionSettings,
+    ConnectionStatus,
+    Consent,
+    ExportCredentials,
+)
+from audiencesync.connections.rotation import RotationReport
+from audiencesync.connections.targets import (
+    Target,
+    resolve_target,
+    target_of,
+    where_details,
+)
+from audiencesync.connections.verifier import KeyVerifier, check_key_shape
+from audiencesync.errors import (
+    AccessDeniedError,
+    ConflictError,
+    FatalError,
+)
+from audiencesync.iterable import ApiKey, Region
+from audiencesync.store.destinations import Connection
+from audiencesync.store.models import utc_now
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from audiencesync.secrets import KeyRing
+    from audiencesync.store.database import Database
+
+
+class ConnectionService:
+    """Connections of one control-plane database, as one acting user."""
+
+    def __init__(
+        self,
+        database: Database,
+        actor: Actor,
+        *,
+        keyring: KeyRing,
+        verifier: KeyVerifier,
+        now: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._database = database
+        self._actor = actor
+        self._keys = StoredKeys(keyring)
+        self._verifier = verifier
+        self._now = now
+
+    # --- reading -----------------------------------------------------------
+
+    def list_all(self) -> list[ConnectionInfo]:
+        """Every connection by name, as the actor may see it."""
+        with self._database.session() as session:
+            self._require(session, Action.READ)
+            rows = session.scalars(select(Connection).order_by(Connection.name_key))
+            return [self._info(session, row) for row in rows]
+
+    def get(self, name: str) -> ConnectionInfo:
+        """One connection by name (any case), as the actor may see it."""
+        with self._database.session() as session:
+            self._require(session, Action.READ)
+            return self._info(session, records.find(session, name))
+
+    def status(self, name: str) -> ConnectionStatus:
+        """Whether exports on the connection can run, and if not, the fix."""
+        with self._database.session() as session:
+            self._require(session, Action.VIEW_CONNECTION_SETTINGS)
+            row = records.find(session, name)
+            return records.status_of(session, row, readable=self._keys.is_readable(row))
+
+    def scope(self, name: str) -> ConnectionScope:
+        """The connection's name and sharing, for permission checks on exports."""
+        with self._database.session() as session:
+            self._require(session, Action.READ)
+            return _scope(records.find(session, name))
+
+    def api_key_for_export(self, name: str) -> ExportCredentials:
+        """The key and address the sync engine uses; refused unless authorised."""
+        with self._database.session() as session:
+            row = records.find(session, name)
+            self._require(session, Action.RUN_EXPORTS, row)
+            problem = records.export_user_problem(session, row)
+            if problem is not None:
+                raise FatalError(problem)
+            key = self._keys.decrypt(row)
+            region = Region(row.region) if row.region else Region.US
+            return ExportCredentials(ApiKey(key), region, row.base_url)
+
+    # --- changing ----------------------------------------------------------
+
+    def require_manager(self) -> None:
+        """Raise AccessDeniedError unless the actor may manage connections."""
+        with self._database.session() as session:
+            self._require(session, Action.MANAGE_CONNECTIONS)
+
+    def add(
+        self,
+        name: str,
+        *,
+        api_key: str,
+        region: Region | str | None = None,
+        base_url: str | None = None,
+        shared: bool = False,
+        agreed: bool,
+    ) -> ConnectionInfo:
+        """Check the key against Iterable, then save the connection with consent."""
+        self.require_manager()
+        require_agreement(agreed=agreed)
+        clean = records.normalize_name(name)
+        target = resolve_target(region, base_url)
+        key = check_key_shape(api_key)
+        with self._database.session() as session:
+            records.ensure_free(session, clean)
+        self._verifier.verify(api_key=key, region=target[0], base_url=target[1])
+        with _saving(self._database, clean) as session:
+            records.ensure_free(session, clean)
+            row = self._new_row(session, clean, key, target, shared=shared)
+            record_event(
+                session,
+                self._actor,
+                "connection.add",
+                target_type="connection",
+                target=clean,
+                details=where_details(target) | {"shared": shared},
+            )
+            session.flush()
+            return self._info(session, row)
+
+    def set_sharing(self, name: str, *, shared: bool) -> ConnectionInfo:
+        """Let contributors use the connection, or not; exports are unaffected."""
+        with self._database.session() as session:
+            row = records.find(session, name)
+            self._require(session, Action.MANAGE_CONNECTIONS, row)
+            if row.shared != shared:
+                row.shared = shared
+                record_event(
+                    session,
+                    self._actor,
+                    "connection.set_sharing",
+                    target_type="connection",
+                    target=row.name,
+                    details={"shared": shared},
+                )
+            return self._info(session, row)
+
+    def set_key(self, name: str, *, api_key: str) -> ConnectionInfo:
+        """Replace the connection's key, checked against Iterable first."""
+        with self._database.session() as session:
+            row = records.find(session, name)
+            self._require(session, Action.MANAGE_CONNECTIONS, row)
+            target = target_of(row)
+        key = check_key_shape(api_key)
+        self._verifier.verify(api_key=key, region=target[0], base_url=target[1])
+        with self._database.session() as session:
+            row = records.find(session, name)
+            row.api_key_token = self._keys.encrypt(key)
+            row.key_last4 = key[-4:]
+            record_event(
+                session,
+                self._actor,
+                "connection.set_key",
+                target_type="connection",
+                target=row.name,
+                details={"key_changed": True},
+            )
+            return self._info(session, row)
+
+    def authorize(self, name: str) -> ConnectionInfo:
+        """Make the acting administrator the connection's export user."""
+        with self._database.session() as session:
+            row = records.find(session, name)
+            self._require(session, Action.MANAGE_CONNECTIONS, row)
+            user_id = records.active_user_id(session, self._actor.name)
+            if row.export_user_id != user_id:
+                previous = records.export_user_name(session, row)
+                row.export_user_id = user_id
+                record_event(
+                    session,
+                    self._actor,
+                    "connection.authorize",
+                    target_type="connection",
+                    target=row.name,
+                    details={"export_user": self._actor.name, "previous": previous},
+                )
+            return self._info(session, row)
+
+    def remove(self, name: str) -> None:
+        """Delete the connection; refused while any export still uses it."""
+        with self._database.session() as session:
+            row = records.find(session, name)
+            self._require(session, Action.MANAGE_CONNECTIONS, row)
+            exports = records.export_names(session, row)
+            if exports:
+                msg = (
+                    f"Connection {row.name!r} is used by {len(exports)} export(s):"
+                    f" {', '.join(exports)}. Remove or detach them first:"
+                    " `audiencesync exports detach NAME` (or `exports remove NAME`)."
+                )
+                raise ConflictError(msg)
+            session.delete(row)
+            record_event(
+                session,
+                self._actor,
+                "connection.remove",
+                target_type="connection",
+                target=row.name,
+            )
+
+    def rotate_keys(self) -> RotationReport:
+        """Re-encrypt every stored API key under a new secret key."""
+        self.require_manager()
+        return self._keys.rotate(self._database, self._actor)
+
+    # --- helpers -----------------------------------------------------------
+
+    def _require(
+        self, session: Session, action: Action, row: Connection | None = None
+    ) -> None:
+        scope = _scope(row) if row is not None else None
+        admins = admin_names(session)
+        check(self._actor, action, connection=scope, admins=admins)
+
+    def _may(self, action: Action, row: Connection) -> bool:
+        try:
+            check(self._actor, action, connection=_scope(row))
+        except AccessDeniedError:
+            return False
+        return True
+
+    def _new_row(
+        self, session: Session, name: str, key: str, target: Target, *, shared: bool
+    ) -> Connection:
+        now = self._now()
+        row = Connection(
+            name=name,
+            name_key=records.name_key(name),
+            kind=KIND_ITERABLE,
+            shared=shared,
+            region=target[0].value if target[0] is not None else None,
+            base_url=target[1],
+            api_key_token=self._keys.encrypt(key),
+            key_last4=key[-4:],
+            consent_version=CONSENT_VERSION,
+            consent_by=self._actor.name,
+            consent_at=now,
+            export_user_id=records.active_user_id(session, self._actor.name),
+            created_at=now,
+            created_by=self._actor.name,
+            updated_at=now,
+        )
+        session.add(row)
+        return row
+
+    def _info(self, session: Session, row: Connection) -> ConnectionInfo:
+        settings = None
+        if self._may(Action.VIEW_CONNECTION_SETTINGS, row):
+            settings = ConnectionSettings(
+                shared=row.shared,
+                region=row.region,
+                base_url=row.base_url,
+                key_hint=records.key_hint(row.key_last4),
+                export_user=records.export_user_name(session, row),
+                consent=Consent(row.consent_version, row.consent_by, row.consent_at),
+                status=records.status_of(
+                    session, row, readable=self._keys.is_readable(row)
+                ),
+                created_at=row.created_at,
+                created_by=row.created_by,
+                updated_at=row.updated_at,
+            )
+        usable = self._may(Action.EDIT_EXPORTS, row)
+        return ConnectionInfo(row.name, row.kind, usable, settings)
+
+
+@contextmanager
+def _saving(database: Database, name: str) -> Iterator[Session]:
+    """A session whose commit turns a name taken by a concurrent add into a
+    ConflictError (the unique index catches what ``ensure_free`` could not)."""
+    try:
+        with database.session() as session:
+            yield session
+    except IntegrityError as exc:
+        msg = f"A connection named {name!r} was just added by someone else."
+        raise ConflictError(msg) from exc
+
+
+def _scope(row: Connection) -> ConnectionScope:
+    return ConnectionScope(row.name, row.shared)

@@ -1,0 +1,179 @@
+"""Export rows in the control-plane database, and what readers see of them.
+
+Lookups by name ignore case (``name_key``); a name that is not found is answered
+with the closest names that are. Contributors are only ever told the names of
+connections they may use.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from audiencesync.errors import ConflictError, NotFoundError
+from audiencesync.schedule import NextRun, describe_schedule
+from audiencesync.segments.names import name_key
+from audiencesync.store.destinations import Connection, Export, ExportSegment
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from audiencesync.auth.roles import Actor
+
+NO_CONNECTION = "No connection"
+INACTIVE = NextRun(None, "inactive: no connection")
+NO_RUNS_YET = "none yet"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportInfo:
+    """An export setup as readers see it, with its next run and last run status."""
+
+    name: str
+    connection: str | None
+    connection_shared: bool
+    segments: tuple[str, ...]
+    email_field: str
+    user_id_field: str | None
+    fields: Mapping[str, str]
+    schedule: str
+    timezone: str
+    mode: str
+    removal_brake: int
+    consent_column: str | None
+    next_run: datetime | None
+    next_run_text: str
+    last_run_status: str
+    created_at: datetime
+    created_by: str | None
+    updated_at: datetime
+
+    @property
+    def active(self) -> bool:
+        """Whether the export can run: a detached export (no connection) cannot."""
+        return self.connection is not None
+
+    @property
+    def connection_text(self) -> str:
+        """The connection's name, or "No connection" once detached."""
+        return self.connection or NO_CONNECTION
+
+    @property
+    def schedule_text(self) -> str:
+        """The schedule in words."""
+        return describe_schedule(self.schedule, self.timezone)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportCreated:
+    """A saved export, its segments' member counts now, and warnings to show."""
+
+    export: ExportInfo
+    member_counts: Mapping[str, int]
+    warnings: tuple[str, ...]
+
+
+def info(row: Export, next_run: NextRun) -> ExportInfo:
+    """What readers see of ``row``; ``next_run`` is computed by the caller."""
+    connection = row.connection
+    return ExportInfo(
+        name=row.name,
+        connection=connection.name if connection else None,
+        connection_shared=bool(connection and connection.shared),
+        segments=tuple(link.segment.name for link in row.segment_links),
+        email_field=row.email_field,
+        user_id_field=row.user_id_field,
+        fields=dict(row.fields or {}),
+        schedule=row.schedule,
+        timezone=row.timezone,
+        mode=row.mode,
+        removal_brake=row.removal_brake,
+        consent_column=row.consent_column,
+        next_run=next_run.at if connection else None,
+        next_run_text=next_run.text if connection else INACTIVE.text,
+        last_run_status=NO_RUNS_YET,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        updated_at=row.updated_at,
+    )
+
+
+def find_export(session: Session, name: str) -> Export:
+    """The export called ``name`` (any case), or a NotFoundError with a hint."""
+    key = name_key(name)
+    row = session.scalars(select(Export).where(Export.name_key == key)).first()
+    if row is not None:
+        return row
+    names = list(session.scalars(select(Export.name).order_by(Export.name_key)))
+    hint = _did_you_mean(name, names)
+    listing = " Run `audiencesync exports list` to see them." if names else ""
+    msg = f"There is no export named {name.strip()!r}.{hint}{listing}"
+    raise NotFoundError(msg)
+
+
+def ensure_export_free(session: Session, name: str) -> None:
+    """Raise ConflictError if an export already has this name (in any case)."""
+    clash = session.scalars(
+        select(Export.name).where(Export.name_key == name_key(name))
+    ).first()
+    if clash is None:
+        return
+    same = "" if clash == name else f" ({clash!r} differs only in case)"
+    msg = (
+        f"An export named {name!r} already exists{same}. Choose another name, or"
+        f" change the existing export."
+    )
+    raise ConflictError(msg)
+
+
+def find_connection(
+    session: Session, name: str, actor: Actor, admins: list[str]
+) -> Connection:
+    """The connection called ``name`` (any case), or a NotFoundError with choices."""
+    key = name_key(name)
+    row = session.scalars(select(Connection).where(Connection.name_key == key)).first()
+    if row is not None:
+        return row
+    usable = usable_connections(session, actor)
+    msg = f"There is no connection named {name.strip()!r}."
+    if usable:
+        hint = _did_you_mean(name, usable)
+        msg += f"{hint} Connections you can use: {', '.join(usable)}."
+    else:
+        who = f" ({', '.join(admins)})" if admins else ""
+        msg += (
+            f" No connection is available to {actor.name}: an administrator{who}"
+            " must add one with `audiencesync connections add`"
+            + ("." if actor.is_admin else ", or share one with contributors.")
+        )
+    raise NotFoundError(msg)
+
+
+def usable_connections(session: Session, actor: Actor) -> list[str]:
+    """Names of the connections ``actor`` may export to (all of them for admins)."""
+    query = select(Connection.name).order_by(Connection.name_key)
+    if not actor.is_admin:
+        query = query.where(Connection.shared.is_(True))
+    return list(session.scalars(query))
+
+
+def exports_using_segment(session: Session, segment_id: int) -> list[str]:
+    """Names of the exports that send the segment ``segment_id``, sorted."""
+    return list(
+        session.scalars(
+            select(Export.name)
+            .join(ExportSegment, ExportSegment.export_id == Export.id)
+            .where(ExportSegment.segment_id == segment_id)
+            .order_by(Export.name_key)
+        )
+    )
+
+
+def _did_you_mean(name: str, names: list[str]) -> str:
+    close = difflib.get_close_matches(name.strip(), names, n=1, cutoff=0.6)
+    return f" Did you mean {', '.join(repr(n) for n in close)}?" if close else ""

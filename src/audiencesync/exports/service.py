@@ -1,0 +1,307 @@
+"""The export service: save, change, list, show, detach and remove export setups.
+
+Every method checks the acting user first (design section 6): everyone reads;
+administrators and contributors change exports, contributors only on connections
+shared with them, and an export with no connection (detached) only by an
+administrator. Each allowed change writes exactly one audit event in the same
+transaction. Saving validates everything against the profile table and counts
+each segment, but never runs the export.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from audiencesync.audit import record_event
+from audiencesync.auth.roles import Action, ConnectionScope, check
+from audiencesync.auth.users import admin_names
+from audiencesync.errors import AccessDeniedError, ConflictError
+from audiencesync.exports import checks, records
+from audiencesync.exports.records import ExportCreated, ExportInfo
+from audiencesync.exports.setup import (
+    UNCHANGED,
+    Setup,
+    SetupChecker,
+    Unchanged,
+    apply,
+    given_options,
+    pick,
+    setup_of,
+    summary,
+)
+from audiencesync.schedule import (
+    DEFAULT_TIMEZONE,
+    REFRESH,
+    NextRun,
+    next_refresh,
+    next_run,
+)
+from audiencesync.segments.names import name_key
+from audiencesync.store.destinations import Connection, Export
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from audiencesync.auth.roles import Actor
+    from audiencesync.profiles.engine import ProfileEngine
+    from audiencesync.store.database import Database
+
+DEFAULT_MODE = "mirror"
+DEFAULT_REMOVAL_BRAKE = 20
+_NO_FIELDS: Mapping[str, str] = MappingProxyType({})
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ExportService:
+    """Export setups over one control-plane database and one profile engine."""
+
+    def __init__(
+        self,
+        database: Database,
+        engine: ProfileEngine,
+        actor: Actor,
+        *,
+        now: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self._database = database
+        self._engine = engine
+        self._actor = actor
+        self._now = now
+
+    # --- reading ---------------------------------------------------------
+
+    def list_all(self) -> list[ExportInfo]:
+        """Every export, by name, with its connection, schedule and next run."""
+        with self._database.session() as session:
+            self._require(session, Action.READ)
+            refresh = next_refresh(session, now=self._now())
+            rows = session.scalars(select(Export).order_by(Export.name_key)).all()
+            return [self._info(row, refresh) for row in rows]
+
+    def get(self, name: str) -> ExportInfo:
+        """One export by name (exact, or differing only in case)."""
+        with self._database.session() as session:
+            self._require(session, Action.READ)
+            row = records.find_export(session, name)
+            return self._info(row, next_refresh(session, now=self._now()))
+
+    # --- writing ---------------------------------------------------------
+
+    def add(
+        self,
+        name: str,
+        *,
+        connection: str,
+        email_field: str,
+        segments: Sequence[str],
+        user_id_field: str | None = None,
+        fields: Mapping[str, str] = _NO_FIELDS,
+        schedule: str = REFRESH,
+        timezone: str = DEFAULT_TIMEZONE,
+        mode: str = DEFAULT_MODE,
+        removal_brake: int = DEFAULT_REMOVAL_BRAKE,
+        consent_column: str | None = None,
+    ) -> ExportCreated:
+        """Check and save a new export, and count its segments; nothing is sent."""
+        with self._database.session() as session:
+            admins = self._require(session, Action.EDIT_EXPORTS)
+            clean = checks.normalize_export_name(name)
+            records.ensure_export_free(session, clean)
+            target = records.find_connection(session, connection, self._actor, admins)
+            self._check_connection(target, admins)
+            target_id = target.id
+        setup = self._checker().check(
+            Setup(
+                email_field=email_field,
+                user_id_field=user_id_field,
+                fields=fields,
+                segments=tuple(segments),
+                schedule=schedule,
+                timezone=timezone,
+                mode=mode,
+                removal_brake=removal_brake,
+                consent_column=consent_column,
+            )
+        )
+        counts = self._checker().count(setup.segments)
+        with self._database.session() as session:
+            records.ensure_export_free(session, clean)
+            stamp = self._now()
+            row = Export(
+                name=clean,
+                name_key=name_key(clean),
+                connection_id=target_id,
+                created_at=stamp,
+                created_by=self._actor.name,
+            )
+            apply(session, row, setup, stamp=stamp)
+            session.add(row)
+            session.flush()
+            self._audit(session, "export.add", row, summary(row))
+            info = self._info(row, next_refresh(session, now=stamp))
+        return ExportCreated(info, counts, tuple(checks.size_warnings(counts)))
+
+    def edit(
+        self,
+        name: str,
+        *,
+        new_name: str | Unchanged = UNCHANGED,
+        connection: str | Unchanged = UNCHANGED,
+        email_field: str | Unchanged = UNCHANGED,
+        segments: Sequence[str] | Unchanged = UNCHANGED,
+        user_id_field: str | Unchanged | None = UNCHANGED,
+        fields: Mapping[str, str] | Unchanged = UNCHANGED,
+        schedule: str | Unchanged = UNCHANGED,
+        timezone: str | Unchanged = UNCHANGED,
+        mode: str | Unchanged = UNCHANGED,
+        removal_brake: int | Unchanged = UNCHANGED,
+        consent_column: str | Unchanged | None = UNCHANGED,
+    ) -> ExportCreated:
+        """Change an export with the checks of :meth:`add`; ``None`` clears a field.
+
+        Member counts (and size warnings) come back when the segments changed.
+        """
+        given = given_options(
+            name=new_name, connection=connection, email_field=email_field,
+            segments=segments, user_id_field=user_id_field, fields=fields,
+            schedule=schedule, timezone=timezone, mode=mode,
+            removal_brake=removal_brake, consent_column=consent_column,
+        )  # fmt: skip
+        with self._database.session() as session:
+            admins = self._require(session, Action.EDIT_EXPORTS)
+            row = records.find_export(session, name)
+            self._check_export(row, admins, verb="change")
+            clean = self._new_name(session, row, new_name)
+            target_id = row.connection_id
+            if not isinstance(connection, Unchanged):
+                target = records.find_connection(
+                    session, connection, self._actor, admins
+                )
+                self._check_connection(target, admins)
+                target_id = target.id
+            current = setup_of(row)
+        setup = self._checker().check(
+            Setup(
+                email_field=pick(email_field, current.email_field),
+                user_id_field=pick(user_id_field, current.user_id_field),
+                fields=pick(fields, current.fields),
+                segments=tuple(pick(segments, current.segments)),
+                schedule=pick(schedule, current.schedule),
+                timezone=pick(timezone, current.timezone),
+                mode=pick(mode, current.mode),
+                removal_brake=pick(removal_brake, current.removal_brake),
+                consent_column=pick(consent_column, current.consent_column),
+            )
+        )
+        counts = self._checker().count(setup.segments) if "segments" in given else {}
+        with self._database.session() as session:
+            row = records.find_export(session, name)
+            row.name, row.name_key, row.connection_id = (
+                clean,
+                name_key(clean),
+                target_id,
+            )
+            apply(session, row, setup, stamp=self._now())
+            session.flush()
+            session.refresh(row, ["connection"])
+            details = {"changed": given, **summary(row)}
+            self._audit(session, "export.edit", row, details)
+            info = self._info(row, next_refresh(session, now=self._now()))
+        return ExportCreated(info, counts, tuple(checks.size_warnings(counts)))
+
+    def remove(self, name: str) -> ExportInfo:
+        """Delete an export setup; returns it as it was (admins may always)."""
+        with self._database.session() as session:
+            admins = self._require(session, Action.EDIT_EXPORTS)
+            row = records.find_export(session, name)
+            self._check_export(row, admins, verb="remove")
+            removed = records.info(row, NextRun(None, "removed"))
+            self._audit(session, "export.remove", row, summary(row))
+            session.delete(row)
+            return removed
+
+    def detach(self, name: str) -> ExportInfo:
+        """Unlink an export from its connection: it goes inactive, "No connection"."""
+        with self._database.session() as session:
+            admins = self._require(session, Action.EDIT_EXPORTS)
+            row = records.find_export(session, name)
+            if row.connection is None:
+                msg = (
+                    f"Export {row.name!r} is already detached (no connection): it is"
+                    " inactive. Remove it with `audiencesync exports remove`."
+                )
+                raise ConflictError(msg)
+            self._check_export(row, admins, verb="detach")
+            details = {"connection": row.connection.name}
+            row.connection = None
+            row.updated_at = self._now()
+            self._audit(session, "export.detach", row, details)
+            return self._info(row, records.INACTIVE)
+
+    # --- internals -------------------------------------------------------
+
+    def _require(self, session: Session, action: Action) -> list[str]:
+        admins = admin_names(session)
+        check(self._actor, action, admins=admins)
+        return admins
+
+    def _check_connection(self, connection: Connection, admins: list[str]) -> None:
+        scope = ConnectionScope(connection.name, connection.shared)
+        check(self._actor, Action.EDIT_EXPORTS, connection=scope, admins=admins)
+
+    def _check_export(self, row: Export, admins: list[str], *, verb: str) -> None:
+        if row.connection is not None:
+            self._check_connection(row.connection, admins)
+        elif not self._actor.is_admin:
+            ask = f" ({', '.join(admins)})" if admins else ""
+            msg = (
+                f"Export {row.name!r} has no connection (it was detached), so only"
+                f" an administrator can {verb} it. Ask an administrator{ask} to do"
+                " this for you."
+            )
+            raise AccessDeniedError(msg)
+
+    def _new_name(self, session: Session, row: Export, new: str | Unchanged) -> str:
+        if isinstance(new, Unchanged):
+            return row.name
+        clean = checks.normalize_export_name(new)
+        if name_key(clean) != row.name_key:
+            records.ensure_export_free(session, clean)
+        return clean
+
+    def _checker(self) -> SetupChecker:
+        # Imported here: segments.records may import exports (segment deletion).
+        from audiencesync.segments.service import SegmentService  # noqa: PLC0415
+
+        segments = SegmentService(
+            self._database, self._engine, actor=self._actor, now=self._now
+        )
+        return SetupChecker(self._engine, segments)
+
+    def _info(self, row: Export, refresh: NextRun) -> ExportInfo:
+        if row.connection is None:
+            return records.info(row, records.INACTIVE)
+        upcoming = next_run(
+            row.schedule, row.timezone, now=self._now(), refresh=refresh
+        )
+        return records.info(row, upcoming)
+
+    def _audit(
+        self, session: Session, action: str, row: Export, details: Mapping[str, object]
+    ) -> None:
+        record_event(
+            session,
+            self._actor,
+            action,
+            target_type="export",
+            target=row.name,
+            details=details,
+        )

@@ -1,0 +1,99 @@
+"""Profile-store actions as the acting user: role checked, change audited.
+
+The functions in :mod:`audiencesync.profiles.service` do the work; this class
+adds who may do it (administrators and contributors import and generate, everyone
+reads the schema) and writes one audit event per change.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from audiencesync.audit import record_event
+from audiencesync.auth.roles import Action, Actor, check
+from audiencesync.auth.users import admin_names
+from audiencesync.profiles import service
+
+if TYPE_CHECKING:
+    from audiencesync.profiles.catalog import Catalog
+    from audiencesync.profiles.generator import GenerateReport
+    from audiencesync.profiles.importing import ImportReport
+    from audiencesync.settings import Settings
+    from audiencesync.store.database import Database
+
+
+class ProfileManager:
+    """Import, generate and describe profiles on behalf of one actor."""
+
+    def __init__(self, settings: Settings, database: Database, actor: Actor) -> None:
+        self._settings = settings
+        self._database = database
+        self._actor = actor
+
+    def import_file(
+        self,
+        path: Path,
+        *,
+        table: str | None = None,
+        key: str | None = None,
+        replace: bool = False,
+    ) -> ImportReport:
+        """Import ``path`` into a table of the embedded store."""
+        self._require(Action.MANAGE_PROFILES)
+        report = service.import_profiles(
+            self._settings, path, table=table, key=key, replace=replace
+        )
+        self._audit(
+            "profiles.import",
+            report.table,
+            {
+                "mode": str(report.mode),
+                "rows": report.rows,
+                "rows_added": report.rows_added,
+                "rows_updated": report.rows_updated,
+            },
+        )
+        return report
+
+    def generate(
+        self,
+        *,
+        count: int,
+        seed: int = 0,
+        anchor: date | None = None,
+        purchases: bool = True,
+    ) -> GenerateReport:
+        """Write sample profiles into the embedded store."""
+        self._require(Action.MANAGE_PROFILES)
+        report = service.generate_sample(
+            self._settings, count=count, seed=seed, anchor=anchor, purchases=purchases
+        )
+        for generated in report.files:
+            self._audit(
+                "profiles.generate",
+                generated.table,
+                {"rows": generated.rows, "seed": seed},
+            )
+        return report
+
+    def schema(self) -> Catalog:
+        """The tables of the profile engine."""
+        self._require(Action.READ)
+        return service.read_schema(self._settings)
+
+    def _require(self, action: Action) -> None:
+        with self._database.session() as session:
+            check(self._actor, action, admins=admin_names(session))
+
+    def _audit(self, action: str, table: str, details: dict[str, object]) -> None:
+        with self._database.session() as session:
+            record_event(
+                session,
+                self._actor,
+                action,
+                target_type="table",
+                target=table,
+                details=details,
+            )

@@ -1,0 +1,192 @@
+"""Schedules: the export schedule kinds, cron validation, time zones, next runs.
+
+An export runs "with each refresh" (the default), "manual" only, or on its own
+five-field cron schedule, read in the export's IANA time zone. Cron expressions
+are checked with croniter when they are saved, field by field, so a mistake is
+named ("the hour field "25" is out of range 0-23") instead of failing later in
+the scheduler. The system refresh schedule is a :class:`SystemSetting`
+(``refresh_schedule``) that the scheduler of the next issue maintains; it is
+read here only to say when "with each refresh" exports run next.
+"""
+
+from __future__ import annotations
+
+import difflib
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import TYPE_CHECKING
+
+from croniter import CroniterError, croniter
+
+from audiencesync.errors import ConfigError
+from audiencesync.store.accounts import SystemSetting
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+REFRESH = "refresh"
+MANUAL = "manual"
+DEFAULT_TIMEZONE = "UTC"
+REFRESH_SETTING = "refresh_schedule"
+CRON_EXAMPLE = '"0 6 * * *" (every day at 06:00) or "30 8 * * MON-FRI"'
+CRON_FIELDS = (
+    ("minute", "0-59"),
+    ("hour", "0-23"),
+    ("day-of-month", "1-31"),
+    ("month", "1-12 or JAN-DEC"),
+    ("day-of-week", "0-6 (Sunday is 0) or SUN-SAT"),
+)
+_ANY = ("*",) * len(CRON_FIELDS)
+_CHECK_FROM = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class NextRun:
+    """When an export runs next (None when no time is known) and how to say it."""
+
+    at: datetime | None
+    text: str
+
+
+def normalize_schedule(raw: str) -> str:
+    """``refresh``, ``manual`` or a valid cron expression (single-spaced)."""
+    text = " ".join(raw.split())
+    if text.casefold() in {REFRESH, MANUAL}:
+        return text.casefold()
+    if not text:
+        msg = (
+            'The schedule is empty: give "refresh", "manual" or a cron schedule,'
+            f" e.g. {CRON_EXAMPLE}."
+        )
+        raise ConfigError(msg)
+    check_cron(text)
+    return text
+
+
+def check_cron(expression: str) -> None:
+    """Raise ConfigError naming the wrong field unless ``expression`` is valid cron."""
+    fields = expression.split()
+    if len(fields) != len(CRON_FIELDS):
+        names = " ".join(name for name, _ in CRON_FIELDS)
+        msg = (
+            f"The schedule {expression!r} has {len(fields)} field"
+            f"{'' if len(fields) == 1 else 's'}; a cron schedule has 5 ({names}),"
+            f' e.g. {CRON_EXAMPLE}; or use "refresh" or "manual".'
+        )
+        raise ConfigError(msg)
+    for position, (value, (name, allowed)) in enumerate(
+        zip(fields, CRON_FIELDS, strict=True)
+    ):
+        alone = list(_ANY)
+        alone[position] = value
+        if not croniter.is_valid(" ".join(alone)):
+            msg = (
+                f"The {name} field {value!r} of the schedule {expression!r} is not"
+                f" valid: use {allowed}, a list (1,15), a range (1-5) or a step"
+                f" (*/15), e.g. {CRON_EXAMPLE}."
+            )
+            raise ConfigError(msg)
+    try:
+        croniter(expression, _CHECK_FROM).get_next(datetime)
+    except CroniterError as exc:
+        msg = (
+            f"The schedule {expression!r} never runs (no date matches it, e.g. the"
+            f" 31st of February). Choose another day, e.g. {CRON_EXAMPLE}."
+        )
+        raise ConfigError(msg) from exc
+
+
+def normalize_timezone(raw: str) -> str:
+    """The IANA time zone name ``raw`` (trimmed), or a ConfigError with a hint."""
+    name = raw.strip()
+    if name in _timezones():
+        return name
+    same_letters = [zone for zone in _timezones() if zone.casefold() == name.casefold()]
+    close = same_letters or difflib.get_close_matches(
+        name, sorted(_timezones()), n=1, cutoff=0.6
+    )
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    msg = (
+        f"Unknown time zone {name!r}.{hint} Use an IANA name such as"
+        ' "Europe/Paris", "America/New_York" or "UTC".'
+    )
+    raise ConfigError(msg)
+
+
+def next_cron_time(expression: str, timezone: str, *, after: datetime) -> datetime:
+    """The first time after ``after`` matching ``expression`` in ``timezone``."""
+    local = after.astimezone(zoneinfo.ZoneInfo(timezone))
+    return croniter(expression, local).get_next(datetime)
+
+
+def describe_schedule(schedule: str, timezone: str) -> str:
+    """The schedule in words: "with each refresh", "manual only", "cron ... (TZ)"."""
+    if schedule == REFRESH:
+        return "with each refresh"
+    if schedule == MANUAL:
+        return "manual only"
+    return f"cron {schedule} ({timezone})"
+
+
+def next_run(
+    schedule: str,
+    timezone: str,
+    *,
+    now: datetime,
+    refresh: NextRun,
+) -> NextRun:
+    """When an active export with ``schedule`` runs next, seen at ``now``."""
+    if schedule == REFRESH:
+        return refresh
+    if schedule == MANUAL:
+        return NextRun(None, "manual only")
+    at = next_cron_time(schedule, timezone, after=now)
+    return NextRun(at, format_time(at))
+
+
+def next_refresh(session: Session, *, now: datetime) -> NextRun:
+    """When "with each refresh" exports run next, from the system refresh schedule."""
+    setting = session.get(SystemSetting, REFRESH_SETTING)
+    cron, timezone = _refresh_schedule(setting.value if setting else None)
+    if cron is None:
+        return NextRun(None, "with each refresh (no refresh schedule set)")
+    try:
+        check_cron(cron)
+        zone = normalize_timezone(timezone)
+    except ConfigError:
+        return NextRun(
+            None,
+            "with each refresh (the refresh schedule is not valid: an administrator"
+            " can set it again)",
+        )
+    at = next_cron_time(cron, zone, after=now)
+    return NextRun(at, f"with each refresh: next at {format_time(at)}")
+
+
+def format_time(moment: datetime) -> str:
+    """``2026-03-02 09:00 Europe/Paris (08:00 UTC)``; UTC times once only."""
+    zone = str(moment.tzinfo)
+    local = f"{moment:%Y-%m-%d %H:%M} {zone}"
+    if zone == DEFAULT_TIMEZONE:
+        return local
+    utc = moment.astimezone(UTC)
+    same_day = utc.date() == moment.date()
+    return f"{local} ({utc:{'%H:%M' if same_day else '%Y-%m-%d %H:%M'}} UTC)"
+
+
+def _refresh_schedule(value: object) -> tuple[str | None, str]:
+    if isinstance(value, str):
+        return value, DEFAULT_TIMEZONE
+    if isinstance(value, Mapping):
+        cron, zone = value.get("cron"), value.get("timezone", DEFAULT_TIMEZONE)
+        if isinstance(cron, str) and isinstance(zone, str):
+            return cron, zone
+    return None, DEFAULT_TIMEZONE
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
