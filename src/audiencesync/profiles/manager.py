@@ -70,12 +70,16 @@ class ProfileManager:
         report = service.generate_sample(
             self._settings, count=count, seed=seed, anchor=anchor, purchases=purchases
         )
-        for generated in report.files:
-            self._audit(
-                "profiles.generate",
-                generated.table,
-                {"rows": generated.rows, "seed": seed},
-            )
+        self._audit(
+            "profiles.generate",
+            report.files[0].table,
+            {
+                "seed": seed,
+                "tables": {
+                    generated.table: generated.rows for generated in report.files
+                },
+            },
+        )
         return report
 
     def schema(self) -> Catalog:

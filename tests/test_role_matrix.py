@@ -1,0 +1,232 @@
+"""The role matrix on the command line: every command, as every role, on both kinds
+of connection.
+
+A data folder is built once (an administrator, a contributor ``carla``, a viewer
+``victor``, sample profiles, segments, an admins-only and a shared connection to
+the emulator, one export on each); every cell runs one command on a fresh copy of
+it and checks the outcome: allowed (exit 0) or refused (exit 3 with the reason),
+and the audit log: exactly one new event for an allowed change, none otherwise.
+``init``, ``emulator`` and ``walkthrough`` act as nobody and are not in the matrix.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy
+from typer.testing import CliRunner, Result
+
+from audiencesync.cli import app
+from audiencesync.emulator import DEFAULT_API_KEY, Emulator, serve_in_thread
+
+ADMIN, CONTRIBUTOR, VIEWER = "admin", "carla", "victor"
+ROLES = {ADMIN: "an administrator", CONTRIBUTOR: "a contributor", VIEWER: "a viewer"}
+CONNECTIONS = {"admin-only": "Admins only", "shared": "Shared"}
+EXPORTS = {"admin-only": "On admins only", "shared": "On shared"}
+KEY_VARIABLE = "ROLE_MATRIX_ITERABLE_KEY"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One command: its arguments, whether it changes anything, who may run it."""
+
+    name: str
+    args: tuple[str, ...]
+    change: bool
+    allowed: frozenset[str]
+    refusal: str  # what the refusal says after "<user> is <role> and cannot "
+    scoped: bool = False  # on a connection: contributors only where it is shared
+    no_op_on: str | None = None  # the connection kind where it changes nothing
+    blocked: str = ""  # when allowed but refused by the data (exit 2): the reason
+
+
+EDITORS = frozenset({ADMIN, CONTRIBUTOR})
+EVERYONE = frozenset(ROLES)
+ADMINS = frozenset({ADMIN})
+SEGMENTS = "create, edit or delete segments"
+PROFILES = "import or generate profiles"
+USERS = "manage users"
+CONNECTION_CHANGES = "add, change or remove connections"
+EXPORT_CHANGES = "create, edit or remove exports"
+
+ROWS = [
+    Row("profiles import", ("profiles", "import", "{tickets}", "--table", "tickets",
+                            "--key", "customer_id"), True, EDITORS, PROFILES),
+    Row("profiles generate", ("profiles", "generate", "--count", "50"), True,
+        EDITORS, PROFILES),
+    Row("profiles schema", ("profiles", "schema"), False, EVERYONE, ""),
+    Row("segments create", ("segments", "create", "Spain", "--where",
+                            "country = 'ES'"), True, EDITORS, SEGMENTS),
+    Row("segments edit", ("segments", "edit", "FR", "--description", "French"), True,
+        EDITORS, SEGMENTS),
+    Row("segments list", ("segments", "list"), False, EVERYONE, ""),
+    Row("segments show", ("segments", "show", "FR"), False, EVERYONE, ""),
+    Row("segments evaluate", ("segments", "evaluate", "FR"), False, EVERYONE, ""),
+    Row("segments preview", ("segments", "preview", "FR"), False, EDITORS,
+        "see profile data (segment previews)"),
+    Row("segments delete", ("segments", "delete", "Spare"), True, EDITORS, SEGMENTS),
+    Row("users add", ("users", "add", "nina", "--role", "viewer"), True, ADMINS, USERS),
+    Row("users list", ("users", "list"), False, ADMINS, USERS),
+    Row("users set-role", ("users", "set-role", VIEWER, "--role", "contributor"),
+        True, ADMINS, USERS),
+    Row("users remove", ("users", "remove", VIEWER), True, ADMINS, USERS),
+    Row("users token", ("users", "token", CONTRIBUTOR), True, EDITORS, USERS),
+    Row("users tokens", ("users", "tokens", CONTRIBUTOR), False, EDITORS, USERS),
+    Row("users revoke-token", ("users", "revoke-token", CONTRIBUTOR, "{last4}"), True,
+        EDITORS, USERS),
+    Row("audit", ("audit",), False, ADMINS, "read the audit log"),
+    Row("connections add", ("connections", "add", "--name", "Another",
+                            "--api-key-env", KEY_VARIABLE, "--base-url", "{url}",
+                            "--i-agree"), True, ADMINS, CONNECTION_CHANGES),
+    Row("connections list", ("connections", "list"), False, EVERYONE, ""),
+    Row("connections show", ("connections", "show", "{connection}"), False, EVERYONE,
+        "", scoped=True),
+    Row("connections share", ("connections", "share", "{connection}"), True, ADMINS,
+        CONNECTION_CHANGES, scoped=True, no_op_on="shared"),
+    Row("connections unshare", ("connections", "unshare", "{connection}"), True,
+        ADMINS, CONNECTION_CHANGES, scoped=True, no_op_on="admin-only"),
+    Row("connections set-key", ("connections", "set-key", "{connection}",
+                                "--api-key-env", KEY_VARIABLE), True, ADMINS,
+        CONNECTION_CHANGES, scoped=True),
+    Row("connections authorize", ("connections", "authorize", "{connection}"), True,
+        ADMINS, CONNECTION_CHANGES, scoped=True),
+    Row("connections remove", ("connections", "remove", "{connection}"), True,
+        ADMINS, CONNECTION_CHANGES, scoped=True, blocked="Remove or detach them first"),
+    Row("connections rotate-keys", ("connections", "rotate-keys"), True, ADMINS,
+        CONNECTION_CHANGES),
+    Row("exports add", ("exports", "add", "--name", "Weekly", "--connection",
+                        "{connection}", "--email-field", "email", "--segment", "FR"),
+        True, EDITORS, EXPORT_CHANGES, scoped=True),
+    Row("exports list", ("exports", "list"), False, EVERYONE, ""),
+    Row("exports show", ("exports", "show", "{export}"), False, EVERYONE, "",
+        scoped=True),
+    Row("exports detach", ("exports", "detach", "{export}"), True, EDITORS,
+        EXPORT_CHANGES, scoped=True),
+    Row("exports remove", ("exports", "remove", "{export}"), True, EDITORS,
+        EXPORT_CHANGES, scoped=True),
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Template:
+    """The data folder every cell starts from, and what its commands refer to."""
+
+    home: Path
+    url: str
+    tickets: Path
+    last4: str
+
+
+def _invoke(home: Path, *args: str) -> Result:
+    env = {"AUDIENCESYNC_HOME": str(home), KEY_VARIABLE: DEFAULT_API_KEY}
+    return CliRunner().invoke(app, list(args), env=env)
+
+
+def _ok(home: Path, *args: str) -> Result:
+    result = _invoke(home, *args)
+    assert result.exit_code == 0, (args, result.output)
+    return result
+
+
+@pytest.fixture(scope="module")
+def emulator_url() -> Iterator[str]:
+    """One emulator on a loopback port for every cell."""
+    with serve_in_thread(Emulator()) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory, emulator_url: str) -> Template:
+    """Users, profiles, segments, both kinds of connection and an export on each."""
+    folder = tmp_path_factory.mktemp("matrix")
+    home = folder / "home"
+    tickets = folder / "tickets.csv"
+    tickets.write_text("customer_id,topic\nC00000001,billing\n", encoding="utf-8")
+    _ok(home, "init")
+    _ok(home, "users", "add", CONTRIBUTOR, "--role", "contributor")
+    _ok(home, "users", "add", VIEWER, "--role", "viewer")
+    _ok(home, "users", "add", "olga", "--role", "admin")  # the export user
+    _ok(home, "profiles", "generate", "--count", "200", "--seed", "1")
+    for name, where in [("FR", "country = 'FR'"), ("DE", "country = 'DE'"),
+                        ("Spare", "country = 'IT'")]:  # fmt: skip
+        _ok(home, "segments", "create", name, "--where", where)
+    for kind, name in CONNECTIONS.items():
+        share = ["--allow-contributors"] if kind == "shared" else []
+        _ok(home, "connections", "add", "--name", name, "--api-key-env",
+            KEY_VARIABLE, "--base-url", emulator_url, "--i-agree", "--as", "olga",
+            *share)  # fmt: skip
+        _ok(home, "exports", "add", "--name", EXPORTS[kind], "--connection", name,
+            "--email-field", "email", "--segment", "DE")  # fmt: skip
+    token = _ok(home, "users", "token", CONTRIBUTOR, "--json")
+    return Template(home, emulator_url, tickets, json.loads(token.stdout)["last4"])
+
+
+def _cells() -> list[pytest.ParameterSet]:
+    cells = []
+    for row in ROWS:
+        kinds = list(CONNECTIONS) if row.scoped else [None]
+        for kind in kinds:
+            for user in ROLES:
+                label = f"{row.name}|{user}" + (f"|{kind}" if kind else "")
+                cells.append(pytest.param(row, user, kind, id=label))
+    return cells
+
+
+def _expected_allowed(row: Row, user: str, kind: str | None) -> bool:
+    if user not in row.allowed:
+        return False
+    return not (row.scoped and row.change and kind == "admin-only" and user != ADMIN)
+
+
+def _audit_events(home: Path) -> int:
+    engine = sqlalchemy.create_engine(f"sqlite:///{home / 'audiencesync.db'}")
+    try:
+        with engine.connect() as conn:
+            count = conn.execute(sqlalchemy.text("SELECT count(*) FROM audit_events"))
+            return int(count.scalar_one())
+    finally:
+        engine.dispose()
+
+
+def _arguments(row: Row, template: Template, kind: str | None) -> list[str]:
+    values = {
+        "tickets": str(template.tickets),
+        "url": template.url,
+        "last4": template.last4,
+        "connection": CONNECTIONS.get(kind or "", ""),
+        "export": EXPORTS.get(kind or "", ""),
+    }
+    return [arg.format(**values) for arg in row.args]
+
+
+@pytest.mark.parametrize(("row", "user", "kind"), _cells())
+def test_cell(
+    row: Row, user: str, kind: str | None, template: Template, tmp_path: Path
+) -> None:
+    """Allowed: exit 0, one audit event per change. Refused: exit 3, why, none."""
+    home = tmp_path / "home"
+    shutil.copytree(template.home, home)
+    before = _audit_events(home)
+    result = _invoke(home, *_arguments(row, template, kind), "--as", user)
+    added = _audit_events(home) - before
+    if _expected_allowed(row, user, kind) and row.blocked:
+        assert (result.exit_code, added) == (2, 0), result.output
+        assert row.blocked in result.stderr
+        return
+    if _expected_allowed(row, user, kind):
+        assert result.exit_code == 0, result.output
+        changes = row.change and (kind is None or kind != row.no_op_on)
+        assert added == (1 if changes else 0)
+        return
+    assert result.exit_code == 3, result.output
+    assert added == 0
+    if user in row.allowed:
+        connection = CONNECTIONS[kind or ""]
+        assert f"Connection {connection!r} is for administrators only" in result.stderr
+    else:
+        assert f"{user} is {ROLES[user]} and cannot {row.refusal}" in result.stderr
