@@ -6,6 +6,8 @@ A data folder is built once (an administrator, a contributor ``carla``, a viewer
 the emulator, one export on each); every cell runs one command on a fresh copy of
 it and checks the outcome: allowed (exit 0) or refused (exit 3 with the reason),
 and the audit log: exactly one new event for an allowed change, none otherwise.
+The whole matrix runs twice: with the control plane in SQLite (each cell copies
+the folder) and in PostgreSQL (each cell gets ``CREATE DATABASE ... TEMPLATE``).
 ``init``, ``emulator`` and ``walkthrough`` act as nobody and are not in the matrix.
 """
 
@@ -13,16 +15,23 @@ from __future__ import annotations
 
 import json
 import shutil
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import sqlalchemy
+from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner, Result
 
 from audiencesync.cli import app
-from audiencesync.emulator import DEFAULT_API_KEY, Emulator, serve_in_thread
+from audiencesync.emulator import (
+    DEFAULT_API_KEY,
+    Emulator,
+    EmulatorConfig,
+    serve_in_thread,
+)
 
 ADMIN, CONTRIBUTOR, VIEWER = "admin", "carla", "victor"
 ROLES = {ADMIN: "an administrator", CONTRIBUTOR: "a contributor", VIEWER: "a viewer"}
@@ -120,31 +129,79 @@ class Template:
     url: str
     tickets: Path
     last4: str
+    database: str | None  # a PostgreSQL template database's name, or None: SQLite
 
 
-def _invoke(home: Path, *args: str) -> Result:
-    env = {"AUDIENCESYNC_HOME": str(home), KEY_VARIABLE: DEFAULT_API_KEY}
+@dataclass(frozen=True)
+class Place:
+    """Where one command runs: its data folder and control-plane database."""
+
+    home: Path
+    database_url: str | None = None
+
+    @property
+    def url(self) -> str:
+        """The control-plane URL as the command sees it."""
+        return self.database_url or f"sqlite:///{self.home / 'audiencesync.db'}"
+
+
+def _invoke(place: Place, *args: str) -> Result:
+    env = {"AUDIENCESYNC_HOME": str(place.home), KEY_VARIABLE: DEFAULT_API_KEY}
+    if place.database_url:
+        env["AUDIENCESYNC_DATABASE_URL"] = place.database_url
     return CliRunner().invoke(app, list(args), env=env)
 
 
-def _ok(home: Path, *args: str) -> Result:
-    result = _invoke(home, *args)
+def _ok(place: Place, *args: str) -> Result:
+    result = _invoke(place, *args)
     assert result.exit_code == 0, (args, result.output)
     return result
 
 
 @pytest.fixture(scope="module")
 def emulator_url() -> Iterator[str]:
-    """One emulator on a loopback port for every cell."""
-    with serve_in_thread(Emulator()) as url:
+    """One emulator on a loopback port for every cell (its rate limits are tested
+    elsewhere; here every cell checks a key)."""
+    with serve_in_thread(Emulator(EmulatorConfig(rate_limits_enabled=False))) as url:
         yield url
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory, emulator_url: str) -> Template:
+def _database_url(server: sqlalchemy.Engine, name: str) -> str:
+    return server.url.set(database=name).render_as_string(hide_password=False)
+
+
+def _admin_sql(server: sqlalchemy.Engine, statement: str) -> None:
+    with server.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sqlalchemy.text(statement))
+
+
+@pytest.fixture(
+    scope="module",
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)],
+)
+def template(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    emulator_url: str,
+) -> Iterator[Template]:
     """Users, profiles, segments, both kinds of connection and an export on each."""
     folder = tmp_path_factory.mktemp("matrix")
-    home = folder / "home"
+    database = None
+    place = Place(folder / "home")
+    if request.param == "postgresql":
+        server: sqlalchemy.Engine = request.getfixturevalue("postgres_server")
+        database = f"as_matrix_{uuid.uuid4().hex[:12]}"
+        _admin_sql(server, f'CREATE DATABASE "{database}"')
+        place = Place(place.home, _database_url(server, database))
+    yield _build(place, folder, emulator_url, database)
+    if database:
+        _admin_sql(server, f'DROP DATABASE "{database}" WITH (FORCE)')
+
+
+def _build(
+    place: Place, folder: Path, emulator_url: str, database: str | None
+) -> Template:
+    home = place
     tickets = folder / "tickets.csv"
     tickets.write_text("customer_id,topic\nC00000001,billing\n", encoding="utf-8")
     _ok(home, "init")
@@ -163,7 +220,8 @@ def template(tmp_path_factory: pytest.TempPathFactory, emulator_url: str) -> Tem
         _ok(home, "exports", "add", "--name", EXPORTS[kind], "--connection", name,
             "--email-field", "email", "--segment", "DE")  # fmt: skip
     token = _ok(home, "users", "token", CONTRIBUTOR, "--json")
-    return Template(home, emulator_url, tickets, json.loads(token.stdout)["last4"])
+    last4 = json.loads(token.stdout)["last4"]
+    return Template(place.home, emulator_url, tickets, last4, database)
 
 
 def _cells() -> list[pytest.ParameterSet]:
@@ -183,14 +241,29 @@ def _expected_allowed(row: Row, user: str, kind: str | None) -> bool:
     return not (row.scoped and row.change and kind == "admin-only" and user != ADMIN)
 
 
-def _audit_events(home: Path) -> int:
-    engine = sqlalchemy.create_engine(f"sqlite:///{home / 'audiencesync.db'}")
+def _audit_events(place: Place) -> int:
+    engine = sqlalchemy.create_engine(place.url, poolclass=NullPool)
     try:
         with engine.connect() as conn:
             count = conn.execute(sqlalchemy.text("SELECT count(*) FROM audit_events"))
             return int(count.scalar_one())
     finally:
         engine.dispose()
+
+
+def _copy(template: Template, tmp_path: Path, request: pytest.FixtureRequest) -> Place:
+    """A fresh copy of the template's folder (and database) for one cell."""
+    home = tmp_path / "home"
+    shutil.copytree(template.home, home)
+    if template.database is None:
+        return Place(home)
+    server: sqlalchemy.Engine = request.getfixturevalue("postgres_server")
+    name = f"as_cell_{uuid.uuid4().hex[:12]}"
+    _admin_sql(server, f'CREATE DATABASE "{name}" TEMPLATE "{template.database}"')
+    request.addfinalizer(
+        lambda: _admin_sql(server, f'DROP DATABASE "{name}" WITH (FORCE)')
+    )
+    return Place(home, _database_url(server, name))
 
 
 def _arguments(row: Row, template: Template, kind: str | None) -> list[str]:
@@ -205,15 +278,19 @@ def _arguments(row: Row, template: Template, kind: str | None) -> list[str]:
 
 
 @pytest.mark.parametrize(("row", "user", "kind"), _cells())
-def test_cell(
-    row: Row, user: str, kind: str | None, template: Template, tmp_path: Path
+def test_cell(  # noqa: PLR0917 - pytest passes parameters and fixtures by name
+    row: Row,
+    user: str,
+    kind: str | None,
+    template: Template,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
     """Allowed: exit 0, one audit event per change. Refused: exit 3, why, none."""
-    home = tmp_path / "home"
-    shutil.copytree(template.home, home)
-    before = _audit_events(home)
-    result = _invoke(home, *_arguments(row, template, kind), "--as", user)
-    added = _audit_events(home) - before
+    place = _copy(template, tmp_path, request)
+    before = _audit_events(place)
+    result = _invoke(place, *_arguments(row, template, kind), "--as", user)
+    added = _audit_events(place) - before
     if _expected_allowed(row, user, kind) and row.blocked:
         assert (result.exit_code, added) == (2, 0), result.output
         assert row.blocked in result.stderr

@@ -326,3 +326,37 @@ def test_rotate_keys_with_one_env_key_explains_the_steps(
     result = run(home, "connections", "rotate-keys")
     assert result.exit_code == 2
     assert "AUDIENCESYNC_SECRET_KEY=NEW,OLD" in result.stderr
+
+
+def test_list_without_connections_says_how_to_add_one(home: Path) -> None:
+    """An empty list points at ``connections add``."""
+    result = run(home, "connections", "list")
+    assert result.exit_code == 0
+    assert "No connections yet" in result.stdout
+
+
+def test_list_shows_administrators_a_table_of_settings(connected: Path) -> None:
+    """Administrators' table has the key hint, export user and status."""
+    result = run(connected, "connections", "list")
+    assert result.exit_code == 0, result.output
+    for text in (f"…{KEY[-4:]}", "admin", "ok", "Export user"):
+        assert text in result.stdout
+
+
+def test_list_shows_others_only_names_and_types(connected: Path) -> None:
+    """A contributor's table has no settings columns."""
+    result = run(connected, "connections", "list", "--as", "cy")
+    assert result.exit_code == 0, result.output
+    assert "You may use" in result.stdout
+    assert "Export user" not in result.stdout
+    assert f"…{KEY[-4:]}" not in result.stdout
+
+
+def test_rotate_keys_says_what_it_did(connected: Path) -> None:
+    """The text report counts the keys and names the rewritten key file."""
+    result = run(connected, "connections", "rotate-keys")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "Re-encrypted 1 API key(s) under the new secret key.",
+        f"{connected / 'secret.key'} now holds only the new key.",
+    ]

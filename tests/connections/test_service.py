@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from audiencesync.audit import list_events
-from audiencesync.auth.roles import Actor, Role
+from audiencesync.auth.roles import Actor, ConnectionScope, Role
 from audiencesync.connections import (
     CONSENT_VERSION,
     ConnectionInfo,
@@ -503,3 +503,37 @@ def test_now_is_injectable(
     info = add(service)
     assert info.settings is not None
     assert info.settings.consent.at == moment
+
+
+def test_scope_gives_name_and_sharing(
+    admin: ConnectionService, make_service: MakeService
+) -> None:
+    """The exports service gets the scope its permission checks need."""
+    add(admin, shared=True)
+    assert make_service("vi").scope("iterable us") == ConnectionScope(
+        "Iterable US", shared=True
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "match"),
+    [("   ", "needs a name"), ("x" * 256, "limit is 255"), ("a\tb", "control")],
+    ids=["blank", "too-long", "tab"],
+)
+def test_bad_names_are_refused(admin: ConnectionService, name: str, match: str) -> None:
+    """Blank, overlong and control-character names are refused with the reason."""
+    with pytest.raises(ConfigError, match=match):
+        add(admin, name)
+
+
+def test_a_connection_without_export_user_is_not_authorised(
+    admin: ConnectionService, database: Database
+) -> None:
+    """An export user that is gone altogether (NULL) needs an authorisation too."""
+    add(admin)
+    with database.session() as session:
+        session.execute(update(Connection).values(export_user_id=None))
+    info = admin.get("Iterable US")
+    assert info.settings is not None
+    assert info.settings.export_user is None
+    assert "the connection has no export user" in info.settings.status.message

@@ -352,6 +352,10 @@ def _where(settings: ConnectionSettings) -> str:
     return f"{(settings.region or 'us').upper()} data center"
 
 
+def _short_where(settings: ConnectionSettings) -> str:
+    return settings.base_url or (settings.region or "us").upper()
+
+
 def _who(settings: ConnectionSettings) -> str:
     return "administrators and contributors" if settings.shared else "administrators"
 
@@ -389,9 +393,7 @@ def _table(infos: list[ConnectionInfo]) -> Table:
         for info in infos:
             table.add_row(info.name, info.kind, "yes" if info.usable else "no")
         return table
-    table = Table(
-        "Name", "Type", "Target", "Key", "Who can use", "Export user", "Status"
-    )
+    table = Table("Name", "Type", "Target", "Key", "Shared", "Export user", "Status")
     for info in infos:
         settings = info.settings
         if settings is None:  # pragma: no cover - admins see every connection's
@@ -399,9 +401,9 @@ def _table(infos: list[ConnectionInfo]) -> Table:
         table.add_row(
             info.name,
             info.kind,
-            _where(settings),
+            _short_where(settings),
             settings.key_hint,
-            _who(settings),
+            "yes" if settings.shared else "no",
             settings.export_user or "none",
             settings.status.state.value,
         )
