@@ -9,7 +9,6 @@ It never prints or logs the key or the administrator's password.
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from audiencesync.auth.directory import normalize_user_name
 from audiencesync.auth.passwords import check_password
 from audiencesync.auth.users import ensure_first_admin
 from audiencesync.errors import ConfigError
+from audiencesync.secrets import parse_keys, read_key_file
 from audiencesync.settings import Settings
 from audiencesync.store import Database, database_file
 
@@ -114,13 +114,12 @@ def migrate(database: Database, url: str) -> tuple[str | None, str]:
 def ensure_secret_key(settings: Settings) -> tuple[Path | None, bool]:
     """The key file and whether it was created (None when the key is in the env)."""
     if settings.secret_key is not None:
-        check_key(
-            settings.secret_key.get_secret_value().encode(), "AUDIENCESYNC_SECRET_KEY"
-        )
+        text = settings.secret_key.get_secret_value()
+        parse_keys(text.split(","), source="AUDIENCESYNC_SECRET_KEY")
         return None, False
     path = settings.key_file.resolve()
     created = create_key_file(path)
-    check_key_file(path)
+    read_key_file(path)  # a kept file may hold several keys, newest first
     return path, created
 
 
@@ -135,27 +134,3 @@ def create_key_file(path: Path) -> bool:
         os.fchmod(file.fileno(), KEY_FILE_MODE)  # the umask cannot narrow it either
         file.write(Fernet.generate_key())
     return True
-
-
-def check_key_file(path: Path) -> None:
-    """Refuse a key file others can read, or one that holds no Fernet key."""
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        msg = (
-            f"The secret key file {path} is readable by others (mode {mode:04o})."
-            f" Run `chmod 600 {path}` and try again."
-        )
-        raise ConfigError(msg)
-    check_key(path.read_bytes().strip(), f"The secret key file {path}")
-
-
-def check_key(key: bytes, source: str) -> None:
-    """Raise ConfigError, without showing the key, unless it is a Fernet key."""
-    try:
-        Fernet(key)
-    except ValueError as exc:
-        msg = (
-            f"{source} does not hold a valid key (32 url-safe base64-encoded bytes)."
-            " Restore it from your backup; a new key cannot read stored API keys."
-        )
-        raise ConfigError(msg) from exc

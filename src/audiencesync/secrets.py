@@ -131,7 +131,11 @@ def parse_keys(lines: Sequence[str], *, source: str) -> list[bytes]:
     """The Fernet keys among ``lines`` (blank ones skipped), checked, newest first."""
     keys = [line.strip().encode("ascii", "replace") for line in lines if line.strip()]
     if not keys:
-        msg = f"{source} holds no key. Run `audiencesync init` to create one."
+        msg = (
+            f"{source} holds no key. Restore it from your backup (a new key cannot"
+            " read stored API keys); if no connection exists yet, delete it and run"
+            " `audiencesync init` to create one."
+        )
         raise ConfigError(msg)
     for position, key in enumerate(keys, start=1):
         try:

@@ -114,9 +114,22 @@ def test_a_corrupt_key_file_is_refused_and_kept(settings: Settings) -> None:
     settings.home.mkdir()
     fd = os.open(settings.key_file, os.O_WRONLY | os.O_CREAT, 0o600)
     os.close(fd)
-    with pytest.raises(ConfigError, match="does not hold a valid key"):
+    with pytest.raises(
+        ConfigError, match=r"holds no key\. Restore it from your backup"
+    ):
         initialize(settings)
     assert settings.key_file.read_bytes() == b""
+
+
+def test_a_key_file_with_rotation_keys_is_accepted(settings: Settings) -> None:
+    """A file left with NEW and OLD keys (an interrupted rotation) is fine for init."""
+    settings.home.mkdir()
+    keys = Fernet.generate_key() + b"\n" + Fernet.generate_key() + b"\n"
+    fd = os.open(settings.key_file, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.write(fd, keys)
+    os.close(fd)
+    assert initialize(settings).key_created is False
+    assert settings.key_file.read_bytes() == keys
 
 
 def test_key_file_elsewhere_gets_its_folder(tmp_path: Path) -> None:
