@@ -98,7 +98,6 @@ def _generate(home: Path, count: int) -> tuple[float, float]:
 
 def _evaluate(home: Path) -> dict[str, tuple[int, float]]:
     settings = load_settings(home=home)
-    initialize(settings)
     results: dict[str, tuple[int, float]] = {}
     with open_workspace(settings) as workspace:
         service = workspace.segments
@@ -126,6 +125,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="as-bench-") as folder:
         home = Path(folder) / "home"
+        initialize(load_settings(home=home))
         gen_seconds, gen_rss = _generate(home, args.count)
         print(
             f"generate {args.count:,} profiles: {gen_seconds:.1f} s"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -10,6 +11,8 @@ import pytest
 import sqlalchemy
 import stamina
 from sqlalchemy.pool import NullPool
+
+from tests.canary import CANARY_PIECES
 
 
 @pytest.fixture
@@ -38,6 +41,41 @@ def _clean_environment(
 
 
 _KEPT_VARIABLES = {"AUDIENCESYNC_REQUIRE_POSTGRES", "AUDIENCESYNC_TEST_POSTGRES_URL"}
+
+
+# --- the canary API key -----------------------------------------------------
+# Tests that save a connection through the whole product (the role matrix, the CLI)
+# use this key. Every log record of every test is checked for it: neither the key
+# nor any 8-character piece of it may ever be logged, at any level.
+
+
+class _CanaryWatch(logging.Handler):
+    """Remembers every log record that carries a piece of the canary key."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.leaks: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = f"{record.name} {record.getMessage()} {record.exc_text or ''}"
+        if any(piece in text for piece in CANARY_PIECES):
+            self.leaks.append(f"{record.name}:{record.levelname}")
+
+
+@pytest.fixture(autouse=True)
+def _canary_key_never_logged() -> Iterator[None]:
+    """Fail the test if any log record (DEBUG included) shows the canary key."""
+    watch = _CanaryWatch()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(watch)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        root.removeHandler(watch)
+        root.setLevel(level)
+    assert watch.leaks == [], f"the canary API key was logged by {watch.leaks}"
 
 
 # --- PostgreSQL -------------------------------------------------------------

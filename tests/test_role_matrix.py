@@ -27,11 +27,12 @@ from typer.testing import CliRunner, Result
 
 from audiencesync.cli import app
 from audiencesync.emulator import (
-    DEFAULT_API_KEY,
+    ApiKeySpec,
     Emulator,
     EmulatorConfig,
     serve_in_thread,
 )
+from tests.canary import CANARY_API_KEY, CANARY_PIECES
 
 ADMIN, CONTRIBUTOR, VIEWER = "admin", "carla", "victor"
 ROLES = {ADMIN: "an administrator", CONTRIBUTOR: "a contributor", VIEWER: "a viewer"}
@@ -146,7 +147,7 @@ class Place:
 
 
 def _invoke(place: Place, *args: str) -> Result:
-    env = {"AUDIENCESYNC_HOME": str(place.home), KEY_VARIABLE: DEFAULT_API_KEY}
+    env = {"AUDIENCESYNC_HOME": str(place.home), KEY_VARIABLE: CANARY_API_KEY}
     if place.database_url:
         env["AUDIENCESYNC_DATABASE_URL"] = place.database_url
     return CliRunner().invoke(app, list(args), env=env)
@@ -162,7 +163,10 @@ def _ok(place: Place, *args: str) -> Result:
 def emulator_url() -> Iterator[str]:
     """One emulator on a loopback port for every cell (its rate limits are tested
     elsewhere; here every cell checks a key)."""
-    with serve_in_thread(Emulator(EmulatorConfig(rate_limits_enabled=False))) as url:
+    config = EmulatorConfig(
+        keys=(ApiKeySpec(CANARY_API_KEY),), rate_limits_enabled=False
+    )
+    with serve_in_thread(Emulator(config)) as url:
         yield url
 
 
@@ -221,7 +225,27 @@ def _build(
             "--email-field", "email", "--segment", "DE")  # fmt: skip
     token = _ok(home, "users", "token", CONTRIBUTOR, "--json")
     last4 = json.loads(token.stdout)["last4"]
+    _assert_no_key_at_rest(place)
     return Template(place.home, emulator_url, tickets, last4, database)
+
+
+def _assert_no_key_at_rest(place: Place) -> None:
+    """Neither the key nor a piece of it is in any file or control-plane table."""
+    for path in place.home.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert not [p for p in CANARY_PIECES if p.encode() in data], path
+    engine = sqlalchemy.create_engine(place.url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            for name in sqlalchemy.inspect(conn).get_table_names():
+                table = sqlalchemy.Table(
+                    name, sqlalchemy.MetaData(), autoload_with=conn
+                )
+                text = repr(conn.execute(sqlalchemy.select(table)).all())
+                assert not [p for p in CANARY_PIECES if p in text], name
+    finally:
+        engine.dispose()
 
 
 def _cells() -> list[pytest.ParameterSet]:
