@@ -38,7 +38,7 @@ DOCS = {
     "audit": ROOT / "docs" / "users.md",
     **{
         f"exports {name}": ROOT / "docs" / "exports.md"
-        for name in ("add", "list", "show", "remove", "detach")
+        for name in ("add", "edit", "list", "show", "remove", "detach")
     },
     **{
         f"connections {name}": ROOT / "docs" / "connections.md"

@@ -112,6 +112,8 @@ ROWS = [
     Row("exports add", ("exports", "add", "--name", "Weekly", "--connection",
                         "{connection}", "--email-field", "email", "--segment", "FR"),
         True, EDITORS, EXPORT_CHANGES, scoped=True),
+    Row("exports edit", ("exports", "edit", "{export}", "--schedule", "manual"),
+        True, EDITORS, EXPORT_CHANGES, scoped=True),
     Row("exports list", ("exports", "list"), False, EVERYONE, ""),
     Row("exports show", ("exports", "show", "{export}"), False, EVERYONE, "",
         scoped=True),

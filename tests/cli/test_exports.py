@@ -221,3 +221,47 @@ def test_show_an_unknown_export_exits_2(home: Path) -> None:
     result = run(home, "exports", "show", "Newsleter")
     assert result.exit_code == 2
     assert "Did you mean 'Newsletter'?" in result.stderr
+
+
+def test_edit_changes_only_the_options_given(home: Path) -> None:
+    """``edit --schedule --mode`` keeps the segments and mapping as they were."""
+    run(home, *ADD, "--field", "ltv=lifetime_value")
+    result = run(
+        home, "exports", "edit", "Newsletter", "--schedule", "manual", "--mode",
+        "add-only", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    edited = json.loads(result.stdout)
+    assert (edited["schedule"], edited["mode"]) == ("manual", "add-only")
+    assert edited["segments"] == ["France", "Germany"]
+    assert edited["fields"] == {"ltv": "lifetime_value"}
+
+
+def test_edit_clear_flags_remove_optional_mappings(home: Path) -> None:
+    """``--clear-fields`` and ``--clear-consent-column`` empty those settings."""
+    run(home, *ADD, "--field", "ltv=lifetime_value", "--consent-column",
+        "marketing_consent")  # fmt: skip
+    result = run(
+        home, "exports", "edit", "Newsletter", "--clear-fields",
+        "--clear-consent-column", "--json",
+    )  # fmt: skip
+    edited = json.loads(result.stdout)
+    assert (edited["fields"], edited["consent_column"]) == ({}, None)
+
+
+def test_edit_refuses_a_value_and_its_clear_flag(home: Path) -> None:
+    """Setting and clearing the same mapping at once is a usage error."""
+    run(home, *ADD)
+    result = run(
+        home, "exports", "edit", "Newsletter", "--field", "ltv=lifetime_value",
+        "--clear-fields",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert result.stderr == "Error: Give either --field or --clear-fields, not both.\n"
+
+
+def test_edit_new_segments_show_their_counts(home: Path) -> None:
+    """Replacing the segments prints their member counts again."""
+    run(home, *ADD)
+    result = run(home, "exports", "edit", "Newsletter", "--segment", "Germany")
+    assert "  Germany: 1 member" in result.stdout.splitlines()

@@ -36,12 +36,15 @@ NameArgument = Annotated[str, typer.Argument(help="The export's name.")]
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``exports`` command group to ``app``."""
+    """Add the ``exports`` command group (with ``edit``) to ``app``."""
+    from audiencesync.cli import export_edit  # noqa: PLC0415 - it imports this module
+
+    exports_app.command("edit")(export_edit.edit)
     app.add_typer(exports_app)
 
 
 @contextmanager
-def _service(home: Path | None, as_user: str | None) -> Iterator[ExportService]:
+def export_service(home: Path | None, as_user: str | None) -> Iterator[ExportService]:
     with open_workspace(settings_for(home, as_user)) as workspace:
         yield workspace.exports
 
@@ -124,7 +127,7 @@ def add(
     prod" --email-field email --segment "France VIP" --schedule "0 6 * * *"
     """
     fields = parse_field_options(field or [])
-    with _service(home, as_user) as service:
+    with export_service(home, as_user) as service:
         created = service.add(
             name,
             connection=connection,
@@ -139,9 +142,9 @@ def add(
             consent_column=consent_column,
         )
     if as_json:
-        echo_json(_created_json(created))
+        echo_json(created_json(created))
         return
-    _print_created(created)
+    print_created(created)
 
 
 @exports_app.command("list")
@@ -152,7 +155,7 @@ def list_exports(
 
     Example: audiencesync exports list --json
     """
-    with _service(home, as_user) as service:
+    with export_service(home, as_user) as service:
         infos = service.list_all()
     if as_json:
         echo_json([_info_json(info) for info in infos])
@@ -187,7 +190,7 @@ def show(
 
     Example: audiencesync exports show Newsletter
     """
-    with _service(home, as_user) as service:
+    with export_service(home, as_user) as service:
         info = service.get(name)
     if as_json:
         echo_json(_info_json(info))
@@ -207,7 +210,7 @@ def remove(
 
     Example: audiencesync exports remove Newsletter
     """
-    with _service(home, as_user) as service:
+    with export_service(home, as_user) as service:
         removed = service.remove(name)
     if as_json:
         echo_json({"name": removed.name, "removed": True})
@@ -227,7 +230,7 @@ def detach(
 
     Example: audiencesync exports detach Newsletter
     """
-    with _service(home, as_user) as service:
+    with export_service(home, as_user) as service:
         connection = service.get(name).connection
         info = service.detach(name)
     if as_json:
@@ -266,7 +269,7 @@ def _info_json(info: ExportInfo) -> dict[str, Any]:
     }
 
 
-def _created_json(created: ExportCreated) -> dict[str, Any]:
+def created_json(created: ExportCreated) -> dict[str, Any]:
     return {
         **_info_json(created.export),
         "member_counts": dict(created.member_counts),
@@ -274,7 +277,7 @@ def _created_json(created: ExportCreated) -> dict[str, Any]:
     }
 
 
-def _print_created(created: ExportCreated) -> None:
+def print_created(created: ExportCreated) -> None:
     info = created.export
     typer.echo(
         f"Saved export {info.name!r} on {info.connection_text!r}; nothing was sent"
