@@ -240,7 +240,13 @@ async def test_log_lines_carry_no_key_or_email(
         client, list_id, {"email": "secret@example.com", "dataFields": {"f": "value"}}
     )
     await client.get("/api/users/secret@example.com")
-    text = caplog.text
+    # Only the emulator's own lines: this test's raw httpx client logs its URLs
+    # (the product's client redacts them, see tests/contract/test_no_leaks.py).
+    text = "\n".join(
+        record.getMessage()
+        for record in caplog.records
+        if record.name.startswith("audiencesync")
+    )
     assert "endpoint=lists/subscribe status=200 items=1" in text
     assert "secret" not in text
     assert "value" not in text

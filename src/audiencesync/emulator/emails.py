@@ -1,7 +1,8 @@
 """Identifier rules: which emails and userIds Iterable accepts.
 
 Emails are compared and stored lowercased, and are not trimmed: surrounding
-spaces make an address invalid, like any other space.
+spaces make an address invalid, like any other space. The address grammar
+itself lives in :mod:`audiencesync.emails`, shared with the sync plan.
 """
 
 from __future__ import annotations
@@ -9,30 +10,20 @@ from __future__ import annotations
 import hashlib
 import re
 
-MAX_EMAIL_LENGTH = 254
-MAX_LOCAL_LENGTH = 64
+from audiencesync.emails import (
+    EMAIL_PATTERN,
+    MAX_EMAIL_LENGTH,
+    MAX_LOCAL_LENGTH,
+    is_valid_email,
+)
+
 MAX_USER_ID_LENGTH = 52
 PLACEHOLDER_DOMAIN = "placeholder.email"
 
-# One address: dot-separated atoms, "@", hyphenated labels each followed by a
-# dot, then a letters-only TLD. Possessive quantifiers: each piece has a single
-# way to match, so a failing address is refused without backtracking.
-_ATOM = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]++"
-_LABEL = r"[a-z0-9]++(?:-++[a-z0-9]++)*+"
-_ADDRESS = rf"{_ATOM}(?:\.{_ATOM})*+@(?:{_LABEL}\.)++[a-z]{{2,63}}"
-_EMAIL = re.compile(_ADDRESS)
-# The same, over newline-separated addresses: a whole batch is checked by one
-# call into the regex engine instead of one Python call per address.
-_EMAIL_LINES = re.compile(rf"(?:{_ADDRESS}\n)*+{_ADDRESS}")
-
-
-def is_valid_email(email: str) -> bool:
-    """True when a lowercased ``email`` is a deliverable-looking address."""
-    return (
-        len(email) <= MAX_EMAIL_LENGTH
-        and _EMAIL.fullmatch(email) is not None
-        and email.index("@") <= MAX_LOCAL_LENGTH
-    )
+# The same grammar as audiencesync.emails, over newline-separated addresses: a
+# whole batch is checked by one call into the regex engine instead of one Python
+# call per address.
+_EMAIL_LINES = re.compile(rf"(?:{EMAIL_PATTERN}\n)*+{EMAIL_PATTERN}")
 
 
 def all_valid_emails(emails: list[str], joined: str) -> bool:
@@ -63,3 +54,15 @@ def placeholder_email(user_id: str) -> str:
     """The generated address of a user created from a userId alone (stable per id)."""
     digest = hashlib.sha256(user_id.encode()).hexdigest()[:20]
     return f"{digest}@{PLACEHOLDER_DOMAIN}"
+
+
+__all__ = [
+    "MAX_EMAIL_LENGTH",
+    "MAX_LOCAL_LENGTH",
+    "MAX_USER_ID_LENGTH",
+    "PLACEHOLDER_DOMAIN",
+    "all_valid_emails",
+    "is_valid_email",
+    "is_valid_user_id",
+    "placeholder_email",
+]

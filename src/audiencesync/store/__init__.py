@@ -12,16 +12,32 @@ from audiencesync.store.accounts import ApiToken, AuditEvent, SystemSetting, Use
 from audiencesync.store.database import Database, database_file, display_url
 from audiencesync.store.destinations import Connection, Export, ExportSegment
 from audiencesync.store.models import Base, Segment, SegmentEvaluation, UTCDateTime
+from audiencesync.store.runs import (
+    Binding,
+    ExportLock,
+    FinalReject,
+    Run,
+    RunBatch,
+    RunReject,
+    RunSegment,
+)
 from audiencesync.store.schema import head_revision
 
 __all__ = [
     "ApiToken",
     "AuditEvent",
     "Base",
+    "Binding",
     "Connection",
     "Database",
     "Export",
+    "ExportLock",
     "ExportSegment",
+    "FinalReject",
+    "Run",
+    "RunBatch",
+    "RunReject",
+    "RunSegment",
     "Segment",
     "SegmentEvaluation",
     "SystemSetting",

@@ -1,0 +1,1 @@
+"""The sync engine: plans, runs, checkpoints, sync state and the run lock."""

@@ -1,0 +1,229 @@
+"""Run segments: their plan, their list, and the checkpoint of each batch.
+
+Every function works inside the caller's session and commits with it. The
+runner gives :func:`checkpoint` a session of its own and ends that block right
+after, so a batch is durable as acknowledged exactly when its rejects and
+counters are: never before the ack, and never without them. Checkpointing a
+batch twice (a resumed run re-acking it) changes nothing.
+
+Identifiers go into the database (the rejects CSV needs them) but never into a
+message or a log line; :class:`Reject` hides its identifier from ``repr``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from audiencesync.errors import NotFoundError
+from audiencesync.store.models import utc_now
+from audiencesync.store.runs import Binding, Run, RunBatch, RunReject, RunSegment
+from audiencesync.sync.bindings import add_final
+from audiencesync.sync.statuses import RunStatus, transition
+
+
+class RejectBucket(enum.StrEnum):
+    """Why an identifier did not make it (Iterable's buckets, and our own)."""
+
+    INVALID_IN_SOURCE = "invalid_in_source"
+    INVALID = "invalid"
+    NOT_FOUND = "not_found"
+    FORGOTTEN = "forgotten"
+    CONFLICT = "conflict"
+    INVALID_DATA = "invalid_data"
+    TOO_LARGE = "too_large"
+
+
+FINAL_BUCKETS = frozenset({RejectBucket.FORGOTTEN})
+"""Buckets whose identifiers are never sent to that list again."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """One identifier that did not make it; ``repr`` never shows the identifier."""
+
+    identifier: str = field(repr=False)
+    bucket: str
+    reason: str = ""
+    retryable: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSummary:
+    """What a run segment's plan holds, counted before anything is sent."""
+
+    add: int = 0
+    update: int = 0
+    remove: int = 0
+    unchanged: int = 0
+    invalid_in_source: int = 0
+    not_consenting: int = 0
+    batches: int = 0
+    held_removals: bool = False
+
+
+def add_run_segment(
+    session: Session, run: Run, binding: Binding, *, segment_name: str
+) -> RunSegment:
+    """The run's part for ``binding`` (Queued, flushed so it has its id)."""
+    part = RunSegment(
+        binding_id=binding.id,
+        segment_name=segment_name,
+        list_id=binding.list_id,
+        rejected={},
+        status=RunStatus.QUEUED.code,
+    )
+    run.segments.append(part)
+    session.flush()
+    return part
+
+
+def record_plan(
+    session: Session,
+    run_segment_id: int,
+    summary: PlanSummary,
+    *,
+    plan_path: str | None = None,
+) -> RunSegment:
+    """Store the persisted plan's location and counts."""
+    part = _segment(session, run_segment_id)
+    part.plan_path = plan_path
+    part.planned_add, part.planned_update = summary.add, summary.update
+    part.planned_remove, part.unchanged = summary.remove, summary.unchanged
+    part.invalid_in_source = summary.invalid_in_source
+    part.not_consenting = summary.not_consenting
+    part.batches_total, part.held_removals = summary.batches, summary.held_removals
+    return part
+
+
+def record_list(
+    session: Session, run_segment_id: int, *, list_id: int | None, action: str
+) -> None:
+    """Note which list the segment went to and how (adopted, created...)."""
+    part = _segment(session, run_segment_id)
+    part.list_id, part.list_action = list_id, action
+
+
+def record_drift(
+    session: Session, run_segment_id: int, *, expected: int, actual: int | None
+) -> None:
+    """Store the list size expected after the run and the size Iterable reports."""
+    part = _segment(session, run_segment_id)
+    part.expected_size, part.actual_size = expected, actual
+
+
+def set_segment_status(
+    session: Session, run_segment_id: int, status: RunStatus
+) -> None:
+    """Move one run segment to ``status`` (the same rules as runs)."""
+    part = _segment(session, run_segment_id)
+    current = RunStatus.from_code(part.status)
+    part.status = transition(current, status, run_id=part.run_id).code
+
+
+def add_rejects(
+    session: Session,
+    run_segment_id: int,
+    rejects: Sequence[Reject],
+    *,
+    batch: int | None = None,
+) -> None:
+    """Store rejects of the run segment (``batch`` None: caught before sending)."""
+    if rejects:
+        rows = [_reject_row(run_segment_id, batch, reject) for reject in rejects]
+        session.execute(insert(RunReject), rows)
+
+
+def _reject_row(run_segment_id: int, batch: int | None, reject: Reject) -> Any:
+    return {
+        "run_segment_id": run_segment_id,
+        "batch": batch,
+        "identifier": reject.identifier,
+        "bucket": str(reject.bucket),
+        "reason": reject.reason,
+        "retryable": reject.retryable,
+    }
+
+
+def checkpoint(
+    session: Session,
+    run_segment_id: int,
+    batch: int,
+    action: str,
+    size: int,
+    *,
+    rejects: Sequence[Reject] = (),
+    retries: int = 0,
+    updated: int = 0,
+    now: datetime | None = None,
+) -> bool:
+    """Mark an acknowledged batch done, with its rejects and counts; False if it was.
+
+    Of a subscribe batch, ``size - len(rejects)`` were accepted, ``updated`` of
+    them members whose fields changed and the rest additions; of an unsubscribe
+    batch, the accepted ones were removed (pass Iterable's "not found" as
+    accepted). Forgotten identifiers also become final rejects of the binding.
+    """
+    accepted = size - len(rejects)
+    if accepted < 0 or not 0 <= updated <= accepted:
+        msg = f"Batch {batch}: {len(rejects)} rejects and {updated} updates in {size}"
+        raise ValueError(msg)
+    known = session.get(RunBatch, (run_segment_id, batch))
+    if known is not None and known.acked_at is not None:
+        return False
+    part = _segment(session, run_segment_id)
+    row = known or RunBatch(run_segment_id=run_segment_id, batch=batch)
+    row.action, row.size, row.attempts = action, size, retries + 1
+    row.acked_at = now or utc_now()
+    session.add(row)
+    add_rejects(session, run_segment_id, rejects, batch=batch)
+    _count_batch(part, action, accepted=accepted, updated=updated, rejects=rejects)
+    part.retries += retries
+    final = [reject for reject in rejects if reject.bucket in FINAL_BUCKETS]
+    add_final(session, part.binding_id, final, run_id=part.run_id)
+    session.flush()
+    return True
+
+
+def _count_batch(
+    part: RunSegment,
+    action: str,
+    *,
+    accepted: int,
+    updated: int,
+    rejects: Sequence[Reject],
+) -> None:
+    if action == "unsubscribe":
+        part.removed += accepted
+    else:
+        part.added += accepted - updated
+        part.updated += updated
+    by_bucket = dict(part.rejected or {})
+    for reject in rejects:
+        by_bucket[str(reject.bucket)] = by_bucket.get(str(reject.bucket), 0) + 1
+    part.rejected = by_bucket
+    part.batches_acked += 1
+
+
+def acked_batches(session: Session, run_segment_id: int) -> set[int]:
+    """The numbers of the run segment's acknowledged batches (skip them on resume)."""
+    rows = session.scalars(
+        select(RunBatch.batch).where(
+            RunBatch.run_segment_id == run_segment_id, RunBatch.acked_at.is_not(None)
+        )
+    )
+    return set(rows)
+
+
+def _segment(session: Session, run_segment_id: int) -> RunSegment:
+    part = session.get(RunSegment, run_segment_id)
+    if part is None:
+        msg = f"Run segment {run_segment_id} does not exist."
+        raise NotFoundError(msg)
+    return part

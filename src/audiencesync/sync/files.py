@@ -1,0 +1,58 @@
+"""Parquet files the sync engine writes: always whole, never half-written.
+
+A file is written beside its destination under a fixed temporary name, flushed
+to disk, then moved over the destination with :func:`os.replace`. A crash leaves
+either the old file or the new one, plus at worst the temporary file, which the
+next write of the same destination simply overwrites.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from audiencesync.profiles.identifiers import quote_literal
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import duckdb
+
+
+def temporary_path(path: Path) -> Path:
+    """Where ``path`` is written before it replaces the real file."""
+    return path.with_name(f".{path.name}.tmp")
+
+
+def write_parquet(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
+    """Write the rows of ``query`` (ordered by the query) to ``path``, atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = temporary_path(path)
+    temporary.unlink(missing_ok=True)
+    target = quote_literal(str(temporary))
+    con.execute(f"COPY ({query}) TO {target} (FORMAT parquet)")
+    _flush(temporary)
+    temporary.replace(path)
+    _flush(path.parent)
+
+
+def read_relation(path: Path | None, *, empty: str) -> str:
+    """SQL reading the Parquet file ``path``, or the ``empty`` query without one."""
+    if path is None or not path.exists():
+        return empty
+    return f"SELECT * FROM read_parquet({quote_literal(str(path))})"  # noqa: S608 -- a quoted path
+
+
+def _flush(path: Path) -> None:
+    """Force ``path`` (a file or a folder) to disk, where the system allows it."""
+    flags = (
+        os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) if path.is_dir() else os.O_RDONLY
+    )
+    try:
+        descriptor = os.open(path, flags)
+    except OSError:  # folders cannot be opened on some systems (Windows)
+        return
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

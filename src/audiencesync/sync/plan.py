@@ -1,0 +1,169 @@
+"""Plan one binding's run: who to subscribe, who to unsubscribe, in numbered batches.
+
+A pure function of its inputs (the members, the sync state and the previous
+run's retry and final lists), computed in DuckDB by set operations:
+
+- subscribe = valid members not in the state (added), members whose userId or
+  dataFields changed (updated), and the previous run's retryable rejects that
+  are still members (retried); never an email Iterable reported as forgotten;
+- unsubscribe = state rows that are no longer valid members (mirror mode only);
+- unchanged = members in the state with the same userId and field hash.
+
+Each subscribe row is counted once, first match wins: forgotten (not sent),
+retried, added, updated. Files written to ``out``:
+
+``plan.parquet``     batch, action, email, user_id, data_fields, field_hash,
+                     ordered by batch then email (byte-identical for equal inputs);
+``invalid.parquet``  profile_key, email (as the profile holds it: the user's own
+                     report data, never logged), reason; ordered by profile key.
+
+Input Parquet files ``retry`` and ``final`` have an ``email`` column; a missing
+``state`` file is an empty state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from audiencesync.iterable.batching import BatchPolicy
+from audiencesync.sync.batches import number_batches, row_budget
+from audiencesync.sync.files import read_relation, write_parquet
+from audiencesync.sync.identity import NOT_CONSENTING, REJECT_REASONS, load_members
+from audiencesync.sync.state import load_state
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pyarrow as pa
+
+    from audiencesync.sync.mapping import ExportMapping
+
+PLAN_FILE = "plan.parquet"
+INVALID_FILE = "invalid.parquet"
+_NO_EMAILS = "SELECT CAST(NULL AS VARCHAR) AS email WHERE false"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSummary:
+    """The counts of one binding's plan."""
+
+    members: int
+    to_add: int
+    to_update: int
+    to_remove: int
+    unchanged: int
+    retried: int
+    forgotten: int
+    not_consenting: int
+    invalid_in_source: Mapping[str, int]
+    subscribe_batches: int
+    unsubscribe_batches: int
+    in_state: int
+
+    @property
+    def to_subscribe(self) -> int:
+        """Rows of subscribe batches: added, updated and retried."""
+        return self.to_add + self.to_update + self.retried
+
+    @property
+    def invalid(self) -> int:
+        """Profiles rejected before sending, all reasons."""
+        return sum(self.invalid_in_source.values())
+
+
+def plan_binding(
+    members: Iterable[pa.RecordBatch],
+    *,
+    mapping: ExportMapping,
+    state: Path,
+    out: Path,
+    retry: Path | None = None,
+    final: Path | None = None,
+    policy: BatchPolicy = BatchPolicy(),  # noqa: B008 -- frozen value object
+) -> PlanSummary:
+    """Diff ``members`` with the sync ``state`` and write the plan to ``out``."""
+    with duckdb.connect() as con:
+        load_members(con, members, mapping, max_row_bytes=row_budget(policy))
+        load_state(con, state)
+        _load_emails(con, "retry", retry)
+        _load_emails(con, "final", final)
+        con.execute(_diff_sql(mirror=mapping.is_mirror))
+        number_batches(con, policy)
+        write_parquet(con, "SELECT * FROM plan", out / PLAN_FILE)
+        write_parquet(con, _INVALID_SQL, out / INVALID_FILE)
+        return _summarise(con)
+
+
+def _load_emails(con: duckdb.DuckDBPyConnection, table: str, path: Path | None) -> None:
+    source = read_relation(path, empty=_NO_EMAILS)
+    con.execute(f"""
+        CREATE TABLE {table} AS SELECT DISTINCT lower(trim(CAST(email AS VARCHAR)))
+        AS email FROM ({source}) WHERE email IS NOT NULL
+    """)  # noqa: S608 -- a fixed table name and a quoted path
+
+
+def _diff_sql(*, mirror: bool) -> str:
+    """``diff``: every member or state row that is not unchanged, with its kind."""
+    leaver = "'removed'" if mirror else "'kept'"
+    return f"""
+        CREATE TABLE diff AS SELECT * FROM (SELECT
+            coalesce(m.email, s.email) AS email,
+            CASE WHEN m.email IS NULL THEN s.user_id ELSE m.user_id END AS user_id,
+            m.data_fields, m.field_hash,
+            coalesce(m.row_bytes, strlen(s.email)
+                + coalesce(strlen(to_json(s.user_id)), 0) + 40) AS row_bytes,
+            CASE
+                WHEN m.email IS NULL THEN {leaver}
+                WHEN f.email IS NOT NULL THEN 'forgotten'
+                WHEN r.email IS NOT NULL THEN 'retried'
+                WHEN s.email IS NULL THEN 'added'
+                WHEN s.field_hash IS DISTINCT FROM m.field_hash
+                  OR s.user_id IS DISTINCT FROM m.user_id THEN 'updated'
+                ELSE 'unchanged' END AS kind
+            FROM (SELECT * FROM profiles WHERE reason IS NULL) m
+            FULL JOIN state s ON s.email = m.email
+            LEFT JOIN retry r ON r.email = m.email
+            LEFT JOIN final f ON f.email = m.email
+        ) WHERE kind NOT IN ('unchanged', 'kept')
+    """  # noqa: S608 -- constant kinds only
+
+
+_INVALID_SQL = f"""
+    SELECT profile_key, coalesce(raw_email, email) AS email, reason FROM profiles
+    WHERE reason IN ({", ".join(f"'{r}'" for r in REJECT_REASONS)})
+    ORDER BY profile_key, reason
+"""  # noqa: S608 -- constant reason names
+
+
+def _counts(con: duckdb.DuckDBPyConnection, query: str) -> dict[str, int]:
+    return {str(key): int(count) for key, count in con.execute(query).fetchall()}
+
+
+def _summarise(con: duckdb.DuckDBPyConnection) -> PlanSummary:
+    kinds = _counts(con, "SELECT kind, count(*) FROM diff GROUP BY ALL")
+    reasons = _counts(
+        con, "SELECT coalesce(reason, 'valid'), count(*) FROM profiles GROUP BY ALL"
+    )
+    batches = _counts(
+        con, "SELECT action, count(DISTINCT batch) FROM plan GROUP BY ALL"
+    )
+    in_state = _counts(con, "SELECT 'rows', count(*) FROM state")["rows"]
+    sent = ("forgotten", "retried", "added", "updated")
+    return PlanSummary(
+        members=sum(reasons.values()),
+        to_add=kinds.get("added", 0),
+        to_update=kinds.get("updated", 0),
+        to_remove=kinds.get("removed", 0),
+        unchanged=reasons.get("valid", 0) - sum(kinds.get(kind, 0) for kind in sent),
+        retried=kinds.get("retried", 0),
+        forgotten=kinds.get("forgotten", 0),
+        not_consenting=reasons.get(NOT_CONSENTING, 0),
+        invalid_in_source={r: reasons[r] for r in REJECT_REASONS if r in reasons},
+        subscribe_batches=batches.get("subscribe", 0),
+        unsubscribe_batches=batches.get("unsubscribe", 0),
+        in_state=in_state,
+    )

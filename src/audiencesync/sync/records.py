@@ -1,0 +1,169 @@
+"""The run record: a run's life from Queued to its end, and its totals.
+
+Every function works inside the caller's session (``with database.session()``)
+and commits with it. Moves between statuses go through
+:func:`audiencesync.sync.statuses.transition`; an illegal one raises
+:class:`~audiencesync.sync.statuses.StatusTransitionError`. A runner beats the
+run's heart (:func:`heartbeat`) at every batch; :func:`find_interrupted` turns
+runs whose heart stopped into "Interrupted (resumable)". Messages name runs by
+id and never hold an identifier, a secret or a profile value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from audiencesync.errors import ConflictError, NotFoundError
+from audiencesync.store.models import utc_now
+from audiencesync.store.runs import Run, RunSegment
+from audiencesync.sync.statuses import RunStatus, transition
+
+COUNTS = (
+    "planned_add",
+    "planned_update",
+    "planned_remove",
+    "unchanged",
+    "added",
+    "updated",
+    "removed",
+    "invalid_in_source",
+    "not_consenting",
+    "batches_total",
+    "batches_acked",
+    "retries",
+)
+"""The integer counts of a run segment, summed into the run's totals."""
+
+
+def create_run(
+    session: Session,
+    export_id: int,
+    *,
+    trigger: str,
+    requested_by: str,
+    dry_run: bool = False,
+) -> Run:
+    """A new Queued run of the export (flushed, so it has its id)."""
+    run = Run(
+        export_id=export_id,
+        trigger=trigger,
+        requested_by=requested_by,
+        dry_run=dry_run,
+        status=RunStatus.QUEUED.code,
+        counts={},
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+def get_run(session: Session, run_id: int) -> Run:
+    """The run, or NotFoundError naming it."""
+    run = session.get(Run, run_id)
+    if run is None:
+        msg = f"Run {run_id} does not exist. See `audiencesync runs list`."
+        raise NotFoundError(msg)
+    return run
+
+
+def start(session: Session, run_id: int, *, now: datetime | None = None) -> Run:
+    """Move the run to Running (first start or resume) and beat its heart."""
+    run = _move(session, run_id, RunStatus.RUNNING)
+    now = now or utc_now()
+    run.started_at = run.started_at or now
+    run.heartbeat_at, run.finished_at = now, None
+    return run
+
+
+def heartbeat(session: Session, run_id: int, *, now: datetime | None = None) -> bool:
+    """Record that the run is alive; True when a cancel was requested meanwhile."""
+    run = get_run(session, run_id)
+    status = RunStatus.from_code(run.status)
+    if status is not RunStatus.RUNNING:
+        msg = f"Run {run_id} is {status}, not Running: its runner must stop."
+        raise ConflictError(msg)
+    run.heartbeat_at = now or utc_now()
+    return run.cancel_requested
+
+
+def finish(
+    session: Session,
+    run_id: int,
+    status: RunStatus,
+    *,
+    error: str | None = None,
+    now: datetime | None = None,
+) -> Run:
+    """End the run's pass with ``status``; ``error`` must hold no secret or PII."""
+    run = _move(session, run_id, status)
+    run.finished_at, run.error = now or utc_now(), error
+    run.counts = totals(run.segments)
+    return run
+
+
+def request_cancel(
+    session: Session, run_id: int, *, now: datetime | None = None
+) -> RunStatus:
+    """Cancel the run: at once when idle, at the next batch boundary when Running."""
+    run = get_run(session, run_id)
+    status = RunStatus.from_code(run.status)
+    if status is RunStatus.RUNNING:
+        run.cancel_requested = True
+        return status
+    if status.is_terminal:
+        msg = f"Run {run_id} is already over ({status}); there is nothing to cancel."
+        raise ConflictError(msg)
+    finish(session, run_id, RunStatus.CANCELED, now=now)
+    return RunStatus.CANCELED
+
+
+def is_cancel_requested(session: Session, run_id: int) -> bool:
+    """Whether someone asked the running run to stop."""
+    return get_run(session, run_id).cancel_requested
+
+
+def find_interrupted(
+    session: Session, *, stale_after: timedelta, now: datetime | None = None
+) -> list[int]:
+    """Mark Running runs silent for ``stale_after`` Interrupted; return their ids."""
+    cutoff = (now or utc_now()) - stale_after
+    stale = session.scalars(
+        select(Run)
+        .where(Run.status == RunStatus.RUNNING.code, Run.heartbeat_at < cutoff)
+        .order_by(Run.id)
+    ).all()
+    for run in stale:
+        _interrupt(run)
+    return [run.id for run in stale]
+
+
+def _interrupt(run: Run) -> None:
+    run.status = transition(
+        RunStatus.RUNNING, RunStatus.INTERRUPTED, run_id=run.id
+    ).code
+    last = f"{run.heartbeat_at:%Y-%m-%d %H:%M} UTC" if run.heartbeat_at else "never"
+    run.error = (
+        f"The process running it stopped (last heartbeat {last})."
+        f" Resume it with `audiencesync runs resume {run.id}`."
+    )
+    for part in run.segments:
+        if part.status == RunStatus.RUNNING.code:
+            part.status = RunStatus.INTERRUPTED.code
+
+
+def totals(parts: Sequence[RunSegment]) -> dict[str, int]:
+    """A run's counts: the sum of its segments' counts, rejects by bucket."""
+    counts = {name: sum(getattr(part, name) for part in parts) for name in COUNTS}
+    counts["rejected"] = sum(sum((part.rejected or {}).values()) for part in parts)
+    return counts
+
+
+def _move(session: Session, run_id: int, status: RunStatus) -> Run:
+    run = get_run(session, run_id)
+    current = RunStatus.from_code(run.status)
+    run.status = transition(current, status, run_id=run_id).code
+    return run

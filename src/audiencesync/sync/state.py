@@ -1,0 +1,124 @@
+"""Sync state of one binding: who Iterable acknowledged as list members because of us.
+
+One Parquet file per binding, ordered by email::
+
+    email        VARCHAR  normalised (trimmed, lowercased), unique
+    user_id      VARCHAR  the userId sent with it, or NULL
+    field_hash   VARCHAR  MD5 hex of the dataFields JSON sent, or NULL (none mapped)
+
+A missing file is an empty state. :func:`commit_state` derives the next state
+from the previous one and a plan's acknowledged batches; it is idempotent (a
+crash during commit is repaired by committing again) and atomic (the file is
+replaced whole, see :mod:`audiencesync.sync.files`).
+
+Rejected rows are given as a Parquet file with columns ``batch`` and ``email``:
+the identifiers Iterable refused inside a batch it acknowledged. They are left
+as they were: a rejected subscribe does not enter the state (or keeps its old
+hash), a rejected unsubscribe stays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from audiencesync.sync.files import read_relation, write_parquet
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+_EMPTY_STATE = """
+    SELECT CAST(NULL AS VARCHAR) AS email, CAST(NULL AS VARCHAR) AS user_id,
+        CAST(NULL AS VARCHAR) AS field_hash WHERE false
+"""
+_NO_REJECTS = (
+    "SELECT CAST(NULL AS BIGINT) AS batch, CAST(NULL AS VARCHAR) AS email WHERE false"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StateSummary:
+    """What a commit did: rows now in the state and the plan rows it applied."""
+
+    members: int
+    subscribed: int
+    unsubscribed: int
+    excluded: int
+
+
+def load_state(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Create the ``state`` table from the file at ``path`` (empty when missing)."""
+    source = read_relation(path, empty=_EMPTY_STATE)
+    con.execute(
+        f"CREATE TABLE state AS SELECT email, user_id, field_hash FROM ({source})"  # noqa: S608 -- quoted path
+    )
+
+
+def expected_members(state: Path) -> int:
+    """How many members the binding's list should have, by the sync state."""
+    if not state.exists():
+        return 0
+    return int(pq.ParquetFile(state).metadata.num_rows)
+
+
+def commit_state(
+    state: Path,
+    plan: Path,
+    acked: Collection[int],
+    *,
+    rejected: Path | None = None,
+) -> StateSummary:
+    """Apply the ``acked`` batches of ``plan`` to ``state``, minus ``rejected`` rows."""
+    with duckdb.connect() as con:
+        load_state(con, state)
+        _load_applied(con, plan, acked, rejected)
+        con.execute("""
+            CREATE TABLE next AS
+            SELECT email, user_id, field_hash FROM state s
+            WHERE NOT EXISTS (SELECT 1 FROM applied a WHERE a.email = s.email)
+            UNION ALL
+            SELECT email, user_id, field_hash FROM applied WHERE action = 'subscribe'
+        """)
+        write_parquet(con, "SELECT * FROM next ORDER BY email", state)
+        return _summarise(con)
+
+
+def _load_applied(
+    con: duckdb.DuckDBPyConnection,
+    plan: Path,
+    acked: Collection[int],
+    rejected: Path | None,
+) -> None:
+    if not plan.exists():
+        msg = f"there is no plan at {plan}: plan the binding before committing"
+        raise FileNotFoundError(msg)
+    con.register("acked", pa.table({"batch": pa.array(sorted(acked), pa.int64())}))
+    source = read_relation(rejected, empty=_NO_REJECTS)
+    con.execute(f"""
+        CREATE TABLE rejected AS SELECT DISTINCT CAST(batch AS BIGINT) AS batch,
+        lower(trim(CAST(email AS VARCHAR))) AS email FROM ({source})
+    """)  # noqa: S608 -- a quoted path
+    con.execute(f"""
+        CREATE TABLE acked_rows AS SELECT p.* FROM ({read_relation(plan, empty="")}) p
+        WHERE p.batch IN (SELECT batch FROM acked)
+    """)  # noqa: S608 -- quoted path
+    con.execute("""
+        CREATE TABLE applied AS SELECT * FROM acked_rows p WHERE NOT EXISTS (
+            SELECT 1 FROM rejected r WHERE r.batch = p.batch AND r.email = p.email)
+    """)
+
+
+def _summarise(con: duckdb.DuckDBPyConnection) -> StateSummary:
+    row = con.execute("""
+        SELECT (SELECT count(*) FROM next),
+            (SELECT count(*) FROM applied WHERE action = 'subscribe'),
+            (SELECT count(*) FROM applied WHERE action = 'unsubscribe'),
+            (SELECT count(*) FROM acked_rows) - (SELECT count(*) FROM applied)
+    """).fetchone()
+    members, subscribed, unsubscribed, excluded = row if row else (0, 0, 0, 0)
+    return StateSummary(members, subscribed, unsubscribed, excluded)
