@@ -1,0 +1,251 @@
+"""End to end: a real data folder, real segments and exports, the emulator on a port."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from audiencesync.emulator import (
+    Emulator,
+    EmulatorConfig,
+    ScriptedFault,
+    serve_in_thread,
+)
+from audiencesync.emulator.config import DEFAULT_API_KEY
+from audiencesync.exports.records import find_export
+from audiencesync.home import initialize
+from audiencesync.iterable.client import IterableClient
+from audiencesync.profiles.service import import_profiles
+from audiencesync.segments.where import parse_where
+from audiencesync.settings import Settings, load_settings
+from audiencesync.sync.history import RunInfo, rejects, run_info
+from audiencesync.sync.lock import RunInProgressError, acquire, release
+from audiencesync.sync.records import create_run
+from audiencesync.sync.runner import RunFailedError, run_export
+from audiencesync.sync.statuses import RunStatus
+from audiencesync.workspace import open_workspace
+
+pytestmark = pytest.mark.socket
+
+HEADER = "customer_id,email,country,plan\n"
+FIRST = HEADER + (
+    "C1,ana@example.com,FR,gold\n"
+    "C2,ben@example.com,FR,free\n"
+    "C3,cleo@example.com,DE,gold\n"
+    "C4,dan@example.com,DE,free\n"
+    "C5,not-an-email,FR,free\n"  # malformed
+    "C6,Ana@Example.com ,FR,gold\n"  # a duplicate of C1 once normalised
+    "C7,eve@example.com,FR,free\n"
+)
+# ben leaves France, fay joins it, ana's plan changes; Germany is unchanged.
+SECOND = HEADER + (
+    "C1,ana@example.com,FR,silver\n"
+    "C2,ben@example.com,DE,free\n"
+    "C3,cleo@example.com,DE,gold\n"
+    "C4,dan@example.com,DE,free\n"
+    "C5,not-an-email,FR,free\n"
+    "C6,Ana@Example.com ,FR,gold\n"
+    "C7,eve@example.com,FR,free\n"
+    "C8,fay@example.com,FR,free\n"
+)
+EXPORT = "Newsletter"
+
+
+@dataclass
+class Place:
+    """A data folder, its CSV source, and the emulator serving Iterable."""
+
+    settings: Settings
+    source: Path
+    emulator: Emulator
+    url: str
+
+    def run(self) -> RunInfo:
+        """Run the export once from a fresh workspace."""
+        with open_workspace(self.settings) as opened:
+            return run_export(opened, EXPORT)
+
+    def reimport(self, text: str) -> None:
+        """Replace the profiles with ``text``."""
+        self.source.write_text(text, encoding="utf-8")
+        import_profiles(self.settings, self.source, replace=True)
+
+    def members(self, run: RunInfo) -> dict[str, frozenset[str]]:
+        """Each segment's list as the emulator holds it, by segment name."""
+        return {
+            part.segment_name: self.emulator.list_members(part.list_id or 0)
+            for part in run.segments
+        }
+
+    def sent_items(self) -> dict[str, int]:
+        """Identifiers sent per bulk endpoint since the last reset."""
+        totals: dict[str, int] = {}
+        for request in self.emulator.requests:
+            if request.endpoint in {"lists/subscribe", "lists/unsubscribe"}:
+                totals[request.endpoint] = (
+                    totals.get(request.endpoint, 0) + request.items
+                )
+        return totals
+
+
+@pytest.fixture
+def place(tmp_path: Path) -> Iterator[Place]:
+    """Profiles, two segments, a shared connection to the emulator, an export."""
+    emulator = Emulator(EmulatorConfig(rate_limits_enabled=False))
+    with serve_in_thread(emulator) as url:
+        settings = load_settings(home=tmp_path / "home")
+        initialize(settings)
+        source = tmp_path / "customers.csv"
+        source.write_text(FIRST, encoding="utf-8")
+        import_profiles(settings, source)
+        with open_workspace(settings) as workspace:
+            workspace.segments.create("France", parse_where("country = 'FR'"))
+            workspace.segments.create("Germany", parse_where("country = 'DE'"))
+            workspace.connections.add(
+                "Iterable",
+                api_key=DEFAULT_API_KEY,
+                base_url=url,
+                shared=True,
+                agreed=True,
+            )
+            workspace.exports.add(
+                EXPORT,
+                connection="Iterable",
+                email_field="email",
+                segments=["France", "Germany"],
+                fields={"plan": "plan"},
+            )
+        yield Place(settings, source, emulator, url)
+
+
+FRANCE = frozenset({"ana@example.com", "ben@example.com", "eve@example.com"})
+GERMANY = frozenset({"cleo@example.com", "dan@example.com"})
+
+
+def test_first_run_fills_each_list_with_the_segment_exactly(place: Place) -> None:
+    run = place.run()
+
+    assert run.status is RunStatus.SUCCEEDED_WITH_REJECTS
+    assert place.members(run) == {"France": FRANCE, "Germany": GERMANY}
+    france, germany = run.segments
+    assert (france.list_action, germany.list_action) == ("created", "created")
+    assert (france.added, france.invalid_in_source, france.rejected) == (3, 2, {})
+    assert (germany.added, germany.invalid_in_source) == (2, 0)
+    assert france.status is RunStatus.SUCCEEDED_WITH_REJECTS
+    assert germany.status is RunStatus.SUCCEEDED
+    with (
+        open_workspace(place.settings) as workspace,
+        workspace.database.session() as session,
+    ):
+        reported = sorted(
+            (r.bucket, r.reason, r.batch) for r in rejects(session, run.id)
+        )
+    assert reported == [
+        ("invalid_in_source", "duplicate", None),
+        ("invalid_in_source", "malformed", None),
+    ]
+
+
+def test_second_run_sends_only_the_changes(place: Place) -> None:
+    place.run()
+    place.reimport(SECOND)
+    place.emulator.reset_requests()
+
+    run = place.run()
+
+    assert place.members(run) == {
+        "France": (FRANCE - {"ben@example.com"}) | {"fay@example.com"},
+        "Germany": GERMANY | {"ben@example.com"},
+    }
+    # France: ana (changed plan) and fay (joiner) subscribed, ben unsubscribed;
+    # Germany: ben subscribed. Nobody else is sent again.
+    assert place.sent_items() == {"lists/subscribe": 3, "lists/unsubscribe": 1}
+    france, germany = run.segments
+    assert (france.added, france.updated, france.removed) == (1, 1, 1)
+    assert (germany.added, germany.updated, germany.removed) == (1, 0, 0)
+    assert (france.list_action, germany.list_action) == ("existing", "existing")
+    assert france.unchanged == 1
+
+
+def test_a_run_with_nothing_changed_sends_nothing(place: Place) -> None:
+    first = place.run()
+    place.emulator.reset_requests()
+
+    again = place.run()
+
+    assert place.sent_items() == {}
+    assert [p.list_id for p in again.segments] == [p.list_id for p in first.segments]
+    assert place.members(again) == {"France": FRANCE, "Germany": GERMANY}
+
+
+def test_an_existing_list_with_the_segments_name_is_adopted(place: Place) -> None:
+    async def make_list() -> int:
+        async with IterableClient(DEFAULT_API_KEY, base_url=place.url) as client:
+            return await client.create_list("France")
+
+    existing = asyncio.run(make_list())
+
+    run = place.run()
+
+    france, germany = run.segments
+    assert (france.list_id, france.list_action) == (existing, "adopted")
+    assert germany.list_action == "created"
+    assert place.emulator.list_members(existing) == FRANCE
+
+    async def names() -> list[str]:
+        async with IterableClient(DEFAULT_API_KEY, base_url=place.url) as client:
+            return [found.name for found in await client.list_lists()]
+
+    assert sorted(asyncio.run(names())) == ["France", "Germany"]
+
+
+def test_a_second_run_while_the_lock_is_held_is_refused(place: Place) -> None:
+    with open_workspace(place.settings) as workspace:
+        database = workspace.database
+        with database.session() as session:
+            export_id = find_export(session, EXPORT).id
+            holder = create_run(
+                session, export_id, trigger="manual", requested_by="admin"
+            ).id
+        lease = acquire(database, export_id, holder, holder="elsewhere:1")
+        try:
+            with pytest.raises(RunInProgressError, match="already running") as caught:
+                run_export(workspace, EXPORT)
+        finally:
+            release(database, lease)
+        assert caught.value.run_id == holder
+        with database.session() as session:
+            refused = run_info(session, holder + 1)
+        assert refused.status is RunStatus.CANCELED
+    assert place.sent_items() == {}
+
+
+def test_a_broken_run_fails_safely_and_frees_the_export(place: Place) -> None:
+    place.emulator.script("lists/subscribe", ScriptedFault(status=400))
+
+    with pytest.raises(RunFailedError, match="Run 1 failed") as caught:
+        place.run()
+
+    message = str(caught.value)
+    assert "@" not in message
+    assert DEFAULT_API_KEY not in message
+    with (
+        open_workspace(place.settings) as workspace,
+        workspace.database.session() as session,
+    ):
+        failed = run_info(session, 1)
+    assert failed.status is RunStatus.FAILED_PERMANENT
+    assert failed.error is not None
+    assert "@" not in failed.error
+    assert DEFAULT_API_KEY not in failed.error
+    assert failed.segments[0].status is RunStatus.FAILED_PERMANENT
+    assert failed.segments[0].batches_acked == 0
+
+    run = place.run()  # the lock was released; nothing was committed, all is sent
+
+    assert run.status is RunStatus.SUCCEEDED_WITH_REJECTS
+    assert place.members(run) == {"France": FRANCE, "Germany": GERMANY}
