@@ -36,6 +36,9 @@ DOCS = {
         )
     },
     "audit": ROOT / "docs" / "users.md",
+    "exports run": ROOT / "docs" / "runs.md",
+    "runs list": ROOT / "docs" / "runs.md",
+    "runs show": ROOT / "docs" / "runs.md",
     **{
         f"exports {name}": ROOT / "docs" / "exports.md"
         for name in ("add", "edit", "list", "show", "remove", "detach")

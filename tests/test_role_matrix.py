@@ -53,6 +53,7 @@ class Row:
     scoped: bool = False  # on a connection: contributors only where it is shared
     no_op_on: str | None = None  # the connection kind where it changes nothing
     blocked: str = ""  # when allowed but refused by the data (exit 2): the reason
+    gated: bool = False  # reads nothing else, but scoped like a change
 
 
 EDITORS = frozenset({ADMIN, CONTRIBUTOR})
@@ -115,6 +116,10 @@ ROWS = [
     Row("exports edit", ("exports", "edit", "{export}", "--schedule", "manual"),
         True, EDITORS, EXPORT_CHANGES, scoped=True),
     Row("exports list", ("exports", "list"), False, EVERYONE, ""),
+    Row("exports run", ("exports", "run", "{export}"), False, EDITORS, "run exports",
+        scoped=True, gated=True),
+    Row("runs list", ("runs", "list"), False, EVERYONE, ""),
+    Row("runs show", ("runs", "show", "1"), False, EVERYONE, ""),
     Row("exports show", ("exports", "show", "{export}"), False, EVERYONE, "",
         scoped=True),
     Row("exports detach", ("exports", "detach", "{export}"), True, EDITORS,
@@ -225,6 +230,7 @@ def _build(
             *share)  # fmt: skip
         _ok(home, "exports", "add", "--name", EXPORTS[kind], "--connection", name,
             "--email-field", "email", "--segment", "DE")  # fmt: skip
+    _ok(home, "exports", "run", EXPORTS["shared"])  # run 1, for `runs show`
     token = _ok(home, "users", "token", CONTRIBUTOR, "--json")
     last4 = json.loads(token.stdout)["last4"]
     _assert_no_key_at_rest(place)
@@ -264,7 +270,8 @@ def _cells() -> list[pytest.ParameterSet]:
 def _expected_allowed(row: Row, user: str, kind: str | None) -> bool:
     if user not in row.allowed:
         return False
-    return not (row.scoped and row.change and kind == "admin-only" and user != ADMIN)
+    gated = row.change or row.gated
+    return not (row.scoped and gated and kind == "admin-only" and user != ADMIN)
 
 
 def _audit_events(place: Place) -> int:

@@ -54,3 +54,8 @@ def test_last4_is_the_end_of_the_token() -> None:
 def test_looks_like_token(text: str, expected: bool) -> None:
     """Whole tokens are recognised so they are never echoed back."""
     assert looks_like_token(text) is expected
+
+
+def test_last_four_never_look_like_a_flag() -> None:
+    """A token's last four characters never start with "-" (revoke-token takes them)."""
+    assert not any(new_token()[-4:].startswith("-") for _ in range(2_000))

@@ -48,8 +48,15 @@ class TokenInfo:
 
 
 def new_token() -> str:
-    """A fresh random token: ``as_`` and 43 url-safe characters."""
-    return PREFIX + secrets.token_urlsafe(ENTROPY_BYTES)
+    """A fresh random token: ``as_`` and 43 url-safe characters.
+
+    Its last four characters (how people name a token, e.g. ``users revoke-token
+    ana xY3k``) never start with ``-``, which a command line would read as a flag.
+    """
+    while True:
+        token = PREFIX + secrets.token_urlsafe(ENTROPY_BYTES)
+        if not token[-4:].startswith("-"):
+            return token
 
 
 def digest(token: str) -> str:

@@ -37,9 +37,13 @@ NameArgument = Annotated[str, typer.Argument(help="The export's name.")]
 
 def register(app: typer.Typer) -> None:
     """Add the ``exports`` command group (with ``edit``) to ``app``."""
-    from audiencesync.cli import export_edit  # noqa: PLC0415 - it imports this module
+    from audiencesync.cli import (  # noqa: PLC0415 - they import this module
+        export_edit,
+        runs,
+    )
 
     exports_app.command("edit")(export_edit.edit)
+    runs.register(app, exports_app)
     app.add_typer(exports_app)
 
 

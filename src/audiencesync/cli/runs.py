@@ -1,0 +1,152 @@
+"""``audiencesync exports run`` and ``audiencesync runs list | show``.
+
+A first slice of the run commands: run an export now and read the history.
+(``runs rejects | approve | resume | cancel`` and the progress bar come next.)
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
+from audiencesync.cli.render import echo_json, iso, print_table, when
+from audiencesync.sync.history import RunInfo, SegmentRunInfo
+from audiencesync.sync.run_history import RunHistory
+from audiencesync.sync.runner import run_export
+from audiencesync.sync.statuses import RunStatus
+from audiencesync.workspace import open_workspace
+
+runs_app = typer.Typer(
+    name="runs", help="The history of export runs.", no_args_is_help=True
+)
+SUCCESS = {RunStatus.SUCCEEDED, RunStatus.SUCCEEDED_WITH_REJECTS}
+
+
+def register(app: typer.Typer, exports_app: typer.Typer) -> None:
+    """Add ``exports run`` and the ``runs`` group."""
+    exports_app.command("run")(run)
+    app.add_typer(runs_app)
+
+
+def run(
+    *,
+    name: Annotated[str, typer.Argument(help="The export to run now.")],
+    home: HomeOption = None,
+    as_user: AsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run an export now: each segment into its Iterable list, only the changes.
+
+    Exits 0 when the run succeeded (with or without rejects).
+    Example: audiencesync exports run Newsletter --json
+    """
+    with open_workspace(settings_for(home, as_user)) as workspace:
+        info = run_export(workspace, name)
+    _render(info, as_json=as_json)
+    if info.status not in SUCCESS:
+        raise typer.Exit(1)
+
+
+@runs_app.command("list")
+def list_command(
+    *,
+    export: Annotated[
+        str | None,
+        typer.Option("--export", help="Only this export's runs.", show_default=False),
+    ] = None,
+    home: HomeOption = None,
+    as_user: AsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List runs, newest first.
+
+    Example: audiencesync runs list --export Newsletter
+    """
+    with open_workspace(settings_for(home, as_user)) as workspace:
+        infos = RunHistory(workspace.database, workspace.actor).list_all(export=export)
+    if as_json:
+        echo_json([run_json(info) for info in infos])
+        return
+    table = Table("Run", "Export", "Status", "Trigger", "Started", "Added", "Removed")
+    for info in infos:
+        table.add_row(
+            str(info.id), info.export_name, str(info.status), info.trigger,
+            when(info.started_at, never="not yet"),
+            f"{sum(s.added for s in info.segments):,}",
+            f"{sum(s.removed for s in info.segments):,}",
+        )  # fmt: skip
+    print_table(table)
+
+
+@runs_app.command("show")
+def show(
+    *,
+    run_id: Annotated[int, typer.Argument(help="The run's number.")],
+    home: HomeOption = None,
+    as_user: AsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show one run: status, and per segment its list and counts.
+
+    Example: audiencesync runs show 12 --json
+    """
+    with open_workspace(settings_for(home, as_user)) as workspace:
+        info = RunHistory(workspace.database, workspace.actor).show(run_id)
+    _render(info, as_json=as_json)
+
+
+def run_json(info: RunInfo) -> dict[str, Any]:
+    """A run as JSON: at least id, status and per segment list and counts."""
+    return {
+        "id": info.id,
+        "export": info.export_name,
+        "status": str(info.status),
+        "trigger": info.trigger,
+        "requested_by": info.requested_by,
+        "started_at": iso(info.started_at),
+        "finished_at": iso(info.finished_at),
+        "error": info.error,
+        "segments": [_segment_json(segment) for segment in info.segments],
+    }
+
+
+def _segment_json(segment: SegmentRunInfo) -> dict[str, Any]:
+    return {
+        "segment": segment.segment_name,
+        "status": str(segment.status),
+        "list_id": segment.list_id,
+        "list_action": segment.list_action,
+        "added": segment.added,
+        "updated": segment.updated,
+        "removed": segment.removed,
+        "unchanged": segment.unchanged,
+        "rejected": dict(segment.rejected),
+        "invalid_in_source": segment.invalid_in_source,
+        "not_consenting": segment.not_consenting,
+        "batches": segment.batches_acked,
+    }
+
+
+def _render(info: RunInfo, *, as_json: bool) -> None:
+    if as_json:
+        echo_json(run_json(info))
+        return
+    typer.echo(f"Run {info.id} of {info.export_name!r}: {info.status}")
+    if info.error:
+        typer.echo(f"  {info.error}")
+    table = Table(
+        "Segment", "List", "Added", "Updated", "Removed", "Unchanged", "Rejected",
+        "Invalid in source",
+    )  # fmt: skip
+    for segment in info.segments:
+        table.add_row(
+            segment.segment_name,
+            f"{segment.list_id} ({segment.list_action})" if segment.list_id else "—",
+            f"{segment.added:,}", f"{segment.updated:,}", f"{segment.removed:,}",
+            f"{segment.unchanged:,}", f"{sum(segment.rejected.values()):,}",
+            f"{segment.invalid_in_source:,}",
+        )  # fmt: skip
+    print_table(table)
