@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner, Result
 
@@ -32,7 +33,11 @@ def emulator() -> Iterator[tuple[Emulator, str]]:
 
 
 def _cli(home: Path, *args: str) -> Result:
-    env = {"AUDIENCESYNC_HOME": str(home), KEY_VARIABLE: CANARY_API_KEY}
+    env = {
+        "AUDIENCESYNC_HOME": str(home),
+        KEY_VARIABLE: CANARY_API_KEY,
+        "COLUMNS": "200",  # whole table cells
+    }
     return CliRunner().invoke(app, list(args), env=env)
 
 
@@ -109,3 +114,48 @@ def test_runs_of_one_export_and_text_table(home: Path) -> None:
     _ok(home, "exports", "run", "Newsletter")
     result = _ok(home, "runs", "list", "--export", "newsletter")
     assert "Newsletter" in result.stdout
+
+
+def _writes(emulator: Emulator) -> list[str]:
+    return [
+        request.endpoint
+        for request in emulator.requests
+        if request.method != "GET" and request.endpoint != "lists/getUsers"
+    ]
+
+
+def test_dry_run_plans_and_sends_nothing(
+    home: Path, emulator: tuple[Emulator, str]
+) -> None:
+    """``--dry-run``: counts and "would be created", no list made, nothing sent."""
+    emulator[0].requests.clear()
+    result = _ok(home, "exports", "run", "Newsletter", "--dry-run", "--json")
+    run = json.loads(result.stdout)
+    assert (run["dry_run"], run["status"]) == (True, "Succeeded with rejects")
+    [segment] = run["segments"]
+    assert (segment["list_id"], segment["list_action"]) == (None, "created")
+    assert (segment["planned_add"], segment["invalid_in_source"]) == (2, 1)
+    assert _writes(emulator[0]) == []
+
+
+def test_dry_run_names_a_list_it_would_adopt(
+    home: Path, emulator: tuple[Emulator, str]
+) -> None:
+    """An existing list named like the segment is reported as adopted, by id."""
+    answer = httpx.post(
+        f"{emulator[1]}/api/lists",
+        json={"name": "France"},
+        headers={"Api-Key": CANARY_API_KEY},
+    )
+    list_id = answer.json()["listId"]
+    text = _ok(home, "exports", "run", "Newsletter", "--dry-run").stdout
+    assert f"{list_id} (would be adopted)" in text
+
+
+def test_dry_run_then_run_sends_the_plan(
+    home: Path, emulator: tuple[Emulator, str]
+) -> None:
+    """A dry run changes nothing: the real run after it still sends everyone."""
+    _ok(home, "exports", "run", "Newsletter", "--dry-run")
+    run = json.loads(_ok(home, "exports", "run", "Newsletter", "--json").stdout)
+    assert run["segments"][0]["added"] == 2

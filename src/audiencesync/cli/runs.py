@@ -34,6 +34,14 @@ def register(app: typer.Typer, exports_app: typer.Typer) -> None:
 def run(
     *,
     name: Annotated[str, typer.Argument(help="The export to run now.")],
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Plan only: counts and the list each segment would use; nothing"
+            " is created or sent.",
+        ),
+    ] = False,
     home: HomeOption = None,
     as_user: AsOption = None,
     as_json: JsonOption = False,
@@ -44,7 +52,7 @@ def run(
     Example: audiencesync exports run Newsletter --json
     """
     with open_workspace(settings_for(home, as_user)) as workspace:
-        info = run_export(workspace, name)
+        info = run_export(workspace, name, dry_run=dry_run)
     _render(info, as_json=as_json)
     if info.status not in SUCCESS:
         raise typer.Exit(1)
@@ -105,6 +113,7 @@ def run_json(info: RunInfo) -> dict[str, Any]:
         "export": info.export_name,
         "status": str(info.status),
         "trigger": info.trigger,
+        "dry_run": info.dry_run,
         "requested_by": info.requested_by,
         "started_at": iso(info.started_at),
         "finished_at": iso(info.finished_at),
@@ -119,6 +128,9 @@ def _segment_json(segment: SegmentRunInfo) -> dict[str, Any]:
         "status": str(segment.status),
         "list_id": segment.list_id,
         "list_action": segment.list_action,
+        "planned_add": segment.planned_add,
+        "planned_update": segment.planned_update,
+        "planned_remove": segment.planned_remove,
         "added": segment.added,
         "updated": segment.updated,
         "removed": segment.removed,
@@ -130,11 +142,33 @@ def _segment_json(segment: SegmentRunInfo) -> dict[str, Any]:
     }
 
 
+def _render_plan(info: RunInfo) -> None:
+    table = Table("Segment", "List", "To add", "To update", "To remove", "Unchanged",
+                  "Invalid in source")  # fmt: skip
+    for segment in info.segments:
+        if segment.list_id is None:
+            target = "would be created"
+        elif segment.list_action == "adopted":
+            target = f"{segment.list_id} (would be adopted)"
+        else:
+            target = str(segment.list_id)
+        table.add_row(
+            segment.segment_name, target, f"{segment.planned_add:,}",
+            f"{segment.planned_update:,}", f"{segment.planned_remove:,}",
+            f"{segment.unchanged:,}", f"{segment.invalid_in_source:,}",
+        )  # fmt: skip
+    print_table(table)
+
+
 def _render(info: RunInfo, *, as_json: bool) -> None:
     if as_json:
         echo_json(run_json(info))
         return
-    typer.echo(f"Run {info.id} of {info.export_name!r}: {info.status}")
+    kind = "Dry run" if info.dry_run else "Run"
+    typer.echo(f"{kind} {info.id} of {info.export_name!r}: {info.status}")
+    if info.dry_run:
+        _render_plan(info)
+        return
     if info.error:
         typer.echo(f"  {info.error}")
     table = Table(

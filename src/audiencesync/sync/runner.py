@@ -18,7 +18,7 @@ No identifier (email, userId) and no key ever reaches a log line or a message.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -42,6 +42,7 @@ from audiencesync.sync.checkpoints import (
 from audiencesync.sync.history import run_info
 from audiencesync.sync.lock import Lease, acquire, release, this_process
 from audiencesync.sync.mapping import ExportMapping, Mode
+from audiencesync.sync.plan import PlanSummary as PlanResult
 from audiencesync.sync.plan import plan_binding
 from audiencesync.sync.records import create_run, finish, get_run, start
 from audiencesync.sync.sending import (
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from audiencesync.connections.records import ExportCredentials
+    from audiencesync.iterable.batching import BatchPolicy
     from audiencesync.store.database import Database
     from audiencesync.sync.history import RunInfo
     from audiencesync.workspace import Workspace
@@ -98,9 +100,14 @@ def run_export(
     name: str,
     *,
     trigger: str = "manual",
+    dry_run: bool = False,
     now: Clock = utc_now,
 ) -> RunInfo:
     """Run export ``name`` once, to its end; return the run's record.
+
+    A dry run plans every segment and names the list it would use, calling only
+    Iterable's read endpoints: it creates no list, sends nothing, changes no sync
+    state and takes no lock. Its counts are the run's ``planned_*`` figures.
 
     Raises RunInProgressError when another run holds the export, and
     RunFailedError (after recording the run as Failed (permanent)) when the run
@@ -131,14 +138,20 @@ def run_export(
             ),
         )
         run_id = create_run(
-            session, row.id, trigger=trigger, requested_by=workspace.actor.name
+            session,
+            row.id,
+            trigger=trigger,
+            requested_by=workspace.actor.name,
+            dry_run=dry_run,
         ).id
-    lease = _lock(database, target.export_id, run_id, now=now)
+    lease = None if dry_run else _lock(database, target.export_id, run_id, now=now)
     try:
         with database.session() as session:
             start(session, run_id, now=now())
         try:
-            rejected = asyncio.run(_run(workspace, target, run_id, credentials, now))
+            rejected = asyncio.run(
+                _run(workspace, target, run_id, credentials, now, dry_run=dry_run)
+            )
         except Exception as exc:
             reason = _safe_reason(exc)
             with database.session() as session:
@@ -155,7 +168,8 @@ def run_export(
         with database.session() as session:
             finish(session, run_id, status, now=now())
     finally:
-        release(database, lease)
+        if lease is not None:
+            release(database, lease)
     with database.session() as session:
         return run_info(session, run_id)
 
@@ -176,6 +190,8 @@ async def _run(
     run_id: int,
     credentials: ExportCredentials,
     now: Clock,
+    *,
+    dry_run: bool,
 ) -> bool:
     """Sync every segment in order; True when any reject was recorded."""
     async with IterableClient(
@@ -191,6 +207,7 @@ async def _run(
                 segment=(segment_id, segment_name),
                 iterable=_Iterable(client, lists),
                 now=now,
+                dry_run=dry_run,
             )
             rejected = rejected or found
         return rejected
@@ -211,17 +228,23 @@ class _ListFinder:
         self._client = client
         self._by_name: dict[str, int] | None = None
 
-    async def find_or_create(self, name: str) -> tuple[int, str]:
-        """The id of the standard list named exactly ``name``, and how it was got."""
+    async def find(self, name: str) -> int | None:
+        """The id of the standard list named exactly ``name``, if there is one."""
         if self._by_name is None:
             self._by_name = {}
             for found in await self._client.list_lists():
                 if found.list_type is ListType.STANDARD:
                     self._by_name.setdefault(found.name, found.id)
-        if name in self._by_name:
-            return self._by_name[name], "adopted"
+        return self._by_name.get(name)
+
+    async def find_or_create(self, name: str) -> tuple[int, str]:
+        """The id of the standard list named exactly ``name``, and how it was got."""
+        found = await self.find(name)
+        if found is not None:
+            return found, "adopted"
         list_id = await self._client.create_list(name)
-        self._by_name[name] = list_id
+        if self._by_name is not None:
+            self._by_name[name] = list_id
         return list_id, "created"
 
 
@@ -233,6 +256,7 @@ async def _sync_segment(
     segment: tuple[int, str],
     iterable: _Iterable,
     now: Clock,
+    dry_run: bool = False,
 ) -> bool:
     segment_id, segment_name = segment
     client = iterable.client
@@ -245,6 +269,11 @@ async def _sync_segment(
         set_segment_status(session, part.id, RunStatus.RUNNING)
         part_id, binding_id, list_id = part.id, binding.id, binding.list_id
         final = final_identifiers(session, binding_id)
+    if dry_run:
+        return await _plan_only(
+            workspace, target, part_id=part_id, binding=(binding_id, list_id),
+            run_id=run_id, segment_name=segment_name, iterable=iterable, final=final,
+        )  # fmt: skip
     if list_id is None:
         list_id, action = await iterable.lists.find_or_create(segment_name)
     else:
@@ -255,34 +284,10 @@ async def _sync_segment(
         record_list(session, part_id, list_id=list_id, action=action)
 
     state = state_path(home, binding_id)
-    out = plan_folder(home, run_id, binding_id)
-    out.mkdir(parents=True, exist_ok=True)
-    final_file = write_emails(out / "final.parquet", final) if final else None
-    members = workspace.segments.evaluate(segment_name, columns=target.mapping.columns)
-    summary = plan_binding(
-        members,
-        mapping=target.mapping,
-        state=state,
-        out=out,
-        final=final_file,
-        policy=client.batch,
-    )
-    with database.session() as session:
-        record_plan(
-            session,
-            part_id,
-            PlanSummary(
-                add=summary.to_add,
-                update=summary.to_update,
-                remove=summary.to_remove,
-                unchanged=summary.unchanged,
-                invalid_in_source=summary.invalid,
-                not_consenting=summary.not_consenting,
-                batches=summary.subscribe_batches + summary.unsubscribe_batches,
-            ),
-            plan_path=str(out),
-        )
-        invalid_rejects(session, part_id, out)
+    out, summary = _plan(
+        workspace, target, part_id=part_id, binding_id=binding_id, run_id=run_id,
+        segment_name=segment_name, final=final, policy=client.batch,
+    )  # fmt: skip
     outcome = await send_batches(
         database,
         client,
@@ -302,6 +307,78 @@ async def _sync_segment(
             RunStatus.SUCCEEDED_WITH_REJECTS if rejected else RunStatus.SUCCEEDED,
         )
     return rejected
+
+
+def _plan(
+    workspace: Workspace,
+    target: _Target,
+    *,
+    part_id: int,
+    binding_id: int,
+    run_id: int,
+    segment_name: str,
+    final: Collection[str],
+    policy: BatchPolicy,
+) -> tuple[Path, PlanResult]:
+    """Plan one binding into the run's folder and record the plan."""
+    database, home = workspace.database, Path(workspace.settings.home)
+    out = plan_folder(home, run_id, binding_id)
+    out.mkdir(parents=True, exist_ok=True)
+    final_file = write_emails(out / "final.parquet", final) if final else None
+    members = workspace.segments.evaluate(segment_name, columns=target.mapping.columns)
+    summary = plan_binding(
+        members,
+        mapping=target.mapping,
+        state=state_path(home, binding_id),
+        out=out,
+        final=final_file,
+        policy=policy,
+    )
+    with database.session() as session:
+        record_plan(
+            session,
+            part_id,
+            PlanSummary(
+                add=summary.to_add,
+                update=summary.to_update,
+                remove=summary.to_remove,
+                unchanged=summary.unchanged,
+                invalid_in_source=summary.invalid,
+                not_consenting=summary.not_consenting,
+                batches=summary.subscribe_batches + summary.unsubscribe_batches,
+            ),
+            plan_path=str(out),
+        )
+        invalid_rejects(session, part_id, out)
+    return out, summary
+
+
+async def _plan_only(
+    workspace: Workspace,
+    target: _Target,
+    *,
+    part_id: int,
+    binding: tuple[int, int | None],
+    run_id: int,
+    segment_name: str,
+    iterable: _Iterable,
+    final: Collection[str],
+) -> bool:
+    """A dry run's segment: the list it would use and the plan, nothing sent."""
+    binding_id, list_id = binding
+    action = "existing"
+    if list_id is None:
+        list_id = await iterable.lists.find(segment_name)
+        action = "adopted" if list_id is not None else "created"
+    with workspace.database.session() as session:
+        record_list(session, part_id, list_id=list_id, action=action)
+    _out, summary = _plan(
+        workspace, target, part_id=part_id, binding_id=binding_id, run_id=run_id,
+        segment_name=segment_name, final=final, policy=iterable.client.batch,
+    )  # fmt: skip
+    with workspace.database.session() as session:
+        set_segment_status(session, part_id, RunStatus.SUCCEEDED)
+    return bool(summary.invalid > 0)
 
 
 def _fail_segments(session: Session, run_id: int) -> None:
