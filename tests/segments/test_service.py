@@ -24,6 +24,7 @@ from audiencesync.segments.rules import parse_rules, parse_where
 from audiencesync.segments.service import SegmentService
 from audiencesync.settings import Settings, load_settings
 from audiencesync.store import AuditEvent, Export, ExportSegment, Segment
+from audiencesync.store.runs import Binding
 from audiencesync.workspace import Workspace, open_workspace
 
 CUSTOMERS = """customer_id,email,country,lifetime_value,signup_date
@@ -402,3 +403,17 @@ def test_exported_segment_cannot_be_deleted(workspace: Workspace, clock: Clock) 
     with pytest.raises(ConflictError, match="exported by 'Newsletter'"):
         admin.delete("France VIP")
     assert [info.name for info in admin.list_all()] == ["France VIP"]
+
+
+def test_synced_segment_cannot_be_deleted(workspace: Workspace, clock: Clock) -> None:
+    """A segment with sync history (a binding) is refused with the reason, no crash."""
+    admin = _as(workspace, clock, Role.ADMIN)
+    admin.create("France VIP", parse_where(FRENCH_VIP))
+    with workspace.database.session() as session:
+        segment = session.scalars(sqlalchemy.select(Segment)).one()
+        export = Export(name="Newsletter", name_key="newsletter", email_field="email")
+        session.add(export)
+        session.flush()
+        session.add(Binding(export_id=export.id, segment_id=segment.id, list_name="x"))
+    with pytest.raises(ConflictError, match="was sent to Iterable by 'Newsletter'"):
+        admin.delete("France VIP")

@@ -19,6 +19,7 @@ from audiencesync.segments.names import name_key
 from audiencesync.segments.rules import Definition, definition_from_json, describe
 from audiencesync.store.destinations import Export, ExportSegment
 from audiencesync.store.models import Segment, SegmentEvaluation
+from audiencesync.store.runs import Binding
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -115,6 +116,24 @@ def ensure_unused(session: Session, segment: Segment) -> None:
             f"Segment {segment.name!r} is exported by {names}. Remove it from those"
             " exports (or remove the exports) first, so no Iterable list is left"
             " without its segment."
+        )
+        raise ConflictError(msg)
+    _ensure_no_sync_history(session, segment)
+
+
+def _ensure_no_sync_history(session: Session, segment: Segment) -> None:
+    synced = session.scalars(
+        select(Export.name)
+        .join(Binding, Binding.export_id == Export.id)
+        .where(Binding.segment_id == segment.id)
+        .order_by(Export.name)
+    ).all()
+    if synced:
+        names = ", ".join(repr(name) for name in synced)
+        msg = (
+            f"Segment {segment.name!r} was sent to Iterable by {names}, and their run"
+            " history refers to it, so it cannot be deleted yet. Its Iterable list"
+            " stays as it is; to stop syncing it, remove it from the export."
         )
         raise ConflictError(msg)
 
