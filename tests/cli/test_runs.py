@@ -159,3 +159,22 @@ def test_dry_run_then_run_sends_the_plan(
     _ok(home, "exports", "run", "Newsletter", "--dry-run")
     run = json.loads(_ok(home, "exports", "run", "Newsletter", "--json").stdout)
     assert run["segments"][0]["added"] == 2
+
+
+def test_forgotten_people_are_reported_once_and_never_resent(
+    home: Path, emulator: tuple[Emulator, str]
+) -> None:
+    """GDPR-forgotten in Iterable: rejected as forgotten, then never sent again."""
+    for path in ("users/update", "users/forget"):  # a known user, then forgotten
+        answer = httpx.post(
+            f"{emulator[1]}/api/{path}",
+            json={"email": "ana@example.com"},
+            headers={"Api-Key": CANARY_API_KEY},
+        )
+        assert answer.status_code == 200
+    first = json.loads(_ok(home, "exports", "run", "Newsletter", "--json").stdout)
+    assert first["segments"][0]["rejected"] == {"forgotten": 1}
+    emulator[0].requests.clear()
+    second = json.loads(_ok(home, "exports", "run", "Newsletter", "--json").stdout)
+    assert second["segments"][0]["added"] == 0
+    assert _writes(emulator[0]) == []
