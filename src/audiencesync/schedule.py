@@ -11,7 +11,6 @@ read here only to say when "with each refresh" exports run next.
 
 from __future__ import annotations
 
-import difflib
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from croniter import CroniterError, croniter
 
 from audiencesync.errors import ConfigError
 from audiencesync.store.accounts import SystemSetting
+from audiencesync.suggest import closest
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -104,11 +104,8 @@ def normalize_timezone(raw: str) -> str:
     name = raw.strip()
     if name in _timezones():
         return name
-    same_letters = [zone for zone in _timezones() if zone.casefold() == name.casefold()]
-    close = same_letters or difflib.get_close_matches(
-        name, sorted(_timezones()), n=1, cutoff=0.6
-    )
-    hint = f" Did you mean {close[0]!r}?" if close else ""
+    close = closest(name, _timezones())
+    hint = f" Did you mean {close!r}?" if close else ""
     msg = (
         f"Unknown time zone {name!r}.{hint} Use an IANA name such as"
         ' "Europe/Paris", "America/New_York" or "UTC".'

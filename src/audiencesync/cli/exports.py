@@ -18,6 +18,7 @@ from rich.table import Table
 
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
 from audiencesync.cli.render import echo_json, iso, print_table, when
+from audiencesync.cli.render import members as members_text
 from audiencesync.exports import (
     ExportCreated,
     ExportInfo,
@@ -288,7 +289,7 @@ def print_created(created: ExportCreated) -> None:
         " (saving never runs an export)."
     )
     for segment, members in created.member_counts.items():
-        typer.echo(f"  {segment}: {_members(members)}")
+        typer.echo(f"  {segment}: {members_text(members)}")
     typer.echo(f"Next run: {info.next_run_text}")
     for warning in created.warnings:
         typer.echo(f"Warning: {warning}", err=True)
@@ -323,7 +324,3 @@ def _fields(fields: Mapping[str, str]) -> str:
     if not fields:
         return "none"
     return ", ".join(f"{field} = {column}" for field, column in fields.items())
-
-
-def _members(members: int) -> str:
-    return f"{members:,} member" + ("" if members == 1 else "s")

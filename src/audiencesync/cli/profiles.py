@@ -7,7 +7,6 @@ terminal, one JSON document with ``--json``.
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -17,6 +16,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
+from audiencesync.cli.render import echo_json
 from audiencesync.errors import ConfigError
 from audiencesync.profiles import service
 from audiencesync.profiles.schema import table_as_dict
@@ -82,7 +82,7 @@ def import_command(
             file, table=table, key=key, replace=replace
         )
     if json_output:
-        _print_json(import_as_dict(report))
+        echo_json(import_as_dict(report))
     else:
         _console().print(import_summary(report))
 
@@ -130,7 +130,7 @@ def generate_command(
                 count=count, seed=seed, anchor=day, purchases=not no_purchases
             )
     if json_output:
-        _print_json(generate_as_dict(report))
+        echo_json(generate_as_dict(report))
     else:
         _console().print(generate_summary(report))
 
@@ -149,7 +149,7 @@ def schema_command(
     with open_workspace(settings) as workspace:
         catalog = workspace.profiles.schema()
     if json_output:
-        _print_json([table_as_dict(table) for table in catalog.tables])
+        echo_json([table_as_dict(table) for table in catalog.tables])
         return
     console = _console()
     if not catalog.tables:
@@ -242,10 +242,6 @@ def schema_table(table: Table) -> RichTable:
     for column in table.columns:
         rendered.add_row(column.name, column.kind.value, column.sql_type)
     return rendered
-
-
-def _print_json(payload: object) -> None:
-    typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
 
 
 def _console() -> Console:

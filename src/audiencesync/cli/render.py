@@ -25,6 +25,13 @@ def when(moment: datetime | None, *, never: str = "never") -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else never
 
 
+def members(count: int | None) -> str:
+    """A member count for people: ``1 member``, ``2,345 members``."""
+    if count is None:
+        return "members not counted"
+    return f"{count:,} member" + ("" if count == 1 else "s")
+
+
 def print_table(table: Table) -> None:
     """Print a Rich table without guessing colours for numbers and dates."""
     Console(highlight=False).print(table)

@@ -10,16 +10,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import orjson
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
+from audiencesync.cli.render import echo_json, iso, print_table, when
+from audiencesync.cli.render import members as members_text
 from audiencesync.errors import ConfigError, RuleError
 from audiencesync.segments.rules import (
     Definition,
@@ -148,7 +148,7 @@ def list_segments(
     with _service(home, as_user) as service:
         infos = service.list_all()
     if as_json:
-        _echo_json([_info_json(info) for info in infos])
+        echo_json([_info_json(info) for info in infos])
         return
     if not infos:
         typer.echo("No segments yet. Create one with `audiencesync segments create`.")
@@ -156,9 +156,9 @@ def list_segments(
     table = Table("Segment", "Members", "Evaluated", "Definition")
     for info in infos:
         table.add_row(
-            info.name, _count(info.member_count), _when(info.evaluated_at), info.summary
+            info.name, _count(info.member_count), when(info.evaluated_at), info.summary
         )
-    Console(highlight=False).print(table)
+    print_table(table)
 
 
 @segments_app.command("show")
@@ -177,18 +177,18 @@ def show(
         info = service.get(name)
         history = service.history(info.name)
     if as_json:
-        _echo_json({**_info_json(info), "history": [_record_json(r) for r in history]})
+        echo_json({**_info_json(info), "history": [_record_json(r) for r in history]})
         return
     _print_info(info, as_json=False, verb=None)
     if history:
         table = Table("Evaluated", "Members", "Took", title="History (newest first)")
         for record in history:
             table.add_row(
-                _when(record.evaluated_at),
+                when(record.evaluated_at),
                 _count(record.member_count),
                 f"{record.duration_ms:,} ms",
             )
-        Console(highlight=False).print(table)
+        print_table(table)
 
 
 @segments_app.command("preview")
@@ -216,7 +216,7 @@ def preview(
     with _service(home, as_user) as service:
         result = service.preview(name, limit=limit, columns=column)
     if as_json:
-        _echo_json(_preview_json(result))
+        echo_json(_preview_json(result))
         return
     _print_preview(result)
 
@@ -240,10 +240,10 @@ def evaluate(
         chosen = names or [info.name for info in service.list_all()]
         counts = {name: service.count(name) for name in chosen}
     if as_json:
-        _echo_json([{"name": n, "member_count": c} for n, c in counts.items()])
+        echo_json([{"name": n, "member_count": c} for n, c in counts.items()])
         return
     for segment, members in counts.items():
-        typer.echo(f"{segment}: {_members(members)}")
+        typer.echo(f"{segment}: {members_text(members)}")
 
 
 @segments_app.command("delete")
@@ -262,7 +262,7 @@ def delete(
         info = service.get(name)
         service.delete(info.name)
     if as_json:
-        _echo_json({"name": info.name, "deleted": True})
+        echo_json({"name": info.name, "deleted": True})
         return
     typer.echo(f"Deleted segment {info.name!r}.")
 
@@ -307,18 +307,18 @@ def _info_json(info: SegmentInfo) -> dict[str, Any]:
         "name": info.name,
         "description": info.description,
         "member_count": info.member_count,
-        "evaluated_at": _iso(info.evaluated_at),
+        "evaluated_at": iso(info.evaluated_at),
         "summary": info.summary,
         "definition": definition_to_json(info.definition),
-        "created_at": _iso(info.created_at),
-        "updated_at": _iso(info.updated_at),
+        "created_at": iso(info.created_at),
+        "updated_at": iso(info.updated_at),
         "created_by": info.created_by,
     }
 
 
 def _record_json(record: EvaluationRecord) -> dict[str, Any]:
     return {
-        "evaluated_at": _iso(record.evaluated_at),
+        "evaluated_at": iso(record.evaluated_at),
         "member_count": record.member_count,
         "duration_ms": record.duration_ms,
         "engine": record.engine,
@@ -337,12 +337,12 @@ def _preview_json(result: Preview) -> dict[str, Any]:
 
 def _print_info(info: SegmentInfo, *, as_json: bool, verb: str | None) -> None:
     if as_json:
-        _echo_json(_info_json(info))
+        echo_json(_info_json(info))
         return
     console = Console(highlight=False)
     if verb:
         console.print(
-            f"{verb} segment [bold]{info.name}[/]: {_members(info.member_count)}."
+            f"{verb} segment [bold]{info.name}[/]: {members_text(info.member_count)}."
         )
         return
     console.print(f"[bold]{info.name}[/]")
@@ -350,7 +350,7 @@ def _print_info(info: SegmentInfo, *, as_json: bool, verb: str | None) -> None:
         console.print(info.description)
     console.print(f"Definition: {info.summary}")
     console.print(
-        f"Members: {_count(info.member_count)} (evaluated {_when(info.evaluated_at)})"
+        f"Members: {_count(info.member_count)} (evaluated {when(info.evaluated_at)})"
     )
 
 
@@ -362,24 +362,6 @@ def _print_preview(result: Preview) -> None:
         table.add_row(*("" if v is None else str(v) for v in row.values()))
     console.print(table)
     console.print(f"{members.num_rows:,} of {result.member_count:,} members shown.")
-
-
-def _echo_json(data: object) -> None:
-    typer.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2, default=str).decode())
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
-
-
-def _members(members: int | None) -> str:
-    if members is None:
-        return "members not counted"
-    return f"{members:,} member" + ("" if members == 1 else "s")
 
 
 def _count(members: int | None) -> str:

@@ -8,7 +8,6 @@ Messages name columns and counts, never a profile value.
 
 from __future__ import annotations
 
-import difflib
 import math
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -18,6 +17,7 @@ from audiencesync.exports.fields import check_field_names
 from audiencesync.profiles.catalog import Column, ColumnKind, Table
 from audiencesync.segments.names import name_key
 from audiencesync.store.destinations import EXPORT_MODES
+from audiencesync.suggest import closest, listed
 
 MAX_NAME_LENGTH = 255
 LARGE_SEGMENT = 1_000_000
@@ -25,7 +25,6 @@ LARGE_SEGMENT = 1_000_000
 # limit for the other bulk write, users/bulkUpdate: 5 calls per second.
 ASSUMED_CALLS_PER_SECOND = 5
 SUBSCRIBERS_PER_CALL = 1000
-_LISTED_COLUMNS = 30
 _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
 _SENDABLE = frozenset(ColumnKind) - {ColumnKind.OTHER}
 
@@ -55,7 +54,7 @@ def email_column(table: Table, name: str) -> str:
         msg = (
             f"The email field {name!r} holds {column.kind} values ({column.sql_type});"
             " emails are text. Choose the text column that holds email addresses"
-            f" (text columns: {_listed(_of_kind(table, ColumnKind.TEXT))})."
+            f" (text columns: {listed(_of_kind(table, ColumnKind.TEXT))})."
         )
         raise ConfigError(msg)
     return column.name
@@ -96,7 +95,7 @@ def consent_column(table: Table, name: str) -> str:
         msg = (
             f"The consent column {name!r} holds {column.kind} values"
             f" ({column.sql_type}); it must be boolean (true: may be sent)."
-            f" Boolean columns: {_listed(_of_kind(table, ColumnKind.BOOLEAN))}."
+            f" Boolean columns: {listed(_of_kind(table, ColumnKind.BOOLEAN))}."
         )
         raise ConfigError(msg)
     return column.name
@@ -108,12 +107,11 @@ def column_of(table: Table, name: str, *, subject: str) -> Column:
     if column is not None:
         return column
     names = table.column_names
-    same_letters = [known for known in names if known.casefold() == name.casefold()]
-    close = same_letters or difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
+    close = closest(name, names)
+    hint = f" Did you mean {close!r}?" if close else ""
     msg = (
         f"{subject} is not a column of the profile table {table.name}."
-        f"{hint} (columns: {_listed(names)})"
+        f"{hint} (columns: {listed(names)})"
     )
     raise NotFoundError(msg)
 
@@ -181,9 +179,3 @@ def _minutes(members: int) -> str:
 
 def _of_kind(table: Table, kind: ColumnKind) -> list[str]:
     return [column.name for column in table.columns if column.kind is kind]
-
-
-def _listed(names: Sequence[str]) -> str:
-    shown = ", ".join(names[:_LISTED_COLUMNS])
-    hidden = len(names) - _LISTED_COLUMNS
-    return f"{shown}, and {hidden} more" if hidden > 0 else shown or "none"

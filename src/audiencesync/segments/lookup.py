@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 
 from audiencesync.errors import RuleError
 from audiencesync.profiles.catalog import Catalog, Column, Table
-
-_LISTED_NAMES = 30
+from audiencesync.suggest import closest, listed
 
 
 def profile_of(catalog: Catalog) -> tuple[Table, str]:
@@ -36,7 +34,7 @@ def table_of(catalog: Catalog, name: str) -> Table:
         return table
     names = [tab.name for tab in catalog.tables]
     hint = _did_you_mean(name, names)
-    msg = f'Unknown table "{name}".{hint} (tables: {_listed(names)})'
+    msg = f'Unknown table "{name}".{hint} (tables: {listed(names)})'
     raise RuleError(msg)
 
 
@@ -48,7 +46,7 @@ def column_of(table: Table, name: str) -> Column:
     names = table.column_names
     msg = (
         f'Unknown column "{name}" in table {table.name}.{_did_you_mean(name, names)}'
-        f" (columns: {_listed(names)})"
+        f" (columns: {listed(names)})"
     )
     raise RuleError(msg)
 
@@ -69,12 +67,5 @@ def join_key_of(table: Table, profile_key: str) -> str:
 
 
 def _did_you_mean(name: str, names: Sequence[str]) -> str:
-    same_letters = [known for known in names if known.casefold() == name.casefold()]
-    close = same_letters or difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-    return f' Did you mean "{close[0]}"?' if close else ""
-
-
-def _listed(names: Sequence[str]) -> str:
-    shown = ", ".join(names[:_LISTED_NAMES])
-    hidden = len(names) - _LISTED_NAMES
-    return f"{shown}, and {hidden} more" if hidden > 0 else shown or "none"
+    close = closest(name, names)
+    return f' Did you mean "{close}"?' if close else ""
