@@ -118,6 +118,7 @@ def place(tmp_path: Path) -> Iterator[Place]:
                 email_field="email",
                 segments=["France", "Germany"],
                 fields={"plan": "plan"},
+                removal_brake=50,  # lists of 2-3: one leaver is a third of one
             )
         yield Place(settings, source, emulator, url)
 

@@ -16,6 +16,7 @@ import os
 import socket
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import ColumnElement, Dialect, Insert, and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -36,6 +37,35 @@ def this_process() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def holder_is_dead(holder: str) -> bool:
+    """Whether ``holder`` is a process of this host that no longer runs.
+
+    A holder on another host is never known dead: its lease must expire. A
+    zombie (killed, not yet reaped by its parent) counts as dead.
+    """
+    host, _, pid_text = holder.rpartition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, owned by another user
+    return _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
+
+
 @dataclass(frozen=True, slots=True)
 class Lease:
     """The right to run one export until ``expires_at``, unless renewed."""
@@ -51,9 +81,15 @@ class RunInProgressError(ConflictError):
     """Raised when another run holds the export's lock."""
 
     def __init__(
-        self, export: str, *, run_id: int, started_at: datetime, expires_at: datetime
+        self,
+        export: str,
+        *,
+        run_id: int,
+        started_at: datetime,
+        expires_at: datetime,
+        holder: str = "",
     ) -> None:
-        self.export, self.run_id = export, run_id
+        self.export, self.run_id, self.holder = export, run_id, holder
         self.started_at, self.expires_at = started_at, expires_at
         msg = (
             f"Export {export!r} is already running (run {run_id}, started"
@@ -101,6 +137,9 @@ def acquire(
             if session.execute(statement).first() is not None:
                 return Lease(export_id, run_id, holder, now + lease, lease)
             error = _in_progress(session, export_id)
+            if error is not None and holder_is_dead(error.holder):
+                _clear(session, export_id, error)
+                continue
         if error is not None:
             raise error
     msg = f"The lock of export {export_id} keeps changing hands; try again."
@@ -147,20 +186,32 @@ def _upsert(dialect: Dialect, values: dict[str, object], *, now: datetime) -> In
     ).returning(ExportLock.run_id)  # a row back: inserted or taken over
 
 
+def _clear(session: Session, export_id: int, held: RunInProgressError) -> None:
+    """Drop the lock of a dead holder (only if it still holds it)."""
+    session.execute(
+        delete(ExportLock).where(
+            ExportLock.export_id == export_id,
+            ExportLock.run_id == held.run_id,
+            ExportLock.holder == held.holder,
+        )
+    )
+
+
 def _in_progress(session: Session, export_id: int) -> RunInProgressError | None:
     row = session.execute(
         select(Export.name, ExportLock.run_id, ExportLock.acquired_at)
-        .add_columns(ExportLock.expires_at, Run.started_at)
+        .add_columns(ExportLock.expires_at, Run.started_at, ExportLock.holder)
         .join(Export, Export.id == ExportLock.export_id)
         .join(Run, Run.id == ExportLock.run_id)
         .where(ExportLock.export_id == export_id)
     ).one_or_none()
     if row is None:
         return None
-    name, run_id, acquired_at, expires_at, started_at = row
+    name, run_id, acquired_at, expires_at, started_at, holder = row
     return RunInProgressError(
         name,
         run_id=run_id,
         started_at=started_at or acquired_at,
         expires_at=expires_at,
+        holder=holder,
     )

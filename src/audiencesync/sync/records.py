@@ -137,11 +137,33 @@ def find_interrupted(
         .order_by(Run.id)
     ).all()
     for run in stale:
-        _interrupt(run)
+        interrupt(run)
     return [run.id for run in stale]
 
 
-def _interrupt(run: Run) -> None:
+def latest_resumable(session: Session, export_id: int) -> Run | None:
+    """The export's newest run that stopped half way and may be resumed."""
+    codes = [RunStatus.INTERRUPTED.code, RunStatus.FAILED_RETRYING.code]
+    return session.scalars(
+        select(Run)
+        .where(Run.export_id == export_id, Run.status.in_(codes), ~Run.dry_run)
+        .order_by(Run.id.desc())
+        .limit(1)
+    ).one_or_none()
+
+
+def newer_run(session: Session, run: Run) -> Run | None:
+    """The first run of the same export started after ``run`` (dry runs aside)."""
+    return session.scalars(
+        select(Run)
+        .where(Run.export_id == run.export_id, Run.id > run.id, ~Run.dry_run)
+        .order_by(Run.id)
+        .limit(1)
+    ).one_or_none()
+
+
+def interrupt(run: Run) -> None:
+    """Mark a Running run whose process stopped Interrupted (resumable)."""
     run.status = transition(
         RunStatus.RUNNING, RunStatus.INTERRUPTED, run_id=run.id
     ).code

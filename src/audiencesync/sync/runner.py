@@ -1,98 +1,95 @@
-"""Run one export: plan each segment, send its batches, checkpoint, commit.
+"""Run an export: every segment into its Iterable list, crash-safe, one at a time.
 
-A first slice of the runner (issue 5, "A run"): :func:`run_export` checks the
-actor may run the export, creates the run, takes the export's lock, and for each
-segment in order picks its Iterable list (stored, adopted by exact name, or
-created), plans the binding, sends every planned batch, checkpoints each
-acknowledged batch with its rejects in one transaction, and commits the sync
-state. The run ends Succeeded, Succeeded with rejects, or Failed (permanent);
-the lock is always released.
+:func:`run_export` is the one service the CLI, the scheduler and (later) the
+web page call. It checks the actor may run the export, marks runs whose process
+died Interrupted, and then either continues the export's newest resumable run
+(Interrupted or Failed (retrying)) from its persisted plans, or starts a new
+run. :func:`resume_run` continues a named run; :mod:`audiencesync.sync.control`
+approves, discards and cancels.
 
-Not in this slice: the removal brake, dry runs, cancel, resume of an
-interrupted run, retrying the previous run's retryable rejects, recreating a
-list deleted in Iterable, and the drift check.
+A pass over a run takes the export's lease, moves the run to Running and
+hands each segment to :func:`~audiencesync.sync.segment_pass.sync_segment`.
+How it ends:
 
-No identifier (email, userId) and no key ever reaches a log line or a message.
+- every segment done: Succeeded, Succeeded with rejects, or Held when the
+  removal brake held some removals (an administrator approves or discards);
+- a cancel asked for: Canceled at the next batch boundary;
+- Iterable unreachable after the client's retries: Failed (retrying), which the
+  next run resumes; a lost lease, Ctrl-C: Interrupted (resumable);
+- anything else: Failed (permanent), administrators are notified, and
+  RunFailedError is raised.
+
+Acknowledged batches are committed to the sync state whatever the ending. No
+identifier (email, userId) and no key ever reaches a log line or a message.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from audiencesync.auth.roles import Action, check
-from audiencesync.errors import AudiencesyncError, ConflictError
+from audiencesync.errors import AudiencesyncError, ConflictError, RetryableError
 from audiencesync.exports.records import find_export
 from audiencesync.iterable.client import IterableClient
-from audiencesync.iterable.models import ListType
 from audiencesync.store.models import utc_now
-from audiencesync.store.runs import Binding
-from audiencesync.sync.bindings import ensure_binding, final_identifiers, set_list
-from audiencesync.sync.checkpoints import (
-    PlanSummary,
-    add_run_segment,
-    record_list,
-    record_plan,
-    set_segment_status,
-)
+from audiencesync.store.runs import Run
+from audiencesync.sync.drift import DriftCheck
+from audiencesync.sync.dry_run import dry_run_segment
 from audiencesync.sync.history import run_info
-from audiencesync.sync.lock import Lease, acquire, release, this_process
-from audiencesync.sync.mapping import ExportMapping, Mode
-from audiencesync.sync.plan import PlanSummary as PlanResult
-from audiencesync.sync.plan import plan_binding
-from audiencesync.sync.records import create_run, finish, get_run, start
-from audiencesync.sync.sending import (
-    invalid_rejects,
-    send_batches,
-    write_emails,
+from audiencesync.sync.lists import ListFinder
+from audiencesync.sync.lock import (
+    Lease,
+    LeaseLostError,
+    acquire,
+    release,
+    renew,
+    this_process,
 )
-from audiencesync.sync.state import commit_state
+from audiencesync.sync.mapping import ExportMapping, Mode
+from audiencesync.sync.outcomes import RunCanceledError, RunFailedError
+from audiencesync.sync.progress import NoProgress, RunProgress
+from audiencesync.sync.records import (
+    create_run,
+    finish,
+    get_run,
+    is_cancel_requested,
+    latest_resumable,
+    start,
+)
+from audiencesync.sync.recovery import recover
+from audiencesync.sync.segment_pass import PassContext, Target, sync_segment
 from audiencesync.sync.statuses import RunStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from audiencesync.connections.records import ExportCredentials
-    from audiencesync.iterable.batching import BatchPolicy
     from audiencesync.store.database import Database
     from audiencesync.sync.history import RunInfo
+    from audiencesync.sync.outcomes import SegmentOutcome
     from audiencesync.workspace import Workspace
 
+__all__ = ["RunFailedError", "resume_run", "run_export"]
+
 Clock = Callable[[], datetime]
-
-
-class RunFailedError(AudiencesyncError):
-    """Raised when a run ended Failed (permanent); the run record says why."""
-
-    def __init__(self, run_id: int, reason: str) -> None:
-        self.run_id = run_id
-        super().__init__(
-            f"Run {run_id} failed: {reason} See `audiencesync runs show {run_id}`."
-        )
+_STOPPED = {
+    RunStatus.FAILED_RETRYING,
+    RunStatus.FAILED_PERMANENT,
+    RunStatus.CANCELED,
+    RunStatus.INTERRUPTED,
+}
 
 
 @dataclass(frozen=True, slots=True)
-class _Target:
-    """What a run needs to know of its export, read once at the start."""
+class Pass:
+    """How one pass over a run goes: a dry run, or approving held removals."""
 
-    export_id: int
-    name: str
-    mapping: ExportMapping
-    segments: tuple[tuple[int, str], ...]  # (segment id, segment name), in order
-
-
-def state_path(home: Path, binding_id: int) -> Path:
-    """The sync state file of a binding."""
-    return home / "sync" / "state" / f"{binding_id}.parquet"
-
-
-def plan_folder(home: Path, run_id: int, binding_id: int) -> Path:
-    """Where a run persists the plan of one binding."""
-    return home / "sync" / "runs" / str(run_id) / str(binding_id)
+    dry_run: bool = False
+    approve: bool = False
 
 
 def run_export(
@@ -102,17 +99,69 @@ def run_export(
     trigger: str = "manual",
     dry_run: bool = False,
     now: Clock = utc_now,
+    progress: RunProgress | None = None,
 ) -> RunInfo:
-    """Run export ``name`` once, to its end; return the run's record.
+    """Run export ``name`` to its end (continuing a stopped run first).
 
     A dry run plans every segment and names the list it would use, calling only
     Iterable's read endpoints: it creates no list, sends nothing, changes no sync
     state and takes no lock. Its counts are the run's ``planned_*`` figures.
 
     Raises RunInProgressError when another run holds the export, and
-    RunFailedError (after recording the run as Failed (permanent)) when the run
-    broke; the message holds no identifier and no key.
+    RunFailedError when the run ended Failed (permanent).
     """
+    target, credentials = prepare(workspace, name)
+    database = workspace.database
+    if not dry_run:
+        with database.session() as session:
+            recover(session, target.export_id, now=now())
+            stopped = latest_resumable(session, target.export_id)
+            resume_id = stopped.id if stopped is not None else None
+        if resume_id is not None:
+            return execute(workspace, target, credentials, resume_id,
+                           now=now, progress=progress, fresh=False)  # fmt: skip
+    with database.session() as session:
+        run_id = create_run(
+            session,
+            target.export_id,
+            trigger=trigger,
+            requested_by=workspace.actor.name,
+            dry_run=dry_run,
+        ).id
+    how = Pass(dry_run=dry_run)
+    return execute(workspace, target, credentials, run_id, now=now,
+                   progress=progress, fresh=True, how=how)  # fmt: skip
+
+
+def resume_run(
+    workspace: Workspace,
+    run_id: int,
+    *,
+    now: Clock = utc_now,
+    progress: RunProgress | None = None,
+) -> RunInfo:
+    """Continue an Interrupted or Failed (retrying) run from its persisted plans."""
+    run = stopped_run(workspace, run_id, now=now)
+    target, credentials = prepare(workspace, run.export_name)
+    if not run.status.is_resumable:
+        msg = (
+            f"Run {run_id} is {run.status}; only Interrupted and Failed (retrying)"
+            " runs can be resumed."
+        )
+        raise ConflictError(msg)
+    return execute(workspace, target, credentials, run_id, now=now,
+                   progress=progress, fresh=False)  # fmt: skip
+
+
+def stopped_run(workspace: Workspace, run_id: int, *, now: Clock) -> RunInfo:
+    """The run after marking it Interrupted if its process died."""
+    with workspace.database.session() as session:
+        recover(session, get_run(session, run_id).export_id, now=now())
+        return run_info(session, run_id)
+
+
+def prepare(workspace: Workspace, name: str) -> tuple[Target, ExportCredentials]:
+    """The export as a run target, after checking the actor may run it."""
     export = workspace.exports.get(name)
     if export.connection is None:
         msg = f"Export {export.name!r} has no connection; attach one before running."
@@ -120,10 +169,9 @@ def run_export(
     scope = workspace.connections.scope(export.connection)
     check(workspace.actor, Action.RUN_EXPORTS, connection=scope)
     credentials = workspace.connections.api_key_for_export(export.connection)
-    database = workspace.database
-    with database.session() as session:
+    with workspace.database.session() as session:
         row = find_export(session, export.name)
-        target = _Target(
+        target = Target(
             export_id=row.id,
             name=row.name,
             mapping=ExportMapping(
@@ -133,258 +181,201 @@ def run_export(
                 consent_column=row.consent_column,
                 mode=cast("Mode", row.mode),
             ),
+            removal_brake=row.removal_brake,
             segments=tuple(
                 (link.segment.id, link.segment.name) for link in row.segment_links
             ),
         )
-        run_id = create_run(
-            session,
-            row.id,
-            trigger=trigger,
-            requested_by=workspace.actor.name,
-            dry_run=dry_run,
-        ).id
-    lease = None if dry_run else _lock(database, target.export_id, run_id, now=now)
-    try:
-        with database.session() as session:
-            start(session, run_id, now=now())
-        try:
-            rejected = asyncio.run(
-                _run(workspace, target, run_id, credentials, now, dry_run=dry_run)
-            )
-        except Exception as exc:
-            reason = _safe_reason(exc)
-            with database.session() as session:
-                _fail_segments(session, run_id)
-                finish(
-                    session,
-                    run_id,
-                    RunStatus.FAILED_PERMANENT,
-                    error=reason,
-                    now=now(),
-                )
-            raise RunFailedError(run_id, reason) from exc
-        status = RunStatus.SUCCEEDED_WITH_REJECTS if rejected else RunStatus.SUCCEEDED
-        with database.session() as session:
-            finish(session, run_id, status, now=now())
-    finally:
-        if lease is not None:
-            release(database, lease)
-    with database.session() as session:
-        return run_info(session, run_id)
-
-
-def _lock(database: Database, export_id: int, run_id: int, *, now: Clock) -> Lease:
-    """The export's lease; a refused run is recorded Canceled, never started."""
-    try:
-        return acquire(database, export_id, run_id, holder=this_process(), now=now())
-    except ConflictError as exc:
-        with database.session() as session:
-            finish(session, run_id, RunStatus.CANCELED, error=str(exc), now=now())
-        raise
-
-
-async def _run(
-    workspace: Workspace,
-    target: _Target,
-    run_id: int,
-    credentials: ExportCredentials,
-    now: Clock,
-    *,
-    dry_run: bool,
-) -> bool:
-    """Sync every segment in order; True when any reject was recorded."""
-    async with IterableClient(
-        credentials.api_key, region=credentials.region, base_url=credentials.base_url
-    ) as client:
-        lists = _ListFinder(client)
-        rejected = False
-        for segment_id, segment_name in target.segments:
-            found = await _sync_segment(
-                workspace,
-                target,
-                run_id=run_id,
-                segment=(segment_id, segment_name),
-                iterable=_Iterable(client, lists),
-                now=now,
-                dry_run=dry_run,
-            )
-            rejected = rejected or found
-        return rejected
+    return target, credentials
 
 
 @dataclass(frozen=True, slots=True)
-class _Iterable:
-    """The run's client and its view of the project's lists."""
+class _Job:
+    """One pass over one run: what it runs, with what, and how."""
 
-    client: IterableClient
-    lists: _ListFinder
-
-
-class _ListFinder:
-    """The project's lists, read once per run and only when a binding needs one."""
-
-    def __init__(self, client: IterableClient) -> None:
-        self._client = client
-        self._by_name: dict[str, int] | None = None
-
-    async def find(self, name: str) -> int | None:
-        """The id of the standard list named exactly ``name``, if there is one."""
-        if self._by_name is None:
-            self._by_name = {}
-            for found in await self._client.list_lists():
-                if found.list_type is ListType.STANDARD:
-                    self._by_name.setdefault(found.name, found.id)
-        return self._by_name.get(name)
-
-    async def find_or_create(self, name: str) -> tuple[int, str]:
-        """The id of the standard list named exactly ``name``, and how it was got."""
-        found = await self.find(name)
-        if found is not None:
-            return found, "adopted"
-        list_id = await self._client.create_list(name)
-        if self._by_name is not None:
-            self._by_name[name] = list_id
-        return list_id, "created"
+    workspace: Workspace
+    target: Target
+    credentials: ExportCredentials
+    run_id: int
+    now: Clock
+    progress: RunProgress
+    how: Pass
+    beat: Callable[[], None]
 
 
-async def _sync_segment(
+def execute(
     workspace: Workspace,
-    target: _Target,
-    *,
+    target: Target,
+    credentials: ExportCredentials,
     run_id: int,
-    segment: tuple[int, str],
-    iterable: _Iterable,
+    *,
     now: Clock,
-    dry_run: bool = False,
-) -> bool:
-    segment_id, segment_name = segment
-    client = iterable.client
-    database, home = workspace.database, Path(workspace.settings.home)
-    with database.session() as session:
-        binding = ensure_binding(session, target.export_id, segment_id)
-        part = add_run_segment(
-            session, get_run(session, run_id), binding, segment_name=segment_name
-        )
-        set_segment_status(session, part.id, RunStatus.RUNNING)
-        part_id, binding_id, list_id = part.id, binding.id, binding.list_id
-        final = final_identifiers(session, binding_id)
-    if dry_run:
-        return await _plan_only(
-            workspace, target, part_id=part_id, binding=(binding_id, list_id),
-            run_id=run_id, segment_name=segment_name, iterable=iterable, final=final,
-        )  # fmt: skip
-    if list_id is None:
-        list_id, action = await iterable.lists.find_or_create(segment_name)
-    else:
-        action = "existing"
-    with database.session() as session:
-        stored = session.get_one(Binding, binding_id)
-        set_list(stored, list_id=list_id, list_name=segment_name)
-        record_list(session, part_id, list_id=list_id, action=action)
-
-    state = state_path(home, binding_id)
-    out, summary = _plan(
-        workspace, target, part_id=part_id, binding_id=binding_id, run_id=run_id,
-        segment_name=segment_name, final=final, policy=client.batch,
-    )  # fmt: skip
-    outcome = await send_batches(
-        database,
-        client,
-        list_id=list_id,
-        run_id=run_id,
-        run_segment_id=part_id,
-        out=out,
-        state=state,
-        now=now,
+    progress: RunProgress | None,
+    fresh: bool,
+    how: Pass = Pass(),
+) -> RunInfo:
+    """One pass over run ``run_id`` under the export's lease; the run's record."""
+    database = workspace.database
+    keeper = None
+    if not how.dry_run:
+        keeper = _Keeper.take(database, target, run_id, now=now, fresh=fresh)
+    job = _Job(
+        workspace,
+        target,
+        credentials,
+        run_id,
+        now,
+        progress or NoProgress(),
+        how,
+        keeper.beat if keeper else _no_beat,
     )
-    commit_state(state, out / "plan.parquet", outcome.acked, rejected=outcome.rejected)
-    rejected = outcome.any_rejects or summary.invalid > 0
+    try:
+        with database.session() as session:
+            start(session, run_id, now=now())
+        status, error = _drive(job)
+        with database.session() as session:
+            _close_segments(session, run_id, status)
+            finish(session, run_id, status, error=error, now=now())
+    finally:
+        if keeper is not None:
+            keeper.release()
     with database.session() as session:
-        set_segment_status(
-            session,
-            part_id,
-            RunStatus.SUCCEEDED_WITH_REJECTS if rejected else RunStatus.SUCCEEDED,
+        info = run_info(session, run_id)
+    if status is RunStatus.FAILED_PERMANENT:
+        _notify(workspace, info)
+        raise RunFailedError(run_id, error or "it stopped.")
+    return info
+
+
+def _drive(job: _Job) -> tuple[RunStatus, str | None]:
+    """Run the segments; the run's ending status and why, in safe words."""
+    try:
+        outcomes = asyncio.run(_segments(job))
+    except KeyboardInterrupt:
+        with job.workspace.database.session() as session:
+            _close_segments(session, job.run_id, RunStatus.INTERRUPTED)
+            finish(session, job.run_id, RunStatus.INTERRUPTED, now=job.now(),
+                   error="Stopped by the user. Resume it with"
+                   f" `audiencesync runs resume {job.run_id}`.")  # fmt: skip
+        raise
+    except Exception as exc:
+        return _stopped(exc, job.run_id)
+    if any(outcome.held for outcome in outcomes):
+        return RunStatus.HELD, _held_note(job.run_id)
+    if any(outcome.rejected for outcome in outcomes):
+        return RunStatus.SUCCEEDED_WITH_REJECTS, None
+    return RunStatus.SUCCEEDED, None
+
+
+def _stopped(exc: Exception, run_id: int) -> tuple[RunStatus, str]:
+    """The status and safe reason of a run that an exception stopped."""
+    if isinstance(exc, RunCanceledError):
+        reason = (
+            "Canceled on request at a batch boundary; acknowledged batches are kept."
         )
-    return rejected
+        return RunStatus.CANCELED, reason
+    if isinstance(exc, LeaseLostError):
+        return RunStatus.INTERRUPTED, str(exc)
+    if isinstance(exc, RetryableError):
+        return RunStatus.FAILED_RETRYING, (
+            f"Iterable did not answer after retries ({type(exc).__name__});"
+            " acknowledged batches are kept. The next run of the export, or"
+            f" `audiencesync runs resume {run_id}`, continues it."
+        )
+    return RunStatus.FAILED_PERMANENT, _safe_reason(exc)
 
 
-def _plan(
-    workspace: Workspace,
-    target: _Target,
-    *,
-    part_id: int,
-    binding_id: int,
-    run_id: int,
-    segment_name: str,
-    final: Collection[str],
-    policy: BatchPolicy,
-) -> tuple[Path, PlanResult]:
-    """Plan one binding into the run's folder and record the plan."""
-    database, home = workspace.database, Path(workspace.settings.home)
-    out = plan_folder(home, run_id, binding_id)
-    out.mkdir(parents=True, exist_ok=True)
-    final_file = write_emails(out / "final.parquet", final) if final else None
-    members = workspace.segments.evaluate(segment_name, columns=target.mapping.columns)
-    summary = plan_binding(
-        members,
-        mapping=target.mapping,
-        state=state_path(home, binding_id),
-        out=out,
-        final=final_file,
-        policy=policy,
+def _held_note(run_id: int) -> str:
+    return (
+        "The removal brake held removals; additions went out. An administrator"
+        f" approves them with `audiencesync runs approve {run_id}` or discards"
+        f" them with `audiencesync runs discard {run_id}`."
     )
-    with database.session() as session:
-        record_plan(
-            session,
-            part_id,
-            PlanSummary(
-                add=summary.to_add,
-                update=summary.to_update,
-                remove=summary.to_remove,
-                unchanged=summary.unchanged,
-                invalid_in_source=summary.invalid,
-                not_consenting=summary.not_consenting,
-                batches=summary.subscribe_batches + summary.unsubscribe_batches,
-            ),
-            plan_path=str(out),
+
+
+async def _segments(job: _Job) -> list[SegmentOutcome]:
+    credentials, database = job.credentials, job.workspace.database
+    async with IterableClient(
+        credentials.api_key, region=credentials.region, base_url=credentials.base_url
+    ) as client:
+        ctx = PassContext(
+            workspace=job.workspace,
+            target=job.target,
+            run_id=job.run_id,
+            now=job.now,
+            client=client,
+            lists=ListFinder(client),
+            progress=job.progress,
+            drift=DriftCheck(database, credentials),
+            beat=job.beat,
         )
-        invalid_rejects(session, part_id, out)
-    return out, summary
+        outcomes = []
+        for segment in job.target.segments:
+            if job.how.dry_run:
+                outcomes.append(await dry_run_segment(ctx, segment))
+                continue
+            with database.session() as session:
+                if is_cancel_requested(session, job.run_id):
+                    raise RunCanceledError(job.run_id)
+            outcomes.append(await sync_segment(ctx, segment, approve=job.how.approve))
+        return outcomes
 
 
-async def _plan_only(
-    workspace: Workspace,
-    target: _Target,
-    *,
-    part_id: int,
-    binding: tuple[int, int | None],
-    run_id: int,
-    segment_name: str,
-    iterable: _Iterable,
-    final: Collection[str],
-) -> bool:
-    """A dry run's segment: the list it would use and the plan, nothing sent."""
-    binding_id, list_id = binding
-    action = "existing"
-    if list_id is None:
-        list_id = await iterable.lists.find(segment_name)
-        action = "adopted" if list_id is not None else "created"
-    with workspace.database.session() as session:
-        record_list(session, part_id, list_id=list_id, action=action)
-    _out, summary = _plan(
-        workspace, target, part_id=part_id, binding_id=binding_id, run_id=run_id,
-        segment_name=segment_name, final=final, policy=iterable.client.batch,
-    )  # fmt: skip
-    with workspace.database.session() as session:
-        set_segment_status(session, part_id, RunStatus.SUCCEEDED)
-    return bool(summary.invalid > 0)
+class _Keeper:
+    """Holds the export's lease for a pass and renews it well before it expires."""
+
+    def __init__(self, database: Database, lease: Lease, now: Clock) -> None:
+        self._database, self._lease, self._now = database, lease, now
+
+    @classmethod
+    def take(
+        cls, database: Database, target: Target, run_id: int, *, now: Clock,
+        fresh: bool,
+    ) -> _Keeper:  # fmt: skip
+        """The lease; a refused new run is recorded Canceled and never started."""
+        try:
+            lease = acquire(database, target.export_id, run_id,
+                            holder=this_process(), now=now())  # fmt: skip
+        except ConflictError as exc:
+            if fresh:
+                with database.session() as session:
+                    finish(session, run_id, RunStatus.CANCELED, error=str(exc),
+                           now=now())  # fmt: skip
+            raise
+        return cls(database, lease, now)
+
+    def beat(self) -> None:
+        """Renew the lease once a third of it has passed; LeaseLostError if taken."""
+        now = self._now()
+        if self._lease.expires_at - now < self._lease.duration * (2 / 3):
+            self._lease = renew(self._database, self._lease, now=now)
+
+    def release(self) -> None:
+        """Give the export back."""
+        release(self._database, self._lease)
 
 
-def _fail_segments(session: Session, run_id: int) -> None:
-    for part in get_run(session, run_id).segments:
-        if RunStatus.from_code(part.status) in {RunStatus.QUEUED, RunStatus.RUNNING}:
-            set_segment_status(session, part.id, RunStatus.FAILED_PERMANENT)
+def _no_beat() -> None:
+    """Dry runs hold no lease."""
+
+
+def _close_segments(session: Session, run_id: int, status: RunStatus) -> None:
+    """Give the run's unfinished segments the run's stopping status."""
+    if status not in _STOPPED:
+        return
+    run: Run = get_run(session, run_id)
+    for part in run.segments:
+        current = RunStatus.from_code(part.status)
+        if current is RunStatus.RUNNING or (
+            current is RunStatus.QUEUED
+            and status in {RunStatus.CANCELED, RunStatus.FAILED_PERMANENT}
+        ):
+            part.status = status.code
+
+
+def _notify(workspace: Workspace, info: RunInfo) -> None:
+    """Tell the administrators a run failed for good (never breaks the caller)."""
+    del workspace, info  # wired to audiencesync.notifications in the next commit
 
 
 def _safe_reason(exc: BaseException) -> str:

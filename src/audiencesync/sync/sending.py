@@ -18,9 +18,12 @@ from typing import TYPE_CHECKING
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+from sqlalchemy import select
 
+from audiencesync.iterable.endpoints import Endpoint
 from audiencesync.iterable.models import IdentifierKind, Subscriber
-from audiencesync.sync.batches import PlannedBatch, read_plan_batches
+from audiencesync.store.runs import RunReject
+from audiencesync.sync.batches import Action, PlannedBatch, read_plan_batches
 from audiencesync.sync.checkpoints import (
     FINAL_BUCKETS,
     Reject,
@@ -30,6 +33,7 @@ from audiencesync.sync.checkpoints import (
     checkpoint,
 )
 from audiencesync.sync.files import read_relation
+from audiencesync.sync.outcomes import RunCanceledError
 from audiencesync.sync.plan import INVALID_FILE, PLAN_FILE
 from audiencesync.sync.records import heartbeat
 
@@ -44,15 +48,18 @@ if TYPE_CHECKING:
 
 REJECTED_FILE = "rejected.parquet"
 INVALID_CHUNK = 1000  # invalid-in-source rows stored per insert
+_ENDPOINTS = {"subscribe": Endpoint.SUBSCRIBE, "unsubscribe": Endpoint.UNSUBSCRIBE}
 
 
 @dataclass(frozen=True, slots=True)
-class SendOutcome:
-    """What sending a plan did: the acked batches and where the rejected rows are."""
+class PartRef:
+    """The run and run segment a plan is sent for."""
 
-    acked: frozenset[int]
-    rejected: Path
-    any_rejects: bool
+    run_id: int
+    part_id: int
+
+
+ALL_ACTIONS: frozenset[Action] = frozenset({"subscribe", "unsubscribe"})
 
 
 def write_emails(path: Path, emails: Collection[str]) -> Path:
@@ -86,18 +93,28 @@ async def send_batches(
     client: IterableClient,
     *,
     list_id: int,
-    run_id: int,
-    run_segment_id: int,
+    part: PartRef,
     out: Path,
     state: Path,
     now: Callable[[], datetime],
-) -> SendOutcome:
-    """Send the plan in ``out`` to ``list_id``; checkpoint each acknowledged batch."""
+    actions: Collection[Action] = ALL_ACTIONS,
+    after_batch: Callable[[PlannedBatch], None] | None = None,
+) -> frozenset[int]:
+    """Send the unacknowledged ``actions`` batches of the plan in ``out``.
+
+    Each acknowledged batch is checkpointed with its rejects, its retries and the
+    run's heartbeat in one transaction, then ``after_batch`` is called. A cancel
+    asked for meanwhile raises RunCanceledError right after that checkpoint.
+    Returns the numbers of every acknowledged batch of the segment.
+    """
     with database.session() as session:
-        done = acked_batches(session, run_segment_id)
+        done = acked_batches(session, part.part_id)
     updates = _updates_by_batch(out / PLAN_FILE, state)
-    rejected: list[tuple[int, str]] = []
     for batch in read_plan_batches(out, skip=done):
+        if batch.action not in actions:
+            continue
+        stats = client.stats[_ENDPOINTS[batch.action]]
+        before = stats.retries
         result = await _send(client, list_id, batch)
         rejects = _rejects(batch, result)
         refused = {reject.identifier for reject in rejects}
@@ -105,28 +122,41 @@ async def send_batches(
         with database.session() as session:
             checkpoint(
                 session,
-                run_segment_id,
+                part.part_id,
                 batch.number,
                 batch.action,
                 len(batch.rows),
                 rejects=rejects,
+                retries=stats.retries - before,
                 updated=updated,
                 now=now(),
             )
-            heartbeat(session, run_id, now=now())
-        rejected.extend((batch.number, identifier) for identifier in sorted(refused))
+            canceled = heartbeat(session, part.run_id, now=now())
         done.add(batch.number)
-    path = out / REJECTED_FILE
+        if after_batch is not None:
+            after_batch(batch)
+        if canceled:
+            raise RunCanceledError(part.run_id)
+    return frozenset(done)
+
+
+def write_rejected(session: Session, part_id: int, path: Path) -> Path:
+    """The identifiers Iterable refused in the segment's acked batches, as Parquet."""
+    rows = session.execute(
+        select(RunReject.batch, RunReject.identifier).where(
+            RunReject.run_segment_id == part_id, RunReject.batch.is_not(None)
+        )
+    ).all()
     pq.write_table(
         pa.table(
             {
-                "batch": pa.array([b for b, _ in rejected], pa.int64()),
-                "email": pa.array([e for _, e in rejected], pa.string()),
+                "batch": pa.array([row[0] for row in rows], pa.int64()),
+                "email": pa.array([row[1] for row in rows], pa.string()),
             }
         ),
         path,
     )
-    return SendOutcome(frozenset(done), path, any_rejects=bool(rejected))
+    return path
 
 
 async def _send(

@@ -1,0 +1,351 @@
+"""One segment's part of a run: its list, its plan, the brake, the sends, the commit.
+
+:func:`sync_segment` is safe to call again on a part that stopped half way (a
+resumed run): a part already over is left alone, a persisted plan is reused and
+only its unacknowledged batches are sent. Its steps:
+
+1. the list: the stored one if Iterable still has it; else, for a new binding,
+   the list named exactly like the segment (adopted) or a new one; a stored list
+   that Iterable no longer has is recreated, the sync state dropped (nobody is on
+   a new list) and the segment planned again: a full resend;
+2. the plan (evaluate, diff with the sync state), persisted before any send,
+   with the removal brake decided once, when the plan is made;
+3. the sends, checkpointed batch by batch; held removals are not sent;
+4. the commit of the sync state from the acknowledged batches, which also runs
+   when the pass stops early (cancel, failure), so nothing acknowledged is sent
+   twice by the next run;
+5. the drift check: the list's size read back, at most a few per run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow.parquet as pq
+from sqlalchemy import delete, func, select
+
+from audiencesync.errors import ListGoneError
+from audiencesync.iterable.endpoints import Endpoint
+from audiencesync.store.runs import Binding, RunBatch, RunReject, RunSegment
+from audiencesync.sync.bindings import ensure_binding, final_identifiers, set_list
+from audiencesync.sync.checkpoints import (
+    PlanSummary,
+    add_run_segment,
+    record_list,
+    record_plan,
+    set_segment_status,
+)
+from audiencesync.sync.outcomes import SegmentOutcome
+from audiencesync.sync.plan import PLAN_FILE, plan_binding
+from audiencesync.sync.records import get_run
+from audiencesync.sync.sending import (
+    ALL_ACTIONS,
+    REJECTED_FILE,
+    PartRef,
+    invalid_rejects,
+    send_batches,
+    write_emails,
+    write_rejected,
+)
+from audiencesync.sync.state import commit_state
+from audiencesync.sync.statuses import RunStatus
+
+if TYPE_CHECKING:
+    from audiencesync.iterable.client import IterableClient
+    from audiencesync.sync.batches import Action, PlannedBatch
+    from audiencesync.sync.drift import DriftCheck
+    from audiencesync.sync.lists import ListFinder
+    from audiencesync.sync.mapping import ExportMapping
+    from audiencesync.sync.progress import RunProgress
+    from audiencesync.workspace import Workspace
+
+Clock = Callable[[], datetime]
+_PASSABLE = {
+    RunStatus.QUEUED,
+    RunStatus.RUNNING,
+    RunStatus.INTERRUPTED,
+    RunStatus.FAILED_RETRYING,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What a run needs to know of its export, read once at the start."""
+
+    export_id: int
+    name: str
+    mapping: ExportMapping
+    removal_brake: int
+    segments: tuple[tuple[int, str], ...]  # (segment id, segment name), in order
+
+
+@dataclass(frozen=True, slots=True)
+class PassContext:
+    """Everything a segment's pass shares with the rest of its run."""
+
+    workspace: Workspace
+    target: Target
+    run_id: int
+    now: Clock
+    client: IterableClient
+    lists: ListFinder
+    progress: RunProgress
+    drift: DriftCheck
+    beat: Callable[[], None]  # keeps the run's lease; raises when it was lost
+
+
+@dataclass(slots=True)
+class Part:
+    id: int
+    binding_id: int
+    name: str
+    list_id: int | None
+    status: RunStatus
+    plan_path: str | None
+    held: bool
+    list_action: str | None
+
+
+def state_path(home: Path, binding_id: int) -> Path:
+    """The sync state file of a binding."""
+    return home / "sync" / "state" / f"{binding_id}.parquet"
+
+
+def plan_folder(home: Path, run_id: int, binding_id: int) -> Path:
+    """Where a run persists the plan of one binding."""
+    return home / "sync" / "runs" / str(run_id) / str(binding_id)
+
+
+async def sync_segment(
+    ctx: PassContext, segment: tuple[int, str], *, approve: bool = False
+) -> SegmentOutcome:
+    """Take one segment of the run as far as it can go; what it left."""
+    part = open_part(ctx, segment)
+    if part.status is RunStatus.HELD and approve:
+        set_status(ctx, part.id, RunStatus.RUNNING)
+        part.held = False
+    elif part.status not in _PASSABLE:
+        return _outcome(ctx, part.id, held=part.status is RunStatus.HELD)
+    elif part.status is not RunStatus.RUNNING:
+        set_status(ctx, part.id, RunStatus.RUNNING)
+    list_id = await _choose_list(ctx, part)
+    out = ensure_plan(ctx, part)
+    try:
+        await _send(ctx, part, list_id, out)
+    except ListGoneError:
+        list_id = await _recreate(ctx, part)
+        out = ensure_plan(ctx, part)
+        await _send(ctx, part, list_id, out)
+    held = part.held
+    outcome = _outcome(ctx, part.id, held=held)
+    if held:
+        final = RunStatus.HELD
+    elif outcome.rejected:
+        final = RunStatus.SUCCEEDED_WITH_REJECTS
+    else:
+        final = RunStatus.SUCCEEDED
+    if not held:
+        await ctx.drift.check(part.id, list_id, _state(ctx, part))
+    set_status(ctx, part.id, final)
+    ctx.progress.segment_finished(part.name)
+    return outcome
+
+
+def open_part(ctx: PassContext, segment: tuple[int, str]) -> Part:
+    """The run's part for the segment, made on the run's first pass."""
+    segment_id, name = segment
+    with ctx.workspace.database.session() as session:
+        binding = ensure_binding(session, ctx.target.export_id, segment_id)
+        run = get_run(session, ctx.run_id)
+        row = next((p for p in run.segments if p.binding_id == binding.id), None)
+        if row is None:
+            row = add_run_segment(session, run, binding, segment_name=name)
+        return Part(
+            id=row.id,
+            binding_id=binding.id,
+            name=row.segment_name,
+            list_id=binding.list_id,
+            status=RunStatus.from_code(row.status),
+            plan_path=row.plan_path,
+            held=row.held_removals,
+            list_action=row.list_action,
+        )
+
+
+async def _choose_list(ctx: PassContext, part: Part) -> int:
+    """The list the segment goes to: stored, adopted, created or recreated."""
+    if part.list_id is not None:
+        if not await ctx.lists.exists(part.list_id):
+            return await _recreate(ctx, part)
+        if part.list_action is None:
+            _store_list(ctx, part, part.list_id, "existing")
+        return part.list_id
+    list_id, action = await ctx.lists.find_or_create(part.name)
+    _store_list(ctx, part, list_id, action)
+    return list_id
+
+
+def _store_list(ctx: PassContext, part: Part, list_id: int, action: str) -> None:
+    with ctx.workspace.database.session() as session:
+        set_list(session.get_one(Binding, part.binding_id), list_id=list_id,
+                 list_name=part.name)  # fmt: skip
+        record_list(session, part.id, list_id=list_id, action=action)
+    part.list_id, part.list_action = list_id, action
+
+
+async def _recreate(ctx: PassContext, part: Part) -> int:
+    """A new list for a segment whose list was deleted in Iterable: full resend.
+
+    The sync state goes first (nobody is on the new list), then the part's
+    progress, so a crash at any point leads the next pass here again or to a
+    full plan against an empty state.
+    """
+    _state(ctx, part).unlink(missing_ok=True)
+    if part.list_id is not None:
+        ctx.lists.forget(part.list_id)
+    list_id = await ctx.lists.create(part.name)
+    with ctx.workspace.database.session() as session:
+        session.execute(delete(RunBatch).where(RunBatch.run_segment_id == part.id))
+        session.execute(delete(RunReject).where(RunReject.run_segment_id == part.id))
+        row = session.get_one(RunSegment, part.id)
+        row.plan_path, row.rejected, row.held_removals = None, {}, False
+        row.added = row.updated = row.removed = row.batches_acked = 0
+    _store_list(ctx, part, list_id, "recreated")
+    part.plan_path, part.held = None, False
+    return list_id
+
+
+def ensure_plan(ctx: PassContext, part: Part) -> Path:
+    """The part's persisted plan: reused when a pass made it, else made now."""
+    if part.plan_path is not None and (Path(part.plan_path) / PLAN_FILE).exists():
+        return Path(part.plan_path)
+    workspace, target = ctx.workspace, ctx.target
+    home = Path(workspace.settings.home)
+    out = plan_folder(home, ctx.run_id, part.binding_id)
+    out.mkdir(parents=True, exist_ok=True)
+    with workspace.database.session() as session:
+        final = final_identifiers(session, part.binding_id)
+    final_file = write_emails(out / "final.parquet", final) if final else None
+    members = workspace.segments.evaluate(part.name, columns=target.mapping.columns)
+    summary = plan_binding(
+        members,
+        mapping=target.mapping,
+        state=_state(ctx, part),
+        out=out,
+        final=final_file,
+        policy=ctx.client.batch,
+    )
+    held = target.mapping.is_mirror and _brake(
+        summary.to_remove, in_state=summary.in_state, percent=target.removal_brake,
+        members=summary.to_subscribe + summary.unchanged,
+    )  # fmt: skip
+    with workspace.database.session() as session:
+        record_plan(
+            session,
+            part.id,
+            PlanSummary(
+                add=summary.to_add + summary.retried,
+                update=summary.to_update,
+                remove=summary.to_remove,
+                unchanged=summary.unchanged,
+                invalid_in_source=summary.invalid,
+                not_consenting=summary.not_consenting,
+                batches=summary.subscribe_batches + summary.unsubscribe_batches,
+                held_removals=held,
+            ),
+            plan_path=str(out),
+        )
+        invalid_rejects(session, part.id, out)
+    part.plan_path, part.held = str(out), held
+    return out
+
+
+def _brake(to_remove: int, *, in_state: int, percent: int, members: int) -> bool:
+    """Whether the planned removals are held for an administrator.
+
+    They are when the segment has no valid member left while the list has
+    members we added, or when they exceed ``percent`` % of those members
+    (0 holds every removal, 100 only an emptied segment).
+    """
+    if to_remove == 0:
+        return False
+    if members == 0 and in_state > 0:
+        return True
+    return to_remove * 100 > percent * in_state
+
+
+async def _send(ctx: PassContext, part: Part, list_id: int, out: Path) -> None:
+    """Send what is left of the plan, then commit what Iterable acknowledged."""
+    actions: frozenset[Action] = frozenset({"subscribe"}) if part.held else ALL_ACTIONS
+    ctx.progress.segment_started(part.name, rows=_rows_left(ctx, part, out))
+    limiter = ctx.client.limiter(Endpoint.SUBSCRIBE)
+
+    def after(batch: PlannedBatch) -> None:
+        ctx.beat()
+        rate = getattr(limiter, "rate", None)
+        ctx.progress.advanced(part.name, rows=len(batch.rows), rate=rate)
+
+    acked: frozenset[int] = frozenset()
+    try:
+        acked = await send_batches(
+            ctx.workspace.database,
+            ctx.client,
+            list_id=list_id,
+            part=PartRef(ctx.run_id, part.id),
+            out=out,
+            state=_state(ctx, part),
+            now=ctx.now,
+            actions=actions,
+            after_batch=after,
+        )
+    finally:
+        _commit(ctx, part, out, acked)
+
+
+def _commit(ctx: PassContext, part: Part, out: Path, acked: frozenset[int]) -> None:
+    """Apply every acknowledged batch of the plan to the sync state (idempotent)."""
+    with ctx.workspace.database.session() as session:
+        numbers = set(
+            session.scalars(
+                select(RunBatch.batch).where(
+                    RunBatch.run_segment_id == part.id, RunBatch.acked_at.is_not(None)
+                )
+            )
+        )
+        if not numbers and not acked:
+            return
+        rejected = write_rejected(session, part.id, out / REJECTED_FILE)
+    commit_state(_state(ctx, part), out / PLAN_FILE, numbers | acked, rejected=rejected)
+
+
+def _rows_left(ctx: PassContext, part: Part, out: Path) -> int:
+    with ctx.workspace.database.session() as session:
+        row = session.get_one(RunSegment, part.id)
+        removals = row.planned_remove if part.held else 0
+        sent = session.scalar(
+            select(func.coalesce(func.sum(RunBatch.size), 0)).where(
+                RunBatch.run_segment_id == part.id, RunBatch.acked_at.is_not(None)
+            )
+        )
+    total = pq.ParquetFile(out / PLAN_FILE).metadata.num_rows
+    return max(int(total) - removals - int(sent or 0), 0)
+
+
+def _outcome(ctx: PassContext, part_id: int, *, held: bool) -> SegmentOutcome:
+    with ctx.workspace.database.session() as session:
+        row = session.get_one(RunSegment, part_id)
+        rejected = bool(sum((row.rejected or {}).values()) or row.invalid_in_source)
+    return SegmentOutcome(rejected=rejected, held=held)
+
+
+def set_status(ctx: PassContext, part_id: int, status: RunStatus) -> None:
+    with ctx.workspace.database.session() as session:
+        set_segment_status(session, part_id, status)
+
+
+def _state(ctx: PassContext, part: Part) -> Path:
+    return state_path(Path(ctx.workspace.settings.home), part.binding_id)
