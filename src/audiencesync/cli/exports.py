@@ -40,11 +40,13 @@ def register(app: typer.Typer) -> None:
     """Add the ``exports`` command group (with ``edit``) to ``app``."""
     from audiencesync.cli import (  # noqa: PLC0415 - they import this module
         export_edit,
+        run_actions,
         runs,
     )
 
     exports_app.command("edit")(export_edit.edit)
     runs.register(app, exports_app)
+    run_actions.register()
     app.add_typer(exports_app)
 
 

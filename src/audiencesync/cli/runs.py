@@ -1,19 +1,24 @@
 """``audiencesync exports run`` and ``audiencesync runs list | show``.
 
-A first slice of the run commands: run an export now and read the history.
-(``runs rejects | approve | resume | cancel`` and the progress bar come next.)
+The other ``runs`` commands (resume, cancel, approve, discard, rejects) live in
+:mod:`audiencesync.cli.run_actions` and share this module's rendering.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
+from audiencesync.cli.progress import BarProgress
 from audiencesync.cli.render import echo_json, iso, print_table, when
 from audiencesync.sync.history import RunInfo, SegmentRunInfo
+from audiencesync.sync.progress import NoProgress, RunProgress
 from audiencesync.sync.run_history import RunHistory
 from audiencesync.sync.runner import run_export
 from audiencesync.sync.statuses import RunStatus
@@ -51,9 +56,28 @@ def run(
     Exits 0 when the run succeeded (with or without rejects).
     Example: audiencesync exports run Newsletter --json
     """
-    with open_workspace(settings_for(home, as_user)) as workspace:
-        info = run_export(workspace, name, dry_run=dry_run)
-    _render(info, as_json=as_json)
+    with (
+        open_workspace(settings_for(home, as_user)) as workspace,
+        bar(as_json=as_json) as progress,
+    ):
+        info = run_export(workspace, name, dry_run=dry_run, progress=progress)
+    finish_run(info, as_json=as_json)
+
+
+@contextmanager
+def bar(*, as_json: bool) -> Iterator[RunProgress]:
+    """Progress bars on a terminal (stderr), nothing for JSON or pipes."""
+    console = Console(stderr=True)
+    if as_json or not console.is_terminal:
+        yield NoProgress()
+        return
+    with BarProgress(console) as progress:
+        yield progress
+
+
+def finish_run(info: RunInfo, *, as_json: bool) -> None:
+    """Print the run; exit 1 unless it succeeded (with or without rejects)."""
+    render_run(info, as_json=as_json)
     if info.status not in SUCCESS:
         raise typer.Exit(1)
 
@@ -103,7 +127,7 @@ def show(
     """
     with open_workspace(settings_for(home, as_user)) as workspace:
         info = RunHistory(workspace.database, workspace.actor).show(run_id)
-    _render(info, as_json=as_json)
+    render_run(info, as_json=as_json)
 
 
 def run_json(info: RunInfo) -> dict[str, Any]:
@@ -118,6 +142,7 @@ def run_json(info: RunInfo) -> dict[str, Any]:
         "started_at": iso(info.started_at),
         "finished_at": iso(info.finished_at),
         "error": info.error,
+        "duration_seconds": info.duration.total_seconds() if info.duration else None,
         "segments": [_segment_json(segment) for segment in info.segments],
     }
 
@@ -139,6 +164,12 @@ def _segment_json(segment: SegmentRunInfo) -> dict[str, Any]:
         "invalid_in_source": segment.invalid_in_source,
         "not_consenting": segment.not_consenting,
         "batches": segment.batches_acked,
+        "batches_total": segment.batches_total,
+        "retries": segment.retries,
+        "held_removals": segment.held_removals,
+        "expected_size": segment.expected_size,
+        "actual_size": segment.actual_size,
+        "drift": segment.drift,
     }
 
 
@@ -146,7 +177,9 @@ def _render_plan(info: RunInfo) -> None:
     table = Table("Segment", "List", "To add", "To update", "To remove", "Unchanged",
                   "Invalid in source")  # fmt: skip
     for segment in info.segments:
-        if segment.list_id is None:
+        if segment.list_action == "recreated":
+            target = "would be recreated (deleted in Iterable)"
+        elif segment.list_id is None:
             target = "would be created"
         elif segment.list_action == "adopted":
             target = f"{segment.list_id} (would be adopted)"
@@ -160,7 +193,8 @@ def _render_plan(info: RunInfo) -> None:
     print_table(table)
 
 
-def _render(info: RunInfo, *, as_json: bool) -> None:
+def render_run(info: RunInfo, *, as_json: bool) -> None:
+    """A run for people (status, error, a table of segments) or as JSON."""
     if as_json:
         echo_json(run_json(info))
         return
@@ -184,3 +218,24 @@ def _render(info: RunInfo, *, as_json: bool) -> None:
             f"{segment.invalid_in_source:,}",
         )  # fmt: skip
     print_table(table)
+    for segment in info.segments:
+        for note in segment_notes(segment):
+            typer.echo(f"  {segment.segment_name}: {note}")
+
+
+def segment_notes(segment: SegmentRunInfo) -> list[str]:
+    """What people should know of a segment beyond its counts."""
+    notes = []
+    if segment.list_action == "recreated":
+        notes.append(
+            "its list was deleted in Iterable; a new list was created and filled"
+            " by a full resend."
+        )
+    if segment.held_removals and segment.status is RunStatus.HELD:
+        notes.append(f"{segment.planned_remove:,} removals held by the brake.")
+    if segment.drift:
+        notes.append(
+            f"drift: Iterable reports {segment.actual_size:,} members, the sync"
+            f" state expects {segment.expected_size:,}."
+        )
+    return notes

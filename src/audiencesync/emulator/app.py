@@ -105,6 +105,10 @@ class Emulator:
             raise ValueError(msg)
         self._faults.script(endpoint, fault, times)
 
+    def clear_scripts(self) -> None:
+        """Drop every scripted answer not given yet."""
+        self._faults.clear_scripts()
+
     def save_state(self) -> None:
         """Write the state file now (no-op without one)."""
         if self.config.state_file is not None:

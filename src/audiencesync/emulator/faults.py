@@ -29,6 +29,10 @@ class FaultPlan:
         """Queue ``fault`` for the next ``times`` requests to ``endpoint``."""
         self._scripted.setdefault(endpoint, deque()).extend([fault] * times)
 
+    def clear_scripts(self) -> None:
+        """Forget every scripted fault still waiting."""
+        self._scripted.clear()
+
     def take_scripted(self, name: str, template: str) -> ScriptedFault | None:
         """The next scripted answer for an endpoint (by name, then by template)."""
         for key in (name, template):

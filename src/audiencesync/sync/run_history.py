@@ -1,17 +1,19 @@
 """Run history as the acting user reads it: ``runs list`` and ``runs show``.
 
 Everyone may read runs and their counts (design section 6); the per-profile
-rejects report, which holds emails, comes with the rest of the runs commands.
+rejects report holds emails, so only those who may see profile data (not
+viewers) may read it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from audiencesync.auth.roles import Action, Actor, check
 from audiencesync.auth.users import admin_names
 from audiencesync.exports.records import find_export
-from audiencesync.sync.history import RunInfo, list_runs, run_info
+from audiencesync.sync.history import RejectRow, RunInfo, list_runs, rejects, run_info
 
 if TYPE_CHECKING:
     from audiencesync.store.database import Database
@@ -36,3 +38,10 @@ class RunHistory:
         with self._database.session() as session:
             check(self._actor, Action.READ, admins=admin_names(session))
             return run_info(session, run_id)
+
+    def rejects(self, run_id: int) -> Iterator[RejectRow]:
+        """Every rejected profile of the run with its bucket and reason, streamed."""
+        with self._database.session() as session:
+            check(self._actor, Action.VIEW_PROFILES, admins=admin_names(session))
+            run_info(session, run_id)  # a missing run says so
+            yield from rejects(session, run_id)

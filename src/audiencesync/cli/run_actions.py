@@ -1,0 +1,184 @@
+"""``audiencesync runs resume | cancel | approve | discard | rejects``."""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated, TextIO
+
+import typer
+from rich.table import Table
+
+from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
+from audiencesync.cli.render import echo_json, print_table
+from audiencesync.cli.runs import bar, finish_run, runs_app
+from audiencesync.sync.control import approve_run, cancel_run, discard_run
+from audiencesync.sync.history import RejectRow
+from audiencesync.sync.run_history import RunHistory
+from audiencesync.sync.runner import resume_run
+from audiencesync.workspace import open_workspace
+
+RunId = Annotated[int, typer.Argument(help="The run's number (see `runs list`).")]
+SHOWN = 50  # reject rows printed on a terminal; --csv has them all
+CSV_COLUMNS = ("segment", "batch", "identifier", "bucket", "reason", "retryable")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def register() -> None:
+    """Add the commands to the ``runs`` group (imported for its side effect)."""
+
+
+@runs_app.command("resume")
+def resume(
+    *, run_id: RunId, home: HomeOption = None, as_user: AsOption = None,
+    as_json: JsonOption = False,
+) -> None:  # fmt: skip
+    """Continue an Interrupted or Failed (retrying) run: only unacknowledged batches.
+
+    Example: audiencesync runs resume 12
+    """
+    with (
+        open_workspace(settings_for(home, as_user)) as workspace,
+        bar(as_json=as_json) as progress,
+    ):
+        info = resume_run(workspace, run_id, progress=progress)
+    finish_run(info, as_json=as_json)
+
+
+@runs_app.command("cancel")
+def cancel(*, run_id: RunId, home: HomeOption = None, as_user: AsOption = None) -> None:
+    """Cancel a run: a running one stops at its next batch boundary.
+
+    Example: audiencesync runs cancel 12
+    """
+    with open_workspace(settings_for(home, as_user)) as workspace:
+        status = cancel_run(workspace, run_id)
+    if status.name == "RUNNING":
+        typer.echo(f"Run {run_id} stops at its next batch boundary.")
+    else:
+        typer.echo(f"Run {run_id} is canceled.")
+
+
+@runs_app.command("approve")
+def approve(
+    *, run_id: RunId, home: HomeOption = None, as_user: AsOption = None,
+    as_json: JsonOption = False,
+) -> None:  # fmt: skip
+    """Send the removals the brake held (administrators only).
+
+    Example: audiencesync runs approve 12
+    """
+    with (
+        open_workspace(settings_for(home, as_user)) as workspace,
+        bar(as_json=as_json) as progress,
+    ):
+        info = approve_run(workspace, run_id, progress=progress)
+    finish_run(info, as_json=as_json)
+
+
+@runs_app.command("discard")
+def discard(
+    *, run_id: RunId, home: HomeOption = None, as_user: AsOption = None,
+    as_json: JsonOption = False,
+) -> None:  # fmt: skip
+    """Drop the removals the brake held; the next run plans them again (admins).
+
+    Example: audiencesync runs discard 12
+    """
+    with open_workspace(settings_for(home, as_user)) as workspace:
+        info = discard_run(workspace, run_id)
+    finish_run(info, as_json=as_json)
+
+
+@runs_app.command("rejects")
+def rejects(
+    *,
+    run_id: RunId,
+    csv_file: Annotated[
+        str | None,
+        typer.Option(
+            "--csv",
+            metavar="FILE",
+            help="Write every reject to FILE as CSV ('-' for stdout).",
+        ),
+    ] = None,
+    home: HomeOption = None,
+    as_user: AsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Every profile a run could not deliver, with its bucket and reason.
+
+    Holds e-mail addresses: viewers may not read it.
+    Example: audiencesync runs rejects 12 --csv rejects.csv
+    """
+    with open_workspace(settings_for(home, as_user)) as workspace:
+        rows = RunHistory(workspace.database, workspace.actor).rejects(run_id)
+        if csv_file == "-":
+            _write_csv(rows, sys.stdout)
+        elif csv_file is not None:
+            count = _write_csv_file(rows, Path(csv_file))
+            typer.echo(f"Wrote {count:,} rejects of run {run_id} to {csv_file}.")
+        elif as_json:
+            echo_json([_row_json(row) for row in rows])
+        else:
+            _print(run_id, rows)
+
+
+def _write_csv_file(rows: Iterable[RejectRow], path: Path) -> int:
+    """Write the CSV readable by its owner only (it holds e-mail addresses)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+        return _write_csv(rows, handle)
+
+
+def _write_csv(rows: Iterable[RejectRow], handle: TextIO) -> int:
+    writer = csv.writer(handle)
+    writer.writerow(CSV_COLUMNS)
+    count = 0
+    for row in rows:
+        writer.writerow(
+            [_cell(row.segment_name), "" if row.batch is None else row.batch,
+             _cell(row.identifier), row.bucket, _cell(row.reason),
+             "yes" if row.retryable else "no"]
+        )  # fmt: skip
+        count += 1
+    return count
+
+
+def _cell(value: str) -> str:
+    """A text cell a spreadsheet will not run as a formula."""
+    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
+
+
+def _row_json(row: RejectRow) -> dict[str, object]:
+    return {
+        "segment": row.segment_name,
+        "batch": row.batch,
+        "identifier": row.identifier,
+        "bucket": row.bucket,
+        "reason": row.reason,
+        "retryable": row.retryable,
+    }
+
+
+def _print(run_id: int, rows: Iterable[RejectRow]) -> None:
+    table = Table("Segment", "Identifier", "Bucket", "Reason", "Retried next run")
+    buckets: Counter[str] = Counter()
+    for row in rows:
+        buckets[row.bucket] += 1
+        if sum(buckets.values()) <= SHOWN:
+            table.add_row(row.segment_name, row.identifier, row.bucket, row.reason,
+                          "yes" if row.retryable else "no")  # fmt: skip
+    total = sum(buckets.values())
+    if not total:
+        typer.echo(f"Run {run_id} has no rejects.")
+        return
+    summary = ", ".join(f"{bucket} {count:,}" for bucket, count in buckets.items())
+    typer.echo(f"Run {run_id}: {total:,} rejects ({summary}).")
+    print_table(table)
+    if total > SHOWN:
+        typer.echo(f"{total - SHOWN:,} more: write them all with --csv FILE.")

@@ -1,0 +1,115 @@
+"""What people do to a run once it exists: cancel it, approve or discard held removals.
+
+- Cancel (anyone who may run the export): a Running run stops at its next batch
+  boundary, keeping what Iterable acknowledged; a Queued, Held, Interrupted or
+  Failed (retrying) run ends Canceled at once.
+- Approve (administrators): the held removals of the export's newest run are
+  sent from the persisted plan, and the run ends Succeeded.
+- Discard (administrators): the held removals are not sent; the run ends
+  Succeeded. The people stay in the sync state, so the next run plans their
+  removal again, and the brake holds it again while it is still too large.
+
+Each of these writes one audit event (run id and export; no profile data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from audiencesync.audit import record_event
+from audiencesync.auth.roles import Action, check
+from audiencesync.errors import ConflictError
+from audiencesync.store.models import utc_now
+from audiencesync.sync.history import run_info
+from audiencesync.sync.records import finish, get_run, newer_run, request_cancel
+from audiencesync.sync.runner import Pass, execute, prepare, stopped_run
+from audiencesync.sync.statuses import RunStatus
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from audiencesync.sync.history import RunInfo
+    from audiencesync.sync.progress import RunProgress
+    from audiencesync.workspace import Workspace
+
+Clock = Callable[[], datetime]
+
+
+def cancel_run(workspace: Workspace, run_id: int, *, now: Clock = utc_now) -> RunStatus:
+    """Cancel a run; Running until its next batch boundary, else Canceled now."""
+    run = stopped_run(workspace, run_id, now=now)
+    prepare(workspace, run.export_name)  # may the actor run (so stop) it?
+    with workspace.database.session() as session:
+        status = request_cancel(session, run_id, now=now())
+        _audit(session, workspace, "run.cancel", run)
+    return status
+
+
+def approve_run(
+    workspace: Workspace,
+    run_id: int,
+    *,
+    now: Clock = utc_now,
+    progress: RunProgress | None = None,
+) -> RunInfo:
+    """Send the held removals of a Held run (administrators only)."""
+    check(workspace.actor, Action.APPROVE_REMOVALS)
+    run = _held(workspace, run_id)
+    target, credentials = prepare(workspace, run.export_name)
+    with workspace.database.session() as session:
+        _audit(session, workspace, "run.approve", run)
+    return execute(workspace, target, credentials, run_id, now=now,
+                   progress=progress, fresh=False, how=Pass(approve=True))  # fmt: skip
+
+
+def discard_run(workspace: Workspace, run_id: int, *, now: Clock = utc_now) -> RunInfo:
+    """End a Held run without its removals (administrators only)."""
+    check(workspace.actor, Action.APPROVE_REMOVALS)
+    run = _held(workspace, run_id)
+    with workspace.database.session() as session:
+        _settle_held(session, run_id)
+        rejected = bool(
+            run.counts.get("rejected") or run.counts.get("invalid_in_source")
+        )
+        status = RunStatus.SUCCEEDED_WITH_REJECTS if rejected else RunStatus.SUCCEEDED
+        finish(session, run_id, status, now=now(), error=(
+            f"Held removals discarded by {workspace.actor.name}; the next run plans"
+            " them again."))  # fmt: skip
+        _audit(session, workspace, "run.discard", run)
+        return run_info(session, run_id)
+
+
+def _audit(session: Session, workspace: Workspace, action: str, run: RunInfo) -> None:
+    details = {"export": run.export_name}
+    record_event(session, workspace.actor, action, target_type="run",
+                 target=str(run.id), details=details)  # fmt: skip
+
+
+def _held(workspace: Workspace, run_id: int) -> RunInfo:
+    """The run, if it is Held and still the export's newest run."""
+    with workspace.database.session() as session:
+        run = run_info(session, run_id)
+        if run.status is not RunStatus.HELD:
+            msg = f"Run {run_id} is {run.status}, not Held: it has no held removals."
+            raise ConflictError(msg)
+        newer = newer_run(session, get_run(session, run_id))
+        if newer is not None:
+            msg = (
+                f"Run {run_id} is not the newest run of {run.export_name!r}: run"
+                f" {newer.id} planned the removals again. Approve or discard the"
+                " newest held run instead."
+            )
+            raise ConflictError(msg)
+    return run
+
+
+def _settle_held(session: Session, run_id: int) -> None:
+    for part in get_run(session, run_id).segments:
+        if part.status == RunStatus.HELD.code:
+            rejected = bool(sum((part.rejected or {}).values()))
+            rejected = rejected or part.invalid_in_source > 0
+            part.status = (
+                RunStatus.SUCCEEDED_WITH_REJECTS if rejected else RunStatus.SUCCEEDED
+            ).code

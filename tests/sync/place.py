@@ -1,0 +1,119 @@
+"""A data folder with profiles, two segments, a connection to the emulator, an export.
+
+Shared by the runner's end-to-end tests: the emulator serves on a real port in
+a thread, the control plane is SQLite in the test's folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from audiencesync.emulator import Emulator, EmulatorConfig, serve_in_thread
+from audiencesync.emulator.config import DEFAULT_API_KEY
+from audiencesync.home import initialize
+from audiencesync.profiles.service import import_profiles
+from audiencesync.segments.where import parse_where
+from audiencesync.settings import Settings, load_settings
+from audiencesync.sync.history import RunInfo
+from audiencesync.sync.runner import run_export
+from audiencesync.workspace import open_workspace
+
+HEADER = "customer_id,email,country,plan\n"
+FIRST = HEADER + (
+    "C1,ana@example.com,FR,gold\n"
+    "C2,ben@example.com,FR,free\n"
+    "C3,cleo@example.com,DE,gold\n"
+    "C4,dan@example.com,DE,free\n"
+    "C5,not-an-email,FR,free\n"  # malformed
+    "C6,Ana@Example.com ,FR,gold\n"  # a duplicate of C1 once normalised
+    "C7,eve@example.com,FR,free\n"
+)
+# ben leaves France, fay joins it, ana's plan changes; Germany is unchanged.
+SECOND = HEADER + (
+    "C1,ana@example.com,FR,silver\n"
+    "C2,ben@example.com,DE,free\n"
+    "C3,cleo@example.com,DE,gold\n"
+    "C4,dan@example.com,DE,free\n"
+    "C5,not-an-email,FR,free\n"
+    "C6,Ana@Example.com ,FR,gold\n"
+    "C7,eve@example.com,FR,free\n"
+    "C8,fay@example.com,FR,free\n"
+)
+EXPORT = "Newsletter"
+
+
+@dataclass
+class Place:
+    """A data folder, its CSV source, and the emulator serving Iterable."""
+
+    settings: Settings
+    source: Path
+    emulator: Emulator
+    url: str
+
+    def run(self) -> RunInfo:
+        """Run the export once from a fresh workspace."""
+        with open_workspace(self.settings) as opened:
+            return run_export(opened, EXPORT)
+
+    def reimport(self, text: str) -> None:
+        """Replace the profiles with ``text``."""
+        self.source.write_text(text, encoding="utf-8")
+        import_profiles(self.settings, self.source, replace=True)
+
+    def members(self, run: RunInfo) -> dict[str, frozenset[str]]:
+        """Each segment's list as the emulator holds it, by segment name."""
+        return {
+            part.segment_name: self.emulator.list_members(part.list_id or 0)
+            for part in run.segments
+        }
+
+    def sent_items(self) -> dict[str, int]:
+        """Identifiers sent per bulk endpoint since the last reset."""
+        totals: dict[str, int] = {}
+        for request in self.emulator.requests:
+            if request.endpoint in {"lists/subscribe", "lists/unsubscribe"}:
+                totals[request.endpoint] = (
+                    totals.get(request.endpoint, 0) + request.items
+                )
+        return totals
+
+
+@contextmanager
+def make_place(
+    tmp_path: Path, *, profiles: str = "", config: EmulatorConfig | None = None
+) -> Iterator[Place]:
+    """Profiles, two segments, a shared connection to the emulator, an export."""
+    emulator = Emulator(config or EmulatorConfig(rate_limits_enabled=False))
+    with serve_in_thread(emulator) as url:
+        settings = load_settings(home=tmp_path / "home")
+        initialize(settings)
+        source = tmp_path / "customers.csv"
+        source.write_text(profiles or FIRST, encoding="utf-8")
+        import_profiles(settings, source)
+        with open_workspace(settings) as workspace:
+            workspace.segments.create("France", parse_where("country = 'FR'"))
+            workspace.segments.create("Germany", parse_where("country = 'DE'"))
+            workspace.connections.add(
+                "Iterable",
+                api_key=DEFAULT_API_KEY,
+                base_url=url,
+                shared=True,
+                agreed=True,
+            )
+            workspace.exports.add(
+                EXPORT,
+                connection="Iterable",
+                email_field="email",
+                segments=["France", "Germany"],
+                fields={"plan": "plan"},
+                removal_brake=50,  # lists of 2-3: one leaver is a third of one
+            )
+        yield Place(settings, source, emulator, url)
+
+
+FRANCE = frozenset({"ana@example.com", "ben@example.com", "eve@example.com"})
+GERMANY = frozenset({"cleo@example.com", "dan@example.com"})

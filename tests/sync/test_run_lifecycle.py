@@ -1,0 +1,290 @@
+"""A run's life beyond the happy path: brake, cancel, resume, lost lists, locks."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from audiencesync.emulator import ScriptedFault
+from audiencesync.emulator.config import DEFAULT_API_KEY
+from audiencesync.exports.records import find_export
+from audiencesync.iterable.client import IterableClient
+from audiencesync.segments.where import parse_where
+from audiencesync.store.models import utc_now
+from audiencesync.store.runs import Run
+from audiencesync.sync.control import approve_run, cancel_run, discard_run
+from audiencesync.sync.history import RunInfo, run_info
+from audiencesync.sync.lock import RunInProgressError, acquire
+from audiencesync.sync.records import create_run, start
+from audiencesync.sync.runner import resume_run, run_export
+from audiencesync.sync.statuses import RunStatus
+from audiencesync.workspace import Workspace, open_workspace
+from tests.sync.place import EXPORT, FRANCE, GERMANY, HEADER, Place, make_place
+
+pytestmark = pytest.mark.socket
+
+# ben and eve leave France for Germany: 2 of France's 3 members go (over 50 %).
+EXODUS = HEADER + (
+    "C1,ana@example.com,FR,gold\n"
+    "C2,ben@example.com,DE,free\n"
+    "C3,cleo@example.com,DE,gold\n"
+    "C4,dan@example.com,DE,free\n"
+    "C7,eve@example.com,DE,free\n"
+)
+MANY = 2_500  # French members: three subscribe batches of at most 1,000
+CROWD = HEADER + "".join(f"P{i},p{i:05d}@example.com,FR,free\n" for i in range(MANY))
+
+
+class Crash(BaseException):
+    """The process dies right after a checkpoint (nothing in the runner catches it)."""
+
+
+class OnBatch:
+    """A progress receiver that calls ``act`` after the ``nth`` acknowledged batch."""
+
+    def __init__(self, nth: int, act: object) -> None:
+        self.nth, self.act, self.seen = nth, act, 0
+
+    def segment_started(self, segment: str, *, rows: int) -> None:
+        """Nothing to do."""
+
+    def advanced(self, segment: str, *, rows: int, rate: float | None) -> None:
+        """Count batches; act once on the nth."""
+        del segment, rows, rate
+        self.seen += 1
+        if self.seen == self.nth and callable(self.act):
+            self.act()
+
+    def segment_finished(self, segment: str) -> None:
+        """Nothing to do."""
+
+
+def _running_id(workspace: Workspace) -> int:
+    with workspace.database.session() as session:
+        return int(session.scalars(select(func.max(Run.id))).one())
+
+
+def _info(place: Place, run_id: int) -> RunInfo:
+    with (
+        open_workspace(place.settings) as workspace,
+        workspace.database.session() as session,
+    ):
+        return run_info(session, run_id)
+
+
+def test_brake_holds_mass_removals_and_approve_sends_them(place: Place) -> None:
+    """Removals over the brake are held (additions go out) until approved."""
+    place.run()
+    place.reimport(EXODUS)
+    place.emulator.reset_requests()
+
+    held = place.run()
+
+    assert held.status is RunStatus.HELD
+    assert place.sent_items() == {"lists/subscribe": 2}  # ben, eve join Germany
+    assert place.members(held)["France"] == FRANCE
+    with open_workspace(place.settings) as workspace:
+        approved = approve_run(workspace, held.id)
+    assert approved.status is RunStatus.SUCCEEDED
+    assert place.members(approved)["France"] == {"ana@example.com"}
+    assert place.sent_items() == {"lists/subscribe": 2, "lists/unsubscribe": 2}
+
+
+def test_discarded_removals_are_not_sent_and_held_again(place: Place) -> None:
+    """Discard ends the run without removals; the next run holds them again."""
+    place.run()
+    place.reimport(EXODUS)
+    held = place.run()
+
+    with open_workspace(place.settings) as workspace:
+        discarded = discard_run(workspace, held.id)
+    again = place.run()
+
+    assert discarded.status is RunStatus.SUCCEEDED
+    assert "discarded by admin" in (discarded.error or "")
+    assert place.members(discarded)["France"] == FRANCE
+    assert again.status is RunStatus.HELD
+
+
+def test_a_list_deleted_in_iterable_is_recreated_and_refilled(place: Place) -> None:
+    """The stored list is gone: a new one is made and gets the whole segment."""
+    first = place.run()
+    france_list = first.segments[0].list_id or 0
+
+    async def delete() -> None:
+        async with IterableClient(DEFAULT_API_KEY, base_url=place.url) as client:
+            await client.delete_list(france_list)
+
+    asyncio.run(delete())
+    place.emulator.reset_requests()
+
+    run = place.run()
+
+    france = run.segments[0]
+    assert (france.list_action, france.added) == ("recreated", len(FRANCE))
+    assert france.list_id != france_list
+    assert place.members(run) == {"France": FRANCE, "Germany": GERMANY}
+    assert place.sent_items() == {"lists/subscribe": len(FRANCE)}
+
+
+def test_a_renamed_segment_keeps_its_list(place: Place) -> None:
+    """Renaming a segment changes nothing in Iterable: the same list is used."""
+    first = place.run()
+    with open_workspace(place.settings) as workspace:
+        workspace.segments.update("France", new_name="France (all)")
+
+    run = place.run()
+
+    assert run.segments[0].segment_name == "France (all)"
+    assert run.segments[0].list_id == first.segments[0].list_id
+    assert run.segments[0].list_action == "existing"
+
+
+def test_cancel_stops_at_a_batch_boundary_and_keeps_what_was_sent(
+    tmp_path: Path,
+) -> None:
+    """A cancel during a run ends it Canceled; the next run sends only the rest."""
+    with make_place(tmp_path, profiles=CROWD) as place:
+        with open_workspace(place.settings) as workspace:
+            progress = OnBatch(1, lambda: cancel_run(workspace, _running_id(workspace)))
+            canceled = run_export(workspace, EXPORT, progress=progress)
+        place.emulator.reset_requests()
+
+        rest = place.run()
+
+    assert canceled.status is RunStatus.CANCELED
+    assert canceled.segments[0].batches_acked == 2  # the batch in flight finished
+    assert place.sent_items() == {"lists/subscribe": MANY - 2_000}
+    assert len(place.members(rest)["France"]) == MANY
+
+
+def test_a_crashed_run_resumes_with_only_unacknowledged_batches(
+    tmp_path: Path,
+) -> None:
+    """Killed after its first batch: the next run continues it, sending the rest."""
+
+    def crash() -> None:
+        raise Crash
+
+    with make_place(tmp_path, profiles=CROWD) as place:
+        with open_workspace(place.settings) as workspace, pytest.raises(Crash):
+            run_export(workspace, EXPORT, progress=OnBatch(1, crash))
+        place.emulator.reset_requests()
+
+        resumed = place.run()
+
+    assert resumed.id == 1
+    assert resumed.status is RunStatus.SUCCEEDED
+    assert place.sent_items() == {"lists/subscribe": MANY - 1_000}
+    assert len(place.members(resumed)["France"]) == MANY
+
+
+def test_runs_resume_continues_a_failed_retrying_run(place: Place) -> None:
+    """Iterable down: Failed (retrying); `runs resume` then finishes the run."""
+    place.emulator.script("lists/subscribe", ScriptedFault(status=503), times=50)
+    failed = place.run()
+    place.emulator.clear_scripts()
+
+    assert failed.status is RunStatus.FAILED_RETRYING
+    assert "resume" in (failed.error or "")
+    with open_workspace(place.settings) as workspace:
+        resumed = resume_run(workspace, failed.id)
+    assert resumed.status is RunStatus.SUCCEEDED_WITH_REJECTS
+    assert place.members(resumed) == {"France": FRANCE, "Germany": GERMANY}
+
+
+def test_two_simultaneous_runs_of_one_export_one_is_refused(
+    tmp_path: Path,
+) -> None:
+    """While a run sends, a second run of the export is refused and recorded."""
+    running, done = threading.Event(), threading.Event()
+    results: list[RunInfo] = []
+
+    def pause() -> None:
+        running.set()
+        done.wait(timeout=30)
+
+    with make_place(tmp_path, profiles=CROWD) as place:
+
+        def first() -> None:
+            with open_workspace(place.settings) as workspace:
+                results.append(
+                    run_export(workspace, EXPORT, progress=OnBatch(1, pause))
+                )
+
+        thread = threading.Thread(target=first)
+        thread.start()
+        assert running.wait(timeout=30)
+        try:
+            with (
+                open_workspace(place.settings) as workspace,
+                pytest.raises(RunInProgressError, match="already running"),
+            ):
+                run_export(workspace, EXPORT)
+        finally:
+            done.set()
+            thread.join(timeout=60)
+        refused = _info(place, 2)
+
+    assert results[0].status is RunStatus.SUCCEEDED
+    assert refused.status is RunStatus.CANCELED
+    assert len(place.members(results[0])["France"]) == MANY
+
+
+def test_the_lock_of_a_killed_holder_is_taken_over(place: Place) -> None:
+    """A run whose process is gone (same host) is Interrupted and resumed at once."""
+    dead = subprocess.Popen(["true"])  # noqa: S607 -- a process that is gone
+    dead.wait()
+    holder = f"{socket.gethostname()}:{dead.pid}"
+    with open_workspace(place.settings) as workspace:
+        with workspace.database.session() as session:
+            export_id = find_export(session, EXPORT).id
+            run_id = create_run(session, export_id, trigger="manual",
+                                requested_by="admin").id  # fmt: skip
+        acquire(workspace.database, export_id, run_id, holder=holder)
+        with workspace.database.session() as session:
+            start(session, run_id)
+
+        run = run_export(workspace, EXPORT)
+
+    assert (run.id, run.status) == (run_id, RunStatus.SUCCEEDED_WITH_REJECTS)
+    assert place.members(run) == {"France": FRANCE, "Germany": GERMANY}
+
+
+def test_an_expired_lock_of_another_host_is_taken_over(place: Place) -> None:
+    """A holder on another host that stopped renewing loses the export."""
+    long_ago = utc_now() - timedelta(hours=1)
+    with open_workspace(place.settings) as workspace:
+        with workspace.database.session() as session:
+            export_id = find_export(session, EXPORT).id
+            run_id = create_run(session, export_id, trigger="manual",
+                                requested_by="admin").id  # fmt: skip
+        acquire(workspace.database, export_id, run_id, holder="elsewhere:1",
+                now=long_ago)  # fmt: skip
+        with workspace.database.session() as session:
+            start(session, run_id, now=long_ago)
+
+        run = run_export(workspace, EXPORT)
+
+    assert (run.id, run.status) == (run_id, RunStatus.SUCCEEDED_WITH_REJECTS)
+
+
+def test_a_segment_that_empties_holds_its_removals(place: Place) -> None:
+    """Zero members while the list has ours: held, whatever the brake percent."""
+    place.run()
+    with open_workspace(place.settings) as workspace:
+        workspace.segments.update("Germany", definition=parse_where("country = 'XX'"))
+        workspace.exports.edit(EXPORT, removal_brake=100)
+
+    held = place.run()
+
+    assert held.status is RunStatus.HELD
+    assert held.segments[1].held_removals
+    assert place.members(held)["Germany"] == GERMANY
