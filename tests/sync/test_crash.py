@@ -1,0 +1,131 @@
+"""Crash safety: a 200,000-profile export killed with SIGKILL, then resumed.
+
+The export runs in a child process (``python -m audiencesync exports run``); the
+emulator runs in this process on a real port and counts every subscriber it
+was sent. The child is killed with SIGKILL when the emulator has answered a
+seeded random number of subscribe calls (and once before the first call), and
+started again: each start finds the run Interrupted (its lock holder is dead)
+and continues it. Afterwards the list must equal the segment exactly, and the
+subscribers sent beyond the 200,000 (the batch each kill caught in flight) must
+be at most one batch per kill.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from audiencesync.emulator import ApiKeySpec, Emulator, EmulatorConfig, serve_in_thread
+from tests.canary import CANARY_API_KEY
+
+pytestmark = [pytest.mark.socket, pytest.mark.slow]
+
+PROFILES = 200_000
+BATCH = 1_000
+SEED = 20261128
+KEY_VARIABLE = "CRASH_TEST_ITERABLE_KEY"
+WAIT = 120.0  # seconds any one step may take before the test gives up
+
+
+@pytest.fixture
+def emulator() -> Iterator[tuple[Emulator, str]]:
+    """The emulator with its limits off, knowing the canary key."""
+    config = EmulatorConfig(
+        keys=(ApiKeySpec(CANARY_API_KEY),), rate_limits_enabled=False
+    )
+    served = Emulator(config)
+    with serve_in_thread(served) as url:
+        yield served, url
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUDIENCESYNC_")}
+    env.update({"AUDIENCESYNC_HOME": str(home), KEY_VARIABLE: CANARY_API_KEY})
+    return env
+
+
+def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 -- our own CLI, fixed arguments
+        [sys.executable, "-m", "audiencesync", *args],
+        env=_env(home),
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        check=False,
+    )
+
+
+def _ok(home: Path, *args: str) -> str:
+    done = _cli(home, *args)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture
+def home(tmp_path: Path, emulator: tuple[Emulator, str]) -> Path:
+    """200,000 French profiles, one segment, a connection and a manual export."""
+    folder = tmp_path / "home"
+    source = tmp_path / "customers.csv"
+    with source.open("w", encoding="utf-8") as handle:
+        handle.write("customer_id,email,country\n")
+        handle.writelines(f"C{i},p{i:06d}@example.com,FR\n" for i in range(PROFILES))
+    _ok(folder, "init")
+    _ok(folder, "profiles", "import", str(source))
+    _ok(folder, "segments", "create", "France", "--where", "country = 'FR'")
+    _ok(folder, "connections", "add", "--name", "Iterable", "--api-key-env",
+        KEY_VARIABLE, "--base-url", emulator[1], "--i-agree")  # fmt: skip
+    _ok(folder, "exports", "add", "--name", "Newsletter", "--connection", "Iterable",
+        "--email-field", "email", "--segment", "France",
+        "--schedule", "manual")  # fmt: skip
+    return folder
+
+
+def _subscribe_calls(emulator: Emulator) -> int:
+    return sum(1 for r in emulator.requests if r.endpoint == "lists/subscribe")
+
+
+def _kill_after(home: Path, emulator: Emulator, calls: int) -> None:
+    """Start the export and SIGKILL it once the emulator answered ``calls`` more."""
+    before = _subscribe_calls(emulator)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "audiencesync", "exports", "run", "Newsletter"],
+        env=_env(home),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + WAIT
+    while _subscribe_calls(emulator) - before < calls and child.poll() is None:
+        assert time.monotonic() < deadline, "the export made no progress"
+        time.sleep(0.002)
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=WAIT)  # reaped: its pid no longer exists
+
+
+def test_sigkill_at_random_points_loses_nobody(
+    home: Path, emulator: tuple[Emulator, str]
+) -> None:
+    """After 5 kills and a resume the list is exact; at most a batch per kill twice."""
+    served = emulator[0]
+    draw = random.Random(SEED)
+    points = [0, *(draw.randint(5, 40) for _ in range(4))]  # 0: while planning
+    for calls in points:
+        _kill_after(home, served, calls)
+
+    run = json.loads(_ok(home, "exports", "run", "Newsletter", "--json"))
+
+    assert (run["id"], run["status"]) == (1, "Succeeded")  # one run, resumed
+    list_id = run["segments"][0]["list_id"]
+    expected = {f"p{i:06d}@example.com" for i in range(PROFILES)}
+    assert served.list_members(list_id) == expected
+    sent = sum(r.items for r in served.requests if r.endpoint == "lists/subscribe")
+    assert PROFILES <= sent <= PROFILES + BATCH * len(points)
+    assert run["segments"][0]["added"] == PROFILES
