@@ -33,12 +33,18 @@ DOCS = {
             "token",
             "tokens",
             "revoke-token",
+            "set-email",
         )
     },
     "audit": ROOT / "docs" / "users.md",
     "exports run": ROOT / "docs" / "runs.md",
     "runs list": ROOT / "docs" / "runs.md",
     "runs show": ROOT / "docs" / "runs.md",
+    "runs resume": ROOT / "docs" / "runs.md",
+    "runs cancel": ROOT / "docs" / "runs.md",
+    "runs approve": ROOT / "docs" / "runs.md",
+    "runs discard": ROOT / "docs" / "runs.md",
+    "runs rejects": ROOT / "docs" / "runs.md",
     **{
         f"exports {name}": ROOT / "docs" / "exports.md"
         for name in ("add", "edit", "list", "show", "remove", "detach")
@@ -57,7 +63,14 @@ DOCS = {
             "rotate-keys",
         )
     },
+    **{
+        f"schedule {name}": ROOT / "docs" / "schedule.md"
+        for name in ("set", "show", "clear")
+    },
+    "refresh": ROOT / "docs" / "schedule.md",
+    "serve": ROOT / "docs" / "schedule.md",
     "walkthrough": ROOT / "README.md",
+    "quickstart": ROOT / "docs" / "quickstart.md",
 }
 
 

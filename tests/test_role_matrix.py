@@ -8,7 +8,8 @@ it and checks the outcome: allowed (exit 0) or refused (exit 3 with the reason),
 and the audit log: exactly one new event for an allowed change, none otherwise.
 The whole matrix runs twice: with the control plane in SQLite (each cell copies
 the folder) and in PostgreSQL (each cell gets ``CREATE DATABASE ... TEMPLATE``).
-``init``, ``emulator`` and ``walkthrough`` act as nobody and are not in the matrix.
+``init``, ``emulator`` and ``walkthrough`` act as nobody and are not in the matrix;
+neither is ``serve``, whose scheduler always acts as the default user.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ PROFILES = "import or generate profiles"
 USERS = "manage users"
 CONNECTION_CHANGES = "add, change or remove connections"
 EXPORT_CHANGES = "create, edit or remove exports"
+SCHEDULE = "change the refresh schedule"
 
 ROWS = [
     Row("profiles import", ("profiles", "import", "{tickets}", "--table", "tickets",
@@ -85,6 +87,8 @@ ROWS = [
     Row("users list", ("users", "list"), False, ADMINS, USERS),
     Row("users set-role", ("users", "set-role", VIEWER, "--role", "contributor"),
         True, ADMINS, USERS),
+    Row("users set-email", ("users", "set-email", VIEWER, "victor@example.org"), True,
+        ADMINS, USERS),
     Row("users remove", ("users", "remove", VIEWER), True, ADMINS, USERS),
     Row("users token", ("users", "token", CONTRIBUTOR), True, EDITORS, USERS),
     Row("users tokens", ("users", "tokens", CONTRIBUTOR), False, EDITORS, USERS),
@@ -118,6 +122,12 @@ ROWS = [
     Row("exports list", ("exports", "list"), False, EVERYONE, ""),
     Row("exports run", ("exports", "run", "{export}"), False, EDITORS, "run exports",
         scoped=True, gated=True),
+    Row("schedule set", ("schedule", "set", "0 */4 * * *"), True, ADMINS, SCHEDULE),
+    Row("schedule show", ("schedule", "show"), False, EVERYONE, ""),
+    Row("schedule clear", ("schedule", "clear"), True, ADMINS, SCHEDULE),
+    # A refresh runs every export that follows it, so it is gated like `exports
+    # run`; a contributor's refresh skips (not fails) the admins-only export.
+    Row("refresh", ("refresh",), False, EDITORS, "run exports"),
     Row("runs list", ("runs", "list"), False, EVERYONE, ""),
     Row("runs show", ("runs", "show", "1"), False, EVERYONE, ""),
     Row("exports show", ("exports", "show", "{export}"), False, EVERYONE, "",
@@ -231,6 +241,7 @@ def _build(
         _ok(home, "exports", "add", "--name", EXPORTS[kind], "--connection", name,
             "--email-field", "email", "--segment", "DE")  # fmt: skip
     _ok(home, "exports", "run", EXPORTS["shared"])  # run 1, for `runs show`
+    _ok(home, "schedule", "set", "0 6 * * *")  # for `schedule clear` to clear
     token = _ok(home, "users", "token", CONTRIBUTOR, "--json")
     last4 = json.loads(token.stdout)["last4"]
     _assert_no_key_at_rest(place)

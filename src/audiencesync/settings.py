@@ -17,6 +17,14 @@ setting                meaning
 ``secret_key``         Fernet key for API keys at rest (else ``secret_key_file``)
 ``secret_key_file``    where ``init`` writes that key (mode 0600)
 ``user``               the acting user (``--as``)
+``smtp_host``          SMTP server for failed-run e-mails (unset: no e-mail)
+``smtp_port``          its port (default 25)
+``smtp_from``          the sender address of those e-mails
+``smtp_username``      SMTP login (optional; with ``smtp_password``)
+``smtp_password``      SMTP password (a secret: never shown or logged)
+``smtp_starttls``      upgrade the SMTP connection with STARTTLS (default off)
+``notify_webhook_url`` URL that gets a JSON POST per failed run (a secret: often
+                       carries a token; never shown or logged)
 =====================  =========================================================
 """
 
@@ -33,6 +41,7 @@ DEFAULT_PROFILE_TABLE = "customers"
 DATABASE_FILE = "audiencesync.db"
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
 PROFILES_FOLDER = "profiles"
+DEFAULT_SMTP_PORT = 25
 
 
 class Settings(BaseSettings):
@@ -54,6 +63,13 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     secret_key_file: Path | None = None
     user: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = DEFAULT_SMTP_PORT
+    smtp_from: str | None = None
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    notify_webhook_url: SecretStr | None = None
 
     @property
     def database(self) -> str:

@@ -373,6 +373,42 @@ def test_set_key_keeps_the_old_key_when_the_new_one_is_refused(
     assert admin.api_key_for_export("Iterable US").api_key.reveal() == US_KEY
 
 
+URL = "http://127.0.0.1:9010"
+
+
+def test_set_address_checks_the_key_there_then_stores_the_url(
+    admin: ConnectionService, verifier: FakeVerifier
+) -> None:
+    """The stored key is verified at the new base URL, which replaces the region."""
+    add(admin)
+    info = admin.set_address("Iterable US", base_url=URL + "/")
+    assert info.settings is not None
+    assert (info.settings.region, info.settings.base_url) == (None, URL)
+    assert verifier.calls[-1] == (None, URL)
+    assert admin.api_key_for_export("Iterable US").base_url == URL
+
+
+def test_set_address_keeps_the_old_one_when_the_key_is_refused_there(
+    admin: ConnectionService, verifier: FakeVerifier
+) -> None:
+    """A key refused at the new address changes nothing."""
+    add(admin, region="eu")
+    verifier.refused[US_KEY] = "refused"
+    with pytest.raises(KeyRejectedError):
+        admin.set_address("Iterable US", base_url=URL)
+    credentials = admin.api_key_for_export("Iterable US")
+    assert (credentials.region, credentials.base_url) == (Region.EU, None)
+
+
+def test_set_address_to_the_same_url_records_nothing(
+    admin: ConnectionService, database: Database
+) -> None:
+    """An unchanged address writes no audit event."""
+    add(admin, base_url=URL)
+    admin.set_address("Iterable US", base_url=URL)
+    assert events(database) == ["connection.add"]
+
+
 def test_a_tampered_key_breaks_only_its_connection(
     admin: ConnectionService, database: Database
 ) -> None:
@@ -438,6 +474,7 @@ def test_remove_deletes_an_unused_connection(
 CHANGES: dict[str, Callable[[ConnectionService], object]] = {
     "connection.set_sharing": lambda s: s.set_sharing("Iterable US", shared=True),
     "connection.set_key": lambda s: s.set_key("Iterable US", api_key=OTHER_KEY),
+    "connection.set_address": lambda s: s.set_address("Iterable US", base_url=URL),
     "connection.authorize": lambda s: s.authorize("Iterable US"),
     "connection.remove": lambda s: s.remove("Iterable US"),
     "connection.rotate_keys": lambda s: s.rotate_keys(),

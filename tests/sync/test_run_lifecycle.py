@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from audiencesync.audit import list_events
 from audiencesync.emulator import ScriptedFault
 from audiencesync.emulator.config import DEFAULT_API_KEY
 from audiencesync.exports.records import find_export
@@ -23,7 +24,7 @@ from audiencesync.sync.control import approve_run, cancel_run, discard_run
 from audiencesync.sync.history import RunInfo, run_info
 from audiencesync.sync.lock import RunInProgressError, acquire
 from audiencesync.sync.records import create_run, start
-from audiencesync.sync.runner import resume_run, run_export
+from audiencesync.sync.runner import RunFailedError, resume_run, run_export
 from audiencesync.sync.statuses import RunStatus
 from audiencesync.workspace import Workspace, open_workspace
 from tests.sync.place import EXPORT, FRANCE, GERMANY, HEADER, Place, make_place
@@ -288,3 +289,18 @@ def test_a_segment_that_empties_holds_its_removals(place: Place) -> None:
     assert held.status is RunStatus.HELD
     assert held.segments[1].held_removals
     assert place.members(held)["Germany"] == GERMANY
+
+
+def test_a_permanent_failure_notifies_the_administrators(place: Place) -> None:
+    """Failed (permanent): one audit event names the run and its administrators."""
+    place.emulator.script("lists/subscribe", ScriptedFault(status=400))
+
+    with pytest.raises(RunFailedError):
+        place.run()
+
+    with (
+        open_workspace(place.settings) as workspace,
+        workspace.database.session() as session,
+    ):
+        events = [e for e in list_events(session) if e.action == "run.notify_failed"]
+    assert [(e.target_type, e.target) for e in events] == [("run", "1")]

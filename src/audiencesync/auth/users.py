@@ -42,6 +42,7 @@ from audiencesync.auth.directory import (
 )
 from audiencesync.auth.roles import Action, Actor, Role, check
 from audiencesync.auth.tokens import TokenInfo
+from audiencesync.emails import is_valid_email
 from audiencesync.errors import ConfigError, ConflictError, NotFoundError
 from audiencesync.store.accounts import ApiToken, SystemSetting, User
 from audiencesync.store.models import utc_now
@@ -81,6 +82,7 @@ class UserInfo:
     created_by: str | None
     removed_at: datetime | None
     has_password: bool
+    email: str | None = None
 
     @property
     def is_active(self) -> bool:
@@ -162,11 +164,20 @@ class UserService:
         self._database = database
         self.actor = actor
 
-    def add(self, name: str, *, role: Role, password: str | None = None) -> UserInfo:
+    def add(
+        self,
+        name: str,
+        *,
+        role: Role,
+        password: str | None = None,
+        email: str | None = None,
+    ) -> UserInfo:
         """Add a user (administrators only); names are unique in any letter case.
 
-        A removed user's name stays reserved and cannot be added again.
+        A removed user's name stays reserved and cannot be added again. The
+        optional e-mail address is where notifications to administrators go.
         """
+        address = None if email is None else normalize_user_email(email)
         with self._database.session() as session:
             self._require_admin(session)
             clean = normalize_user_name(name)
@@ -179,11 +190,17 @@ class UserService:
                 name_key=user_key(clean),
                 role=Role(role).value,
                 password_hash=password_hash,
+                email=address,
                 created_at=utc_now(),
                 created_by=self.actor.name,
             )
             session.add(user)
-            details = {"role": user.role, "has_password": password is not None}
+            details: dict[str, object] = {
+                "role": user.role,
+                "has_password": password is not None,
+            }
+            if address is not None:
+                details["has_email"] = True
             _record(session, self.actor, "user.add", clean, details)
             return _info(user)
 
@@ -211,6 +228,22 @@ class UserService:
             user.role = new.value
             details = {"from": old.value, "to": new.value}
             _record(session, self.actor, "user.set_role", user.name, details)
+            return _info(user)
+
+    def set_email(self, name: str, email: str | None) -> UserInfo:
+        """Set (or, with None, clear) a user's e-mail address; no-op if unchanged.
+
+        The audit event says whether an address is set, never the address.
+        """
+        address = None if email is None else normalize_user_email(email)
+        with self._database.session() as session:
+            self._require_admin(session)
+            user = _active_user(session, name)
+            if user.email == address:
+                return _info(user)
+            details = {"had_email": user.email is not None, "has_email": bool(address)}
+            user.email = address
+            _record(session, self.actor, "user.set_email", user.name, details)
             return _info(user)
 
     def remove(self, name: str) -> UserInfo:
@@ -341,7 +374,20 @@ def _info(user: User) -> UserInfo:
         created_by=user.created_by,
         removed_at=user.removed_at,
         has_password=user.password_hash is not None,
+        email=user.email,
     )
+
+
+def normalize_user_email(raw: str) -> str:
+    """A user's address trimmed and lowercased, or ConfigError if it is not one."""
+    address = raw.strip().lower()
+    if not is_valid_email(address):
+        msg = (
+            "That is not a valid e-mail address for a user: use the form"
+            " name@example.com."
+        )
+        raise ConfigError(msg)
+    return address
 
 
 def _removed(user: User) -> str:

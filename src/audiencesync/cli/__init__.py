@@ -23,6 +23,8 @@ from audiencesync.cli import emulator as emulator_cli
 from audiencesync.cli import exports as exports_cli
 from audiencesync.cli import init as init_cli
 from audiencesync.cli import profiles as profiles_cli
+from audiencesync.cli import quickstart as quickstart_cli
+from audiencesync.cli import schedule as schedule_cli
 from audiencesync.cli import segments as segments_cli
 from audiencesync.cli import users as users_cli
 from audiencesync.cli import walkthrough as walkthrough_cli
@@ -91,7 +93,9 @@ exports_cli.register(app)
 users_cli.register(app)
 connections_cli.register(app)
 audit_cli.register(app)
+schedule_cli.register(app)
 walkthrough_cli.register(app)
+quickstart_cli.register(app)
 
 
 def configure_logging() -> None:

@@ -41,6 +41,14 @@ PasswordStdinOption = Annotated[
         help="Read a password (12+ characters) from the first line of stdin.",
     ),
 ]
+EmailOption = Annotated[
+    str | None,
+    typer.Option(
+        "--email",
+        help="The user's e-mail address (administrators get failed-run notices).",
+        show_default=False,
+    ),
+]
 SHOWN_ONCE = (
     "Copy this token now: it is not shown again (audiencesync keeps only its digest)."
 )
@@ -63,6 +71,7 @@ def add(
     name: NameArgument,
     role: RoleOption,
     password_stdin: PasswordStdinOption = False,
+    email: EmailOption = None,
     home: HomeOption = None,
     as_user: AsOption = None,
     as_json: JsonOption = False,
@@ -76,7 +85,7 @@ def add(
         read_secret("password", flag="--password-stdin") if password_stdin else None
     )
     with _service(home, as_user) as service:
-        info = service.add(name, role=role, password=password)
+        info = service.add(name, role=role, password=password, email=email)
     if as_json:
         echo_json(user_json(info))
         return
@@ -96,11 +105,12 @@ def list_users(
     if as_json:
         echo_json([user_json(info) for info in infos])
         return
-    table = Table("User", "Role", "Password", "Created", "By", "Removed")
+    table = Table("User", "Role", "E-mail", "Password", "Created", "By", "Removed")
     for info in infos:
         table.add_row(
             info.name,
             info.role.value,
+            info.email or "—",
             "yes" if info.has_password else "no",
             when(info.created_at),
             info.created_by or "—",
@@ -128,6 +138,41 @@ def set_role(
         echo_json(user_json(info))
         return
     typer.echo(f"{info.name} is {info.role.title}.")
+
+
+@users_app.command("set-email")
+def set_email(
+    *,
+    name: NameArgument,
+    email: Annotated[
+        str | None,
+        typer.Argument(
+            help="The new address; leave out with --clear.", show_default=False
+        ),
+    ] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Remove the user's e-mail address.")
+    ] = False,
+    home: HomeOption = None,
+    as_user: AsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Set or clear a user's e-mail address (where failed-run notices go).
+
+    Example: audiencesync users set-email ana ana@example.com
+    """
+    if (email is None) == (not clear):
+        msg = "Give either an e-mail address or --clear, not both and not neither."
+        raise typer.BadParameter(msg)
+    with _service(home, as_user) as service:
+        info = service.set_email(name, None if clear else email)
+    if as_json:
+        echo_json(user_json(info))
+        return
+    if info.email is None:
+        typer.echo(f"{info.name} has no e-mail address.")
+    else:
+        typer.echo(f"{info.name}'s e-mail address is {info.email}.")
 
 
 @users_app.command("remove")
@@ -246,6 +291,7 @@ def user_json(info: UserInfo) -> dict[str, Any]:
         "role": info.role.value,
         "active": info.is_active,
         "has_password": info.has_password,
+        "email": info.email,
         "created_at": iso(info.created_at),
         "created_by": info.created_by,
         "removed_at": iso(info.removed_at),

@@ -193,6 +193,33 @@ class ConnectionService:
             )
             return self._info(session, row)
 
+    def set_address(self, name: str, *, base_url: str) -> ConnectionInfo:
+        """Point the connection at an explicit base URL, e.g. the emulator's new port.
+
+        The stored key is checked at the new address first; a refusal changes
+        nothing. An unchanged address writes no audit event.
+        """
+        with self._database.session() as session:
+            row = records.find(session, name)
+            self._require(session, Action.MANAGE_CONNECTIONS, row)
+            key = self._keys.decrypt(row)
+        target = resolve_target(None, base_url)
+        self._verifier.verify(api_key=key, region=None, base_url=target[1])
+        with self._database.session() as session:
+            row = records.find(session, name)
+            if row.base_url != target[1] or row.region is not None:
+                row.region, row.base_url = None, target[1]
+                row.updated_at = self._now()
+                record_event(
+                    session,
+                    self._actor,
+                    "connection.set_address",
+                    target_type="connection",
+                    target=row.name,
+                    details=where_details(target),
+                )
+            return self._info(session, row)
+
     def authorize(self, name: str) -> ConnectionInfo:
         """Make the acting administrator the connection's export user."""
         with self._database.session() as session:

@@ -29,6 +29,7 @@ class User(Base):
     name_key: Mapped[str] = mapped_column(String(255), unique=True)
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     created_by: Mapped[str | None] = mapped_column(String(255))
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -35,6 +35,7 @@ from audiencesync.auth.roles import Action, check
 from audiencesync.errors import AudiencesyncError, ConflictError, RetryableError
 from audiencesync.exports.records import find_export
 from audiencesync.iterable.client import IterableClient
+from audiencesync.notifications import notify_failed_run
 from audiencesync.store.models import utc_now
 from audiencesync.store.runs import Run
 from audiencesync.sync.drift import DriftCheck
@@ -375,7 +376,7 @@ def _close_segments(session: Session, run_id: int, status: RunStatus) -> None:
 
 def _notify(workspace: Workspace, info: RunInfo) -> None:
     """Tell the administrators a run failed for good (never breaks the caller)."""
-    del workspace, info  # wired to audiencesync.notifications in the next commit
+    notify_failed_run(workspace, info)
 
 
 def _safe_reason(exc: BaseException) -> str:

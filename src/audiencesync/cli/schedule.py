@@ -1,0 +1,233 @@
+"""``audiencesync schedule set | show | clear``, ``refresh`` and ``serve``.
+
+Thin commands over :mod:`audiencesync.refresh` (the refresh schedule and the
+refresh pipeline) and :mod:`audiencesync.scheduler` (the loop ``serve`` runs).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
+from audiencesync.cli.render import echo_json, iso, print_table
+from audiencesync.refresh import (
+    RefreshReport,
+    RefreshSchedule,
+    clear_refresh_schedule,
+    read_refresh_schedule,
+    run_refresh,
+    set_refresh_schedule,
+)
+from audiencesync.scheduler import serve_forever
+from audiencesync.workspace import open_workspace
+
+schedule_app = typer.Typer(
+    name="schedule",
+    help="The system refresh schedule (administrators change it).",
+    no_args_is_help=True,
+)
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``schedule`` group and the ``refresh`` and ``serve`` commands."""
+    app.add_typer(schedule_app)
+    app.command("refresh")(refresh)
+    app.command("serve")(serve)
+
+
+@schedule_app.command("set")
+def set_schedule(
+    *,
+    cron: Annotated[
+        str, typer.Argument(help='A cron schedule, e.g. "0 6 * * *" or "0 */4 * * *".')
+    ],
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            "--timezone",
+            help="IANA time zone the cron is read in (default: the one set, else UTC).",
+            show_default=False,
+        ),
+    ] = None,
+    home: HomeOption = None,
+    as_user: AsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Set when the system refresh runs (several times a day is fine).
+
+    Example: audiencesync schedule set "0 6,18 * * *" --timezone Europe/Paris
+    """
+    with open_workspace(settings_for(home, as_user)) as workspace:
+        schedule = set_refresh_schedule(workspace, cron, timezone=timezone)
+    _render_schedule(schedule, as_json=as_json)
+
+
+@schedule_app.command("show")
+def show_schedule(
+    *, home: HomeOption = None, as_user: AsOption = None, as_json: JsonOption = False
+) -> None:
+    """Show the system refresh schedule and when it runs next.
+
+    Example: audiencesync schedule show --json
+    """
+    with open_workspace(settings_for(home, as_user)) as workspace:
+        schedule = read_refresh_schedule(workspace)
+    _render_schedule(schedule, as_json=as_json)
+
+
+@schedule_app.command("clear")
+def clear_schedule(
+    *, home: HomeOption = None, as_user: AsOption = None, as_json: JsonOption = False
+) -> None:
+    """Switch the scheduled refresh off (the default); `refresh` still works.
+
+    Example: audiencesync schedule clear
+    """
+    with open_workspace(settings_for(home, as_user)) as workspace:
+        schedule = clear_refresh_schedule(workspace)
+    _render_schedule(schedule, as_json=as_json)
+
+
+def refresh(
+    *, home: HomeOption = None, as_user: AsOption = None, as_json: JsonOption = False
+) -> None:
+    """Refresh now: re-import changed sources, count segments, run refresh exports.
+
+    Exits 1 when a source, segment or export had a problem.
+    Example: audiencesync refresh --json
+    """
+    with open_workspace(settings_for(home, as_user)) as workspace:
+        report = run_refresh(workspace)
+    if as_json:
+        echo_json(report_json(report))
+    else:
+        _print_report(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def serve(
+    *,
+    host: Annotated[
+        str, typer.Option("--host", help="Address the web UI will listen on.")
+    ] = DEFAULT_HOST,
+    port: Annotated[
+        int, typer.Option("--port", help="Port the web UI will listen on.")
+    ] = DEFAULT_PORT,
+    home: HomeOption = None,
+) -> None:
+    """Run the scheduler until Ctrl-C (the web UI and REST API come later).
+
+    Scheduled work acts as the default user. --host and --port are accepted
+    for the web UI, which is not there yet.
+    Example: audiencesync serve --home ./data
+    """
+    settings = settings_for(home)
+    with open_workspace(settings):  # fail fast, with one line, before looping
+        pass
+
+    def started() -> None:
+        typer.echo(
+            f"Scheduler running for {settings.home} (Ctrl-C to stop). The web UI"
+            f" is not available yet; {host}:{port} is reserved for it.",
+            err=True,
+        )
+
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C before the handler is in
+        serve_forever(settings, on_start=started)
+    typer.echo("Scheduler stopped.", err=True)
+
+
+def schedule_json(schedule: RefreshSchedule) -> dict[str, Any]:
+    """The refresh schedule as ``--json`` prints it."""
+    return {
+        "cron": schedule.cron,
+        "timezone": schedule.timezone,
+        "next_run": iso(schedule.next_run.at),
+        "next_run_text": schedule.next_run.text,
+        "updated_at": iso(schedule.updated_at),
+    }
+
+
+def report_json(report: RefreshReport) -> dict[str, Any]:
+    """A refresh report as ``--json`` prints it."""
+    return {
+        "ok": report.ok,
+        "started_at": iso(report.started_at),
+        "finished_at": iso(report.finished_at),
+        "sources": [
+            {
+                "table": s.table,
+                "source": s.source,
+                "outcome": s.outcome,
+                "rows": s.rows,
+                "error": s.error,
+            }
+            for s in report.sources
+        ],
+        "segments": [
+            {"name": s.name, "members": s.members, "error": s.error}
+            for s in report.segments
+        ],
+        "exports": [
+            {"name": e.name, "run_id": e.run_id, "status": e.status, "error": e.error}
+            for e in report.exports
+        ],
+    }
+
+
+def _render_schedule(schedule: RefreshSchedule, *, as_json: bool) -> None:
+    if as_json:
+        echo_json(schedule_json(schedule))
+        return
+    if not schedule.is_set:
+        typer.echo(
+            "No refresh schedule is set: refreshes run only with `audiencesync"
+            ' refresh`. Set one with `audiencesync schedule set "0 6 * * *"`.'
+        )
+        return
+    typer.echo(f"Refresh schedule: cron {schedule.cron} ({schedule.timezone})")
+    typer.echo(f"Next refresh: {schedule.next_run.text}")
+
+
+def _print_report(report: RefreshReport) -> None:
+    if report.sources:
+        table = Table("Table", "Source", "Outcome", "Rows")
+        for source in report.sources:
+            table.add_row(
+                source.table,
+                source.source,
+                source.outcome,
+                "—" if source.rows is None else f"{source.rows:,}",
+            )
+        print_table(table)
+    else:
+        typer.echo("No profile table was imported from a file: nothing to re-import.")
+    segments = Table("Segment", "Members")
+    for segment in report.segments:
+        segments.add_row(
+            segment.name,
+            "error" if segment.members is None else f"{segment.members:,}",
+        )
+    print_table(segments)
+    if not report.exports:
+        typer.echo("No active export follows the refresh.")
+    else:
+        exports = Table("Export", "Run", "Status")
+        for export in report.exports:
+            run = "—" if export.run_id is None else str(export.run_id)
+            exports.add_row(export.name, run, export.status)
+        print_table(exports)
+    problems = [
+        *(f"{s.table}: {s.error}" for s in report.sources if s.error),
+        *(f"{s.name}: {s.error}" for s in report.segments if s.error),
+        *(f"{e.name}: {e.error}" for e in report.exports if e.error),
+    ]
+    for problem in problems:
+        typer.echo(problem, err=True)
