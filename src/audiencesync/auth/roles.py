@@ -45,7 +45,7 @@ class Action(enum.StrEnum):
     RUN_EXPORTS = "run exports"
     APPROVE_REMOVALS = "approve or discard held removals"
     READ = "read segments, exports and runs"
-    VIEW_PROFILES = "see profile data (segment previews)"
+    VIEW_PROFILES = "see profile data (segment previews, run rejects)"
     DOWNLOAD_REJECTS = "download rejected profiles"
     READ_AUDIT = "read the audit log"
 
