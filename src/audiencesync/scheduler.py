@@ -6,7 +6,9 @@ Which schedules it follows:
 
 - the system refresh (:mod:`audiencesync.refresh`), when a schedule is set;
 - every active export with its own cron schedule (trigger ``scheduled``).
-  "with each refresh" exports run inside the refresh, ``manual`` ones never.
+  "with each refresh" exports run inside the refresh, ``manual`` ones never;
+- stopped runs (see :mod:`audiencesync.sync.retries`): Interrupted ones are
+  resumed at once, Failed (retrying) ones every few minutes, until they give up.
 
 Each schedule's last fire time is a :class:`SystemSetting` (``last_fire:refresh``,
 ``last_fire:export:<id>``). A schedule is due when a slot of its cron lies after
@@ -38,13 +40,16 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from audiencesync.errors import AudiencesyncError
+from audiencesync.notifications import notify_failed_run
 from audiencesync.refresh import run_refresh
 from audiencesync.schedule import MANUAL, REFRESH, REFRESH_SETTING, next_cron_time
 from audiencesync.store.accounts import SystemSetting
 from audiencesync.store.destinations import Export
 from audiencesync.store.models import utc_now
+from audiencesync.sync.history import run_info
 from audiencesync.sync.lock import RunInProgressError
-from audiencesync.sync.runner import RunFailedError, run_export
+from audiencesync.sync.retries import Stopped, give_up, runs_to_resume
+from audiencesync.sync.runner import RunFailedError, resume_run, run_export
 from audiencesync.workspace import open_workspace
 
 if TYPE_CHECKING:
@@ -157,7 +162,26 @@ class Scheduler:
                 for due in _due(database, now=self._now())
                 if _claim(database, due, now=self._now())  # one by one, in order
             ]
+            firings += self._continue_stopped(workspace)
             return firings, _next_slot(database, now=self._now())
+
+    def _continue_stopped(self, workspace: Workspace) -> list[Firing]:
+        """Resume Interrupted and Failed (retrying) runs; give up on old ones."""
+        now = self._now()
+        with workspace.database.session() as session:
+            gave_up = give_up(session, now=now)
+            due = runs_to_resume(session, now=now)
+        for run_id in gave_up:
+            logger.error("run %d gave up after repeated failures", run_id)
+            with workspace.database.session() as session:
+                info = run_info(session, run_id)
+            notify_failed_run(workspace, info)
+        firings = []
+        for stopped in due:
+            outcome = _resume(workspace, stopped)
+            key = f"resume:{stopped.run_id}"
+            firings.append(Firing(key, stopped.export, now, self._now(), outcome))
+        return firings
 
     def _fire(self, workspace: Workspace, due: _Due) -> Firing:
         started = self._now()
@@ -307,6 +331,22 @@ def _refresh(workspace: Workspace) -> str:
         logger.error("scheduled refresh could not run: %s", exc)  # noqa: TRY400 - no trace
         return FAILED
     return "refresh ok" if report.ok else "refresh with problems"
+
+
+def _resume(workspace: Workspace, stopped: Stopped) -> str:
+    logger.info("run %d of export %r is resumed", stopped.run_id, stopped.export)
+    try:
+        run = resume_run(workspace, stopped.run_id)
+    except RunInProgressError:
+        return SKIPPED
+    except RunFailedError:
+        logger.error("resumed run %d failed", stopped.run_id)  # noqa: TRY400 - no trace
+        return FAILED
+    except AudiencesyncError as exc:
+        logger.error("run %d could not resume: %s", stopped.run_id, exc)  # noqa: TRY400 - no trace
+        return FAILED
+    logger.info("resumed run %d: %s", run.id, run.status)
+    return run.status.value
 
 
 def _run(workspace: Workspace, plan: Plan) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -13,12 +14,16 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from audiencesync.emulator import ScriptedFault
 from audiencesync.exports.records import find_export
 from audiencesync.refresh import set_refresh_schedule
-from audiencesync.scheduler import Scheduler, serve_forever
+from audiencesync.scheduler import Firing, Scheduler, serve_forever
+from audiencesync.store.models import utc_now
 from audiencesync.store.runs import Run
+from audiencesync.sync.history import run_info
 from audiencesync.sync.lock import acquire, release
-from audiencesync.sync.records import create_run
+from audiencesync.sync.records import create_run, start
+from audiencesync.sync.runner import run_export
 from audiencesync.sync.statuses import RunStatus
 from tests.refresh.conftest import Place
 
@@ -214,3 +219,60 @@ def test_serve_stops_cleanly_on_ctrl_c_and_sigterm(place: Place, signum: int) ->
         process.send_signal(signum)
         _, errors = process.communicate(timeout=30)
     assert (process.returncode, errors.strip()) == (0, "Scheduler stopped.")
+
+
+def _failed_retrying(place: Place) -> int:
+    """A run of OnDemand that found Iterable down; its id."""
+    place.emulator.script("lists/subscribe", ScriptedFault(status=503), times=50)
+    with place.workspace() as workspace:
+        run = run_export(workspace, "OnDemand")
+    place.emulator.clear_scripts()
+    assert run.status is RunStatus.FAILED_RETRYING
+    return run.id
+
+
+def _resumed(firings: list[Firing]) -> list[tuple[str, str]]:
+    return [(f.key, f.outcome) for f in firings if f.key.startswith("resume:")]
+
+
+def test_a_failed_retrying_run_is_resumed_five_minutes_later(place: Place) -> None:
+    """Iterable was down: the scheduler tries the run again after a pause."""
+    run_id = _failed_retrying(place)
+    soon = Scheduler(place.settings, now=lambda: utc_now() + timedelta(minutes=1))
+    later = Scheduler(place.settings, now=lambda: utc_now() + timedelta(minutes=6))
+
+    assert _resumed(soon.tick()) == []
+    assert _resumed(later.tick()) == [(f"resume:{run_id}", "Succeeded")]
+
+
+def test_a_run_failing_for_hours_gives_up_and_notifies(place: Place) -> None:
+    """After four hours of failures the run ends Failed (permanent)."""
+    run_id = _failed_retrying(place)
+    hours_later = Scheduler(place.settings, now=lambda: utc_now() + 5 * HOUR)
+
+    hours_later.tick()
+
+    with place.workspace() as workspace, workspace.database.session() as session:
+        info = run_info(session, run_id)
+    assert info.status is RunStatus.FAILED_PERMANENT
+    assert "gave up" in (info.error or "")
+    assert [e.target for e in place.audit("run.notify_failed")] == [str(run_id)]
+
+
+def test_a_run_whose_process_died_is_resumed_at_once(place: Place) -> None:
+    """A dead holder's Running run is Interrupted, then resumed by the next pass."""
+    dead = subprocess.Popen(["true"])  # noqa: S607 -- a process that is gone
+    dead.wait()
+    with place.workspace() as workspace:
+        with workspace.database.session() as session:
+            export_id = find_export(session, "OnDemand").id
+            run_id = create_run(session, export_id, trigger="manual",
+                                requested_by="admin").id  # fmt: skip
+        acquire(workspace.database, export_id, run_id,
+                holder=f"{socket.gethostname()}:{dead.pid}")  # fmt: skip
+        with workspace.database.session() as session:
+            start(session, run_id)
+
+    firings = Scheduler(place.settings).tick()
+
+    assert _resumed(firings) == [(f"resume:{run_id}", "Succeeded")]
