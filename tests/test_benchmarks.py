@@ -26,3 +26,25 @@ def test_segment_evaluation_benchmark_runs() -> None:
     assert "evaluate 5 segments:" in lines[-2]
     figures = json.loads(lines[-1])
     assert set(figures) == {"generate_s", "evaluate_s", "peak_rss_mb"}
+
+
+@pytest.mark.slow
+def test_sync_export_benchmark_runs() -> None:
+    """``benchmarks.sync_export`` prints the baseline, both runs and their verdicts."""
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.sync_export", "--profiles", "20000"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = done.stdout.strip().splitlines()
+    assert any(line.startswith("raw pipe baseline") for line in lines)
+    assert "fresh export vs raw pipe:" in done.stdout
+    assert lines[-2].startswith("delta run:")
+    figures = json.loads(lines[-1])
+    assert figures["profiles"] == 20_000
+    assert figures["delta_sent"] == 400
+    assert {"raw_pipe_s", "fresh_export_s", "fresh_peak_rss_mb", "delta_s"} <= set(
+        figures
+    )
