@@ -64,7 +64,8 @@ async def test_adaptive_rate_grows_only_while_it_is_the_bottleneck(
     clock: ManualClock,
 ) -> None:
     """Successes raise the rate when callers queue, not when they trickle in."""
-    limiter = AdaptiveLimiter(AdaptivePolicy(initial_rate=10.0), clock)
+    policy = AdaptivePolicy(initial_rate=10.0, slow_start_doublings=1.0)
+    limiter = AdaptiveLimiter(policy, clock)
     sent = await limiter.acquire()
     clock.advance(5.0)
     sent = await limiter.acquire()
@@ -202,3 +203,14 @@ async def test_adaptive_throttle_finds_hidden_limit(
     assert accepted == 1000
     assert (1000 / elapsed) / 30.0 >= 0.90
     assert stats.rate_limited / stats.calls <= 0.02
+
+
+@pytest.mark.anyio
+async def test_slow_start_doubles_four_times_a_second_by_default(
+    clock: ManualClock,
+) -> None:
+    """Ten queued calls at 10/s more than triple the rate (doubling would not)."""
+    limiter = AdaptiveLimiter(AdaptivePolicy(initial_rate=10.0), clock)
+    for _ in range(10):
+        limiter.on_success(await limiter.acquire())
+    assert limiter.rate > 30.0

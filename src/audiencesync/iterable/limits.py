@@ -60,6 +60,7 @@ class AdaptivePolicy:
     """
 
     initial_rate: float = 10.0
+    slow_start_doublings: float = 4.0  # per second, until the first 429
     min_rate: float = 0.2
     max_rate: float = 1000.0
     increase: float = 2.0
@@ -205,7 +206,7 @@ class AdaptiveLimiter(_Pausable):
             return
         per_call = 1.0 / self.rate
         if self._slow_start:
-            self.rate *= 2.0**per_call
+            self.rate *= 2.0 ** (per_call * self.policy.slow_start_doublings)
         else:
             self.rate += self._growth() * per_call
         self.rate = min(self.rate, self.policy.max_rate)
