@@ -17,7 +17,7 @@ from audiencesync.iterable import (
     Subscriber,
     WindowLimiter,
 )
-from audiencesync.iterable.limits import HOLD_DOWN
+from audiencesync.iterable.limits import HOLD_DOWN, LearnedRate
 from audiencesync.window import RateLimit, SlidingWindow
 from tests.iterable.conftest import MakeClient
 from tests.iterable.fakes import FakeIterable, bulk_ok, fail
@@ -214,3 +214,22 @@ async def test_slow_start_doubles_four_times_a_second_by_default(
     for _ in range(10):
         limiter.on_success(await limiter.acquire())
     assert limiter.rate > 30.0
+
+
+def test_a_resumed_limiter_starts_just_under_the_learnt_limit(
+    clock: ManualClock,
+) -> None:
+    """With a 429 remembered, start at 95 % of it and probe gently."""
+    limiter = AdaptiveLimiter(AdaptivePolicy(), clock)
+    limiter.resume_from(LearnedRate(rate=40.0, limit=30.0))
+    assert limiter.rate == pytest.approx(28.5)
+    assert limiter.learned().limit == 30.0
+
+
+def test_a_resumed_limiter_without_a_limit_goes_on_from_its_rate(
+    clock: ManualClock,
+) -> None:
+    """No 429 seen yet: the rate reached is where the next client starts."""
+    limiter = AdaptiveLimiter(AdaptivePolicy(), clock)
+    limiter.resume_from(LearnedRate(rate=400.0))
+    assert (limiter.rate, limiter.used) == (400.0, False)

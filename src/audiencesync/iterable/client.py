@@ -16,6 +16,7 @@ from collections.abc import (
     AsyncIterator,
     Callable,
     Iterable,
+    Iterator,
     Mapping,
     Sequence,
 )
@@ -48,7 +49,13 @@ from audiencesync.iterable.errors import (
     NetworkError,
     RateLimitedError,
 )
-from audiencesync.iterable.limits import Limiter, Limits, build_limiters
+from audiencesync.iterable.limits import (
+    AdaptiveLimiter,
+    LearnedRate,
+    Limiter,
+    Limits,
+    build_limiters,
+)
 from audiencesync.iterable.models import (
     BulkResult,
     IterableList,
@@ -62,6 +69,7 @@ from audiencesync.iterable.responses import (
     error_for,
     load_json,
     parse_bulk_result,
+    parse_clean_bulk,
     parse_fields,
     parse_lines,
     parse_list_id,
@@ -97,7 +105,13 @@ class _Request:
     body: bytes | None = None
     items: int = 1
     list_id: int | None = None
-    secrets: tuple[str, ...] = field(default=(), repr=False)
+    secrets: tuple[str, ...] | Callable[[], tuple[str, ...]] = field(
+        default=(), repr=False
+    )
+
+    def secret_values(self) -> tuple[str, ...]:
+        """The identifiers to scrub from Iterable's messages (computed on demand)."""
+        return self.secrets() if callable(self.secrets) else self.secrets
 
 
 class IterableClient:
@@ -164,6 +178,28 @@ class IterableClient:
     def limiter(self, endpoint: Endpoint) -> Limiter:
         """The rate limiter of ``endpoint`` (for progress and ETA displays)."""
         return self._limiters[endpoint]
+
+    def learned_rates(self) -> dict[Endpoint, LearnedRate]:
+        """What the adaptive limiters that were used learnt about Iterable's limits."""
+        return {
+            endpoint: limiter.learned()
+            for endpoint, limiter in self._limiters.items()
+            if isinstance(limiter, AdaptiveLimiter) and limiter.used
+        }
+
+    def resume_rates(self, learned: Mapping[Endpoint, LearnedRate]) -> None:
+        """Start the adaptive limiters from what an earlier client learnt.
+
+        Subscribe and unsubscribe are list-membership writes: one that learnt
+        nothing yet starts from what the other learnt.
+        """
+        for endpoint, limiter in self._limiters.items():
+            known = learned.get(endpoint)
+            sibling = _SIBLING.get(endpoint)
+            if known is None and sibling is not None:
+                known = learned.get(sibling)
+            if isinstance(limiter, AdaptiveLimiter) and known is not None:
+                limiter.resume_from(known)
 
     # --- lists -----------------------------------------------------------------
 
@@ -274,6 +310,27 @@ class IterableClient:
             tally=RequestTally(),
             list_id=list_id,
         )
+
+    async def subscribe_rows(
+        self, list_id: int, rows: Sequence[bytes], identities: Sequence[Identity]
+    ) -> BulkResult:
+        """Subscribe users already encoded as JSON rows, in one call.
+
+        The sync engine's fast path: ``rows[i]`` is the encoded subscriber whose
+        email and userId are ``identities[i]``. No :class:`Subscriber` is built
+        unless Iterable refuses someone.
+        """
+        frame = _subscribe_frame(list_id, False)
+        return await self._bulk_rows(Endpoint.SUBSCRIBE, frame, rows, identities,
+                                     list_id=list_id)  # fmt: skip
+
+    async def unsubscribe_rows(
+        self, list_id: int, rows: Sequence[bytes], identities: Sequence[Identity]
+    ) -> BulkResult:
+        """Remove users already encoded as identity rows, ``channelUnsubscribe`` off."""
+        frame = _unsubscribe_frame(list_id, None, False)
+        return await self._bulk_rows(Endpoint.UNSUBSCRIBE, frame, rows, identities,
+                                     list_id=list_id)  # fmt: skip
 
     def subscribe_all(
         self,
@@ -450,6 +507,36 @@ class IterableClient:
 
         return await self._call(request, parse, tally)
 
+    async def _bulk_rows(
+        self,
+        endpoint: Endpoint,
+        frame: BodyFrame,
+        rows: Sequence[bytes],
+        identities: Sequence[Identity],
+        *,
+        list_id: int,
+    ) -> BulkResult:
+        request = _Request(
+            endpoint,
+            "POST",
+            _BULK_PATHS[endpoint],
+            body=frame.wrap(rows),
+            items=len(rows),
+            list_id=list_id,
+            secrets=lambda: _identity_values(identities),
+        )
+
+        def parse(response: httpx.Response) -> BulkResult:
+            data = load_json(response.content)
+            clean = parse_clean_bulk(data, len(identities))
+            if clean is not None:
+                return clean
+            sent = [Subscriber(email=email, user_id=user_id)
+                    for email, user_id in identities]  # fmt: skip
+            return _need(parse_bulk_result(data, sent))
+
+        return await self._call(request, parse, RequestTally())
+
     async def _call(
         self,
         request: _Request,
@@ -534,12 +621,16 @@ class IterableClient:
             items=request.items,
             list_age=None if created is None else self._clock.now() - created,
             list_ready_window=self.list_ready_window,
-            secrets=(self._key.reveal(), *request.secrets),
+            secrets=_Secrets(self._key.reveal(), request),
             region_hint=f" ({self.base_url.host})",
         )
 
 
 _USER_AGENT = f"audiencesync/{__version__}"
+_SIBLING: Mapping[Endpoint, Endpoint] = {
+    Endpoint.SUBSCRIBE: Endpoint.UNSUBSCRIBE,
+    Endpoint.UNSUBSCRIBE: Endpoint.SUBSCRIBE,
+}
 _BULK_PATHS = {
     Endpoint.SUBSCRIBE: "api/lists/subscribe",
     Endpoint.UNSUBSCRIBE: "api/lists/unsubscribe",
@@ -608,6 +699,25 @@ def _unsubscribe_frame(
 def _bulk_update_frame(create_new_fields: bool | None) -> BodyFrame:
     tail = None if create_new_fields is None else {"createNewFields": create_new_fields}
     return BodyFrame.around("users", None, tail)
+
+
+Identity = tuple[str | None, str | None]
+"""A user's (email, userId), at least one of them set."""
+
+
+class _Secrets:
+    """The key and a request's identifiers, listed only when a message needs them."""
+
+    def __init__(self, key: str, request: _Request) -> None:
+        self._key, self._request = key, request
+
+    def __iter__(self) -> Iterator[str]:
+        yield self._key
+        yield from self._request.secret_values()
+
+
+def _identity_values(identities: Sequence[Identity]) -> tuple[str, ...]:
+    return tuple(v for pair in identities for v in pair if v)
 
 
 def _identifiers(subscribers: Iterable[Subscriber]) -> tuple[str, ...]:

@@ -168,6 +168,14 @@ class WindowLimiter(_Pausable):
                 await self._clock.sleep(wait)
 
 
+@dataclass(frozen=True, slots=True)
+class LearnedRate:
+    """What an adaptive limiter learnt: its rate, and the rate of its last 429."""
+
+    rate: float
+    limit: float | None = None
+
+
 class AdaptiveLimiter(_Pausable):
     """AIMD pacing for an endpoint whose limit must be discovered."""
 
@@ -248,6 +256,28 @@ class AdaptiveLimiter(_Pausable):
             self._probe = max(self._probe / 4, 0.01)
         self._slow_start = False
         self.rate = max(self.policy.min_rate, base * self.policy.decrease)
+
+    @property
+    def used(self) -> bool:
+        """Whether any call went through this limiter."""
+        return self._issued > 0
+
+    def learned(self) -> LearnedRate:
+        """The rate now and the limit found, to start a later client from."""
+        return LearnedRate(self.rate, self._fail_rate)
+
+    def resume_from(self, learned: LearnedRate) -> None:
+        """Start from what an earlier client learnt instead of the initial rate.
+
+        With a known limit, start just under it and probe gently from there;
+        without one, go on with slow start from the rate reached.
+        """
+        rate = learned.rate
+        if learned.limit is not None:
+            rate = min(rate, learned.limit * self.policy.decrease)
+        self.rate = min(max(rate, self.policy.min_rate), self.policy.max_rate)
+        self._fail_rate = learned.limit
+        self._slow_start = learned.limit is None
 
     def _learn_limit(self, provoked: float) -> None:
         """Remember the rate of this 429; halve the probe if the limit held still."""

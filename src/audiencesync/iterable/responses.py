@@ -7,7 +7,7 @@ skip entries of the wrong type. Unknown fields are ignored.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import orjson
@@ -93,6 +93,27 @@ def parse_bulk_result(data: object, sent: Sequence[Subscriber]) -> BulkResult | 
         rejected=tuple(rejected),
         success_count=_int(data.get("successCount"), len(accepted)),
         fail_count=_int(data.get("failCount"), len(rejected)),
+        created_fields=_strings(data.get("createdFields")),
+        filtered_out_fields=_strings(data.get("filteredOutFields")),
+    )
+
+
+def parse_clean_bulk(data: object, sent: int) -> BulkResult | None:
+    """The answer of a bulk call that refused nobody, or None when it did.
+
+    ``accepted`` is left empty: the caller knows whom it sent. Anything short of
+    counts with no failure at all (a refusal, a malformed answer) gives None,
+    and the full :func:`parse_bulk_result` takes over.
+    """
+    if not isinstance(data, dict) or not _has_counts(data):
+        return None
+    if _int(data.get("failCount"), 0) != 0 or _bucket_sets(data):
+        return None
+    return BulkResult(
+        accepted=(),
+        rejected=(),
+        success_count=_int(data.get("successCount"), sent),
+        fail_count=0,
         created_fields=_strings(data.get("createdFields")),
         filtered_out_fields=_strings(data.get("filteredOutFields")),
     )
@@ -227,7 +248,7 @@ class CallContext:
     items: int = 1
     list_age: float | None = None  # seconds since this client created the list
     list_ready_window: float = 30.0
-    secrets: tuple[str, ...] = ()
+    secrets: Iterable[str] = ()  # read only when a message must be scrubbed
     region_hint: str = ""
 
 

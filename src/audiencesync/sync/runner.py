@@ -53,6 +53,7 @@ from audiencesync.sync.lock import (
 from audiencesync.sync.mapping import ExportMapping, Mode
 from audiencesync.sync.outcomes import RunCanceledError, RunFailedError
 from audiencesync.sync.progress import NoProgress, RunProgress
+from audiencesync.sync.rates import load_rates, save_rates
 from audiencesync.sync.records import (
     create_run,
     finish,
@@ -174,6 +175,7 @@ def prepare(workspace: Workspace, name: str) -> tuple[Target, ExportCredentials]
         row = find_export(session, export.name)
         target = Target(
             export_id=row.id,
+            connection_id=row.connection_id or 0,
             name=row.name,
             mapping=ExportMapping(
                 email_field=row.email_field,
@@ -310,16 +312,27 @@ async def _segments(job: _Job) -> list[SegmentOutcome]:
             drift=DriftCheck(database, credentials),
             beat=job.beat,
         )
-        outcomes = []
-        for segment in job.target.segments:
-            if job.how.dry_run:
-                outcomes.append(await dry_run_segment(ctx, segment))
-                continue
+        with database.session() as session:
+            client.resume_rates(load_rates(session, job.target.connection_id))
+        try:
+            return await _each_segment(job, ctx)
+        finally:
             with database.session() as session:
-                if is_cancel_requested(session, job.run_id):
-                    raise RunCanceledError(job.run_id)
-            outcomes.append(await sync_segment(ctx, segment, approve=job.how.approve))
-        return outcomes
+                save_rates(session, job.target.connection_id, client.learned_rates())
+
+
+async def _each_segment(job: _Job, ctx: PassContext) -> list[SegmentOutcome]:
+    database = job.workspace.database
+    outcomes = []
+    for segment in job.target.segments:
+        if job.how.dry_run:
+            outcomes.append(await dry_run_segment(ctx, segment))
+            continue
+        with database.session() as session:
+            if is_cancel_requested(session, job.run_id):
+                raise RunCanceledError(job.run_id)
+        outcomes.append(await sync_segment(ctx, segment, approve=job.how.approve))
+    return outcomes
 
 
 class _Keeper:

@@ -77,6 +77,7 @@ class Target:
     """What a run needs to know of its export, read once at the start."""
 
     export_id: int
+    connection_id: int
     name: str
     mapping: ExportMapping
     removal_brake: int

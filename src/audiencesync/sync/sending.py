@@ -16,14 +16,20 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import duckdb
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import select
 
 from audiencesync.iterable.endpoints import Endpoint
-from audiencesync.iterable.models import IdentifierKind, Subscriber
+from audiencesync.iterable.models import IdentifierKind
 from audiencesync.store.runs import RunReject
-from audiencesync.sync.batches import Action, PlannedBatch, read_plan_batches
+from audiencesync.sync.batches import (
+    Action,
+    DataFields,
+    PlannedBatch,
+    read_plan_batches,
+)
 from audiencesync.sync.checkpoints import (
     FINAL_BUCKETS,
     Reject,
@@ -163,13 +169,22 @@ async def _send(
     client: IterableClient, list_id: int, batch: PlannedBatch
 ) -> BulkResult:
     if batch.action == "subscribe":
-        subscribers = [
-            Subscriber(email=email, user_id=user_id, data_fields=fields)
-            for email, user_id, fields in batch.rows
-        ]
-        return await client.subscribe(list_id, subscribers)
-    leavers = [Subscriber(email=email) for email, _, _ in batch.rows]
-    return await client.unsubscribe(list_id, leavers, channel_unsubscribe=False)
+        identities = [(email, user_id) for email, user_id, _ in batch.rows]
+        rows = [_subscribe_row(*row) for row in batch.rows]
+        return await client.subscribe_rows(list_id, rows, identities)
+    leavers = [(email, None) for email, _, _ in batch.rows]  # by email alone
+    rows = [orjson.dumps({"email": email}) for email, _ in leavers]
+    return await client.unsubscribe_rows(list_id, rows, leavers)
+
+
+def _subscribe_row(email: str, user_id: str | None, fields: DataFields | None) -> bytes:
+    """One planned member as a subscribe row (the same JSON the client would make)."""
+    row: dict[str, object] = {"email": email}
+    if user_id is not None:
+        row["userId"] = user_id
+    if fields:
+        row["dataFields"] = fields
+    return orjson.dumps(row)
 
 
 def _rejects(batch: PlannedBatch, result: BulkResult) -> list[Reject]:
