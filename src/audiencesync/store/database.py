@@ -99,6 +99,16 @@ class Database:
         with self._sessions.begin() as session:
             yield session
 
+    @contextmanager
+    def steady_session(self) -> Iterator[Session]:
+        """One session for many short transactions (``with session.begin():`` each).
+
+        For loops that commit often, such as a run's checkpoints: the session and
+        its connection are set up once.
+        """
+        with self._sessions() as session:
+            yield session
+
     def revision(self) -> str | None:
         """The schema revision, or None when the database has no audiencesync tables."""
         with self._connection() as connection:

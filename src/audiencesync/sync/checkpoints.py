@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from audiencesync.errors import NotFoundError
@@ -174,10 +174,16 @@ def checkpoint(
     if accepted < 0 or not 0 <= updated <= accepted:
         msg = f"Batch {batch}: {len(rejects)} rejects and {updated} updates in {size}"
         raise ValueError(msg)
-    known = session.get(RunBatch, (run_segment_id, batch))
-    if known is not None and known.acked_at is not None:
+    found = session.execute(_ACKED_AT, {"part": run_segment_id, "batch": batch})
+    seen = found.first()
+    if seen is not None and seen[0] is not None:
         return False
+    if seen is None and not rejects:
+        _clean_checkpoint(session, run_segment_id, batch, action, size,
+                          retries=retries, updated=updated, now=now)  # fmt: skip
+        return True
     part = _segment(session, run_segment_id)
+    known = session.get(RunBatch, (run_segment_id, batch))
     row = known or RunBatch(run_segment_id=run_segment_id, batch=batch)
     row.action, row.size, row.attempts = action, size, retries + 1
     row.acked_at = now or utc_now()
@@ -189,6 +195,58 @@ def checkpoint(
     add_final(session, part.binding_id, final, run_id=part.run_id)
     session.flush()
     return True
+
+
+def _clean_checkpoint(
+    session: Session,
+    run_segment_id: int,
+    batch: int,
+    action: str,
+    size: int,
+    *,
+    retries: int,
+    updated: int,
+    now: datetime | None,
+) -> None:
+    """The common case, a batch Iterable took whole: two prepared statements."""
+    session.execute(
+        _INSERT_BATCH,
+        {"part": run_segment_id, "batch": batch, "action": action, "size": size,
+         "attempts": retries + 1, "acked": now or utc_now()},
+    )  # fmt: skip
+    added, changed, removed = (
+        (0, 0, size) if action == "unsubscribe" else (size - updated, updated, 0)
+    )
+    session.execute(
+        _COUNT_BATCH,
+        {"part": run_segment_id, "added": added, "changed": changed,
+         "removed": removed, "retries": retries},
+    )  # fmt: skip
+
+
+_INSERT_BATCH = insert(RunBatch).values(
+    run_segment_id=bindparam("part"),
+    batch=bindparam("batch"),
+    action=bindparam("action"),
+    size=bindparam("size"),
+    attempts=bindparam("attempts"),
+    acked_at=bindparam("acked"),
+)
+_COUNT_BATCH = (
+    update(RunSegment)
+    .where(RunSegment.id == bindparam("part"))
+    .values(
+        added=RunSegment.added + bindparam("added"),
+        updated=RunSegment.updated + bindparam("changed"),
+        removed=RunSegment.removed + bindparam("removed"),
+        retries=RunSegment.retries + bindparam("retries"),
+        batches_acked=RunSegment.batches_acked + 1,
+    )
+    .execution_options(synchronize_session=False)
+)
+_ACKED_AT = select(RunBatch.acked_at).where(
+    RunBatch.run_segment_id == bindparam("part"), RunBatch.batch == bindparam("batch")
+)
 
 
 def _count_batch(

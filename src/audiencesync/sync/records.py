@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from audiencesync.errors import ConflictError, NotFoundError
@@ -81,13 +81,22 @@ def start(session: Session, run_id: int, *, now: datetime | None = None) -> Run:
 
 def heartbeat(session: Session, run_id: int, *, now: datetime | None = None) -> bool:
     """Record that the run is alive; True when a cancel was requested meanwhile."""
-    run = get_run(session, run_id)
-    status = RunStatus.from_code(run.status)
-    if status is not RunStatus.RUNNING:
+    beat = {"run": run_id, "running": RunStatus.RUNNING.code, "at": now or utc_now()}
+    alive = session.execute(_HEARTBEAT, beat).first()
+    if alive is None:
+        status = RunStatus.from_code(get_run(session, run_id).status)
         msg = f"Run {run_id} is {status}, not Running: its runner must stop."
         raise ConflictError(msg)
-    run.heartbeat_at = now or utc_now()
-    return run.cancel_requested
+    return bool(alive[0])
+
+
+_HEARTBEAT = (
+    update(Run)
+    .where(Run.id == bindparam("run"), Run.status == bindparam("running"))
+    .values(heartbeat_at=bindparam("at"))
+    .returning(Run.cancel_requested)
+    .execution_options(synchronize_session=False)
+)
 
 
 def finish(

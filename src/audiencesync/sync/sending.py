@@ -10,7 +10,9 @@ logged.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import asyncio
+import contextlib
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -48,7 +50,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.orm import Session
 
-    from audiencesync.iterable.client import IterableClient
+    from audiencesync.iterable.client import Identity, IterableClient
     from audiencesync.iterable.models import BulkResult
     from audiencesync.store.database import Database
 
@@ -116,34 +118,97 @@ async def send_batches(
     with database.session() as session:
         done = acked_batches(session, part.part_id)
     updates = _updates_by_batch(out / PLAN_FILE, state)
-    for batch in read_plan_batches(out, skip=done):
-        if batch.action not in actions:
-            continue
-        stats = client.stats[_ENDPOINTS[batch.action]]
-        before = stats.retries
-        result = await _send(client, list_id, batch)
-        rejects = _rejects(batch, result)
-        refused = {reject.identifier for reject in rejects}
-        updated = len(updates.get(batch.number, set()) - refused)
-        with database.session() as session:
-            checkpoint(
-                session,
-                part.part_id,
-                batch.number,
-                batch.action,
-                len(batch.rows),
-                rejects=rejects,
-                retries=stats.retries - before,
-                updated=updated,
-                now=now(),
-            )
-            canceled = heartbeat(session, part.run_id, now=now())
-        done.add(batch.number)
-        if after_batch is not None:
-            after_batch(batch)
-        if canceled:
-            raise RunCanceledError(part.run_id)
+    ahead = _ReadAhead(
+        _encoded(batch)
+        for batch in read_plan_batches(out, skip=done)
+        if batch.action in actions
+    )
+    try:
+        with database.steady_session() as session:
+            async for ready in ahead:
+                batch = ready.batch
+                stats = client.stats[_ENDPOINTS[batch.action]]
+                before = stats.retries
+                result = await _send(client, list_id, ready)
+                rejects = _rejects(batch, result)
+                refused = {reject.identifier for reject in rejects}
+                updated = len(updates.get(batch.number, set()) - refused)
+                with session.begin():
+                    checkpoint(
+                        session,
+                        part.part_id,
+                        batch.number,
+                        batch.action,
+                        len(batch.rows),
+                        rejects=rejects,
+                        retries=stats.retries - before,
+                        updated=updated,
+                        now=now(),
+                    )
+                    canceled = heartbeat(session, part.run_id, now=now())
+                done.add(batch.number)
+                if after_batch is not None:
+                    after_batch(batch)
+                if canceled:
+                    raise RunCanceledError(part.run_id)
+    finally:
+        await ahead.aclose()
     return frozenset(done)
+
+
+@dataclass(frozen=True, slots=True)
+class _Encoded:
+    """A planned batch with its rows encoded for the request body."""
+
+    batch: PlannedBatch
+    rows: list[bytes]
+    identities: list[Identity]
+
+
+def _encoded(batch: PlannedBatch) -> _Encoded:
+    if batch.action == "subscribe":
+        identities: list[Identity] = [(e, u) for e, u, _ in batch.rows]
+        rows = [_subscribe_row(*row) for row in batch.rows]
+    else:  # leavers go by email alone
+        identities = [(email, None) for email, _, _ in batch.rows]
+        rows = [orjson.dumps({"email": email}) for email, _, _ in batch.rows]
+    return _Encoded(batch, rows, identities)
+
+
+class _ReadAhead:
+    """Reads and encodes the next batch in a worker thread while one is sent.
+
+    Only one batch is ever in flight (a crash re-sends at most that one); the
+    overlap is between the wait for Iterable's answer and the reading of the
+    next batch from the plan, which the thread does. The iterator is only ever
+    advanced by one thread at a time.
+    """
+
+    def __init__(self, source: Iterator[_Encoded]) -> None:
+        self._source = source
+        self._next: asyncio.Future[_Encoded | None] | None = None
+
+    def _pull(self) -> _Encoded | None:
+        return next(self._source, None)
+
+    def __aiter__(self) -> _ReadAhead:
+        return self
+
+    async def __anext__(self) -> _Encoded:
+        future = self._next or asyncio.ensure_future(asyncio.to_thread(self._pull))
+        current = await future
+        if current is None:
+            self._next = None
+            raise StopAsyncIteration
+        self._next = asyncio.ensure_future(asyncio.to_thread(self._pull))
+        return current
+
+    async def aclose(self) -> None:
+        """Let a read in progress finish before the plan file is let go."""
+        if self._next is not None:
+            with contextlib.suppress(Exception):
+                await self._next
+            self._next = None
 
 
 def write_rejected(session: Session, part_id: int, path: Path) -> Path:
@@ -165,16 +230,10 @@ def write_rejected(session: Session, part_id: int, path: Path) -> Path:
     return path
 
 
-async def _send(
-    client: IterableClient, list_id: int, batch: PlannedBatch
-) -> BulkResult:
-    if batch.action == "subscribe":
-        identities = [(email, user_id) for email, user_id, _ in batch.rows]
-        rows = [_subscribe_row(*row) for row in batch.rows]
-        return await client.subscribe_rows(list_id, rows, identities)
-    leavers = [(email, None) for email, _, _ in batch.rows]  # by email alone
-    rows = [orjson.dumps({"email": email}) for email, _ in leavers]
-    return await client.unsubscribe_rows(list_id, rows, leavers)
+async def _send(client: IterableClient, list_id: int, ready: _Encoded) -> BulkResult:
+    if ready.batch.action == "subscribe":
+        return await client.subscribe_rows(list_id, ready.rows, ready.identities)
+    return await client.unsubscribe_rows(list_id, ready.rows, ready.identities)
 
 
 def _subscribe_row(email: str, user_id: str | None, fields: DataFields | None) -> bytes:
@@ -193,6 +252,8 @@ def _rejects(batch: PlannedBatch, result: BulkResult) -> list[Reject]:
     Of an unsubscribe, "not found" means the user is not on the list any more:
     the removal is done, so it is no reject.
     """
+    if not result.rejected:
+        return []
     by_user_id = {user_id: email for email, user_id, _ in batch.rows if user_id}
     emails = {email for email, _, _ in batch.rows}
     found: dict[str, Reject] = {}
