@@ -20,9 +20,11 @@ from audiencesync.iterable.client import IterableClient
 from audiencesync.segments.where import parse_where
 from audiencesync.store.models import utc_now
 from audiencesync.store.runs import Run
+from audiencesync.sync import runner
 from audiencesync.sync.control import approve_run, cancel_run, discard_run
 from audiencesync.sync.history import RunInfo, run_info
-from audiencesync.sync.lock import RunInProgressError, acquire
+from audiencesync.sync.lock import Lease, LeaseLostError, RunInProgressError, acquire
+from audiencesync.sync.outcomes import SegmentOutcome
 from audiencesync.sync.records import create_run, start
 from audiencesync.sync.runner import RunFailedError, resume_run, run_export
 from audiencesync.sync.statuses import RunStatus
@@ -304,3 +306,47 @@ def test_a_permanent_failure_notifies_the_administrators(place: Place) -> None:
     ):
         events = [e for e in list_events(session) if e.action == "run.notify_failed"]
     assert [(e.target_type, e.target) for e in events] == [("run", "1")]
+
+
+def test_a_runner_that_lost_its_lease_stops_without_touching_the_run(
+    tmp_path: Path,
+) -> None:
+    """Another process took the export over: this runner stops, records nothing."""
+    clock = [utc_now()]
+
+    def take_over() -> None:
+        clock[0] += timedelta(minutes=5)  # our lease is long expired
+        with open_workspace(place.settings) as other:
+            acquire(other.database, 1, 1, holder="elsewhere:7", now=clock[0])
+
+    with (
+        make_place(tmp_path, profiles=CROWD) as place,
+        open_workspace(place.settings) as workspace,
+    ):
+        progress = OnBatch(1, take_over)
+        run = run_export(workspace, EXPORT, progress=progress, now=lambda: clock[0])
+
+    assert run.status is RunStatus.RUNNING  # left to the new holder
+    assert run.segments[0].batches_acked == 2  # it stops after the batch in flight
+
+
+@pytest.mark.anyio
+async def test_the_lease_is_renewed_on_a_timer_and_its_loss_stops_the_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A long call does not outlive the lease: losing it cancels the work."""
+    monkeypatch.setattr(runner, "KEEP_ALIVE_SECONDS", 0.01)
+    beats: list[int] = []
+
+    def beat() -> None:
+        beats.append(1)
+        if len(beats) == 3:
+            raise LeaseLostError(Lease(1, 1, "me:1", utc_now(), timedelta(minutes=2)))
+
+    async def long_call() -> list[SegmentOutcome]:
+        await asyncio.sleep(30)
+        return []
+
+    with pytest.raises(LeaseLostError):
+        await runner._kept_alive(beat, long_call())
+    assert len(beats) == 3

@@ -26,10 +26,10 @@ identifier (email, userId) and no key ever reaches a log line or a message.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from audiencesync.auth.roles import Action, check
 from audiencesync.errors import AudiencesyncError, ConflictError, RetryableError
@@ -78,6 +78,7 @@ if TYPE_CHECKING:
 __all__ = ["RunFailedError", "resume_run", "run_export"]
 
 Clock = Callable[[], datetime]
+KEEP_ALIVE_SECONDS = 20.0  # the lease (2 minutes) is renewed once a third is gone
 _STOPPED = {
     RunStatus.FAILED_RETRYING,
     RunStatus.FAILED_PERMANENT,
@@ -236,9 +237,10 @@ def execute(
         with database.session() as session:
             start(session, run_id, now=now())
         status, error = _drive(job)
-        with database.session() as session:
-            _close_segments(session, run_id, status)
-            finish(session, run_id, status, error=error, now=now())
+        if error != _TAKEN_OVER:  # else the run is another runner's now
+            with database.session() as session:
+                _close_segments(session, run_id, status)
+                finish(session, run_id, status, error=error, now=now())
     finally:
         if keeper is not None:
             keeper.release()
@@ -278,7 +280,7 @@ def _stopped(exc: Exception, run_id: int) -> tuple[RunStatus, str]:
         )
         return RunStatus.CANCELED, reason
     if isinstance(exc, LeaseLostError):
-        return RunStatus.INTERRUPTED, str(exc)
+        return RunStatus.INTERRUPTED, _TAKEN_OVER
     if isinstance(exc, RetryableError):
         return RunStatus.FAILED_RETRYING, (
             f"Iterable did not answer after retries ({type(exc).__name__});"
@@ -286,6 +288,9 @@ def _stopped(exc: Exception, run_id: int) -> tuple[RunStatus, str]:
             f" `audiencesync runs resume {run_id}`, continues it."
         )
     return RunStatus.FAILED_PERMANENT, _safe_reason(exc)
+
+
+_TAKEN_OVER = "taken over"  # the lease was lost: the run is not ours to record
 
 
 def _held_note(run_id: int) -> str:
@@ -315,10 +320,43 @@ async def _segments(job: _Job) -> list[SegmentOutcome]:
         with database.session() as session:
             client.resume_rates(load_rates(session, job.target.connection_id))
         try:
-            return await _each_segment(job, ctx)
+            return await _kept_alive(job.beat, _each_segment(job, ctx))
         finally:
             with database.session() as session:
                 save_rates(session, job.target.connection_id, client.learned_rates())
+
+
+async def _kept_alive(
+    beat: Callable[[], None], work: Coroutine[Any, Any, list[SegmentOutcome]]
+) -> list[SegmentOutcome]:
+    """Run ``work`` while renewing the lease on a timer, not only between batches.
+
+    A call that retries through an outage can take longer than the lease; the
+    lease must not expire under it, or another process would resume the run
+    while this one still sends. A lost lease stops the work.
+    """
+    main = asyncio.ensure_future(work)
+    lost: list[LeaseLostError] = []
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(KEEP_ALIVE_SECONDS)
+            try:
+                beat()
+            except LeaseLostError as exc:
+                lost.append(exc)
+                main.cancel()
+                return
+
+    keeper = asyncio.ensure_future(renew())
+    try:
+        return await main
+    except asyncio.CancelledError:
+        if lost:
+            raise lost[0] from None
+        raise
+    finally:
+        keeper.cancel()
 
 
 async def _each_segment(job: _Job, ctx: PassContext) -> list[SegmentOutcome]:
