@@ -164,17 +164,25 @@ async def aiter_batches(
         yield last
 
 
+def member_row(
+    email: str | None, user_id: str | None, data_fields: Mapping[str, object] | None
+) -> dict[str, object]:
+    """A user's identifiers and fields as the JSON object bulk calls take."""
+    row: dict[str, object] = {}
+    if email is not None:
+        row["email"] = email
+    if user_id is not None:
+        row["userId"] = user_id
+    if data_fields:
+        row["dataFields"] = data_fields
+    return row
+
+
 def subscriber_row(
     subscriber: Subscriber, *, merge_nested: bool = False
 ) -> dict[str, object]:
     """One user as a subscribe, users/update or bulkUpdate JSON object."""
-    row: dict[str, object] = {}
-    if subscriber.email is not None:
-        row["email"] = subscriber.email
-    if subscriber.user_id is not None:
-        row["userId"] = subscriber.user_id
-    if subscriber.data_fields:
-        row["dataFields"] = subscriber.data_fields
+    row = member_row(subscriber.email, subscriber.user_id, subscriber.data_fields)
     if subscriber.prefer_user_id:
         row["preferUserId"] = True
     if merge_nested:

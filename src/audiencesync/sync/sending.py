@@ -23,12 +23,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import select
 
+from audiencesync.iterable.batching import member_row
 from audiencesync.iterable.endpoints import Endpoint
 from audiencesync.iterable.models import IdentifierKind
 from audiencesync.store.runs import RunReject
 from audiencesync.sync.batches import (
     Action,
-    DataFields,
     PlannedBatch,
     read_plan_batches,
 )
@@ -168,7 +168,7 @@ class _Encoded:
 def _encoded(batch: PlannedBatch) -> _Encoded:
     if batch.action == "subscribe":
         identities: list[Identity] = [(e, u) for e, u, _ in batch.rows]
-        rows = [_subscribe_row(*row) for row in batch.rows]
+        rows = [orjson.dumps(member_row(*row)) for row in batch.rows]
     else:  # leavers go by email alone
         identities = [(email, None) for email, _, _ in batch.rows]
         rows = [orjson.dumps({"email": email}) for email, _, _ in batch.rows]
@@ -234,16 +234,6 @@ async def _send(client: IterableClient, list_id: int, ready: _Encoded) -> BulkRe
     if ready.batch.action == "subscribe":
         return await client.subscribe_rows(list_id, ready.rows, ready.identities)
     return await client.unsubscribe_rows(list_id, ready.rows, ready.identities)
-
-
-def _subscribe_row(email: str, user_id: str | None, fields: DataFields | None) -> bytes:
-    """One planned member as a subscribe row (the same JSON the client would make)."""
-    row: dict[str, object] = {"email": email}
-    if user_id is not None:
-        row["userId"] = user_id
-    if fields:
-        row["dataFields"] = fields
-    return orjson.dumps(row)
 
 
 def _rejects(batch: PlannedBatch, result: BulkResult) -> list[Reject]:
