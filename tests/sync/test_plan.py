@@ -76,10 +76,22 @@ def emails_file(path: Path, emails: Sequence[str]) -> Path:
 
 
 def test_first_run_subscribes_every_valid_member(tmp_path: Path) -> None:
-    """With no state, every valid member is a subscribe row, in email order."""
-    summary = plan(tmp_path, [(2, "b@x.com", "B"), (1, "a@x.com", "A")])
-    assert planned(tmp_path) == [("subscribe", "a@x.com"), ("subscribe", "b@x.com")]
+    """With no state, every valid member is a subscribe row, in profile key order."""
+    summary = plan(tmp_path, [(2, "a@x.com", "A"), (1, "b@x.com", "B")])
+    assert planned(tmp_path) == [("subscribe", "b@x.com"), ("subscribe", "a@x.com")]
     assert (summary.to_add, summary.members, summary.subscribe_batches) == (2, 2, 1)
+
+
+def test_leavers_are_unsubscribed_in_email_order(tmp_path: Path) -> None:
+    """Leavers have no profile any more: their rows follow the joiners, by email."""
+    plan(tmp_path, [(1, "z@x.com", "Z"), (2, "y@x.com", "Y")], EMAIL_ONLY)
+    commit_all(tmp_path)
+    plan(tmp_path, [(3, "b@x.com", "B")], EMAIL_ONLY)
+    assert planned(tmp_path) == [
+        ("subscribe", "b@x.com"),
+        ("unsubscribe", "y@x.com"),
+        ("unsubscribe", "z@x.com"),
+    ]
 
 
 @pytest.mark.parametrize(

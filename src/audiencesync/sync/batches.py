@@ -1,23 +1,30 @@
 """Batches of a plan: how rows are numbered into calls, and how the runner reads them.
 
-Subscribe rows come first, then unsubscribe rows, each in email order. Every
-``max_items`` rows start a new chunk; inside a chunk, rows are cut by their
-running JSON size into slices of ``width = budget - largest row`` bytes (a row
-belongs to the slice where it starts), so a batch never exceeds the budget:
-``width`` plus its last row at most. The numbering is one set of window
-functions, no Python loop, and dense from 1.
+Subscribe rows come first, in profile key order (the members' own order: the
+profile source's), then unsubscribe rows in email order. Every ``max_items``
+rows start a new chunk; inside a chunk, rows are cut by their running JSON size
+into slices of ``width = budget - largest row`` bytes (a row belongs to the
+slice where it starts), so a batch never exceeds the budget: ``width`` plus its
+last row at most. The rows are sorted once; numbering is arithmetic on that
+order, or, when rows can be large, one set of window functions; no Python loop,
+and dense from 1.
+
+Each row carries ``body``, its JSON object exactly as the call sends it (the
+sender joins bodies and never parses a row); see :func:`body_sql`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from audiencesync.iterable.batching import BatchPolicy
+from audiencesync.iterable.batching import BatchPolicy, member_row
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -26,8 +33,11 @@ if TYPE_CHECKING:
 
 Action = Literal["subscribe", "unsubscribe"]
 FRAME_ALLOWANCE = 1024  # {"listId":...,"subscribers":[...],...} around the rows
-PLAN_COLUMNS = ("batch", "action", "email", "user_id", "data_fields", "field_hash")
+PLAN_COLUMNS = (
+    "batch", "action", "email", "user_id", "data_fields", "field_hash", "body",
+)  # fmt: skip
 DataFields = dict[str, object]
+Identity = tuple[str, str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,40 +58,76 @@ def row_budget(policy: BatchPolicy) -> int:
     return policy.max_bytes - FRAME_ALLOWANCE
 
 
+def body_sql(action: str = "action") -> str:
+    """SQL of a plan row's JSON object: what ``member_row`` would encode.
+
+    Unsubscribe rows go by email alone. A subscribe row has ``email``, then
+    ``userId`` when there is one, then ``dataFields`` (the planner's JSON text,
+    whose size the batch budget counted) when the export maps fields.
+    """
+    email = "'{\"email\":' || CAST(to_json(email) AS VARCHAR)"
+    user_id = "coalesce(',\"userId\":' || CAST(to_json(user_id) AS VARCHAR), '')"
+    fields = (
+        "CASE WHEN data_fields IS NULL OR data_fields = '{}' THEN ''"
+        " ELSE ',\"dataFields\":' || data_fields END"
+    )
+    return (
+        f"CASE WHEN {action} = 'unsubscribe' THEN {email} || '}}'"
+        f" ELSE {email} || {user_id} || {fields} || '}}' END"
+    )
+
+
 def number_batches(con: duckdb.DuckDBPyConnection, policy: BatchPolicy) -> None:
-    """Create the ``plan`` table (ordered by batch, email) from the ``diff`` table."""
+    """Create the ``plan`` view (in batch order) from the ``diff`` table."""
     row = con.execute(f"""
         SELECT count(*) FILTER (kind IN {_SUBSCRIBE}), coalesce(max(row_bytes), 0)
         FROM diff
     """).fetchone()  # noqa: S608 -- constant kinds
     subscribers, largest = row if row else (0, 0)
+    con.execute(_ORDERED_SQL)
     items = policy.max_items
     if largest * items <= row_budget(policy):
-        slice_ = f"{-(-subscribers // items)} * (action = 'unsubscribe')::INT"
-        batch = f"(rank - 1) // {items} + 1 + {slice_}"
-        con.execute(_PLAN_SQL.format(batch=batch, start="0"))
+        unsubscribe_from = -(-subscribers // items) + 1
+        batch = f"""CASE WHEN rowid < {subscribers} THEN rowid // {items} + 1
+            ELSE (rowid - {subscribers}) // {items} + {unsubscribe_from} END"""
+        _create_plan(con, batch=batch, source="ordered")
         return
     width = max(row_budget(policy) - largest, 1)
-    start = f"""sum(row_bytes) OVER (PARTITION BY action, (rank - 1) // {items}
-        ORDER BY email ROWS UNBOUNDED PRECEDING) - row_bytes"""
-    batch = (
-        f"dense_rank() OVER (ORDER BY action, (rank - 1) // {items}, start // {width})"
-    )
-    con.execute(_PLAN_SQL.format(batch=batch, start=start))
+    rank = f"rowid - {subscribers} * (action = 'unsubscribe')::INT"
+    sized = f"""(SELECT *, rowid AS position, ({rank}) // {items} AS chunk,
+        sum(row_bytes) OVER (PARTITION BY action, ({rank}) // {items}
+            ORDER BY rowid ROWS UNBOUNDED PRECEDING) - row_bytes AS start
+        FROM ordered)"""  # noqa: S608 -- integers only
+    batch = f"dense_rank() OVER (ORDER BY action, chunk, start // {width})"
+    _create_plan(con, batch=batch, source=sized, order="ORDER BY batch, position")
 
 
 _SUBSCRIBE = "('retried', 'added', 'updated')"
-# Orders by action first: 'subscribe' sorts before 'unsubscribe'.
-_PLAN_SQL = f"""
-    CREATE TABLE plan AS SELECT CAST({{batch}} AS BIGINT) AS batch,
-        action, email, user_id, data_fields, field_hash
-    FROM (SELECT *, {{start}} AS start FROM (
-        SELECT *, row_number() OVER (PARTITION BY action ORDER BY email) AS rank
-        FROM (SELECT CASE WHEN kind = 'removed' THEN 'unsubscribe' ELSE 'subscribe' END
-                AS action, email, user_id, data_fields, field_hash, row_bytes
-            FROM diff WHERE kind IN ({_SUBSCRIBE[1:-1]}, 'removed'))))
-    ORDER BY batch, email
-"""  # noqa: S608 -- constant kinds; batch and start are built here from integers
+# The one sort: 'subscribe' sorts before 'unsubscribe'; leavers have no
+# profile key (NULL sorts last), so they go by email.
+_ORDERED_SQL = f"""
+    CREATE TABLE ordered AS SELECT
+        CASE WHEN kind = 'removed' THEN 'unsubscribe' ELSE 'subscribe' END AS action,
+        email, user_id, data_fields, field_hash, row_bytes
+    FROM diff WHERE kind IN ({_SUBSCRIBE[1:-1]}, 'removed')
+    ORDER BY action, profile_key NULLS LAST, email
+"""  # noqa: S608 -- constant kinds
+
+
+def _create_plan(
+    con: duckdb.DuckDBPyConnection, *, batch: str, source: str, order: str = ""
+) -> None:
+    """The ``plan`` view over ``source`` with ``batch`` numbers, in ``order``.
+
+    Without ``order``, rows come in ``source``'s insertion order: a projection
+    of one table keeps it (DuckDB's documented order preservation), so the fast
+    path needs no second sort.
+    """
+    con.execute(f"""
+        CREATE VIEW plan AS SELECT CAST({batch} AS BIGINT) AS batch,
+            action, email, user_id, data_fields, field_hash, {body_sql()} AS body
+        FROM {source} {order}
+    """)  # noqa: S608 -- batch, source and order are built here from integers
 
 
 def read_plan_batches(
@@ -117,3 +163,97 @@ def _plan_rows(
                 continue
             parsed = None if data is None else orjson.loads(data)
             yield number, action, (email, user_id, parsed)
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedBatch:
+    """One call of a plan as the sender needs it: each row's JSON, ready to join."""
+
+    number: int
+    action: Action
+    rows: list[bytes]
+
+
+def read_encoded_batches(
+    out: Path, *, skip: Collection[int] = ()
+) -> Iterator[EncodedBatch]:
+    """The plan's batches as encoded rows, in order, leaving out ``skip``.
+
+    Only the ``batch``, ``action`` and ``body`` columns are read; no row is
+    parsed. A plan written before rows carried their ``body`` is encoded here.
+    """
+    path = out / "plan.parquet"
+    source = pq.ParquetFile(path)
+    if "body" not in source.schema_arrow.names:
+        yield from map(_encode, read_plan_batches(out, skip=skip))
+        return
+    pending: EncodedBatch | None = None
+    columns = ["batch", "action", "body"]
+    for chunk in source.iter_batches(batch_size=_READ_ROWS, columns=columns):
+        numbers = chunk.column(0)
+        bodies: list[bytes] | None = None
+        for start, end in _runs(numbers):
+            number = numbers[start].as_py()
+            if pending is not None and pending.number != number:
+                yield pending
+                pending = None
+            if number in skip:
+                continue
+            if pending is None:
+                pending = EncodedBatch(number, chunk.column(1)[start].as_py(), [])
+            if bodies is None:
+                bodies = _bytes(chunk.column(2))
+            pending.rows.extend(bodies[start:end])
+    if pending is not None:
+        yield pending
+
+
+def batch_identities(out: Path, number: int) -> list[Identity]:
+    """The (email, userId) of each row of batch ``number``, in the batch's order.
+
+    For the rare paths that need them (a refusal to attribute, an error message
+    to scrub): the file's row groups outside the batch are skipped.
+    """
+    table = pq.read_table(
+        out / "plan.parquet",
+        columns=["email", "user_id", "action"],
+        filters=[("batch", "=", number)],
+    )
+    emails, user_ids, actions = (table.column(i).to_pylist() for i in range(3))
+    return [
+        (str(email), None if action == "unsubscribe" else _text(user_id))
+        for email, user_id, action in zip(emails, user_ids, actions, strict=True)
+    ]
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _bytes(column: pa.Array[Any]) -> list[bytes]:
+    """A string column's values as UTF-8 bytes, ready to join into a body."""
+    return cast("list[bytes]", column.cast(pa.binary()).to_pylist())
+
+
+_READ_ROWS = 16_384  # rows per Parquet read while sending
+
+
+def _runs(numbers: pa.Array[Any]) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each run of equal values in ``numbers``."""
+    size = len(numbers)
+    if size == 0:
+        return
+    changed = pc.not_equal(numbers.slice(1), numbers.slice(0, size - 1))
+    start = 0
+    for index in cast("list[int]", pc.indices_nonzero(changed).to_pylist()):
+        yield start, index + 1
+        start = index + 1
+    yield start, size
+
+
+def _encode(batch: PlannedBatch) -> EncodedBatch:
+    if batch.action == "unsubscribe":  # leavers go by email alone
+        rows = [orjson.dumps({"email": email}) for email, _, _ in batch.rows]
+    else:
+        rows = [orjson.dumps(member_row(*row)) for row in batch.rows]
+    return EncodedBatch(batch.number, batch.action, rows)

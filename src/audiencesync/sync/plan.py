@@ -13,7 +13,9 @@ Each subscribe row is counted once, first match wins: forgotten (not sent),
 retried, added, updated. Files written to ``out``:
 
 ``plan.parquet``     batch, action, email, user_id, data_fields, field_hash,
-                     ordered by batch then email (byte-identical for equal inputs);
+                     body (the row's JSON), in batch order: subscribe rows by
+                     profile key, then unsubscribe rows by email
+                     (byte-identical for equal inputs);
 ``invalid.parquet``  profile_key, email (as the profile holds it: the user's own
                      report data, never logged), reason; ordered by profile key.
 
@@ -111,7 +113,7 @@ def _diff_sql(*, mirror: bool) -> str:
     leaver = "'removed'" if mirror else "'kept'"
     return f"""
         CREATE TABLE diff AS SELECT * FROM (SELECT
-            coalesce(m.email, s.email) AS email,
+            coalesce(m.email, s.email) AS email, m.profile_key,
             CASE WHEN m.email IS NULL THEN s.user_id ELSE m.user_id END AS user_id,
             m.data_fields, m.field_hash,
             coalesce(m.row_bytes, strlen(s.email)

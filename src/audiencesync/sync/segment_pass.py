@@ -56,7 +56,7 @@ from audiencesync.sync.statuses import RunStatus
 
 if TYPE_CHECKING:
     from audiencesync.iterable.client import IterableClient
-    from audiencesync.sync.batches import Action, PlannedBatch
+    from audiencesync.sync.batches import Action, EncodedBatch
     from audiencesync.sync.drift import DriftCheck
     from audiencesync.sync.lists import ListFinder
     from audiencesync.sync.mapping import ExportMapping
@@ -285,7 +285,7 @@ async def _send(ctx: PassContext, part: Part, list_id: int, out: Path) -> None:
     ctx.progress.segment_started(part.name, rows=_rows_left(ctx, part, out))
     limiter = ctx.client.limiter(Endpoint.SUBSCRIBE)
 
-    def after(batch: PlannedBatch) -> None:
+    def after(batch: EncodedBatch) -> None:
         ctx.beat()
         rate = getattr(limiter, "rate", None)
         ctx.progress.advanced(part.name, rows=len(batch.rows), rate=rate)

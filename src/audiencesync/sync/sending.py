@@ -12,25 +12,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 import duckdb
-import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import select
 
-from audiencesync.iterable.batching import member_row
 from audiencesync.iterable.endpoints import Endpoint
 from audiencesync.iterable.models import IdentifierKind
 from audiencesync.store.runs import RunReject
 from audiencesync.sync.batches import (
     Action,
-    PlannedBatch,
-    read_plan_batches,
+    EncodedBatch,
+    Identity,
+    batch_identities,
+    read_encoded_batches,
 )
 from audiencesync.sync.checkpoints import (
     FINAL_BUCKETS,
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.orm import Session
 
-    from audiencesync.iterable.client import Identity, IterableClient
+    from audiencesync.iterable.client import IterableClient
     from audiencesync.iterable.models import BulkResult
     from audiencesync.store.database import Database
 
@@ -106,7 +106,7 @@ async def send_batches(
     state: Path,
     now: Callable[[], datetime],
     actions: Collection[Action] = ALL_ACTIONS,
-    after_batch: Callable[[PlannedBatch], None] | None = None,
+    after_batch: Callable[[EncodedBatch], None] | None = None,
 ) -> frozenset[int]:
     """Send the unacknowledged ``actions`` batches of the plan in ``out``.
 
@@ -119,18 +119,18 @@ async def send_batches(
         done = acked_batches(session, part.part_id)
     updates = _updates_by_batch(out / PLAN_FILE, state)
     ahead = _ReadAhead(
-        _encoded(batch)
-        for batch in read_plan_batches(out, skip=done)
+        batch
+        for batch in read_encoded_batches(out, skip=done)
         if batch.action in actions
     )
     try:
         with database.steady_session() as session:
-            async for ready in ahead:
-                batch = ready.batch
+            async for batch in ahead:
                 stats = client.stats[_ENDPOINTS[batch.action]]
                 before = stats.retries
-                result = await _send(client, list_id, ready)
-                rejects = _rejects(batch, result)
+                identities = _PlanIdentities(out, batch)
+                result = await _send(client, list_id, batch, identities)
+                rejects = _rejects(batch.action, identities, result)
                 refused = {reject.identifier for reject in rejects}
                 updated = len(updates.get(batch.number, set()) - refused)
                 with session.begin():
@@ -156,23 +156,28 @@ async def send_batches(
     return frozenset(done)
 
 
-@dataclass(frozen=True, slots=True)
-class _Encoded:
-    """A planned batch with its rows encoded for the request body."""
+class _PlanIdentities(Sequence[Identity]):
+    """The (email, userId) of a batch's rows, read from the plan only if asked.
 
-    batch: PlannedBatch
-    rows: list[bytes]
-    identities: list[Identity]
+    The client asks when Iterable refused someone or an error message must be
+    scrubbed of the identifiers sent; a clean batch never reads them.
+    """
 
+    def __init__(self, out: Path, batch: EncodedBatch) -> None:
+        self._out, self._number, self._size = out, batch.number, len(batch.rows)
+        self._rows: list[Identity] | None = None
 
-def _encoded(batch: PlannedBatch) -> _Encoded:
-    if batch.action == "subscribe":
-        identities: list[Identity] = [(e, u) for e, u, _ in batch.rows]
-        rows = [orjson.dumps(member_row(*row)) for row in batch.rows]
-    else:  # leavers go by email alone
-        identities = [(email, None) for email, _, _ in batch.rows]
-        rows = [orjson.dumps({"email": email}) for email, _, _ in batch.rows]
-    return _Encoded(batch, rows, identities)
+    def __len__(self) -> int:
+        return self._size
+
+    @overload
+    def __getitem__(self, index: int) -> Identity: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Identity]: ...
+    def __getitem__(self, index: int | slice) -> Identity | Sequence[Identity]:
+        if self._rows is None:
+            self._rows = batch_identities(self._out, self._number)
+        return self._rows[index]
 
 
 class _ReadAhead:
@@ -184,17 +189,17 @@ class _ReadAhead:
     advanced by one thread at a time.
     """
 
-    def __init__(self, source: Iterator[_Encoded]) -> None:
+    def __init__(self, source: Iterator[EncodedBatch]) -> None:
         self._source = source
-        self._next: asyncio.Future[_Encoded | None] | None = None
+        self._next: asyncio.Future[EncodedBatch | None] | None = None
 
-    def _pull(self) -> _Encoded | None:
+    def _pull(self) -> EncodedBatch | None:
         return next(self._source, None)
 
     def __aiter__(self) -> _ReadAhead:
         return self
 
-    async def __anext__(self) -> _Encoded:
+    async def __anext__(self) -> EncodedBatch:
         future = self._next or asyncio.ensure_future(asyncio.to_thread(self._pull))
         current = await future
         if current is None:
@@ -230,13 +235,20 @@ def write_rejected(session: Session, part_id: int, path: Path) -> Path:
     return path
 
 
-async def _send(client: IterableClient, list_id: int, ready: _Encoded) -> BulkResult:
-    if ready.batch.action == "subscribe":
-        return await client.subscribe_rows(list_id, ready.rows, ready.identities)
-    return await client.unsubscribe_rows(list_id, ready.rows, ready.identities)
+async def _send(
+    client: IterableClient,
+    list_id: int,
+    batch: EncodedBatch,
+    identities: Sequence[Identity],
+) -> BulkResult:
+    if batch.action == "subscribe":
+        return await client.subscribe_rows(list_id, batch.rows, identities)
+    return await client.unsubscribe_rows(list_id, batch.rows, identities)
 
 
-def _rejects(batch: PlannedBatch, result: BulkResult) -> list[Reject]:
+def _rejects(
+    action: Action, identities: Sequence[Identity], result: BulkResult
+) -> list[Reject]:
     """Iterable's refusals as rejects keyed by email; one per row at most.
 
     Of an unsubscribe, "not found" means the user is not on the list any more:
@@ -244,12 +256,12 @@ def _rejects(batch: PlannedBatch, result: BulkResult) -> list[Reject]:
     """
     if not result.rejected:
         return []
-    by_user_id = {user_id: email for email, user_id, _ in batch.rows if user_id}
-    emails = {email for email, _, _ in batch.rows}
+    by_user_id = {user_id: email for email, user_id in identities if user_id}
+    emails = {email for email, _ in identities}
     found: dict[str, Reject] = {}
     for rejection in result.rejected:
         bucket = RejectBucket(str(rejection.bucket))
-        if batch.action == "unsubscribe" and bucket is RejectBucket.NOT_FOUND:
+        if action == "unsubscribe" and bucket is RejectBucket.NOT_FOUND:
             continue
         if rejection.kind is IdentifierKind.USER_ID:
             email = by_user_id.get(rejection.identifier)

@@ -104,7 +104,9 @@ def _load_applied(
         lower(trim(CAST(email AS VARCHAR))) AS email FROM ({source})
     """)  # noqa: S608 -- a quoted path
     con.execute(f"""
-        CREATE TABLE acked_rows AS SELECT p.* FROM ({read_relation(plan, empty="")}) p
+        CREATE TABLE acked_rows AS
+        SELECT p.batch, p.action, p.email, p.user_id, p.field_hash
+        FROM ({read_relation(plan, empty="")}) p
         WHERE p.batch IN (SELECT batch FROM acked)
     """)  # noqa: S608 -- quoted path
     con.execute("""

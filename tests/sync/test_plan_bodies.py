@@ -1,0 +1,128 @@
+"""A plan's rows carry their request JSON; the sender reads it without parsing."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from audiencesync.iterable.batching import BatchPolicy, member_row
+from audiencesync.sync.batches import (
+    batch_identities,
+    read_encoded_batches,
+    read_plan_batches,
+)
+from audiencesync.sync.mapping import ExportMapping
+from audiencesync.sync.plan import plan_binding
+from audiencesync.sync.state import commit_state
+
+WITH_ID = ExportMapping("email", user_id_field="uid", fields={"note": "note"})
+EMAIL_ONLY = ExportMapping("email")
+
+
+def plan(
+    out: Path,
+    rows: Sequence[tuple[int, str, str | None, str | None]],
+    mapping: ExportMapping = WITH_ID,
+    *,
+    max_items: int = 1000,
+) -> None:
+    """Plan members (id, email, uid, note) against the state beside ``out``."""
+    ids, emails, uids, notes = zip(*rows, strict=True) if rows else ((), (), (), ())
+    members = pa.record_batch(
+        {
+            "id": pa.array(ids, pa.int64()),
+            "email": pa.array(emails, pa.string()),
+            "uid": pa.array(uids, pa.string()),
+            "note": pa.array(notes, pa.string()),
+        }
+    )
+    plan_binding(
+        [members],
+        mapping=mapping,
+        state=out.parent / "state.parquet",
+        out=out,
+        policy=BatchPolicy(max_items=max_items),
+    )
+
+
+def decoded(out: Path) -> list[object]:
+    """Every encoded row of the plan, parsed back, in send order."""
+    return [orjson.loads(row) for b in read_encoded_batches(out) for row in b.rows]
+
+
+def expected(out: Path) -> list[object]:
+    """What ``member_row`` makes of the plan's rows, in send order."""
+    return [
+        member_row(email, user_id, fields)
+        if b.action == "subscribe"
+        else {"email": email}
+        for b in read_plan_batches(out)
+        for email, user_id, fields in b.rows
+    ]
+
+
+text = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(uid=st.one_of(st.none(), text), note=st.one_of(st.none(), text))
+def test_an_encoded_row_is_what_member_row_encodes(
+    uid: str | None, note: str | None
+) -> None:
+    """Quotes, backslashes, control and non-ASCII characters survive the encoding."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "run"
+        plan(out, [(1, "ann@x.com", uid, note)])
+        assert decoded(out) == expected(out)
+
+
+def test_unsubscribe_rows_go_by_email_alone(tmp_path: Path) -> None:
+    """A leaver's row holds only its email, whatever the state knew of it."""
+    out = tmp_path / "run"
+    plan(out, [(1, "ann@x.com", "u1", "a"), (2, "bob@x.com", "u2", "b")])
+    commit_state(tmp_path / "state.parquet", out / "plan.parquet", [1])
+    plan(out, [(1, "ann@x.com", "u1", "a")])
+    assert decoded(out) == [{"email": "bob@x.com"}]
+
+
+def test_rows_without_fields_hold_only_the_email(tmp_path: Path) -> None:
+    """With no userId and no mapped field, the row is ``{"email": ...}``."""
+    out = tmp_path / "run"
+    plan(out, [(1, "ann@x.com", None, None)], EMAIL_ONLY)
+    [batch] = read_encoded_batches(out)
+    assert batch.rows == [b'{"email":"ann@x.com"}']
+
+
+def test_encoded_batches_skip_acknowledged_ones(tmp_path: Path) -> None:
+    """Batches in ``skip`` are not read back, across Parquet read chunks too."""
+    out = tmp_path / "run"
+    members = [(i, f"u{i:05}@x.com", None, None) for i in range(40_000)]
+    plan(out, members, EMAIL_ONLY, max_items=3)
+    batches = list(read_encoded_batches(out, skip=set(range(2, 13_334))))
+    assert [(b.number, len(b.rows)) for b in batches] == [(1, 3), (13_334, 1)]
+    assert orjson.loads(batches[1].rows[0]) == {"email": "u39999@x.com"}
+
+
+def test_a_plan_without_bodies_is_encoded_when_read(tmp_path: Path) -> None:
+    """A plan persisted before rows carried their JSON still sends the same rows."""
+    out = tmp_path / "run"
+    plan(out, [(1, "ann@x.com", "u1", "a"), (2, "bob@x.com", None, "b")])
+    before = decoded(out)
+    path = out / "plan.parquet"
+    pq.write_table(pq.read_table(path).drop_columns(["body"]), path)
+    assert decoded(out) == before
+
+
+def test_batch_identities_are_read_from_the_plan(tmp_path: Path) -> None:
+    """One batch's (email, userId) pairs, in its row order; leavers without userId."""
+    out = tmp_path / "run"
+    plan(out, [(1, "ann@x.com", "u1", "a"), (2, "bob@x.com", None, "b")], max_items=1)
+    assert batch_identities(out, 1) == [("ann@x.com", "u1")]
+    assert batch_identities(out, 2) == [("bob@x.com", None)]
