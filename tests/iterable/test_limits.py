@@ -77,6 +77,20 @@ async def test_adaptive_rate_grows_only_while_it_is_the_bottleneck(
 
 
 @pytest.mark.anyio
+async def test_a_slow_start_429_waits_for_the_burst_to_leave_the_window(
+    clock: ManualClock,
+) -> None:
+    """After the ramp's first 429, no call starts until its burst is a second old."""
+    limiter = AdaptiveLimiter(AdaptivePolicy(initial_rate=100.0), clock)
+    first = clock.now()
+    for _ in range(30):
+        limiter.on_success(await limiter.acquire())
+    limiter.on_rate_limited(await limiter.acquire(), None)
+    await limiter.acquire()
+    assert clock.now() == pytest.approx(first + 1.0)
+
+
+@pytest.mark.anyio
 async def test_adaptive_decreases_once_per_epoch(clock: ManualClock) -> None:
     """429s of calls sent before the last decrease do not shrink the rate again."""
     limiter = AdaptiveLimiter(AdaptivePolicy(initial_rate=20.0, decrease=0.5), clock)
@@ -206,14 +220,14 @@ async def test_adaptive_throttle_finds_hidden_limit(
 
 
 @pytest.mark.anyio
-async def test_slow_start_doubles_four_times_a_second_by_default(
+async def test_slow_start_doubles_sixteen_times_a_second_by_default(
     clock: ManualClock,
 ) -> None:
-    """Ten queued calls at 10/s more than triple the rate (doubling would not)."""
+    """A queued call a tenth of a second long at 10/s grows the rate by 2**1.6."""
     limiter = AdaptiveLimiter(AdaptivePolicy(initial_rate=10.0), clock)
-    for _ in range(10):
-        limiter.on_success(await limiter.acquire())
-    assert limiter.rate > 30.0
+    await limiter.acquire()
+    limiter.on_success(await limiter.acquire())
+    assert limiter.rate == pytest.approx(10.0 * 2**1.6)
 
 
 def test_a_resumed_limiter_starts_just_under_the_learnt_limit(

@@ -60,7 +60,7 @@ class AdaptivePolicy:
     """
 
     initial_rate: float = 10.0
-    slow_start_doublings: float = 4.0  # per second, until the first 429
+    slow_start_doublings: float = 16.0  # per second, until the first 429
     min_rate: float = 0.2
     max_rate: float = 1000.0
     increase: float = 2.0
@@ -249,6 +249,7 @@ class AdaptiveLimiter(_Pausable):
             accepted = self._accepted_rate(now)
             base = min(provoked, max(accepted, self.policy.min_rate))
             self._fail_rate = base
+            self._let_the_burst_pass(now)
         else:
             self._learn_limit(provoked)
             base = provoked
@@ -293,6 +294,16 @@ class AdaptiveLimiter(_Pausable):
         horizon = self._clock.now() - 1.0
         while self._recent and self._recent[0] < horizon:
             self._recent.popleft()
+
+    def _let_the_burst_pass(self, now: float) -> None:
+        """Pause until the calls the ramp crowded into the last second leave it.
+
+        A fast ramp packs a second's worth of the limit into a fraction of a
+        second; the server's window holds them for a second, so calls paced at
+        the new rate would only meet more 429s until then.
+        """
+        if self._recent:
+            self.pause(self._recent[0] + 1.0 - now)
 
     def _accepted_rate(self, now: float) -> float:
         """Calls per second accepted over the last second: the limit, roughly."""

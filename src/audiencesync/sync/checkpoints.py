@@ -174,7 +174,10 @@ def checkpoint(
     if accepted < 0 or not 0 <= updated <= accepted:
         msg = f"Batch {batch}: {len(rejects)} rejects and {updated} updates in {size}"
         raise ValueError(msg)
-    found = session.execute(_ACKED_AT, {"part": run_segment_id, "batch": batch})
+    # Plain Core execution on the session's connection: these run once per
+    # batch, and the ORM layer would more than double their cost.
+    connection = session.connection()
+    found = connection.execute(_ACKED_AT, {"part": run_segment_id, "batch": batch})
     seen = found.first()
     if seen is not None and seen[0] is not None:
         return False
@@ -209,7 +212,8 @@ def _clean_checkpoint(
     now: datetime | None,
 ) -> None:
     """The common case, a batch Iterable took whole: two prepared statements."""
-    session.execute(
+    connection = session.connection()
+    connection.execute(
         _INSERT_BATCH,
         {"part": run_segment_id, "batch": batch, "action": action, "size": size,
          "attempts": retries + 1, "acked": now or utc_now()},
@@ -217,7 +221,7 @@ def _clean_checkpoint(
     added, changed, removed = (
         (0, 0, size) if action == "unsubscribe" else (size - updated, updated, 0)
     )
-    session.execute(
+    connection.execute(
         _COUNT_BATCH,
         {"part": run_segment_id, "added": added, "changed": changed,
          "removed": removed, "retries": retries},

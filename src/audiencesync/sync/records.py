@@ -82,7 +82,7 @@ def start(session: Session, run_id: int, *, now: datetime | None = None) -> Run:
 def heartbeat(session: Session, run_id: int, *, now: datetime | None = None) -> bool:
     """Record that the run is alive; True when a cancel was requested meanwhile."""
     beat = {"run": run_id, "running": RunStatus.RUNNING.code, "at": now or utc_now()}
-    alive = session.execute(_HEARTBEAT, beat).first()
+    alive = session.connection().execute(_HEARTBEAT, beat).first()
     if alive is None:
         status = RunStatus.from_code(get_run(session, run_id).status)
         msg = f"Run {run_id} is {status}, not Running: its runner must stop."
