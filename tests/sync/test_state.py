@@ -61,8 +61,17 @@ def test_commit_adds_acked_subscribe_rows(tmp_path: Path) -> None:
     """Subscribe rows of acknowledged batches enter the state."""
     plan(tmp_path, ["b@x.com", "a@x.com", "c@x.com"])
     commit(tmp_path, [1, 2])
-    assert state_emails(tmp_path) == ["a@x.com", "b@x.com", "c@x.com"]
+    assert sorted(state_emails(tmp_path)) == ["a@x.com", "b@x.com", "c@x.com"]
     assert expected_members(tmp_path / "state.parquet") == 3
+
+
+def test_kept_rows_come_first_then_new_ones_in_plan_order(tmp_path: Path) -> None:
+    """The file's order is stable without a sort: survivors, then joiners."""
+    plan(tmp_path, ["z@x.com", "y@x.com", "x@x.com"])
+    commit(tmp_path, [1, 2])
+    plan(tmp_path, ["z@x.com", "x@x.com", "b@x.com", "a@x.com"])
+    commit(tmp_path, [1, 2])
+    assert state_emails(tmp_path) == ["z@x.com", "x@x.com", "b@x.com", "a@x.com"]
 
 
 def test_commit_removes_acked_unsubscribe_rows(tmp_path: Path) -> None:
@@ -180,4 +189,4 @@ def test_state_follows_members_after_each_full_commit(
             valid = {e.strip().lower() for e in emails if e and "@" in e}
             union |= valid
             expected = valid if mode == "mirror" else union
-            assert state_emails(folder) == sorted(expected)
+            assert sorted(state_emails(folder)) == sorted(expected)
