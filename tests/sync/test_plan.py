@@ -126,6 +126,23 @@ def test_invalid_reason(tmp_path: Path, raw: str | None, reason: str | None) -> 
     assert summary.invalid_in_source == ({reason: 1} if reason else {})
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [" \t Ann@x.com\n ", "\r\nann@x.com", "ann@x.com\x0b\x0c", "  ann@x.com"],
+    ids=["mixed", "leading-newline", "trailing-vt-ff", "spaces"],
+)
+def test_any_surrounding_whitespace_is_trimmed(tmp_path: Path, raw: str) -> None:
+    """Spaces, tabs, newlines, vertical tabs and form feeds, mixed, at either end."""
+    plan(tmp_path, [(1, raw, "A")])
+    assert planned(tmp_path) == [("subscribe", "ann@x.com")]
+
+
+def test_other_control_characters_are_not_trimmed(tmp_path: Path) -> None:
+    """A control character that is not whitespace makes the email malformed."""
+    summary = plan(tmp_path, [(1, "\x01ann@x.com ", "A")])
+    assert summary.invalid_in_source == {"malformed": 1}
+
+
 def test_normalised_email_is_sent_lowercased_and_trimmed(tmp_path: Path) -> None:
     """Uppercase and surrounding spaces are normalised, not rejected."""
     plan(tmp_path, [(1, "  Ann@Example.COM ", "A")])
