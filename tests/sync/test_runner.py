@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 
+import httpx
+import pyarrow.parquet as pq
 import pytest
 
 from audiencesync.emulator import (
@@ -16,6 +19,8 @@ from audiencesync.sync.history import rejects, run_info
 from audiencesync.sync.lock import RunInProgressError, acquire, release
 from audiencesync.sync.records import create_run
 from audiencesync.sync.runner import RunFailedError, run_export
+from audiencesync.sync.segment_pass import PREPARED_FILE
+from audiencesync.sync.state import commit_state
 from audiencesync.sync.statuses import RunStatus
 from audiencesync.workspace import open_workspace
 from tests.sync.place import EXPORT, FRANCE, GERMANY, SECOND, Place
@@ -146,3 +151,44 @@ def test_a_broken_run_fails_safely_and_frees_the_export(place: Place) -> None:
 
     assert run.status is RunStatus.SUCCEEDED_WITH_REJECTS
     assert place.members(run) == {"France": FRANCE, "Germany": GERMANY}
+
+
+def test_a_clean_run_puts_the_state_prepared_during_the_sends_in_place(
+    place: Place,
+) -> None:
+    """Every batch acked, nobody refused: the state is the prepared one, not redone."""
+    run = place.run()
+    folders = sorted((place.settings.home / "sync" / "runs" / str(run.id)).iterdir())
+
+    for folder in folders:
+        state = place.settings.home / "sync" / "state" / f"{folder.name}.parquet"
+        recommitted = folder / "recommitted.parquet"
+        shutil.copy(state, recommitted)
+        batches = {int(b) for b in pq.read_table(folder / "plan.parquet")["batch"]}
+        commit_state(recommitted, folder / "plan.parquet", batches)
+        assert state.read_bytes() == recommitted.read_bytes()
+        assert not (folder / PREPARED_FILE).exists()
+
+
+def test_a_refusal_makes_the_run_commit_without_the_refused(place: Place) -> None:
+    """The prepared state assumed nobody refused: a refusal falls back to a commit."""
+    for path in ("users/update", "users/forget"):
+        answer = httpx.post(
+            f"{place.url}/api/{path}",
+            json={"email": "eve@example.com"},
+            headers={"Api-Key": DEFAULT_API_KEY},
+        )
+        assert answer.status_code == 200
+
+    run = place.run()
+
+    france = next(p for p in run.segments if p.segment_name == "France")
+    assert france.rejected == {"forgotten": 1}
+    folder = place.settings.home / "sync" / "runs" / str(run.id)
+    states = [
+        pq.read_table(place.settings.home / "sync" / "state" / f"{f.name}.parquet")
+        for f in folder.iterdir()
+    ]
+    kept = {str(e) for state in states for e in state["email"].to_pylist()}
+    assert "eve@example.com" not in kept
+    assert FRANCE - {"eve@example.com"} <= kept

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,7 +17,12 @@ from audiencesync.iterable.batching import BatchPolicy
 from audiencesync.sync.files import temporary_path
 from audiencesync.sync.mapping import ExportMapping, Mode
 from audiencesync.sync.plan import PlanSummary, plan_binding
-from audiencesync.sync.state import commit_state, expected_members
+from audiencesync.sync.state import (
+    adopt_state,
+    commit_state,
+    expected_members,
+    prepare_state,
+)
 
 SMALL = BatchPolicy(max_items=2)
 
@@ -190,3 +196,23 @@ def test_state_follows_members_after_each_full_commit(
             union |= valid
             expected = valid if mode == "mirror" else union
             assert sorted(state_emails(folder)) == sorted(expected)
+
+
+def test_a_prepared_state_is_what_committing_every_batch_writes(
+    tmp_path: Path,
+) -> None:
+    """prepare_state then adopt_state gives the very file commit_state writes."""
+    plan(tmp_path, ["z@x.com", "y@x.com", "x@x.com"])
+    commit(tmp_path, [1, 2])
+    summary = plan(tmp_path, ["x@x.com", "b@x.com", "a@x.com"])
+    batches = summary.subscribe_batches + summary.unsubscribe_batches
+    state, plan_file = tmp_path / "state.parquet", tmp_path / "run" / "plan.parquet"
+    prepared = prepare_state(state, plan_file, batches, out=tmp_path / "ready.parquet")
+    committed = tmp_path / "committed.parquet"
+    shutil.copy(state, committed)
+    commit_state(committed, plan_file, range(1, batches + 1))
+
+    adopt_state(prepared, state)
+
+    assert state.read_bytes() == committed.read_bytes()
+    assert not prepared.exists()

@@ -31,9 +31,9 @@ def write_parquet(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> Non
     temporary.unlink(missing_ok=True)
     target = quote_literal(str(temporary))
     con.execute(f"COPY ({query}) TO {target} (FORMAT parquet)")
-    _flush(temporary)
+    flush(temporary)
     temporary.replace(path)
-    _flush(path.parent)
+    flush(path.parent)
 
 
 def read_relation(path: Path | None, *, empty: str) -> str:
@@ -43,7 +43,7 @@ def read_relation(path: Path | None, *, empty: str) -> str:
     return f"SELECT * FROM read_parquet({quote_literal(str(path))})"  # noqa: S608 -- a quoted path
 
 
-def _flush(path: Path) -> None:
+def flush(path: Path) -> None:
     """Force ``path`` (a file or a folder) to disk, where the system allows it."""
     flags = (
         os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) if path.is_dir() else os.O_RDONLY

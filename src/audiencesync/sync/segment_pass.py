@@ -19,6 +19,7 @@ only its unacknowledged batches are sent. Its steps:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,7 +52,7 @@ from audiencesync.sync.sending import (
     write_emails,
     write_rejected,
 )
-from audiencesync.sync.state import commit_state
+from audiencesync.sync.state import adopt_state, commit_state, prepare_state
 from audiencesync.sync.statuses import RunStatus
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ if TYPE_CHECKING:
     from audiencesync.workspace import Workspace
 
 Clock = Callable[[], datetime]
+PREPARED_FILE = "state.prepared.parquet"
 _PASSABLE = {
     RunStatus.QUEUED,
     RunStatus.RUNNING,
@@ -290,6 +292,10 @@ async def _send(ctx: PassContext, part: Part, list_id: int, out: Path) -> None:
         rate = getattr(limiter, "rate", None)
         ctx.progress.advanced(part.name, rows=len(batch.rows), rate=rate)
 
+    batches = _batches_total(ctx, part)
+    prepared = asyncio.ensure_future(
+        asyncio.to_thread(_prepare, _state(ctx, part), out, batches, held=part.held)
+    )
     acked: frozenset[int] = frozenset()
     try:
         acked = await send_batches(
@@ -304,23 +310,71 @@ async def _send(ctx: PassContext, part: Part, list_id: int, out: Path) -> None:
             after_batch=after,
         )
     finally:
-        _commit(ctx, part, out, acked)
+        ready = await _settled(prepared)
+        _commit(ctx, part, out, acked, prepared=ready, batches=batches)
 
 
-def _commit(ctx: PassContext, part: Part, out: Path, acked: frozenset[int]) -> None:
-    """Apply every acknowledged batch of the plan to the sync state (idempotent)."""
-    with ctx.workspace.database.session() as session:
-        numbers = set(
-            session.scalars(
-                select(RunBatch.batch).where(
-                    RunBatch.run_segment_id == part.id, RunBatch.acked_at.is_not(None)
+def _prepare(state: Path, out: Path, batches: int, *, held: bool) -> Path | None:
+    """The state after every batch, made while they are sent; None if pointless."""
+    if held or batches == 0:
+        return None  # the held removals will not be acked in this pass
+    return prepare_state(state, out / PLAN_FILE, batches, out=out / PREPARED_FILE)
+
+
+async def _settled(prepared: asyncio.Future[Path | None]) -> Path | None:
+    """The prepared state, or None if making it failed (a commit is made instead)."""
+    try:
+        return await prepared
+    except Exception:
+        return None
+
+
+def _commit(
+    ctx: PassContext,
+    part: Part,
+    out: Path,
+    acked: frozenset[int],
+    *,
+    prepared: Path | None = None,
+    batches: int = 0,
+) -> None:
+    """Apply every acknowledged batch of the plan to the sync state (idempotent).
+
+    When every batch of the plan is acknowledged with nobody refused, the state
+    ``prepared`` during the sends is exactly what the commit would write: it is
+    put in place instead.
+    """
+    try:
+        with ctx.workspace.database.session() as session:
+            numbers = set(
+                session.scalars(
+                    select(RunBatch.batch).where(
+                        RunBatch.run_segment_id == part.id,
+                        RunBatch.acked_at.is_not(None),
+                    )
                 )
             )
-        )
-        if not numbers and not acked:
-            return
-        rejected = write_rejected(session, part.id, out / REJECTED_FILE)
-    commit_state(_state(ctx, part), out / PLAN_FILE, numbers | acked, rejected=rejected)
+            if not numbers and not acked:
+                return
+            rejected = write_rejected(session, part.id, out / REJECTED_FILE)
+        done = numbers | acked
+        state = _state(ctx, part)
+        whole = done == set(range(1, batches + 1)) and _rows(rejected) == 0
+        if prepared is not None and whole:
+            adopt_state(prepared, state)
+        else:
+            commit_state(state, out / PLAN_FILE, done, rejected=rejected)
+    finally:
+        (out / PREPARED_FILE).unlink(missing_ok=True)
+
+
+def _rows(path: Path) -> int:
+    return int(pq.ParquetFile(path).metadata.num_rows)
+
+
+def _batches_total(ctx: PassContext, part: Part) -> int:
+    with ctx.workspace.database.session() as session:
+        return session.get_one(RunSegment, part.id).batches_total
 
 
 def _rows_left(ctx: PassContext, part: Part, out: Path) -> int:

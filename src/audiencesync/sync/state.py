@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from audiencesync.profiles.identifiers import quote_literal
-from audiencesync.sync.files import read_relation, write_parquet
+from audiencesync.sync.files import flush, read_relation, write_parquet
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -83,6 +83,28 @@ def commit_state(
         _load_applied(con, plan, acked, rejected)
         write_parquet(con, _NEXT_SQL, state)
         return _summarise(con, state)
+
+
+def prepare_state(state: Path, plan: Path, batches: int, *, out: Path) -> Path:
+    """Write to ``out`` the state a commit of all ``batches`` of ``plan`` would make.
+
+    Made while those batches are being sent, on one thread so that it takes
+    little from the sending: when every batch is then acknowledged without a
+    refusal, :func:`adopt_state` puts it in place instead of a commit. ``state``
+    must not change meanwhile (only the run holding the export writes it).
+    """
+    with duckdb.connect(config={"threads": 1}) as con:
+        load_state(con, state)
+        _load_applied(con, plan, range(1, batches + 1), None)
+        write_parquet(con, _NEXT_SQL, out)
+    return out
+
+
+def adopt_state(prepared: Path, state: Path) -> None:
+    """Make ``prepared`` (see :func:`prepare_state`) the state, atomically."""
+    state.parent.mkdir(parents=True, exist_ok=True)
+    prepared.replace(state)
+    flush(state.parent)
 
 
 # Positions are integers: ordering by them costs a fraction of a sort by email.
