@@ -84,12 +84,19 @@ class Place:
 
 @contextmanager
 def make_place(
-    tmp_path: Path, *, profiles: str = "", config: EmulatorConfig | None = None
+    tmp_path: Path,
+    *,
+    profiles: str = "",
+    config: EmulatorConfig | None = None,
+    database_url: str | None = None,
 ) -> Iterator[Place]:
-    """Profiles, two segments, a shared connection to the emulator, an export."""
+    """Profiles, two segments, a shared connection to the emulator, an export.
+
+    The control plane is SQLite in the folder unless ``database_url`` is given.
+    """
     emulator = Emulator(config or EmulatorConfig(rate_limits_enabled=False))
     with serve_in_thread(emulator) as url:
-        settings = load_settings(home=tmp_path / "home")
+        settings = load_settings(home=tmp_path / "home", database_url=database_url)
         initialize(settings)
         source = tmp_path / "customers.csv"
         source.write_text(profiles or FIRST, encoding="utf-8")
@@ -117,3 +124,26 @@ def make_place(
 
 FRANCE = frozenset({"ana@example.com", "ben@example.com", "eve@example.com"})
 GERMANY = frozenset({"cleo@example.com", "dan@example.com"})
+
+MANY = 2_500  # French members: three subscribe batches of at most 1,000
+CROWD = HEADER + "".join(f"P{i},p{i:05d}@example.com,FR,free\n" for i in range(MANY))
+
+
+class OnBatch:
+    """A progress receiver that calls ``act`` after the ``nth`` acknowledged batch."""
+
+    def __init__(self, nth: int, act: object) -> None:
+        self.nth, self.act, self.seen = nth, act, 0
+
+    def segment_started(self, segment: str, *, rows: int) -> None:
+        """Nothing to do."""
+
+    def advanced(self, segment: str, *, rows: int, rate: float | None) -> None:
+        """Count batches; act once on the nth."""
+        del segment, rows, rate
+        self.seen += 1
+        if self.seen == self.nth and callable(self.act):
+            self.act()
+
+    def segment_finished(self, segment: str) -> None:
+        """Nothing to do."""

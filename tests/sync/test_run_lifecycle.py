@@ -29,7 +29,17 @@ from audiencesync.sync.records import create_run, start
 from audiencesync.sync.runner import RunFailedError, resume_run, run_export
 from audiencesync.sync.statuses import RunStatus
 from audiencesync.workspace import Workspace, open_workspace
-from tests.sync.place import EXPORT, FRANCE, GERMANY, HEADER, Place, make_place
+from tests.sync.place import (
+    CROWD,
+    EXPORT,
+    FRANCE,
+    GERMANY,
+    HEADER,
+    MANY,
+    OnBatch,
+    Place,
+    make_place,
+)
 
 pytestmark = pytest.mark.socket
 
@@ -41,32 +51,10 @@ EXODUS = HEADER + (
     "C4,dan@example.com,DE,free\n"
     "C7,eve@example.com,DE,free\n"
 )
-MANY = 2_500  # French members: three subscribe batches of at most 1,000
-CROWD = HEADER + "".join(f"P{i},p{i:05d}@example.com,FR,free\n" for i in range(MANY))
 
 
 class Crash(BaseException):
     """The process dies right after a checkpoint (nothing in the runner catches it)."""
-
-
-class OnBatch:
-    """A progress receiver that calls ``act`` after the ``nth`` acknowledged batch."""
-
-    def __init__(self, nth: int, act: object) -> None:
-        self.nth, self.act, self.seen = nth, act, 0
-
-    def segment_started(self, segment: str, *, rows: int) -> None:
-        """Nothing to do."""
-
-    def advanced(self, segment: str, *, rows: int, rate: float | None) -> None:
-        """Count batches; act once on the nth."""
-        del segment, rows, rate
-        self.seen += 1
-        if self.seen == self.nth and callable(self.act):
-            self.act()
-
-    def segment_finished(self, segment: str) -> None:
-        """Nothing to do."""
 
 
 def _running_id(workspace: Workspace) -> int:
