@@ -120,9 +120,12 @@ def test_sigkill_at_random_points_loses_nobody(
     for calls in points:
         _kill_after(home, served, calls)
 
-    run = json.loads(_ok(home, "exports", "run", "Newsletter", "--json"))
+    caught_up = json.loads(_ok(home, "exports", "run", "Newsletter", "--json"))
+    run = json.loads(_ok(home, "runs", "show", "1", "--json"))
 
-    assert (run["id"], run["status"]) == (1, "Succeeded")  # one run, resumed
+    assert run["status"] == "Succeeded"  # one run, continued after each kill
+    assert (caught_up["id"], caught_up["status"]) == (2, "Succeeded")
+    assert caught_up["segments"][0]["added"] == 0  # nothing changed meanwhile
     list_id = run["segments"][0]["list_id"]
     expected = {f"p{i:06d}@example.com" for i in range(PROFILES)}
     assert served.list_members(list_id) == expected

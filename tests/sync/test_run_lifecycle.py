@@ -169,12 +169,38 @@ def test_a_crashed_run_resumes_with_only_unacknowledged_batches(
             run_export(workspace, EXPORT, progress=OnBatch(1, crash))
         place.emulator.reset_requests()
 
-        resumed = place.run()
+        caught_up = place.run()
 
-    assert resumed.id == 1
-    assert resumed.status is RunStatus.SUCCEEDED
+        continued = _info(place, 1)
+    assert continued.status is RunStatus.SUCCEEDED
+    assert (caught_up.id, caught_up.status) == (2, RunStatus.SUCCEEDED)
+    assert sum(part.added for part in caught_up.segments) == 0
     assert place.sent_items() == {"lists/subscribe": MANY - 1_000}
-    assert len(place.members(resumed)["France"]) == MANY
+    assert len(place.members(caught_up)["France"]) == MANY
+
+
+def test_changes_made_while_a_run_was_stopped_are_sent_after_it(
+    tmp_path: Path,
+) -> None:
+    """The continued run sends its old plan; a new run then sends what changed."""
+
+    def crash() -> None:
+        raise Crash
+
+    with make_place(tmp_path, profiles=CROWD) as place:
+        with open_workspace(place.settings) as workspace, pytest.raises(Crash):
+            run_export(workspace, EXPORT, progress=OnBatch(1, crash))
+        place.reimport(CROWD + "Z1,zoe@example.com,FR,free\n")
+        place.emulator.reset_requests()
+
+        caught_up = place.run()
+
+        continued = _info(place, 1)
+    assert continued.status is RunStatus.SUCCEEDED
+    assert caught_up.id == 2
+    assert sum(part.added for part in caught_up.segments) == 1
+    assert place.sent_items() == {"lists/subscribe": MANY - 1_000 + 1}
+    assert "zoe@example.com" in place.members(caught_up)["France"]
 
 
 def test_runs_resume_continues_a_failed_retrying_run(place: Place) -> None:
@@ -245,7 +271,8 @@ def test_the_lock_of_a_killed_holder_is_taken_over(place: Place) -> None:
 
         run = run_export(workspace, EXPORT)
 
-    assert (run.id, run.status) == (run_id, RunStatus.SUCCEEDED_WITH_REJECTS)
+    assert _info(place, run_id).status is RunStatus.SUCCEEDED_WITH_REJECTS
+    assert run.id == run_id + 1  # the catch-up run after it
     assert place.members(run) == {"France": FRANCE, "Germany": GERMANY}
 
 
@@ -262,9 +289,9 @@ def test_an_expired_lock_of_another_host_is_taken_over(place: Place) -> None:
         with workspace.database.session() as session:
             start(session, run_id, now=long_ago)
 
-        run = run_export(workspace, EXPORT)
+        run_export(workspace, EXPORT)
 
-    assert (run.id, run.status) == (run_id, RunStatus.SUCCEEDED_WITH_REJECTS)
+    assert _info(place, run_id).status is RunStatus.SUCCEEDED_WITH_REJECTS
 
 
 def test_a_segment_that_empties_holds_its_removals(place: Place) -> None:

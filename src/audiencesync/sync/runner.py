@@ -106,6 +106,13 @@ def run_export(
 ) -> RunInfo:
     """Run export ``name`` to its end (continuing a stopped run first).
 
+    A stopped run (Interrupted, Failed (retrying)) of the export is continued
+    from its persisted plan, sending only what Iterable has not acknowledged.
+    Its plan was made from the data of its start, so when it ends well a new run
+    follows at once: it plans against the state the continued run left and
+    sends only what changed since, so the list matches the segment as it is now.
+    That new run is returned; a continued run that did not end well is returned.
+
     A dry run plans every segment and names the list it would use, calling only
     Iterable's read endpoints: it creates no list, sends nothing, changes no sync
     state and takes no lock. Its counts are the run's ``planned_*`` figures.
@@ -121,8 +128,10 @@ def run_export(
             stopped = latest_resumable(session, target.export_id)
             resume_id = stopped.id if stopped is not None else None
         if resume_id is not None:
-            return execute(workspace, target, credentials, resume_id,
-                           now=now, progress=progress, fresh=False)  # fmt: skip
+            resumed = execute(workspace, target, credentials, resume_id,
+                              now=now, progress=progress, fresh=False)  # fmt: skip
+            if resumed.status not in _CAUGHT_UP:
+                return resumed
     with database.session() as session:
         run_id = create_run(
             session,
@@ -134,6 +143,9 @@ def run_export(
     how = Pass(dry_run=dry_run)
     return execute(workspace, target, credentials, run_id, now=now,
                    progress=progress, fresh=True, how=how)  # fmt: skip
+
+
+_CAUGHT_UP = frozenset({RunStatus.SUCCEEDED, RunStatus.SUCCEEDED_WITH_REJECTS})
 
 
 def resume_run(

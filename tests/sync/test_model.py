@@ -1,0 +1,262 @@
+"""Model-based check of the mirror (reliability plan T11): random histories.
+
+A Hypothesis state machine drives one export against the emulator through
+random sequences of: people joining and leaving the segment, changed fields,
+people forgotten in Iterable, runs, runs killed after their first batch, and
+bursts of 503 or 429 answers. After every run that ends well (Succeeded, with
+or without rejects, or Held and then approved), Iterable's list must equal the
+segment's valid members minus the people Iterable forgot, and the run's
+expected list size must agree. A run that fails or is killed is continued by
+the next one.
+
+Each example gets its own data folder (copied from one initialised template),
+its own segment and list name, and its own email domain, so examples share the
+emulator without seeing each other's lists or forgotten users.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+)
+
+from audiencesync.emulator import (
+    Emulator,
+    EmulatorConfig,
+    ScriptedFault,
+    serve_in_thread,
+)
+from audiencesync.emulator.config import DEFAULT_API_KEY
+from audiencesync.home import initialize as initialize_home
+from audiencesync.profiles.service import import_profiles
+from audiencesync.segments.where import parse_where
+from audiencesync.settings import Settings, load_settings
+from audiencesync.sync.control import approve_run
+from audiencesync.sync.history import RunInfo
+from audiencesync.sync.runner import run_export
+from audiencesync.sync.statuses import RunStatus
+from audiencesync.workspace import open_workspace
+from tests.sync.place import OnBatch
+
+pytestmark = pytest.mark.socket
+
+PEOPLE = 8  # candidate members per example, plus one with a malformed email
+PLANS = ("free", "gold")
+ENDED_WELL = {RunStatus.SUCCEEDED, RunStatus.SUCCEEDED_WITH_REJECTS}
+_examples = itertools.count()
+
+
+class Killed(BaseException):
+    """The process dies right after a checkpoint (nothing in the runner catches it)."""
+
+
+def _kill() -> None:
+    raise Killed
+
+
+class _World:
+    """The emulator on a port and an initialised data folder to copy per example."""
+
+    def __init__(self, folder: Path, emulator: Emulator, url: str) -> None:
+        self.emulator, self.url = emulator, url
+        self.template = load_settings(home=folder / "template")
+        initialize_home(self.template)
+        with open_workspace(self.template) as workspace:
+            workspace.connections.add(
+                "Iterable", api_key=DEFAULT_API_KEY, base_url=url, shared=True,
+                agreed=True,
+            )  # fmt: skip
+        self.folder = folder
+
+
+_WORLD: list[_World] = []
+
+
+class MirrorMachine(RuleBasedStateMachine):
+    """One export's history; the model is who is in the segment and who is forgotten."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        world = _WORLD[0]
+        self.world, self.emulator = world, world.emulator
+        self.n = next(_examples)
+        self.home = world.folder / f"example{self.n}"
+        shutil.copytree(world.template.home, self.home)
+        self.settings: Settings = load_settings(home=self.home)
+        self.members = [False] * PEOPLE
+        self.plans = ["free"] * PEOPLE
+        self.forgotten: set[str] = set()
+        self.list_id: int | None = None
+
+    def email(self, person: int) -> str:
+        """The person's address, unique to this example."""
+        return f"p{person}@example{self.n}.com"
+
+    @initialize(joined=st.lists(st.booleans(), min_size=PEOPLE, max_size=PEOPLE))
+    def set_up(self, joined: list[bool]) -> None:
+        """Profiles, the segment, the export (mirror; the brake holds only emptying)."""
+        self.members = list(joined)
+        self._import()
+        with open_workspace(self.settings) as workspace:
+            where = parse_where("member = 'in'")
+            workspace.segments.create(f"Members {self.n}", where)
+            workspace.exports.add(
+                "Mirror",
+                connection="Iterable",
+                email_field="email",
+                segments=[f"Members {self.n}"],
+                fields={"plan": "plan"},
+                removal_brake=100,
+            )
+
+    def _import(self) -> None:
+        lines = ["customer_id,email,member,plan"]
+        lines += [
+            f"C{i},{self.email(i)},{'in' if self.members[i] else 'out'},{self.plans[i]}"
+            for i in range(PEOPLE)
+        ]
+        lines.append(f"C{PEOPLE},not-an-email-{self.n},in,free")
+        source = self.home / "people.csv"
+        source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        import_profiles(self.settings, source, replace=True)
+
+    @rule(person=st.integers(0, PEOPLE - 1))
+    def toggle(self, person: int) -> None:
+        """The person joins the segment, or leaves it."""
+        self.members[person] = not self.members[person]
+        self._import()
+
+    @rule(person=st.integers(0, PEOPLE - 1), plan=st.sampled_from(PLANS))
+    def change_plan(self, person: int, plan: str) -> None:
+        """A mapped field changes."""
+        self.plans[person] = plan
+        self._import()
+
+    @rule(person=st.integers(0, PEOPLE - 1))
+    def forget(self, person: int) -> None:
+        """Iterable forgets the person (GDPR): never on the list again."""
+        email = self.email(person)
+        if email in self.forgotten:
+            return  # Iterable refuses to make a forgotten user again
+        for path in ("users/update", "users/forget"):
+            answer = httpx.post(
+                f"{self.world.url}/api/{path}",
+                json={"email": email},
+                headers={"Api-Key": DEFAULT_API_KEY},
+            )
+            assert answer.status_code == 200
+        self.forgotten.add(email)
+
+    @rule()
+    def run(self) -> None:
+        """A run; when it ends well, the list must be exact."""
+        self._run()
+
+    @rule(status=st.sampled_from([503, 429]), times=st.sampled_from([1, 3, 12]))
+    def run_through_a_burst(self, status: int, times: int) -> None:
+        """Iterable refuses the next calls; retries absorb short bursts only."""
+        headers = {"Retry-After": "0"} if status == 429 else {}
+        for endpoint in ("lists/subscribe", "lists/unsubscribe"):
+            fault = ScriptedFault(status=status, headers=headers)
+            self.emulator.script(endpoint, fault, times=times)
+        try:
+            self._run()
+        finally:
+            self.emulator.clear_scripts()
+
+    @rule()
+    def run_killed_after_a_batch(self) -> None:
+        """The process dies after its first acknowledged batch."""
+        with open_workspace(self.settings) as workspace:
+            try:
+                run = run_export(workspace, "Mirror", progress=OnBatch(1, _kill))
+            except Killed:
+                return  # the next run continues it
+            if run.status is RunStatus.HELD:
+                run = approve_run(workspace, run.id)
+        self._check(run)
+
+    def _run(self) -> None:
+        with open_workspace(self.settings) as workspace:
+            run = run_export(workspace, "Mirror")
+            if run.status is RunStatus.HELD:
+                run = approve_run(workspace, run.id)
+        self._check(run)
+
+    def _check(self, run: RunInfo) -> None:
+        [part] = run.segments
+        self.list_id = part.list_id
+        if run.status not in ENDED_WELL:  # the next run continues it
+            assert run.status in {RunStatus.FAILED_RETRYING, RunStatus.INTERRUPTED}
+            return
+        expected = self._expected()
+        assert self.emulator.list_members(part.list_id or 0) == expected
+        if not self.forgotten:
+            # A member Iterable forgot after they were sent stays in the sync
+            # state until they leave: the drift check shows it, nothing else can.
+            assert part.expected_size == len(expected)
+
+    def _expected(self) -> frozenset[str]:
+        valid = {self.email(i) for i in range(PEOPLE) if self.members[i]}
+        return frozenset(valid - self.forgotten)
+
+    def teardown(self) -> None:
+        """Drop the example's data folder."""
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    @invariant()
+    def forgotten_people_are_never_listed(self) -> None:
+        """Whatever happened last, nobody Iterable forgot is on the list."""
+        if self.list_id is not None:
+            listed = self.emulator.list_members(self.list_id)
+            assert not listed & self.forgotten
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[_World]:
+    """The shared emulator and template folder."""
+    emulator = Emulator(EmulatorConfig(rate_limits_enabled=False))
+    with (
+        tempfile.TemporaryDirectory(prefix="as-model-") as folder,
+        serve_in_thread(emulator) as url,
+    ):
+        _WORLD[:] = [_World(Path(folder), emulator, url)]
+        yield _WORLD[0]
+        _WORLD.clear()
+
+
+def _settings(examples: int) -> settings:
+    return settings(
+        max_examples=examples,
+        stateful_step_count=10,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+
+
+def test_the_list_mirrors_the_segment_through_random_histories(world: _World) -> None:
+    """A few random histories on every run of the suite."""
+    assert world.emulator is not None
+    MirrorMachine.TestCase.settings = _settings(15)
+    MirrorMachine.TestCase().runTest()
+
+
+@pytest.mark.slow
+def test_the_list_mirrors_the_segment_through_many_histories(world: _World) -> None:
+    """The reliability plan's bar: 500 random histories (CI runs it)."""
+    assert world.emulator is not None
+    MirrorMachine.TestCase.settings = _settings(500)
+    MirrorMachine.TestCase().runTest()
