@@ -6,10 +6,14 @@ a thread, the control plane is SQLite in the test's folder.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import httpx
+import pytest
 
 from audiencesync.emulator import Emulator, EmulatorConfig, serve_in_thread
 from audiencesync.emulator.config import DEFAULT_API_KEY
@@ -18,6 +22,7 @@ from audiencesync.profiles.service import import_profiles
 from audiencesync.segments.where import parse_where
 from audiencesync.settings import Settings, load_settings
 from audiencesync.sync.history import RunInfo
+from audiencesync.sync.lock import RunInProgressError
 from audiencesync.sync.runner import run_export
 from audiencesync.workspace import open_workspace
 
@@ -70,6 +75,48 @@ class Place:
             part.segment_name: self.emulator.list_members(part.list_id or 0)
             for part in run.segments
         }
+
+    def forget(self, email: str) -> None:
+        """Make the user in Iterable, then have Iterable forget them (GDPR)."""
+        forget_in_iterable(self.url, email)
+
+    def crash_after_first_batch(self) -> None:
+        """Run the export and die right after its first acknowledged batch."""
+
+        def crash() -> None:
+            raise Crash
+
+        with open_workspace(self.settings) as workspace, pytest.raises(Crash):
+            run_export(workspace, EXPORT, progress=OnBatch(1, crash))
+
+    def run_while_another_tries(self) -> RunInfo:
+        """Run the export; once it has sent a batch, a second run must be refused."""
+        running, done = threading.Event(), threading.Event()
+        results: list[RunInfo] = []
+
+        def pause() -> None:
+            running.set()
+            done.wait(timeout=30)
+
+        def first() -> None:
+            with open_workspace(self.settings) as workspace:
+                progress = OnBatch(1, pause)
+                results.append(run_export(workspace, EXPORT, progress=progress))
+
+        thread = threading.Thread(target=first)
+        thread.start()
+        assert running.wait(timeout=30)
+        try:
+            with (
+                open_workspace(self.settings) as workspace,
+                pytest.raises(RunInProgressError, match="already running"),
+            ):
+                run_export(workspace, EXPORT)
+        finally:
+            done.set()
+            thread.join(timeout=60)
+        [run] = results
+        return run
 
     def sent_items(self) -> dict[str, int]:
         """Identifiers sent per bulk endpoint since the last reset."""
@@ -147,3 +194,18 @@ class OnBatch:
 
     def segment_finished(self, segment: str) -> None:
         """Nothing to do."""
+
+
+class Crash(BaseException):
+    """The process dies right after a checkpoint (nothing in the runner catches it)."""
+
+
+def forget_in_iterable(url: str, email: str) -> None:
+    """Make the user in the emulator at ``url``, then have it forget them (GDPR)."""
+    for path in ("users/update", "users/forget"):
+        answer = httpx.post(
+            f"{url}/api/{path}",
+            json={"email": email},
+            headers={"Api-Key": DEFAULT_API_KEY},
+        )
+        assert answer.status_code == 200

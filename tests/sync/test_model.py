@@ -22,7 +22,6 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -49,7 +48,7 @@ from audiencesync.sync.history import RunInfo
 from audiencesync.sync.runner import run_export
 from audiencesync.sync.statuses import RunStatus
 from audiencesync.workspace import open_workspace
-from tests.sync.place import OnBatch
+from tests.sync.place import OnBatch, forget_in_iterable
 
 pytestmark = pytest.mark.socket
 
@@ -151,13 +150,7 @@ class MirrorMachine(RuleBasedStateMachine):
         email = self.email(person)
         if email in self.forgotten:
             return  # Iterable refuses to make a forgotten user again
-        for path in ("users/update", "users/forget"):
-            answer = httpx.post(
-                f"{self.world.url}/api/{path}",
-                json={"email": email},
-                headers={"Api-Key": DEFAULT_API_KEY},
-            )
-            assert answer.status_code == 200
+        forget_in_iterable(self.world.url, email)
         self.forgotten.add(email)
 
     @rule()

@@ -7,27 +7,20 @@ lock taken by compare-and-set, and a resumed run.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from audiencesync.emulator.config import DEFAULT_API_KEY
-from audiencesync.sync.history import RunInfo
-from audiencesync.sync.lock import RunInProgressError
-from audiencesync.sync.runner import resume_run, run_export
+from audiencesync.sync.runner import resume_run
 from audiencesync.sync.statuses import RunStatus
 from audiencesync.workspace import open_workspace
 from tests.sync.place import (
     CROWD,
-    EXPORT,
     FRANCE,
     GERMANY,
     MANY,
     SECOND,
-    OnBatch,
     Place,
     make_place,
 )
@@ -58,13 +51,7 @@ def test_runs_fill_the_lists_then_send_only_changes(pg_place: Place) -> None:
 
 def test_a_forgotten_user_is_a_final_reject(pg_place: Place) -> None:
     """A refused batch takes the ORM checkpoint path; the user is never sent again."""
-    for path in ("users/update", "users/forget"):
-        answer = httpx.post(
-            f"{pg_place.url}/api/{path}",
-            json={"email": "eve@example.com"},
-            headers={"Api-Key": DEFAULT_API_KEY},
-        )
-        assert answer.status_code == 200
+    pg_place.forget("eve@example.com")
     first = pg_place.run()
     pg_place.emulator.reset_requests()
 
@@ -80,55 +67,19 @@ def test_a_second_simultaneous_run_is_refused(
     tmp_path: Path, postgres_url: str
 ) -> None:
     """While a run sends, another run of the export is refused by the lock."""
-    running, done = threading.Event(), threading.Event()
-    results: list[RunInfo] = []
-
-    def pause() -> None:
-        running.set()
-        done.wait(timeout=30)
-
     with make_place(tmp_path, profiles=CROWD, database_url=postgres_url) as place:
+        run = place.run_while_another_tries()
 
-        def first() -> None:
-            with open_workspace(place.settings) as workspace:
-                progress = OnBatch(1, pause)
-                results.append(run_export(workspace, EXPORT, progress=progress))
-
-        thread = threading.Thread(target=first)
-        thread.start()
-        assert running.wait(timeout=30)
-        try:
-            with (
-                open_workspace(place.settings) as workspace,
-                pytest.raises(RunInProgressError, match="already running"),
-            ):
-                run_export(workspace, EXPORT)
-        finally:
-            done.set()
-            thread.join(timeout=60)
-    [run] = results
     assert run.status is RunStatus.SUCCEEDED
     assert sum(part.added for part in run.segments) == MANY
-
-
-class _Stop(BaseException):
-    """The process dies right after a checkpoint (nothing in the runner catches it)."""
 
 
 def test_a_crashed_run_resumes_from_its_checkpoints(
     tmp_path: Path, postgres_url: str
 ) -> None:
     """Killed after one batch, the run resumes and sends only what was not acked."""
-
-    def crash() -> None:
-        raise _Stop
-
     with make_place(tmp_path, profiles=CROWD, database_url=postgres_url) as place:
-        with (
-            open_workspace(place.settings) as workspace,
-            pytest.raises(_Stop),
-        ):
-            run_export(workspace, EXPORT, progress=OnBatch(1, crash))
+        place.crash_after_first_batch()
         place.emulator.reset_requests()
         with open_workspace(place.settings) as workspace:
             resumed = resume_run(workspace, 1)

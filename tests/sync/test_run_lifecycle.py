@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import subprocess
-import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from audiencesync.store.runs import Run
 from audiencesync.sync import runner
 from audiencesync.sync.control import approve_run, cancel_run, discard_run
 from audiencesync.sync.history import RunInfo, run_info
-from audiencesync.sync.lock import Lease, LeaseLostError, RunInProgressError, acquire
+from audiencesync.sync.lock import Lease, LeaseLostError, acquire
 from audiencesync.sync.outcomes import SegmentOutcome
 from audiencesync.sync.records import create_run, start
 from audiencesync.sync.runner import RunFailedError, resume_run, run_export
@@ -51,10 +50,6 @@ EXODUS = HEADER + (
     "C4,dan@example.com,DE,free\n"
     "C7,eve@example.com,DE,free\n"
 )
-
-
-class Crash(BaseException):
-    """The process dies right after a checkpoint (nothing in the runner catches it)."""
 
 
 def _running_id(workspace: Workspace) -> int:
@@ -160,13 +155,8 @@ def test_a_crashed_run_resumes_with_only_unacknowledged_batches(
     tmp_path: Path,
 ) -> None:
     """Killed after its first batch: the next run continues it, sending the rest."""
-
-    def crash() -> None:
-        raise Crash
-
     with make_place(tmp_path, profiles=CROWD) as place:
-        with open_workspace(place.settings) as workspace, pytest.raises(Crash):
-            run_export(workspace, EXPORT, progress=OnBatch(1, crash))
+        place.crash_after_first_batch()
         place.emulator.reset_requests()
 
         caught_up = place.run()
@@ -183,13 +173,8 @@ def test_changes_made_while_a_run_was_stopped_are_sent_after_it(
     tmp_path: Path,
 ) -> None:
     """The continued run sends its old plan; a new run then sends what changed."""
-
-    def crash() -> None:
-        raise Crash
-
     with make_place(tmp_path, profiles=CROWD) as place:
-        with open_workspace(place.settings) as workspace, pytest.raises(Crash):
-            run_export(workspace, EXPORT, progress=OnBatch(1, crash))
+        place.crash_after_first_batch()
         place.reimport(CROWD + "Z1,zoe@example.com,FR,free\n")
         place.emulator.reset_requests()
 
@@ -221,38 +206,13 @@ def test_two_simultaneous_runs_of_one_export_one_is_refused(
     tmp_path: Path,
 ) -> None:
     """While a run sends, a second run of the export is refused and recorded."""
-    running, done = threading.Event(), threading.Event()
-    results: list[RunInfo] = []
-
-    def pause() -> None:
-        running.set()
-        done.wait(timeout=30)
-
     with make_place(tmp_path, profiles=CROWD) as place:
-
-        def first() -> None:
-            with open_workspace(place.settings) as workspace:
-                results.append(
-                    run_export(workspace, EXPORT, progress=OnBatch(1, pause))
-                )
-
-        thread = threading.Thread(target=first)
-        thread.start()
-        assert running.wait(timeout=30)
-        try:
-            with (
-                open_workspace(place.settings) as workspace,
-                pytest.raises(RunInProgressError, match="already running"),
-            ):
-                run_export(workspace, EXPORT)
-        finally:
-            done.set()
-            thread.join(timeout=60)
+        run = place.run_while_another_tries()
         refused = _info(place, 2)
 
-    assert results[0].status is RunStatus.SUCCEEDED
+    assert run.status is RunStatus.SUCCEEDED
     assert refused.status is RunStatus.CANCELED
-    assert len(place.members(results[0])["France"]) == MANY
+    assert len(place.members(run)["France"]) == MANY
 
 
 def test_the_lock_of_a_killed_holder_is_taken_over(place: Place) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 
-import httpx
 import pyarrow.parquet as pq
 import pytest
 
@@ -172,13 +171,7 @@ def test_a_clean_run_puts_the_state_prepared_during_the_sends_in_place(
 
 def test_a_refusal_makes_the_run_commit_without_the_refused(place: Place) -> None:
     """The prepared state assumed nobody refused: a refusal falls back to a commit."""
-    for path in ("users/update", "users/forget"):
-        answer = httpx.post(
-            f"{place.url}/api/{path}",
-            json={"email": "eve@example.com"},
-            headers={"Api-Key": DEFAULT_API_KEY},
-        )
-        assert answer.status_code == 200
+    place.forget("eve@example.com")
 
     run = place.run()
 
