@@ -33,9 +33,6 @@ if TYPE_CHECKING:
 
 Action = Literal["subscribe", "unsubscribe"]
 FRAME_ALLOWANCE = 1024  # {"listId":...,"subscribers":[...],...} around the rows
-PLAN_COLUMNS = (
-    "batch", "action", "email", "user_id", "data_fields", "field_hash", "body",
-)  # fmt: skip
 DataFields = dict[str, object]
 Identity = tuple[str, str | None]
 
@@ -58,7 +55,7 @@ def row_budget(policy: BatchPolicy) -> int:
     return policy.max_bytes - FRAME_ALLOWANCE
 
 
-def body_sql(action: str = "action") -> str:
+def body_sql() -> str:
     """SQL of a plan row's JSON object: what ``member_row`` would encode.
 
     Unsubscribe rows go by email alone. A subscribe row has ``email``, then
@@ -72,7 +69,7 @@ def body_sql(action: str = "action") -> str:
         " ELSE ',\"dataFields\":' || data_fields END"
     )
     return (
-        f"CASE WHEN {action} = 'unsubscribe' THEN {email} || '}}'"
+        f"CASE WHEN action = 'unsubscribe' THEN {email} || '}}'"
         f" ELSE {email} || {user_id} || {fields} || '}}' END"
     )
 

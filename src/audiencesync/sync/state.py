@@ -79,9 +79,7 @@ def commit_state(
 ) -> StateSummary:
     """Apply the ``acked`` batches of ``plan`` to ``state``, minus ``rejected`` rows."""
     with duckdb.connect() as con:
-        load_state(con, state)
-        _load_applied(con, plan, acked, rejected)
-        write_parquet(con, _NEXT_SQL, state)
+        _write_next(con, state, plan, acked, rejected, out=state)
         return _summarise(con, state)
 
 
@@ -94,10 +92,23 @@ def prepare_state(state: Path, plan: Path, batches: int, *, out: Path) -> Path:
     must not change meanwhile (only the run holding the export writes it).
     """
     with duckdb.connect(config={"threads": 1}) as con:
-        load_state(con, state)
-        _load_applied(con, plan, range(1, batches + 1), None)
-        write_parquet(con, _NEXT_SQL, out)
+        _write_next(con, state, plan, range(1, batches + 1), None, out=out)
     return out
+
+
+def _write_next(
+    con: duckdb.DuckDBPyConnection,
+    state: Path,
+    plan: Path,
+    acked: Collection[int],
+    rejected: Path | None,
+    *,
+    out: Path,
+) -> None:
+    """Write to ``out`` the state after applying ``acked`` batches of ``plan``."""
+    load_state(con, state)
+    _load_applied(con, plan, acked, rejected)
+    write_parquet(con, _NEXT_SQL, out)
 
 
 def adopt_state(prepared: Path, state: Path) -> None:
