@@ -161,7 +161,7 @@ async def test_timeouts_are_retried() -> None:
     emulator.script("lists/subscribe", ScriptedFault(status=200, delay=2.0), times=2)
     with serve_in_thread(emulator) as base_url:
         async with IterableClient(
-            "audiencesync-emulator-dev-key-01", base_url=base_url, timeout=0.2
+            "audiencesync-emulator-dev-key-01", base_url=base_url, timeout=1.0
         ) as client:
             list_id = await client.create_list("slow")
             sent = emails(1_000)
