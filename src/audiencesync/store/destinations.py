@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -63,6 +64,7 @@ class Export(Base):
     __table_args__ = (
         CheckConstraint(f"mode IN {EXPORT_MODES!r}", name="mode"),
         CheckConstraint("removal_brake BETWEEN 0 AND 100", name="removal_brake"),
+        CheckConstraint("drift_threshold BETWEEN 0 AND 100", name="drift_threshold"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -78,6 +80,10 @@ class Export(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     mode: Mapped[str] = mapped_column(String(16), default="mirror")
     removal_brake: Mapped[int] = mapped_column(Integer, default=20)
+    drift_threshold: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
+    auto_resync: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=true()
+    )
     consent_column: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     created_by: Mapped[str | None] = mapped_column(String(255))

@@ -19,6 +19,7 @@ unsubscribe alike, from 0.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +33,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -47,10 +49,17 @@ RUN_STATUS_CODES = (
     "failed",
     "canceled",
     "interrupted",
+    "discarded",
+    "drift",
 )
 RUN_TRIGGERS = ("manual", "scheduled", "refresh", "resume")
 LIST_ACTIONS = ("adopted", "created", "recreated", "existing")
 BATCH_ACTIONS = ("subscribe", "unsubscribe")
+
+
+def new_state_key() -> str:
+    """A fresh random identity for a binding's sync state."""
+    return str(uuid.uuid4())
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
@@ -72,6 +81,7 @@ class Binding(Base):
     )
     list_id: Mapped[int | None] = mapped_column(BigInteger)
     list_name: Mapped[str | None] = mapped_column(String(255))
+    state_key: Mapped[str] = mapped_column(String(36), default=new_state_key)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utc_now, onupdate=utc_now
@@ -85,15 +95,20 @@ class Run(Base):
     __table_args__ = (
         _one_of("trigger", RUN_TRIGGERS),
         _one_of("status", RUN_STATUS_CODES),
+        {"sqlite_autoincrement": True},  # a run id is never reused
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    export_id: Mapped[int] = mapped_column(
-        ForeignKey("exports.id", ondelete="CASCADE"), index=True
+    export_id: Mapped[int | None] = mapped_column(
+        ForeignKey("exports.id", ondelete="SET NULL"), index=True
     )
+    export_name: Mapped[str] = mapped_column(String(255))
     trigger: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), index=True)
     dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    full_resync: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     requested_by: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -125,8 +140,8 @@ class RunSegment(Base):
     run_id: Mapped[int] = mapped_column(
         ForeignKey("runs.id", ondelete="CASCADE"), index=True
     )
-    binding_id: Mapped[int] = mapped_column(
-        ForeignKey("bindings.id", ondelete="CASCADE"), index=True
+    binding_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bindings.id", ondelete="SET NULL"), index=True
     )
     segment_name: Mapped[str] = mapped_column(String(255))
     list_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -151,7 +166,7 @@ class RunSegment(Base):
     status: Mapped[str] = mapped_column(String(16), default="queued")
 
     run: Mapped[Run] = relationship(back_populates="segments")
-    binding: Mapped[Binding] = relationship()
+    binding: Mapped[Binding | None] = relationship()
 
 
 class RunBatch(Base):
@@ -181,6 +196,7 @@ class RunReject(Base):
     )
     batch: Mapped[int | None] = mapped_column(Integer)
     identifier: Mapped[str] = mapped_column(Text)
+    profile_key: Mapped[str | None] = mapped_column(Text)
     bucket: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(Text)
     retryable: Mapped[bool] = mapped_column(Boolean)

@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from audiencesync.errors import ConflictError, NotFoundError
+from audiencesync.store.destinations import Export
 from audiencesync.store.models import utc_now
 from audiencesync.store.runs import Run, RunSegment
 from audiencesync.sync.statuses import RunStatus, transition
@@ -46,13 +47,24 @@ def create_run(
     trigger: str,
     requested_by: str,
     dry_run: bool = False,
+    full_resync: bool = False,
 ) -> Run:
-    """A new Queued run of the export (flushed, so it has its id)."""
+    """A new Queued run of the export (flushed, so it has its id).
+
+    The run keeps the export's name, so its history reads the same after the
+    export is removed.
+    """
+    export = session.get(Export, export_id)
+    if export is None:
+        msg = f"Export {export_id} does not exist any more."
+        raise NotFoundError(msg)
     run = Run(
         export_id=export_id,
+        export_name=export.name,
         trigger=trigger,
         requested_by=requested_by,
         dry_run=dry_run,
+        full_resync=full_resync,
         status=RunStatus.QUEUED.code,
         counts={},
     )

@@ -6,9 +6,9 @@ database stores its short :attr:`RunStatus.code` (``retrying``), which
 
 ::
 
-    Queued ──▶ Running ──▶ Succeeded | Succeeded with rejects | Failed (permanent)
-      │          │  │
-      │          │  ├──▶ Held ──(approved)──▶ Running   (discarded ──▶ Succeeded…)
+    Queued ──▶ Running ──▶ Succeeded | Succeeded with rejects | Succeeded with drift
+      │          │  │        | Failed (permanent)
+      │          │  ├──▶ Held ──(approved)──▶ Running  (discarded: Removals discarded)
       │          │  ├──▶ Failed (retrying) ──▶ Running
       │          │  └──▶ Interrupted (resumable) ──▶ Running
       └──────────┴─────▶ Canceled   (from every status that is not terminal)
@@ -34,6 +34,8 @@ class RunStatus(enum.StrEnum):
     FAILED_PERMANENT = "Failed (permanent)"
     CANCELED = "Canceled"
     INTERRUPTED = "Interrupted (resumable)"
+    DISCARDED = "Removals discarded"
+    DRIFTED = "Succeeded with drift"
 
     @property
     def code(self) -> str:
@@ -66,6 +68,8 @@ _CODES: Mapping[RunStatus, str] = {
     RunStatus.FAILED_PERMANENT: "failed",
     RunStatus.CANCELED: "canceled",
     RunStatus.INTERRUPTED: "interrupted",
+    RunStatus.DISCARDED: "discarded",
+    RunStatus.DRIFTED: "drift",
 }
 _BY_CODE: Mapping[str, RunStatus] = {code: status for status, code in _CODES.items()}
 
@@ -73,6 +77,7 @@ _ENDINGS = frozenset(
     {
         RunStatus.SUCCEEDED,
         RunStatus.SUCCEEDED_WITH_REJECTS,
+        RunStatus.DRIFTED,
         RunStatus.FAILED_PERMANENT,
         RunStatus.CANCELED,
     }
@@ -83,7 +88,7 @@ TRANSITIONS: Mapping[RunStatus, frozenset[RunStatus]] = {
     ),
     RunStatus.RUNNING: _ENDINGS
     | {RunStatus.HELD, RunStatus.FAILED_RETRYING, RunStatus.INTERRUPTED},
-    RunStatus.HELD: _ENDINGS | {RunStatus.RUNNING},
+    RunStatus.HELD: _ENDINGS | {RunStatus.RUNNING, RunStatus.DISCARDED},
     RunStatus.FAILED_RETRYING: frozenset(
         {RunStatus.RUNNING, RunStatus.CANCELED, RunStatus.FAILED_PERMANENT}
     ),
@@ -94,6 +99,8 @@ TRANSITIONS: Mapping[RunStatus, frozenset[RunStatus]] = {
     RunStatus.SUCCEEDED_WITH_REJECTS: frozenset(),
     RunStatus.FAILED_PERMANENT: frozenset(),
     RunStatus.CANCELED: frozenset(),
+    RunStatus.DISCARDED: frozenset(),
+    RunStatus.DRIFTED: frozenset(),
 }
 """Every allowed move: ``TRANSITIONS[current]`` is what may come next."""
 

@@ -33,6 +33,10 @@ CASES = [
     (S.RUNNING, S.RUNNING, ILLEGAL),
     (S.HELD, S.RUNNING, nullcontext()),
     (S.HELD, S.SUCCEEDED, nullcontext()),
+    (S.HELD, S.DISCARDED, nullcontext()),
+    (S.RUNNING, S.DRIFTED, nullcontext()),
+    (S.RUNNING, S.DISCARDED, ILLEGAL),
+    (S.DISCARDED, S.RUNNING, ILLEGAL),
     (S.INTERRUPTED, S.RUNNING, nullcontext()),
     (S.INTERRUPTED, S.SUCCEEDED, ILLEGAL),
     (S.FAILED_RETRYING, S.RUNNING, nullcontext()),
@@ -83,7 +87,7 @@ def test_a_finished_run_can_become_nothing() -> None:
 
 
 def test_the_statuses_are_exactly_the_issues() -> None:
-    """The displayed words are the nine statuses of the issue, in order."""
+    """The displayed words: the nine statuses of issue 5, then issue 11's two."""
     assert [status.value for status in RunStatus] == [
         "Queued",
         "Running",
@@ -94,6 +98,8 @@ def test_the_statuses_are_exactly_the_issues() -> None:
         "Failed (permanent)",
         "Canceled",
         "Interrupted (resumable)",
+        "Removals discarded",
+        "Succeeded with drift",
     ]
 
 
@@ -104,11 +110,13 @@ def test_codes_round_trip_and_match_the_database() -> None:
 
 
 def test_terminal_statuses() -> None:
-    """Only the four endings are terminal."""
+    """Only the six endings are terminal."""
     terminal = {status for status in RunStatus if status.is_terminal}
     assert terminal == {
         S.SUCCEEDED,
         S.SUCCEEDED_WITH_REJECTS,
+        S.DRIFTED,
+        S.DISCARDED,
         S.FAILED_PERMANENT,
         S.CANCELED,
     }
