@@ -25,6 +25,8 @@ setting                meaning
 ``smtp_starttls``      upgrade the SMTP connection with STARTTLS (default off)
 ``notify_webhook_url`` URL that gets a JSON POST per failed run (a secret: often
                        carries a token; never shown or logged)
+``refresh_removal_brake`` percent of a table's rows a refresh may remove before it
+                       is held for an administrator's approval (default 20)
 =====================  =========================================================
 """
 
@@ -33,7 +35,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_HOME = Path(".audiencesync")
@@ -42,6 +44,7 @@ DATABASE_FILE = "audiencesync.db"
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
 PROFILES_FOLDER = "profiles"
 DEFAULT_SMTP_PORT = 25
+DEFAULT_REFRESH_REMOVAL_BRAKE = 20.0
 
 
 class Settings(BaseSettings):
@@ -70,6 +73,9 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     notify_webhook_url: SecretStr | None = None
+    refresh_removal_brake: float = Field(
+        default=DEFAULT_REFRESH_REMOVAL_BRAKE, ge=0, le=100
+    )
 
     @property
     def database(self) -> str:
