@@ -232,3 +232,20 @@ def test_profiles_approve_and_discard_on_the_command_line(
     assert json.loads(approved.stdout)["rows_after"] == 3
     assert gone.exit_code == 2
     assert "has no refresh waiting for approval" in gone.stderr
+
+
+def test_a_changed_appended_file_rebuilds_its_table_without_doubling_rows(
+    place: Place, tmp_path: Path
+) -> None:
+    """An appended file cannot be re-applied onto itself: base plus appends again."""
+    base, extra = tmp_path / "orders.csv", tmp_path / "more_orders.csv"
+    base.write_text("customer_id,amount\nC1,10\nC2,20\n", encoding="utf-8")
+    extra.write_text("customer_id,amount\nC1,5\n", encoding="utf-8")
+    with place.workspace() as workspace:
+        workspace.profiles.import_file(base, table="orders", key="customer_id")
+        workspace.profiles.import_file(extra, table="orders")
+    touch_later(extra, "customer_id,amount\nC1,5\nC3,7\n")
+    with place.workspace() as workspace:
+        report = run_refresh(workspace)
+    outcomes = {s.table: (s.outcome, s.rows) for s in report.sources}
+    assert outcomes["orders"] == ("reimported", 4)

@@ -94,7 +94,11 @@ def refresh_table(
         if hold is not None and not hold.is_current(folder):
             drop_hold(folder, table)  # the table changed since: start afresh
             hold = None
-        if hold is not None and not _any_changed(_held_sources(folder, table)):
+        if (
+            hold is not None
+            and hold.brake == brake
+            and not _any_changed(_held_sources(folder, table))
+        ):
             return _result(info, RefreshOutcome.HELD, hold=hold)
         if not _any_changed(info.sources):
             if hold is not None:  # the files are back as the table has them
