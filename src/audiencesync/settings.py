@@ -35,8 +35,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from audiencesync.errors import ConfigError
 
 DEFAULT_HOME = Path(".audiencesync")
 DEFAULT_PROFILE_TABLE = "customers"
@@ -98,4 +100,17 @@ class Settings(BaseSettings):
 def load_settings(**overrides: Any) -> Settings:
     """Settings from flags (``None`` means "not given"), then env, then .env."""
     given = {name: value for name, value in overrides.items() if value is not None}
-    return Settings(**given)
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        raise ConfigError(_invalid(exc)) from None
+
+
+def _invalid(error: ValidationError) -> str:
+    """One line naming the setting and the rule; never the value (it may be secret)."""
+    first = error.errors()[0]
+    name = "_".join(str(part) for part in first["loc"]).upper()
+    return (
+        f"The setting AUDIENCESYNC_{name} is not valid: {first['msg']}. Fix it in"
+        " the environment or the .env file."
+    )

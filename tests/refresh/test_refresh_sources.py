@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from typer.testing import CliRunner
 
+from audiencesync.cli import app
 from audiencesync.errors import AccessDeniedError, ConflictError, NotFoundError
 from audiencesync.profiles.tables import read_table_info
 from audiencesync.refresh import run_refresh
@@ -249,3 +251,20 @@ def test_a_changed_appended_file_rebuilds_its_table_without_doubling_rows(
         report = run_refresh(workspace)
     outcomes = {s.table: (s.outcome, s.rows) for s in report.sources}
     assert outcomes["orders"] == ("reimported", 4)
+
+
+@pytest.mark.parametrize("value", ["150", "-1", "abc"])
+def test_a_bad_brake_setting_is_one_line_not_a_traceback(
+    place: Place, value: str
+) -> None:
+    """AUDIENCESYNC_REFRESH_REMOVAL_BRAKE outside 0-100 exits 2 naming the setting."""
+    env = {
+        "AUDIENCESYNC_HOME": str(place.settings.home),
+        "AUDIENCESYNC_REFRESH_REMOVAL_BRAKE": value,
+    }
+    result = CliRunner().invoke(app, ["refresh"], env=env)
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(
+        "Error: The setting AUDIENCESYNC_REFRESH_REMOVAL_BRAKE is not valid:"
+    )
