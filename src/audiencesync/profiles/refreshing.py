@@ -100,7 +100,8 @@ def refresh_table(
             and not _any_changed(_held_sources(folder, table))
         ):
             return _result(info, RefreshOutcome.HELD, hold=hold)
-        if not _any_changed(info.sources):
+        changed = [i for i, s in enumerate(info.sources) if s.stamp.has_changed()]
+        if not changed:
             if hold is not None:  # the files are back as the table has them
                 drop_hold(folder, table)
             return _result(info, RefreshOutcome.UNCHANGED)
@@ -108,7 +109,9 @@ def refresh_table(
         if missing:
             return _result(info, RefreshOutcome.MISSING, hold=hold, missing=missing)
         with closing(connect_duckdb()) as connection:
-            sources = _rebuild(connection, info, profile=table == profile_table)
+            sources = _rebuild(
+                connection, info, changed, profile=table == profile_table
+            )
             metadata = table_metadata(
                 key=info.key or sources[0].key,
                 sources=sources,
@@ -127,11 +130,15 @@ def refresh_table(
 
 
 def _rebuild(
-    connection: duckdb.DuckDBPyConnection, info: TableInfo, *, profile: bool
+    connection: duckdb.DuckDBPyConnection,
+    info: TableInfo,
+    changed: list[int],
+    *,
+    profile: bool,
 ) -> tuple[TableSource, ...]:
-    """Build ``CURRENT`` from the sources; the sources restamped as read."""
+    """Build ``CURRENT`` from the sources (``changed``: which files changed);
+    the sources restamped as read."""
     sources = list(info.sources)
-    changed = [i for i, source in enumerate(sources) if source.stamp.has_changed()]
     appended = any(sources[i].mode is SourceMode.APPEND for i in changed)
     base = sources[0]
     if base.mode is SourceMode.REPLACE and (changed[0] == 0 or appended):
