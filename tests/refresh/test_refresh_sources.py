@@ -17,7 +17,12 @@ from audiencesync.profiles.tables import read_table_info
 from audiencesync.refresh import run_refresh
 from tests.refresh.conftest import Place
 from tests.refresh.test_cli import invoke
-from tests.refresh.test_notifications import Hook, hook  # noqa: F401 - the fixture
+from tests.refresh.test_notifications import (  # noqa: F401 - the fixtures
+    Hook,
+    Mailbox,
+    hook,
+    mailbox,
+)
 
 pytestmark = pytest.mark.socket
 
@@ -268,3 +273,37 @@ def test_a_bad_brake_setting_is_one_line_not_a_traceback(
     assert line.startswith(
         "Error: The setting AUDIENCESYNC_REFRESH_REMOVAL_BRAKE is not valid:"
     )
+
+
+def test_administrators_get_an_email_about_a_held_refresh(
+    place: Place,
+    merged: Path,
+    mailbox: Mailbox,  # noqa: F811 - the fixture imported above
+) -> None:
+    """The held notice goes to every administrator with an address, by SMTP."""
+    with place.workspace() as workspace:
+        workspace.users.set_email("admin", "admin@example.org")
+    place.settings = place.settings.model_copy(
+        update={"smtp_host": "127.0.0.1", "smtp_port": mailbox.port}
+    )
+    shrink_base(place)
+    with place.workspace() as workspace:
+        run_refresh(workspace)
+    message = mailbox.message()
+    assert message["Subject"] == (
+        "audiencesync: refresh of table customers held for approval"
+    )
+    assert mailbox.envelopes[0].rcpt_tos == ["admin@example.org"]
+
+
+def test_a_fixed_source_file_supersedes_the_hold(place: Place, merged: Path) -> None:
+    """The file put right: the next refresh applies it and the hold is gone."""
+    shrink_base(place)
+    with place.workspace() as workspace:
+        run_refresh(workspace)
+    touch_later(place.source, base_csv(BASE_ROWS))
+    with place.workspace() as workspace:
+        (source,) = run_refresh(workspace).sources
+        assert (source.outcome, source.rows) == ("reimported", BASE_ROWS + 1)
+        with pytest.raises(NotFoundError):
+            workspace.profiles.discard_refresh("customers")
