@@ -19,6 +19,8 @@ DOCS = {
     "profiles generate": ROOT / "docs" / "profiles.md",
     "profiles import": ROOT / "docs" / "profiles.md",
     "profiles schema": ROOT / "docs" / "profiles.md",
+    "profiles approve": ROOT / "docs" / "profiles.md",
+    "profiles discard": ROOT / "docs" / "profiles.md",
     **{
         f"segments {name}": ROOT / "docs" / "segments.md"
         for name in ("create", "edit", "list", "show", "preview", "evaluate", "delete")

@@ -135,3 +135,89 @@ def test_format_time_shows_utc_once_for_utc() -> None:
 def test_describe_schedule(schedule: str, expected: str) -> None:
     """Schedules in words, as lists show them."""
     assert describe_schedule(schedule, "Europe/Paris") == expected
+
+
+EXTENSIONS = [
+    ("0 6 L * *", "The day-of-month field 'L' of the schedule '0 6 L * *' uses 'L'"
+     " (the last day), which audiencesync does not accept: name the days (28-31)"),
+    ("0 6 * * 5L", "The day-of-week field '5L' of the schedule '0 6 * * 5L' uses 'L'"),
+    ("0 6 15W * *", "The day-of-month field '15W' of the schedule '0 6 15W * *' uses"
+     " 'W' (the nearest weekday), which audiencesync does not accept"),
+    ("0 6 LW * *", "uses 'W' (the nearest weekday)"),
+    ("0 6 * * 1#2", "The day-of-week field '1#2' of the schedule '0 6 * * 1#2' uses"
+     " '#' (the nth weekday of the month), which audiencesync does not accept: name"
+     " the weekdays (MON, 1-5)"),
+    ("0 6 ? * MON", "The day-of-month field '?' of the schedule '0 6 ? * MON' uses"
+     " '?' (no specific value), which audiencesync does not accept: write * instead"),
+    ("0 6 * * 7", "The day-of-week field '7' of the schedule '0 6 * * 7' uses 7 for"
+     " Sunday, which is not accepted: Sunday is 0 or SUN"),
+    ("0 6 * * 5-7", "The day-of-week field '5-7' of the schedule '0 6 * * 5-7' uses 7"),
+    ("0 6 * * 1,7", "The day-of-week field '1,7' of the schedule '0 6 * * 1,7' uses 7"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    EXTENSIONS,
+    ids=["L", "nth L", "W", "LW", "hash", "question mark", "seven", "range to seven",
+         "list with seven"],
+)  # fmt: skip
+def test_cron_extensions_are_refused_by_name(raw: str, message: str) -> None:
+    """Syntax beyond the documented cron is named in one line with its fix."""
+    with refused(message) as caught:
+        normalize_schedule(raw)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["0 6 * * SUN", "0 6 * JUL,AUG WED", "0 6 1-31/2 * *", "0 6 * * */2", "0 6 7 * 0"],
+    ids=["sunday name", "names", "stepped range", "stepped weekdays", "day 7 of month"],
+)
+def test_documented_cron_syntax_is_accepted(raw: str) -> None:
+    """Names, lists, ranges and steps pass; 7 is refused only as a weekday."""
+    assert normalize_schedule(raw) == raw
+
+
+def paris_slots(expression: str, *, start: datetime, count: int) -> list[datetime]:
+    """The next ``count`` slots after ``start``, each found from the one before, UTC."""
+    slots = []
+    for _ in range(count):
+        start = next_cron_time(expression, "Europe/Paris", after=start)
+        slots.append(start.astimezone(UTC))
+    return slots
+
+
+def test_a_wall_clock_slot_fires_once_in_the_repeated_autumn_hour() -> None:
+    """02:30 on 25 October 2026 in Paris is the summer-time 02:30 only."""
+    slots = paris_slots(
+        "30 2 * * *", start=datetime(2026, 10, 24, 12, 0, tzinfo=UTC), count=2
+    )
+    assert slots == [
+        datetime(2026, 10, 25, 0, 30, tzinfo=UTC),
+        datetime(2026, 10, 26, 1, 30, tzinfo=UTC),
+    ]
+
+
+def test_an_hourly_schedule_fires_in_both_passes_of_the_repeated_hour() -> None:
+    """With the hour field *, 02:30 summer time and 02:30 winter time both fire."""
+    slots = paris_slots(
+        "30 * * * *", start=datetime(2026, 10, 24, 23, 45, tzinfo=UTC), count=3
+    )
+    assert slots == [
+        datetime(2026, 10, 25, 0, 30, tzinfo=UTC),
+        datetime(2026, 10, 25, 1, 30, tzinfo=UTC),
+        datetime(2026, 10, 25, 2, 30, tzinfo=UTC),
+    ]
+
+
+def test_a_slot_the_spring_night_skips_fires_once_at_the_shift() -> None:
+    """02:00, 02:15, 02:30 and 02:45 of 29 March 2026 in Paris fire once, at 03:00."""
+    slots = paris_slots(
+        "*/15 2,3 * * *", start=datetime(2026, 3, 28, 12, 0, tzinfo=UTC), count=3
+    )
+    assert slots == [
+        datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
+        datetime(2026, 3, 29, 1, 15, tzinfo=UTC),
+        datetime(2026, 3, 29, 1, 30, tzinfo=UTC),
+    ]

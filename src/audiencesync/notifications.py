@@ -14,6 +14,9 @@ and keys, and no link. A channel that fails is logged (its error class, an SMTP
 or HTTP status code; never an address, a password or the webhook URL, which
 often holds a token) and recorded in the audit event; nothing here ever raises
 into the run that failed.
+
+:func:`notify_administrators` sends any other :class:`Notice` (a refresh held
+by the removal brake, ...) on the same channels, with the same audit event.
 """
 
 from __future__ import annotations
@@ -120,6 +123,98 @@ def administrators(database: Database) -> list[Administrator]:
         return [Administrator(row.name, row.email) for row in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the administrators must hear about: how to say it, what to audit."""
+
+    event: str  # the webhook's "event", e.g. "refresh.held"
+    subject: str
+    body: str  # plain text, no profile data
+    audit_action: str
+    target_type: str
+    target: str
+    details: dict[str, Any]  # the webhook's fields and the audit event's details
+
+
+def notify_administrators(workspace: Workspace, notice: Notice) -> None:
+    """Send ``notice`` by e-mail and webhook, audit what happened; never raises."""
+    try:
+        admins = administrators(workspace.database)
+        outcome = {
+            "administrators": [admin.name for admin in admins],
+            "email": _email_notice(workspace.settings, notice, admins),
+            "webhook": _post_notice(workspace.settings, notice),
+        }
+        with workspace.database.session() as session:
+            record_event(
+                session,
+                NOTIFIER,
+                notice.audit_action,
+                target_type=notice.target_type,
+                target=notice.target,
+                details={**notice.details, **outcome},
+            )
+    except Exception as exc:  # a notice must never break what it reports on
+        logger.error(  # noqa: TRY400 - a trace could show data
+            "could not notify the administrators (%s): %s",
+            notice.event,
+            type(exc).__name__,
+        )
+
+
+def _email_notice(
+    settings: Settings, notice: Notice, admins: list[Administrator]
+) -> str:
+    addresses = [admin.email for admin in admins if admin.email]
+    if not settings.smtp_host:
+        return NOT_CONFIGURED
+    if not addresses:
+        return NO_ADDRESSES
+    message = EmailMessage()
+    message["Subject"] = notice.subject
+    message["From"] = settings.smtp_from or DEFAULT_SENDER
+    message["To"] = ", ".join(addresses)
+    message.set_content(notice.body)
+    try:
+        _deliver(settings, message)
+    except (OSError, ValueError) as exc:  # smtplib's errors are OSErrors
+        reason = _reason(exc)
+        logger.warning("e-mail notice (%s) not sent: %s", notice.event, reason)
+        return f"failed: {reason}"
+    return SENT
+
+
+def _post_notice(settings: Settings, notice: Notice) -> str:
+    if settings.notify_webhook_url is None:
+        return NOT_CONFIGURED
+    url = settings.notify_webhook_url.get_secret_value()
+    try:
+        status = _post(url, {"event": notice.event, **notice.details})
+    except (httpx.HTTPError, ValueError) as exc:  # ValueError: a malformed URL
+        reason = type(exc).__name__
+    else:
+        if 200 <= status < 300:
+            return SENT
+        reason = f"HTTP {status}"
+    logger.warning("webhook notice (%s) not sent: %s", notice.event, reason)
+    return f"failed: {reason}"
+
+
+def _deliver(settings: Settings, message: EmailMessage) -> None:
+    """Send ``message`` over SMTP as the settings say (STARTTLS, login)."""
+    assert settings.smtp_host  # noqa: S101 - the callers checked
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT) as smtp:
+        if settings.smtp_starttls:
+            smtp.starttls(context=ssl.create_default_context())
+        if settings.smtp_username:
+            password = settings.smtp_password
+            smtp.login(
+                settings.smtp_username,
+                password.get_secret_value() if password else "",
+            )
+        smtp.send_message(message)
+
+
 def send_email(settings: Settings, info: RunInfo, addresses: list[str]) -> str:
     """Send the notice by SMTP; "sent", why not, or "failed: <reason>"."""
     if not settings.smtp_host:
@@ -127,19 +222,7 @@ def send_email(settings: Settings, info: RunInfo, addresses: list[str]) -> str:
     if not addresses:
         return NO_ADDRESSES
     try:
-        message = _message(settings, info, addresses)
-        with smtplib.SMTP(
-            settings.smtp_host, settings.smtp_port, timeout=TIMEOUT
-        ) as smtp:
-            if settings.smtp_starttls:
-                smtp.starttls(context=ssl.create_default_context())
-            if settings.smtp_username:
-                password = settings.smtp_password
-                smtp.login(
-                    settings.smtp_username,
-                    password.get_secret_value() if password else "",
-                )
-            smtp.send_message(message)
+        _deliver(settings, _message(settings, info, addresses))
     except (OSError, ValueError) as exc:  # smtplib's errors are OSErrors
         reason = _reason(exc)
         logger.warning("e-mail notice of failed run %d not sent: %s", info.id, reason)

@@ -8,9 +8,13 @@ the schedule it already has, or clearing an unset one, writes nothing.
 
 One refresh (:func:`run_refresh`), in order:
 
-1. re-imports each table of the embedded store that was imported from a file
-   whose size or modification time changed since (its :class:`SourceStamp`);
-   the table becomes the file's content again, as ``profiles import --replace``;
+1. refreshes each table of the embedded store whose source files changed since
+   they were imported: the sources are re-applied as they were imported (the
+   base replaced, merges layered on in order; see
+   :mod:`audiencesync.profiles.refreshing`). A refresh that would remove more
+   than the removal brake's share of a table's rows leaves the table as it was
+   and is held for an administrator; the administrators are notified once per
+   hold, and the rest of the refresh goes on with the table unchanged;
 2. counts every segment, which records its member count in the history;
 3. runs every active export whose schedule is ``refresh``, one after the other,
    with the trigger ``refresh``; one export's failure never stops the others.
@@ -32,6 +36,7 @@ from audiencesync.audit import record_event
 from audiencesync.auth.roles import Action, check
 from audiencesync.auth.users import admin_names
 from audiencesync.errors import AccessDeniedError, AudiencesyncError, ConfigError
+from audiencesync.notifications import Notice, notify_administrators
 from audiencesync.profiles.tables import read_table_info, table_names
 from audiencesync.schedule import (
     CRON_EXAMPLE,
@@ -55,6 +60,8 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from audiencesync.exports.records import ExportInfo
+    from audiencesync.profiles.holds import Hold
+    from audiencesync.profiles.refreshing import TableRefresh
     from audiencesync.profiles.tables import TableInfo
     from audiencesync.workspace import Workspace
 
@@ -63,6 +70,7 @@ logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 SETTING_TARGET = "setting"
 SKIPPED = "skipped"
+HELD = "held"
 FAILED_TO_START = "failed to start"
 NOT_SET = "no refresh schedule is set"
 _FINE = frozenset(
@@ -207,13 +215,17 @@ def _audit(
 
 @dataclass(frozen=True, slots=True)
 class SourceResult:
-    """One imported table: ``reimported``, ``unchanged``, ``missing`` or ``failed``."""
+    """One imported table: ``reimported``, ``unchanged``, ``held``, ``missing``
+    or ``failed``. ``held``: the table kept its ``rows``; the held content has
+    ``held_rows`` and lacks ``removed`` of them, awaiting an administrator."""
 
     table: str
     source: str
     outcome: str
     rows: int | None = None
     error: str | None = None
+    held_rows: int | None = None
+    removed: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,7 +301,7 @@ def run_refresh(
 
 
 def reimport_sources(workspace: Workspace) -> list[SourceResult]:
-    """Re-import every embedded table whose source file changed since its import."""
+    """Refresh every embedded table whose source files changed since their import."""
     settings = workspace.settings
     if settings.profiles_url is not None:
         return []  # an external engine's data is loaded by its own tools
@@ -301,32 +313,86 @@ def reimport_sources(workspace: Workspace) -> list[SourceResult]:
         except AudiencesyncError as exc:
             results.append(SourceResult(name, "", "failed", error=str(exc)))
             continue
-        if info.source is not None:
+        if info.sources:
             results.append(_reimport(workspace, info))
     return results
 
 
 def _reimport(workspace: Workspace, info: TableInfo) -> SourceResult:
-    assert info.source is not None  # noqa: S101 - the caller checked
-    path = info.source.path
-    if not info.source.has_changed():
-        return SourceResult(info.name, str(path), "unchanged", rows=info.rows)
-    if not path.is_file():
-        error = (
-            f"The source file {path} of table {info.name} is gone; the table keeps"
-            " its rows. Import it again from its new place with `audiencesync"
-            " profiles import FILE --replace`."
-        )
-        return SourceResult(
-            info.name, str(path), "missing", rows=info.rows, error=error
-        )
+    shown = _sources_text(info)
     try:
-        report = workspace.profiles.import_file(
-            path, table=info.name, key=info.key, replace=True
-        )
+        result = workspace.profiles.refresh_table(info.name)
     except AudiencesyncError as exc:
-        return SourceResult(info.name, str(path), "failed", error=str(exc))
-    return SourceResult(info.name, str(path), "reimported", rows=report.rows)
+        return SourceResult(info.name, shown, "failed", error=str(exc))
+    if result.missing:
+        gone = ", ".join(str(path) for path in result.missing)
+        files = "file" if len(result.missing) == 1 else "files"
+        error = (
+            f"The source {files} {gone} of table {info.name} is gone; the table keeps"
+            " its rows. Put the file back, or import the table again from its new"
+            " place with --replace."
+        )
+        return SourceResult(info.name, shown, "missing", rows=result.rows, error=error)
+    if result.hold is not None:
+        return _held(workspace, result, result.hold, shown)
+    return SourceResult(info.name, shown, result.outcome.value, rows=result.rows)
+
+
+def _held(
+    workspace: Workspace, result: TableRefresh, hold: Hold, shown: str
+) -> SourceResult:
+    logger.warning(
+        "refresh of table %s held: it would remove %d of %d rows (brake %g %%)",
+        hold.table,
+        hold.removed,
+        hold.rows,
+        hold.brake,
+    )
+    if result.new_hold:
+        notify_administrators(workspace, held_notice(hold))
+    return SourceResult(
+        hold.table,
+        shown,
+        HELD,
+        rows=result.rows,
+        held_rows=hold.new_rows,
+        removed=hold.removed,
+    )
+
+
+def held_notice(hold: Hold) -> Notice:
+    """The administrators' notice of a refresh held by the removal brake."""
+    body = (
+        f"The refresh of table {hold.table} would remove {hold.removed:,} of its"
+        f" {hold.rows:,} rows, more than the removal brake allows ({hold.brake:g} %)."
+        f"\nThe table keeps its {hold.rows:,} rows, and exports run on them, until"
+        " an administrator decides.\n\n"
+        f"Approve: audiencesync profiles approve {hold.table}\n"
+        f"Discard: audiencesync profiles discard {hold.table}\n\n"
+        "You get this message because you are an audiencesync administrator.\n"
+    )
+    return Notice(
+        event="refresh.held",
+        subject=f"audiencesync: refresh of table {hold.table} held for approval",
+        body=body,
+        audit_action="profiles.notify_held",
+        target_type="table",
+        target=hold.table,
+        details={
+            "table": hold.table,
+            "rows": hold.rows,
+            "rows_after": hold.new_rows,
+            "removed": hold.removed,
+            "brake": hold.brake,
+            "held_at": hold.held_at.isoformat(),
+        },
+    )
+
+
+def _sources_text(info: TableInfo) -> str:
+    first = str(info.sources[0].path)
+    more = len(info.sources) - 1
+    return f"{first} (+{more} more)" if more else first
 
 
 def evaluate_segments(workspace: Workspace) -> list[SegmentResult]:

@@ -4,17 +4,27 @@ An export runs "with each refresh" (the default), "manual" only, or on its own
 five-field cron schedule, read in the export's IANA time zone. Cron expressions
 are checked with croniter when they are saved, field by field, so a mistake is
 named ("the hour field "25" is out of range 0-23") instead of failing later in
-the scheduler. The system refresh schedule is a :class:`SystemSetting`
-(``refresh_schedule``) that the scheduler of the next issue maintains; it is
-read here only to say when "with each refresh" exports run next.
+the scheduler. Only the documented syntax is accepted (numbers, names, ``*``,
+lists, ranges, steps): the extensions some crons know (``L``, ``W``, ``#``,
+``?``, day of week 7) are refused by name. The system refresh schedule is a
+:class:`SystemSetting` (``refresh_schedule``) that the scheduler of the next
+issue maintains; it is read here only to say when "with each refresh" exports
+run next.
+
+Daylight-saving changes (:func:`next_cron_time`): each wall-clock time of a
+schedule fires once. In the autumn hour that repeats, a time fires at its first
+pass only, unless the hour field is ``*`` ("every hour"), which fires in both
+passes. In spring, a time that does not exist that night fires once, at the
+shift (02:30 in Paris fires at 03:00 summer time).
 """
 
 from __future__ import annotations
 
+import re
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -41,6 +51,17 @@ CRON_FIELDS = (
 )
 _ANY = ("*",) * len(CRON_FIELDS)
 _CHECK_FROM = datetime(2000, 1, 1, tzinfo=UTC)
+_HOUR, _DAY_OF_WEEK = 1, 4
+_VALUE = r"(?:\d+|[A-Z]{3})"
+_ELEMENT = re.compile(rf"(?:\*|{_VALUE}(?:-{_VALUE})?)(?:/\d+)?")
+_NAMES = re.compile(r"[A-Z]{3}")
+_DST_MARGIN = timedelta(hours=3)  # wider than any daylight-saving shift
+_EXTENSIONS = (  # (character, what it means in other crons, the fix)
+    ("?", "'?' (no specific value)", "write * instead"),
+    ("#", "'#' (the nth weekday of the month)", "name the weekdays (MON, 1-5)"),
+    ("W", "'W' (the nearest weekday)", "name the days (1,15 or 1-5)"),
+    ("L", "'L' (the last day)", "name the days (28-31) or weekdays (FRI)"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +98,8 @@ def check_cron(expression: str) -> None:
             f' e.g. {CRON_EXAMPLE}; or use "refresh" or "manual".'
         )
         raise ConfigError(msg)
+    for position, value in enumerate(fields):
+        _check_plain(expression, position, value)
     for position, (value, (name, allowed)) in enumerate(
         zip(fields, CRON_FIELDS, strict=True)
     ):
@@ -99,6 +122,34 @@ def check_cron(expression: str) -> None:
         raise ConfigError(msg) from exc
 
 
+def _check_plain(expression: str, position: int, value: str) -> None:
+    """Refuse cron extensions by name, and 7 as Sunday; croniter checks the rest."""
+    name = CRON_FIELDS[position][0]
+    where = f"The {name} field {value!r} of the schedule {expression!r}"
+    elements = value.upper().split(",")
+    if all(_ELEMENT.fullmatch(element) for element in elements):
+        if position == _DAY_OF_WEEK and _has_seven(elements):
+            msg = (
+                f"{where} uses 7 for Sunday, which is not accepted: Sunday is 0 or"
+                " SUN (write 5-6,0 for 5-7)."
+            )
+            raise ConfigError(msg)
+        return
+    bare = _NAMES.sub("", value.upper())
+    for character, meaning, fix in _EXTENSIONS:
+        if character in bare:
+            msg = (
+                f"{where} uses {meaning}, which audiencesync does not accept:"
+                f" {fix}; the syntax is numbers, names, *, lists, ranges and steps."
+            )
+            raise ConfigError(msg)
+
+
+def _has_seven(elements: list[str]) -> bool:
+    values = (part for element in elements for part in element.split("/")[0].split("-"))
+    return any(part.isdigit() and int(part) == 7 for part in values)
+
+
 def normalize_timezone(raw: str) -> str:
     """The IANA time zone name ``raw`` (trimmed), or a ConfigError with a hint."""
     name = raw.strip()
@@ -114,9 +165,61 @@ def normalize_timezone(raw: str) -> str:
 
 
 def next_cron_time(expression: str, timezone: str, *, after: datetime) -> datetime:
-    """The first time after ``after`` matching ``expression`` in ``timezone``."""
-    local = after.astimezone(zoneinfo.ZoneInfo(timezone))
-    return croniter(expression, local).get_next(datetime)
+    """The first time after ``after`` matching ``expression`` in ``timezone``.
+
+    The schedule is matched on the wall clock, then placed in time (see the
+    module docstring for daylight-saving changes). Comparisons are in UTC:
+    aware times of one zone compare by wall clock, blind to the repeated hour.
+    """
+    zone = zoneinfo.ZoneInfo(timezone)
+    after = after.astimezone(UTC)
+    near_shift = (after - _DST_MARGIN).astimezone(zone).utcoffset() != (
+        after + _DST_MARGIN
+    ).astimezone(zone).utcoffset()
+    margin = _DST_MARGIN if near_shift else timedelta(0)
+    both_passes = expression.split()[_HOUR] == "*"
+    walls = croniter(expression, _wall(after, zone) - margin)
+    best: datetime | None = None
+    while True:
+        wall = walls.get_next(datetime)
+        if best is not None and wall > _wall(best, zone) + margin:
+            return best.astimezone(zone)
+        for moment in _moments(wall, zone, both_passes=both_passes):
+            if moment > after and (best is None or moment < best):
+                best = moment
+
+
+def _wall(moment: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
+    return moment.astimezone(zone).replace(tzinfo=None)
+
+
+def _moments(
+    wall: datetime, zone: zoneinfo.ZoneInfo, *, both_passes: bool
+) -> Iterator[datetime]:
+    """The UTC moments a wall-clock time stands for: one, two (autumn), the shift."""
+    first = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    second = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    if first == second:
+        yield first
+    elif first < second:  # the repeated hour: first pass, and second if hourly
+        yield first
+        if both_passes:
+            yield second
+    else:  # the skipped hour: fold 0 reads it before the shift, fold 1 after
+        yield _shift(second, first, zone)
+
+
+def _shift(before: datetime, after: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
+    """The moment between ``before`` and ``after`` at which the offset changes."""
+    target = after.astimezone(zone).utcoffset()
+    low, high = int(before.timestamp()), int(after.timestamp())
+    while high - low > 1:
+        middle = (low + high) // 2
+        if datetime.fromtimestamp(middle, zone).utcoffset() == target:
+            high = middle
+        else:
+            low = middle
+    return datetime.fromtimestamp(high, UTC)
 
 
 def describe_schedule(schedule: str, timezone: str) -> str:

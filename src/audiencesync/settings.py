@@ -25,6 +25,8 @@ setting                meaning
 ``smtp_starttls``      upgrade the SMTP connection with STARTTLS (default off)
 ``notify_webhook_url`` URL that gets a JSON POST per failed run (a secret: often
                        carries a token; never shown or logged)
+``refresh_removal_brake`` percent of a table's rows a refresh may remove before it
+                       is held for an administrator's approval (default 20)
 =====================  =========================================================
 """
 
@@ -33,8 +35,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from audiencesync.errors import ConfigError
 
 DEFAULT_HOME = Path(".audiencesync")
 DEFAULT_PROFILE_TABLE = "customers"
@@ -42,6 +46,7 @@ DATABASE_FILE = "audiencesync.db"
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
 PROFILES_FOLDER = "profiles"
 DEFAULT_SMTP_PORT = 25
+DEFAULT_REFRESH_REMOVAL_BRAKE = 20.0
 
 
 class Settings(BaseSettings):
@@ -70,6 +75,9 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     notify_webhook_url: SecretStr | None = None
+    refresh_removal_brake: float = Field(
+        default=DEFAULT_REFRESH_REMOVAL_BRAKE, ge=0, le=100
+    )
 
     @property
     def database(self) -> str:
@@ -92,4 +100,17 @@ class Settings(BaseSettings):
 def load_settings(**overrides: Any) -> Settings:
     """Settings from flags (``None`` means "not given"), then env, then .env."""
     given = {name: value for name, value in overrides.items() if value is not None}
-    return Settings(**given)
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        raise ConfigError(_invalid(exc)) from None
+
+
+def _invalid(error: ValidationError) -> str:
+    """One line naming the setting and the rule; never the value (it may be secret)."""
+    first = error.errors()[0]
+    name = "_".join(str(part) for part in first["loc"]).upper()
+    return (
+        f"The setting AUDIENCESYNC_{name} is not valid: {first['msg']}. Fix it in"
+        " the environment or the .env file."
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from audiencesync.errors import NotFoundError, SourceError
@@ -13,7 +15,16 @@ from audiencesync.profiles.identifiers import (
     quote_literal,
 )
 from audiencesync.profiles.schema import describe, table_as_dict
-from audiencesync.profiles.tables import read_table_info, replacing, table_names
+from audiencesync.profiles.tables import (
+    SOURCES,
+    SourceMode,
+    SourceStamp,
+    TableSource,
+    read_table_info,
+    replacing,
+    table_metadata,
+    table_names,
+)
 
 
 @pytest.mark.parametrize(
@@ -127,3 +138,23 @@ def test_describe_lists_tables_as_stable_json(populated: Path) -> None:
             {"name": "orders", "kind": "integer", "type": "BIGINT"},
         ],
     }
+
+
+def test_a_table_from_before_sources_were_kept_has_its_file_as_base(
+    tmp_path: Path,
+) -> None:
+    """Metadata with one source file (older versions) reads as a replace base."""
+    stamp = SourceStamp(tmp_path / "old.csv", 12, 34)
+    legacy = {
+        name: value
+        for name, value in table_metadata(
+            key="customer_id", sources=(TableSource(stamp, SourceMode.MERGE, "x"),)
+        ).items()
+        if name != SOURCES
+    }
+    path = tmp_path / "customers.parquet"
+    pq.write_table(
+        pa.table({"customer_id": ["C1"]}).replace_schema_metadata(legacy), path
+    )
+    info = read_table_info(tmp_path, "customers")
+    assert info.sources == (TableSource(stamp, SourceMode.REPLACE, "customer_id"),)

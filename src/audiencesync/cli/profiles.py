@@ -25,6 +25,7 @@ from audiencesync.workspace import open_workspace
 if TYPE_CHECKING:
     from audiencesync.profiles.catalog import Catalog, Table
     from audiencesync.profiles.generator import GenerateReport
+    from audiencesync.profiles.holds import Hold
     from audiencesync.profiles.importing import ImportReport
 
 TableOption = Annotated[
@@ -55,6 +56,8 @@ def register(app: typer.Typer) -> None:
     profiles.command("import")(import_command)
     profiles.command("generate")(generate_command)
     profiles.command("schema")(schema_command)
+    profiles.command("approve")(approve_command)
+    profiles.command("discard")(discard_command)
     app.add_typer(profiles, name="profiles")
 
 
@@ -158,6 +161,68 @@ def schema_command(
         )
     for table in catalog.tables:
         console.print(schema_table(table))
+
+
+HeldTableArgument = Annotated[
+    str, typer.Argument(help="The table whose refresh the removal brake held.")
+]
+
+
+def approve_command(
+    table: HeldTableArgument,
+    *,
+    home: HomeOption = None,
+    as_user: AsOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Put a refresh the removal brake held in place, exactly as it was held.
+
+    Administrators only. Example: audiencesync profiles approve customers
+    """
+    with open_workspace(settings_for(home, as_user)) as workspace:
+        hold = workspace.profiles.approve_refresh(table)
+    if json_output:
+        echo_json(hold_as_dict(hold))
+    else:
+        typer.echo(
+            f"Applied the held refresh of {hold.table}: {hold.rows:,} rows became"
+            f" {hold.new_rows:,} ({hold.removed:,} removed)."
+        )
+
+
+def discard_command(
+    table: HeldTableArgument,
+    *,
+    home: HomeOption = None,
+    as_user: AsOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Drop a refresh the removal brake held; the table keeps its rows.
+
+    Administrators only. Example: audiencesync profiles discard customers
+    """
+    with open_workspace(settings_for(home, as_user)) as workspace:
+        hold = workspace.profiles.discard_refresh(table)
+    if json_output:
+        echo_json(hold_as_dict(hold))
+    else:
+        typer.echo(
+            f"Discarded the held refresh of {hold.table}; it keeps its"
+            f" {hold.rows:,} rows. The next refresh holds it again while its source"
+            " files stay as they are."
+        )
+
+
+def hold_as_dict(hold: Hold) -> dict[str, Any]:
+    """A held refresh as JSON-ready data."""
+    return {
+        "table": hold.table,
+        "rows": hold.rows,
+        "rows_after": hold.new_rows,
+        "removed": hold.removed,
+        "brake": hold.brake,
+        "held_at": hold.held_at.isoformat(),
+    }
 
 
 def parse_anchor(text: str | None) -> date | None:

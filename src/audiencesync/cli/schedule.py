@@ -15,8 +15,10 @@ from rich.table import Table
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
 from audiencesync.cli.render import echo_json, iso, print_table
 from audiencesync.refresh import (
+    HELD,
     RefreshReport,
     RefreshSchedule,
+    SourceResult,
     clear_refresh_schedule,
     read_refresh_schedule,
     run_refresh,
@@ -167,6 +169,8 @@ def report_json(report: RefreshReport) -> dict[str, Any]:
                 "source": s.source,
                 "outcome": s.outcome,
                 "rows": s.rows,
+                "held_rows": s.held_rows,
+                "removed": s.removed,
                 "error": s.error,
             }
             for s in report.sources
@@ -180,6 +184,17 @@ def report_json(report: RefreshReport) -> dict[str, Any]:
             for e in report.exports
         ],
     }
+
+
+def held_line(source: SourceResult) -> str:
+    """What a held table refresh means, and what an administrator can do."""
+    return (
+        f"Table {source.table}: refresh HELD, it would remove {source.removed:,} of"
+        f" {source.rows:,} rows (more than AUDIENCESYNC_REFRESH_REMOVAL_BRAKE allows);"
+        " the table and this refresh's exports keep the current rows. An"
+        f" administrator applies it with `audiencesync profiles approve {source.table}`"
+        f" or drops it with `audiencesync profiles discard {source.table}`."
+    )
 
 
 def _render_schedule(schedule: RefreshSchedule, *, as_json: bool) -> None:
@@ -224,6 +239,9 @@ def _print_report(report: RefreshReport) -> None:
             run = "—" if export.run_id is None else str(export.run_id)
             exports.add_row(export.name, run, export.status)
         print_table(exports)
+    for source in report.sources:
+        if source.outcome == HELD:
+            typer.echo(held_line(source))
     problems = [
         *(f"{s.table}: {s.error}" for s in report.sources if s.error),
         *(f"{s.name}: {s.error}" for s in report.segments if s.error),

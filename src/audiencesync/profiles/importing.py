@@ -9,7 +9,9 @@ Into an existing table, without ``replace``, the profile table is merged by key
 (new keys added, existing keys' rows replaced) and other tables get the rows
 appended; the columns must match the table's. With ``replace`` the table is
 replaced whole. Either way the new file is written beside the old one and moved
-into place, so a failed import leaves the table exactly as it was.
+into place, so a failed import leaves the table exactly as it was. The table
+records its sources in order: a replace starts the list afresh, a merge or an
+append adds to it (see :mod:`audiencesync.profiles.refreshing`).
 """
 
 from __future__ import annotations
@@ -38,8 +40,10 @@ from audiencesync.profiles.sources import (
     source_format,
 )
 from audiencesync.profiles.tables import (
+    SourceMode,
     SourceStamp,
     TableInfo,
+    TableSource,
     parquet_options,
     read_table_info,
     replacing,
@@ -129,7 +133,9 @@ def import_file(
             updated = _updated(connection, existing, chosen) if merge else 0
         incoming = _row_count(connection)
         metadata = table_metadata(
-            key=chosen, source=stamp, imported_at=datetime.now(UTC)
+            key=chosen,
+            sources=_sources_after(existing, TableSource(stamp, _MODES[mode], chosen)),
+            imported_at=datetime.now(UTC),
         )
         _write(connection, select, target, metadata, table=table, source=path.name)
     return ImportReport(
@@ -250,6 +256,22 @@ def fits(old_type: str, new_type: str) -> bool:
 
 
 # --- helpers -------------------------------------------------------------------
+
+_MODES = {
+    ImportMode.CREATED: SourceMode.REPLACE,
+    ImportMode.REPLACED: SourceMode.REPLACE,
+    ImportMode.MERGED: SourceMode.MERGE,
+    ImportMode.APPENDED: SourceMode.APPEND,
+}
+
+
+def _sources_after(
+    existing: _Existing | None, source: TableSource
+) -> tuple[TableSource, ...]:
+    """A replace starts the table's sources; a merge or append is layered on."""
+    if existing is None:
+        return (source,)
+    return (*existing.info.sources, source)
 
 
 def _existing(

@@ -1,8 +1,9 @@
 """Profile-store actions as the acting user: role checked, change audited.
 
 The functions in :mod:`audiencesync.profiles.service` do the work; this class
-adds who may do it (administrators and contributors import and generate, everyone
-reads the schema) and writes one audit event per change.
+adds who may do it (administrators and contributors import, refresh and generate;
+only administrators approve or discard a held refresh; everyone reads the schema)
+and writes one audit event per change.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from audiencesync.profiles import service
 if TYPE_CHECKING:
     from audiencesync.profiles.catalog import Catalog
     from audiencesync.profiles.generator import GenerateReport
+    from audiencesync.profiles.holds import Hold
     from audiencesync.profiles.importing import ImportReport
+    from audiencesync.profiles.refreshing import TableRefresh
     from audiencesync.settings import Settings
     from audiencesync.store.database import Database
 
@@ -56,6 +59,41 @@ class ProfileManager:
             },
         )
         return report
+
+    def refresh_table(self, table: str) -> TableRefresh:
+        """Re-apply the table's sources if a file changed (held past the brake)."""
+        from audiencesync.profiles.refreshing import RefreshOutcome  # noqa: PLC0415 - DuckDB loads only when used
+
+        self._require(Action.MANAGE_PROFILES)
+        result = service.refresh_table(self._settings, table)
+        if result.outcome is RefreshOutcome.REFRESHED:
+            self._audit(
+                "profiles.import",
+                table,
+                {
+                    "mode": "refresh",
+                    "rows": result.rows,
+                    "rows_before": result.rows_before,
+                    "sources": len(result.sources),
+                },
+            )
+        elif result.new_hold and result.hold is not None:
+            self._audit("profiles.refresh_held", table, _hold_details(result.hold))
+        return result
+
+    def approve_refresh(self, table: str) -> Hold:
+        """Put a held refresh in place as it was held (administrators only)."""
+        self._require(Action.APPROVE_REMOVALS)
+        hold = service.approve_refresh(self._settings, table)
+        self._audit("profiles.refresh_approved", table, _hold_details(hold))
+        return hold
+
+    def discard_refresh(self, table: str) -> Hold:
+        """Drop a held refresh; the table keeps its rows (administrators only)."""
+        self._require(Action.APPROVE_REMOVALS)
+        hold = service.discard_refresh(self._settings, table)
+        self._audit("profiles.refresh_discarded", table, _hold_details(hold))
+        return hold
 
     def generate(
         self,
@@ -101,3 +139,13 @@ class ProfileManager:
                 target=table,
                 details=details,
             )
+
+
+def _hold_details(hold: Hold) -> dict[str, object]:
+    return {
+        "rows": hold.rows,
+        "rows_after": hold.new_rows,
+        "removed": hold.removed,
+        "brake": hold.brake,
+        "held_at": hold.held_at.isoformat(),
+    }

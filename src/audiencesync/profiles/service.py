@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 
     from audiencesync.profiles.catalog import Catalog
     from audiencesync.profiles.generator import GenerateReport
+    from audiencesync.profiles.holds import Hold
     from audiencesync.profiles.importing import ImportReport
+    from audiencesync.profiles.refreshing import TableRefresh
     from audiencesync.settings import Settings
 
 
@@ -42,6 +44,35 @@ def import_profiles(
         replace=replace,
         profile_table=settings.profile_table,
     )
+
+
+def refresh_table(settings: Settings, table: str) -> TableRefresh:
+    """Re-apply ``table``'s sources if a file changed, behind the removal brake."""
+    from audiencesync.profiles import refreshing  # noqa: PLC0415 - DuckDB loads only when used
+
+    _require_embedded(settings, "refresh")
+    return refreshing.refresh_table(
+        settings.profiles_folder,
+        table,
+        profile_table=settings.profile_table,
+        brake=settings.refresh_removal_brake,
+    )
+
+
+def approve_refresh(settings: Settings, table: str) -> Hold:
+    """Put the held refresh of ``table`` in place, exactly as it was held."""
+    from audiencesync.profiles import holds  # noqa: PLC0415 - on first use
+
+    _require_embedded(settings, "approve")
+    return holds.approve_hold(settings.profiles_folder, table)
+
+
+def discard_refresh(settings: Settings, table: str) -> Hold:
+    """Delete the held refresh of ``table``; the table keeps its rows."""
+    from audiencesync.profiles import holds  # noqa: PLC0415 - on first use
+
+    _require_embedded(settings, "discard")
+    return holds.discard_hold(settings.profiles_folder, table)
 
 
 def generate_sample(

@@ -3,8 +3,9 @@
 ``<home>/profiles/customers.parquet`` holds the ``customers`` table. What the
 store knows about a table travels inside the file, as Parquet key-value
 metadata, so it changes atomically with the rows: the key column, and for an
-imported table the source file's path, size and modification time and when it
-was imported (a refresh re-imports a source whose file changed). Writers build
+imported table its sources in the order they were imported (the replace that
+made it, then each merge or append: path, size, modification time, key) and
+when it was imported; a refresh re-applies them when a file changed. Writers build
 the new file under a hidden temporary name in the same folder and move it into
 place with :func:`os.replace`; readers therefore see the old file or the new
 one, never half of either. One writer at a time holds :func:`writer_lock`.
@@ -12,7 +13,9 @@ one, never half of either. One writer at a time holds :func:`writer_lock`.
 
 from __future__ import annotations
 
+import enum
 import fcntl
+import json
 import os
 import uuid
 from collections.abc import Iterator, Mapping
@@ -36,6 +39,7 @@ SOURCE_SIZE = f"{_PREFIX}source_size"
 SOURCE_MTIME_NS = f"{_PREFIX}source_mtime_ns"
 IMPORTED_AT = f"{_PREFIX}imported_at"
 GENERATOR = f"{_PREFIX}generator"
+SOURCES = f"{_PREFIX}sources"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +64,32 @@ class SourceStamp:
             return True
 
 
+class SourceMode(enum.StrEnum):
+    """How a source file went into its table."""
+
+    REPLACE = "replace"  # the base: the table became the file
+    MERGE = "merge"  # layered on by key
+    APPEND = "append"  # rows added
+
+
+@dataclass(frozen=True, slots=True)
+class TableSource:
+    """One file a table was imported from, how, and with which key."""
+
+    stamp: SourceStamp
+    mode: SourceMode
+    key: str
+
+    @property
+    def path(self) -> Path:
+        """The file's path."""
+        return self.stamp.path
+
+    def restamped(self, stamp: SourceStamp) -> TableSource:
+        """The same source, as the file looks at ``stamp``."""
+        return TableSource(stamp, self.mode, self.key)
+
+
 @dataclass(frozen=True, slots=True)
 class TableInfo:
     """One table file's row count and metadata, read without scanning rows."""
@@ -71,6 +101,7 @@ class TableInfo:
     source: SourceStamp | None = None
     imported_at: datetime | None = None
     generator: str | None = None
+    sources: tuple[TableSource, ...] = ()
 
 
 def table_path(folder: Path, name: str) -> Path:
@@ -100,14 +131,16 @@ def read_table_info(folder: Path, name: str) -> TableInfo:
     except (OSError, pa.ArrowException) as exc:
         raise unreadable_table(path) from exc
     fields = _decoded(metadata.metadata or {})
+    sources = _sources_of(fields)
     return TableInfo(
         name=name,
         path=path,
         rows=metadata.num_rows,
         key=fields.get(KEY),
-        source=_source_of(fields),
+        source=sources[-1].stamp if sources else None,
         imported_at=_imported_at(fields),
         generator=fields.get(GENERATOR),
+        sources=sources,
     )
 
 
@@ -123,16 +156,18 @@ def unreadable_table(path: Path) -> SourceError:
 def table_metadata(
     *,
     key: str,
-    source: SourceStamp | None = None,
+    sources: tuple[TableSource, ...] = (),
     imported_at: datetime | None = None,
     generator: str | None = None,
 ) -> dict[str, str]:
-    """The key-value metadata a table file carries."""
+    """The key-value metadata a table file carries (the last source also alone)."""
     fields = {KEY: key}
-    if source is not None:
-        fields[SOURCE] = str(source.path)
-        fields[SOURCE_SIZE] = str(source.size)
-        fields[SOURCE_MTIME_NS] = str(source.mtime_ns)
+    if sources:
+        last = sources[-1].stamp
+        fields[SOURCE] = str(last.path)
+        fields[SOURCE_SIZE] = str(last.size)
+        fields[SOURCE_MTIME_NS] = str(last.mtime_ns)
+        fields[SOURCES] = json.dumps([_source_as_dict(s) for s in sources])
     if imported_at is not None:
         fields[IMPORTED_AT] = imported_at.isoformat()
     if generator is not None:
@@ -194,14 +229,35 @@ def _decoded(raw: Mapping[bytes, bytes]) -> dict[str, str]:
     }
 
 
-def _source_of(fields: Mapping[str, str]) -> SourceStamp | None:
+def _sources_of(fields: Mapping[str, str]) -> tuple[TableSource, ...]:
+    """The recorded sources; a table from before they were kept has one, its base."""
+    if SOURCES in fields:
+        return tuple(_source_from_dict(item) for item in json.loads(fields[SOURCES]))
     if SOURCE not in fields:
-        return None
-    return SourceStamp(
+        return ()
+    stamp = SourceStamp(
         Path(fields[SOURCE]),
         int(fields.get(SOURCE_SIZE, "-1")),
         int(fields.get(SOURCE_MTIME_NS, "-1")),
     )
+    return (TableSource(stamp, SourceMode.REPLACE, fields.get(KEY, "")),)
+
+
+def _source_as_dict(source: TableSource) -> dict[str, object]:
+    return {
+        "path": str(source.stamp.path),
+        "size": source.stamp.size,
+        "mtime_ns": source.stamp.mtime_ns,
+        "mode": source.mode.value,
+        "key": source.key,
+    }
+
+
+def _source_from_dict(item: Mapping[str, object]) -> TableSource:
+    stamp = SourceStamp(
+        Path(str(item["path"])), int(str(item["size"])), int(str(item["mtime_ns"]))
+    )
+    return TableSource(stamp, SourceMode(str(item["mode"])), str(item["key"]))
 
 
 def _imported_at(fields: Mapping[str, str]) -> datetime | None:
