@@ -15,7 +15,13 @@ from rich.table import Table
 
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
 from audiencesync.cli.render import echo_json, print_table
-from audiencesync.cli.runs import bar, finish_run, runs_app
+from audiencesync.cli.runs import (
+    bar,
+    failed_run_shown,
+    finish_run,
+    render_run,
+    runs_app,
+)
 from audiencesync.sync.control import approve_run, cancel_run, discard_run
 from audiencesync.sync.history import RejectRow
 from audiencesync.sync.run_history import RunHistory
@@ -44,6 +50,7 @@ def resume(
     with (
         open_workspace(settings_for(home, as_user)) as workspace,
         bar(as_json=as_json) as progress,
+        failed_run_shown(workspace, as_json=as_json),
     ):
         info = resume_run(workspace, run_id, progress=progress)
     finish_run(info, as_json=as_json)
@@ -75,6 +82,7 @@ def approve(
     with (
         open_workspace(settings_for(home, as_user)) as workspace,
         bar(as_json=as_json) as progress,
+        failed_run_shown(workspace, as_json=as_json),
     ):
         info = approve_run(workspace, run_id, progress=progress)
     finish_run(info, as_json=as_json)
@@ -87,11 +95,12 @@ def discard(
 ) -> None:  # fmt: skip
     """Drop the removals the brake held; the next run plans them again (admins).
 
+    The run ends "Removals discarded"; exits 0 once that is done.
     Example: audiencesync runs discard 12
     """
     with open_workspace(settings_for(home, as_user)) as workspace:
         info = discard_run(workspace, run_id)
-    finish_run(info, as_json=as_json)
+    render_run(info, as_json=as_json)
 
 
 @runs_app.command("rejects")
