@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -22,6 +23,7 @@ from audiencesync.cli.runs import (
     render_run,
     runs_app,
 )
+from audiencesync.errors import ConfigError
 from audiencesync.sync.control import approve_run, cancel_run, discard_run
 from audiencesync.sync.history import RejectRow
 from audiencesync.sync.run_history import RunHistory
@@ -138,10 +140,32 @@ def rejects(
 
 
 def _write_csv_file(rows: Iterable[RejectRow], path: Path) -> int:
-    """Write the CSV readable by its owner only (it holds e-mail addresses)."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-        return _write_csv(rows, handle)
+    """Write the CSV readable by its owner only (it holds e-mail addresses).
+
+    The rows go to a new file beside ``path`` (mode 0600) that replaces it only
+    once complete: on any error ``path`` is left as it was.
+    """
+    try:
+        descriptor, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".part"
+        )  # created 0600
+    except OSError as exc:
+        raise _unwritable(path, exc) from exc
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            count = _write_csv(rows, handle)
+        Path(temporary).replace(path)
+    except BaseException as exc:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise _unwritable(path, exc) from exc
+        raise
+    return count
+
+
+def _unwritable(path: Path, exc: OSError) -> ConfigError:
+    reason = exc.strerror or type(exc).__name__
+    return ConfigError(f"Cannot write {str(path)!r}: {reason}. Choose another file.")
 
 
 def _write_csv(rows: Iterable[RejectRow], handle: TextIO) -> int:
