@@ -23,8 +23,10 @@ from audiencesync.emulator import ScriptedFault
 from audiencesync.exports.records import find_export
 from audiencesync.sync.lock import acquire
 from audiencesync.sync.records import create_run, start
+from audiencesync.sync.statuses import RunStatus
 from audiencesync.workspace import open_workspace
 from tests.sync.place import EXPORT, Place, make_place
+from tests.sync.test_run_lifecycle import EXODUS
 
 pytestmark = pytest.mark.socket
 
@@ -99,6 +101,18 @@ def test_a_list_not_checked_yet_shows_its_id_alone(place: Place) -> None:
     assert "Failed (permanent)" in text
     assert "(None)" not in text
     assert "100001" in text
+
+
+def test_runs_discard_says_removals_discarded_and_exits_0(place: Place) -> None:
+    """A discarded Held run is not "Succeeded"; the discard itself worked."""
+    place.run()
+    place.reimport(EXODUS)
+    assert place.run().status is RunStatus.HELD
+
+    result = _cli(place, "runs", "discard", "2", "--json")
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["status"] == "Removals discarded"
 
 
 # --- item 12: a failed run still prints its JSON --------------------------------

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from audiencesync.errors import ConflictError
@@ -145,9 +145,10 @@ def list_runs(
     if export_id is not None:
         wanted.append(Run.export_id == export_id)
     if removed_names:
-        wanted.append(and_(Run.export_id.is_(None), Run.export_name.in_(removed_names)))
+        removed = Run.export_id.is_(None) & Run.export_name.in_(removed_names)
+        wanted.append(removed)
     if wanted:
-        query = query.where(wanted[0] if len(wanted) == 1 else wanted[0] | wanted[1])
+        query = query.where(or_(*wanted))
     now = utc_now()
     return [
         _info(run, name, lock, now=now) for run, name, lock in session.execute(query)
