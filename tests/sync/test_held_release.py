@@ -51,6 +51,21 @@ def test_a_raised_brake_does_not_release_held_removals(place: Place) -> None:
     assert place.members(again)["France"] == FRANCE
 
 
+def test_a_run_in_add_only_mode_does_not_release_them(place: Place) -> None:
+    """add-only for one run, then mirror at 100 %: the removals stay held."""
+    _held(place)
+    with open_workspace(load_settings(home=place.settings.home, user="cora")) as cora:
+        cora.exports.edit(EXPORT, mode="add-only")
+        assert run_export(cora, EXPORT).status is RunStatus.SUCCEEDED
+        cora.exports.edit(EXPORT, mode="mirror")
+    place.emulator.reset_requests()
+
+    again = _contributor_run(place)
+
+    assert again.status is RunStatus.HELD
+    assert "lists/unsubscribe" not in place.sent_items()
+
+
 def test_an_administrator_approves_what_a_later_run_still_held(place: Place) -> None:
     """The newest Held run carries the removals; approving it sends them."""
     _held(place)
