@@ -271,7 +271,10 @@ def segment_notes(segment: SegmentRunInfo) -> list[str]:
             " by a full resend."
         )
     if segment.held_removals and segment.status is RunStatus.HELD:
-        notes.append(f"{segment.planned_remove:,} removals held by the brake.")
+        notes.append(
+            f"{segment.planned_remove:,} removals held until an administrator"
+            " approves or discards them."
+        )
     if segment.drift:
         notes.append(
             f"drift: Iterable reports {segment.actual_size:,} members, the sync"
