@@ -76,6 +76,19 @@ def _killed_run(place: Place) -> int:
         return run.id
 
 
+def _running_elsewhere(place: Place) -> int:
+    """A Running run whose holder, on another host, renewed its lease just now."""
+    with open_workspace(place.settings) as workspace:
+        with workspace.database.session() as session:
+            export_id = find_export(session, EXPORT).id
+            run_id = create_run(session, export_id, trigger="manual",
+                                requested_by="admin").id  # fmt: skip
+        acquire(workspace.database, export_id, run_id, holder="elsewhere:1")
+        with workspace.database.session() as session:
+            start(session, run_id)
+    return run_id
+
+
 @pytest.fixture
 def killed(place: Place) -> int:
     """The id of a run whose process was SIGKILLed after its first batch."""
@@ -136,6 +149,18 @@ def test_a_removed_exports_run_cannot_be_resumed(place: Place, killed: int) -> N
             resume_run(workspace, killed)
 
 
+def test_a_running_export_is_not_removed(place: Place) -> None:
+    """Its run would go on sending for an export that is gone: refused."""
+    run_id = _running_elsewhere(place)
+
+    with (
+        open_workspace(place.settings) as workspace,
+        pytest.raises(ConflictError, match=f"is running \\(run {run_id}\\)"),
+    ):
+        workspace.exports.remove(EXPORT)
+    assert _history(place).show(run_id).export_label == EXPORT
+
+
 # --- item 10: a dead run reads Interrupted everywhere ---------------------------
 
 
@@ -181,14 +206,7 @@ def test_a_run_whose_lease_expired_reads_interrupted(place: Place) -> None:
 
 def test_a_run_that_holds_a_live_lease_reads_running(place: Place) -> None:
     """A run of another host whose lease is fresh is still Running."""
-    with open_workspace(place.settings) as workspace:
-        with workspace.database.session() as session:
-            export_id = find_export(session, EXPORT).id
-            run_id = create_run(session, export_id, trigger="manual",
-                                requested_by="admin").id  # fmt: skip
-        acquire(workspace.database, export_id, run_id, holder="elsewhere:1")
-        with workspace.database.session() as session:
-            start(session, run_id)
+    run_id = _running_elsewhere(place)
 
     assert _history(place).show(run_id).status is RunStatus.RUNNING
 

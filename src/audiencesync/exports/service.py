@@ -44,6 +44,7 @@ from audiencesync.schedule import (
 from audiencesync.segments.names import name_key
 from audiencesync.store.destinations import Connection, Export
 from audiencesync.sync.history import last_runs
+from audiencesync.sync.recovery import live_run
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -222,11 +223,16 @@ class ExportService:
         return ExportCreated(info, counts, tuple(checks.size_warnings(counts)))
 
     def remove(self, name: str) -> ExportInfo:
-        """Delete an export setup; returns it as it was (admins may always)."""
+        """Delete an export setup; returns it as it was (admins may always).
+
+        Its runs stay, under its name (marked removed). A running export is
+        not removed: its run would go on sending for an export that is gone.
+        """
         with self._database.session() as session:
             admins = self._require(session, Action.EDIT_EXPORTS)
             row = records.find_export(session, name)
             self._check_export(row, admins, verb="remove")
+            _ensure_not_running(session, row)
             removed = records.info(row, NextRun(None, "removed"))
             self._audit(session, "export.remove", row, summary(row))
             session.delete(row)
@@ -315,3 +321,13 @@ class ExportService:
             target=row.name,
             details=details,
         )
+
+
+def _ensure_not_running(session: Session, row: Export) -> None:
+    running = live_run(session, row.id, now=_utcnow())
+    if running is not None:
+        msg = (
+            f"Export {row.name!r} is running (run {running}). Wait for the run to"
+            " end, or cancel it, then remove the export."
+        )
+        raise ConflictError(msg)

@@ -78,5 +78,11 @@ def recover(session: Session, export_id: int | None, *, now: datetime) -> list[i
     return found
 
 
+def live_run(session: Session, export_id: int, *, now: datetime) -> int | None:
+    """The run that holds the export's lease and is alive, if any."""
+    lock = session.get(ExportLock, export_id)
+    return lock.run_id if lock is not None and _alive(lock, now=now) else None
+
+
 def _alive(lock: ExportLock, *, now: datetime) -> bool:
     return lock.expires_at > now and not holder_is_dead(lock.holder)
