@@ -93,7 +93,8 @@ def test_discarded_removals_are_not_sent_and_held_again(place: Place) -> None:
         discarded = discard_run(workspace, held.id)
     again = place.run()
 
-    assert discarded.status is RunStatus.SUCCEEDED
+    assert discarded.status is RunStatus.DISCARDED  # not "Succeeded": say what happened
+    assert {s.status for s in discarded.segments} >= {RunStatus.DISCARDED}
     assert "discarded by admin" in (discarded.error or "")
     assert place.members(discarded)["France"] == FRANCE
     assert again.status is RunStatus.HELD

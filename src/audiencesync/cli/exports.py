@@ -25,6 +25,7 @@ from audiencesync.exports import (
     ExportService,
     parse_field_options,
 )
+from audiencesync.exports.records import LastRun
 from audiencesync.workspace import open_workspace
 
 exports_app = typer.Typer(
@@ -180,7 +181,7 @@ def list_exports(
             ", ".join(info.segments),
             info.schedule_text,
             info.next_run_text,
-            info.last_run_status,
+            last_run_text(info),
         )
     print_table(table)
 
@@ -270,10 +271,30 @@ def _info_json(info: ExportInfo) -> dict[str, Any]:
         "next_run": iso(info.next_run),
         "next_run_text": info.next_run_text,
         "last_run_status": info.last_run_status,
+        "last_run": _last_run_json(info.last_run),
         "created_at": iso(info.created_at),
         "created_by": info.created_by,
         "updated_at": iso(info.updated_at),
     }
+
+
+def _last_run_json(last: LastRun | None) -> dict[str, Any] | None:
+    if last is None:
+        return None
+    return {
+        "id": last.id,
+        "status": last.status,
+        "started_at": iso(last.started_at),
+        "finished_at": iso(last.finished_at),
+    }
+
+
+def last_run_text(info: ExportInfo) -> str:
+    """``run 12, Succeeded, 2026-12-05 06:00 UTC``, or "none yet" (dry runs aside)."""
+    last = info.last_run
+    if last is None:
+        return info.last_run_status
+    return f"run {last.id}, {last.status}, {when(last.at)}"
 
 
 def created_json(created: ExportCreated) -> dict[str, Any]:
@@ -317,7 +338,7 @@ def _details(info: ExportInfo) -> Mapping[str, str]:
         "Mode": info.mode,
         "Removal brake": f"{info.removal_brake} %",
         "Consent column": info.consent_column or "none",
-        "Last run": info.last_run_status,
+        "Last run": last_run_text(info),
         "Created": f"{when(info.created_at)} by {info.created_by or 'unknown'}",
     }
 

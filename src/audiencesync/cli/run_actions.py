@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -15,7 +16,14 @@ from rich.table import Table
 
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
 from audiencesync.cli.render import echo_json, print_table
-from audiencesync.cli.runs import bar, finish_run, runs_app
+from audiencesync.cli.runs import (
+    bar,
+    failed_run_shown,
+    finish_run,
+    render_run,
+    runs_app,
+)
+from audiencesync.errors import ConfigError
 from audiencesync.sync.control import approve_run, cancel_run, discard_run
 from audiencesync.sync.history import RejectRow
 from audiencesync.sync.run_history import RunHistory
@@ -44,6 +52,7 @@ def resume(
     with (
         open_workspace(settings_for(home, as_user)) as workspace,
         bar(as_json=as_json) as progress,
+        failed_run_shown(workspace, as_json=as_json),
     ):
         info = resume_run(workspace, run_id, progress=progress)
     finish_run(info, as_json=as_json)
@@ -75,6 +84,7 @@ def approve(
     with (
         open_workspace(settings_for(home, as_user)) as workspace,
         bar(as_json=as_json) as progress,
+        failed_run_shown(workspace, as_json=as_json),
     ):
         info = approve_run(workspace, run_id, progress=progress)
     finish_run(info, as_json=as_json)
@@ -87,11 +97,12 @@ def discard(
 ) -> None:  # fmt: skip
     """Drop the removals the brake held; the next run plans them again (admins).
 
+    The run ends "Removals discarded"; exits 0 once that is done.
     Example: audiencesync runs discard 12
     """
     with open_workspace(settings_for(home, as_user)) as workspace:
         info = discard_run(workspace, run_id)
-    finish_run(info, as_json=as_json)
+    render_run(info, as_json=as_json)
 
 
 @runs_app.command("rejects")
@@ -129,10 +140,32 @@ def rejects(
 
 
 def _write_csv_file(rows: Iterable[RejectRow], path: Path) -> int:
-    """Write the CSV readable by its owner only (it holds e-mail addresses)."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-        return _write_csv(rows, handle)
+    """Write the CSV readable by its owner only (it holds e-mail addresses).
+
+    The rows go to a new file beside ``path`` (mode 0600) that replaces it only
+    once complete: on any error ``path`` is left as it was.
+    """
+    try:
+        descriptor, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".part"
+        )  # created 0600
+    except OSError as exc:
+        raise _unwritable(path, exc) from exc
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            count = _write_csv(rows, handle)
+        Path(temporary).replace(path)
+    except BaseException as exc:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise _unwritable(path, exc) from exc
+        raise
+    return count
+
+
+def _unwritable(path: Path, exc: OSError) -> ConfigError:
+    reason = exc.strerror or type(exc).__name__
+    return ConfigError(f"Cannot write {str(path)!r}: {reason}. Choose another file.")
 
 
 def _write_csv(rows: Iterable[RejectRow], handle: TextIO) -> int:

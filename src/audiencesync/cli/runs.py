@@ -20,9 +20,9 @@ from audiencesync.cli.render import echo_json, iso, print_table, when
 from audiencesync.sync.history import RunInfo, SegmentRunInfo
 from audiencesync.sync.progress import NoProgress, RunProgress
 from audiencesync.sync.run_history import RunHistory
-from audiencesync.sync.runner import run_export
+from audiencesync.sync.runner import RunFailedError, run_export
 from audiencesync.sync.statuses import RunStatus
-from audiencesync.workspace import open_workspace
+from audiencesync.workspace import Workspace, open_workspace
 
 runs_app = typer.Typer(
     name="runs", help="The history of export runs.", no_args_is_help=True
@@ -59,9 +59,25 @@ def run(
     with (
         open_workspace(settings_for(home, as_user)) as workspace,
         bar(as_json=as_json) as progress,
+        failed_run_shown(workspace, as_json=as_json),
     ):
         info = run_export(workspace, name, dry_run=dry_run, progress=progress)
     finish_run(info, as_json=as_json)
+
+
+@contextmanager
+def failed_run_shown(workspace: Workspace, *, as_json: bool) -> Iterator[None]:
+    """With ``--json``, a run that failed for good is printed before its error.
+
+    The error still ends the command (one line on stderr, exit 1).
+    """
+    try:
+        yield
+    except RunFailedError as exc:
+        if as_json:
+            history = RunHistory(workspace.database, workspace.actor)
+            echo_json(run_json(history.show(exc.run_id)))
+        raise
 
 
 @contextmanager
@@ -105,12 +121,24 @@ def list_command(
     table = Table("Run", "Export", "Status", "Trigger", "Started", "Added", "Removed")
     for info in infos:
         table.add_row(
-            str(info.id), info.export_name, str(info.status), info.trigger,
-            when(info.started_at, never="not yet"),
-            f"{sum(s.added for s in info.segments):,}",
-            f"{sum(s.removed for s in info.segments):,}",
+            str(info.id), info.export_label, str(info.status), trigger_text(info),
+            when(info.started_at, never="not yet"), *_sent(info),
         )  # fmt: skip
     print_table(table)
+
+
+def trigger_text(info: RunInfo) -> str:
+    """How the run started, marked when it was a dry run (it sent nothing)."""
+    return f"{info.trigger}, dry run" if info.dry_run else info.trigger
+
+
+def _sent(info: RunInfo) -> tuple[str, str]:
+    """Added and removed for a list row: a dry run sends nothing, so none."""
+    if info.dry_run:
+        return "— (dry run)", "— (dry run)"
+    added = sum(segment.added for segment in info.segments)
+    removed = sum(segment.removed for segment in info.segments)
+    return f"{added:,}", f"{removed:,}"
 
 
 @runs_app.command("show")
@@ -135,6 +163,7 @@ def run_json(info: RunInfo) -> dict[str, Any]:
     return {
         "id": info.id,
         "export": info.export_name,
+        "export_removed": info.export_removed,
         "status": str(info.status),
         "trigger": info.trigger,
         "dry_run": info.dry_run,
@@ -199,7 +228,8 @@ def render_run(info: RunInfo, *, as_json: bool) -> None:
         echo_json(run_json(info))
         return
     kind = "Dry run" if info.dry_run else "Run"
-    typer.echo(f"{kind} {info.id} of {info.export_name!r}: {info.status}")
+    removed = " (removed)" if info.export_removed else ""
+    typer.echo(f"{kind} {info.id} of {info.export_name!r}{removed}: {info.status}")
     if info.dry_run:
         _render_plan(info)
         return
@@ -212,7 +242,7 @@ def render_run(info: RunInfo, *, as_json: bool) -> None:
     for segment in info.segments:
         table.add_row(
             segment.segment_name,
-            f"{segment.list_id} ({segment.list_action})" if segment.list_id else "—",
+            list_text(segment),
             f"{segment.added:,}", f"{segment.updated:,}", f"{segment.removed:,}",
             f"{segment.unchanged:,}", f"{sum(segment.rejected.values()):,}",
             f"{segment.invalid_in_source:,}",
@@ -221,6 +251,15 @@ def render_run(info: RunInfo, *, as_json: bool) -> None:
     for segment in info.segments:
         for note in segment_notes(segment):
             typer.echo(f"  {segment.segment_name}: {note}")
+
+
+def list_text(segment: SegmentRunInfo) -> str:
+    """The segment's Iterable list in a run, and how it came to be used."""
+    if segment.list_id is None:
+        return "none yet" if segment.list_action is None else "—"
+    if segment.list_action is None:  # the run stopped before it checked the list
+        return str(segment.list_id)
+    return f"{segment.list_id} ({segment.list_action})"
 
 
 def segment_notes(segment: SegmentRunInfo) -> list[str]:
@@ -232,7 +271,10 @@ def segment_notes(segment: SegmentRunInfo) -> list[str]:
             " by a full resend."
         )
     if segment.held_removals and segment.status is RunStatus.HELD:
-        notes.append(f"{segment.planned_remove:,} removals held by the brake.")
+        notes.append(
+            f"{segment.planned_remove:,} removals held until an administrator"
+            " approves or discards them."
+        )
     if segment.drift:
         notes.append(
             f"drift: Iterable reports {segment.actual_size:,} members, the sync"

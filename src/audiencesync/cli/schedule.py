@@ -7,6 +7,7 @@ refresh pipeline) and :mod:`audiencesync.scheduler` (the loop ``serve`` runs).
 from __future__ import annotations
 
 import contextlib
+import logging
 from typing import Annotated, Any
 
 import typer
@@ -25,6 +26,7 @@ from audiencesync.refresh import (
     set_refresh_schedule,
 )
 from audiencesync.scheduler import serve_forever
+from audiencesync.sync.run_log import RUN_LOG
 from audiencesync.workspace import open_workspace
 
 schedule_app = typer.Typer(
@@ -126,13 +128,15 @@ def serve(
 ) -> None:
     """Run the scheduler until Ctrl-C (the web UI and REST API come later).
 
-    Scheduled work acts as the default user. --host and --port are accepted
-    for the web UI, which is not there yet.
+    Scheduled work acts as the default user. Each run's start and end is
+    logged on stderr. --host and --port are accepted for the web UI, which is
+    not there yet.
     Example: audiencesync serve --home ./data
     """
     settings = settings_for(home)
     with open_workspace(settings):  # fail fast, with one line, before looping
         pass
+    show_progress_log()
 
     def started() -> None:
         typer.echo(
@@ -144,6 +148,22 @@ def serve(
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C before the handler is in
         serve_forever(settings, on_start=started)
     typer.echo("Scheduler stopped.", err=True)
+
+
+def show_progress_log() -> None:
+    """Let ``serve`` print each run's start and end, with the time, on stderr.
+
+    Other commands (and ``serve``'s other loggers) only show warnings; the
+    lines hold no profile data.
+    """
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    runs = logging.getLogger(RUN_LOG)
+    runs.addHandler(handler)
+    runs.setLevel(logging.INFO)
+    runs.propagate = False  # not twice through the root's warning handler
 
 
 def schedule_json(schedule: RefreshSchedule) -> dict[str, Any]:

@@ -31,8 +31,24 @@ NO_RUNS_YET = "none yet"
 
 
 @dataclass(frozen=True, slots=True)
+class LastRun:
+    """An export's newest run that was not a dry run, as readers see it now."""
+
+    id: int
+    status: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    created_at: datetime
+
+    @property
+    def at(self) -> datetime:
+        """When it ended, else when it started, else when it was queued."""
+        return self.finished_at or self.started_at or self.created_at
+
+
+@dataclass(frozen=True, slots=True)
 class ExportInfo:
-    """An export setup as readers see it, with its next run and last run status."""
+    """An export setup as readers see it, with its next run and last run."""
 
     name: str
     connection: str | None
@@ -48,10 +64,15 @@ class ExportInfo:
     consent_column: str | None
     next_run: datetime | None
     next_run_text: str
-    last_run_status: str
+    last_run: LastRun | None
     created_at: datetime
     created_by: str | None
     updated_at: datetime
+
+    @property
+    def last_run_status(self) -> str:
+        """The last run's status, or "none yet"."""
+        return self.last_run.status if self.last_run else NO_RUNS_YET
 
     @property
     def active(self) -> bool:
@@ -78,8 +99,8 @@ class ExportCreated:
     warnings: tuple[str, ...]
 
 
-def info(row: Export, next_run: NextRun) -> ExportInfo:
-    """What readers see of ``row``; ``next_run`` is computed by the caller."""
+def info(row: Export, next_run: NextRun, last_run: LastRun | None = None) -> ExportInfo:
+    """What readers see of ``row``; its next and last run come from the caller."""
     connection = row.connection
     return ExportInfo(
         name=row.name,
@@ -96,7 +117,7 @@ def info(row: Export, next_run: NextRun) -> ExportInfo:
         consent_column=row.consent_column,
         next_run=next_run.at if connection else None,
         next_run_text=next_run.text if connection else INACTIVE.text,
-        last_run_status=NO_RUNS_YET,
+        last_run=last_run,
         created_at=row.created_at,
         created_by=row.created_by,
         updated_at=row.updated_at,

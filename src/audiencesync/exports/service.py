@@ -43,6 +43,8 @@ from audiencesync.schedule import (
 )
 from audiencesync.segments.names import name_key
 from audiencesync.store.destinations import Connection, Export
+from audiencesync.sync.history import last_runs
+from audiencesync.sync.recovery import live_run
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
     from audiencesync.auth.roles import Actor
     from audiencesync.profiles.engine import ProfileEngine
     from audiencesync.store.database import Database
+    from audiencesync.sync.history import RunInfo
 
 DEFAULT_MODE = "mirror"
 DEFAULT_REMOVAL_BRAKE = 20
@@ -84,14 +87,16 @@ class ExportService:
             self._require(session, Action.READ)
             refresh = next_refresh(session, now=self._now())
             rows = session.scalars(select(Export).order_by(Export.name_key)).all()
-            return [self._info(row, refresh) for row in rows]
+            last = last_runs(session)
+            return [self._info(row, refresh, last.get(row.id)) for row in rows]
 
     def get(self, name: str) -> ExportInfo:
         """One export by name (exact, or differing only in case)."""
         with self._database.session() as session:
             self._require(session, Action.READ)
             row = records.find_export(session, name)
-            return self._info(row, next_refresh(session, now=self._now()))
+            last = last_runs(session, export_id=row.id).get(row.id)
+            return self._info(row, next_refresh(session, now=self._now()), last)
 
     # --- writing ---------------------------------------------------------
 
@@ -218,11 +223,16 @@ class ExportService:
         return ExportCreated(info, counts, tuple(checks.size_warnings(counts)))
 
     def remove(self, name: str) -> ExportInfo:
-        """Delete an export setup; returns it as it was (admins may always)."""
+        """Delete an export setup; returns it as it was (admins may always).
+
+        Its runs stay, under its name (marked removed). A running export is
+        not removed: its run would go on sending for an export that is gone.
+        """
         with self._database.session() as session:
             admins = self._require(session, Action.EDIT_EXPORTS)
             row = records.find_export(session, name)
             self._check_export(row, admins, verb="remove")
+            _ensure_not_running(session, row)
             removed = records.info(row, NextRun(None, "removed"))
             self._audit(session, "export.remove", row, summary(row))
             session.delete(row)
@@ -286,13 +296,19 @@ class ExportService:
         )
         return SetupChecker(self._engine, segments)
 
-    def _info(self, row: Export, refresh: NextRun) -> ExportInfo:
+    def _info(
+        self, row: Export, refresh: NextRun, last: RunInfo | None = None
+    ) -> ExportInfo:
+        last_run = None if last is None else records.LastRun(
+            last.id, str(last.status), last.started_at, last.finished_at,
+            last.created_at,
+        )  # fmt: skip
         if row.connection is None:
-            return records.info(row, records.INACTIVE)
+            return records.info(row, records.INACTIVE, last_run)
         upcoming = next_run(
             row.schedule, row.timezone, now=self._now(), refresh=refresh
         )
-        return records.info(row, upcoming)
+        return records.info(row, upcoming, last_run)
 
     def _audit(
         self, session: Session, action: str, row: Export, details: Mapping[str, object]
@@ -305,3 +321,13 @@ class ExportService:
             target=row.name,
             details=details,
         )
+
+
+def _ensure_not_running(session: Session, row: Export) -> None:
+    running = live_run(session, row.id, now=_utcnow())
+    if running is not None:
+        msg = (
+            f"Export {row.name!r} is running (run {running}). Wait for the run to"
+            " end, or cancel it, then remove the export."
+        )
+        raise ConflictError(msg)

@@ -1,13 +1,20 @@
 """What people do to a run once it exists: cancel it, approve or discard held removals.
 
 - Cancel (anyone who may run the export): a Running run stops at its next batch
-  boundary, keeping what Iterable acknowledged; a Queued, Held, Interrupted or
-  Failed (retrying) run ends Canceled at once.
+  boundary, keeping what Iterable acknowledged; a Queued, Interrupted or Failed
+  (retrying) run ends Canceled at once. A Held run only by an administrator:
+  canceling it drops its held removals, which is a discard in effect.
 - Approve (administrators): the held removals of the export's newest run are
   sent from the persisted plan, and the run ends Succeeded.
 - Discard (administrators): the held removals are not sent; the run ends
-  Succeeded. The people stay in the sync state, so the next run plans their
-  removal again, and the brake holds it again while it is still too large.
+  "Removals discarded". The people stay in the sync state, so the next run
+  plans their removal again, and the brake holds it again while it is still
+  too large.
+
+Until an administrator approves, discards or cancels a Held run, the export's
+later runs hold those segments' removals whatever the brake says (see
+:mod:`audiencesync.sync.holds`): held removals are released only by an
+administrator. The runs of a removed export can no longer be acted on.
 
 Each of these writes one audit event (run id and export; no profile data).
 """
@@ -20,9 +27,9 @@ from typing import TYPE_CHECKING
 
 from audiencesync.audit import record_event
 from audiencesync.auth.roles import Action, check
-from audiencesync.errors import ConflictError
+from audiencesync.errors import AccessDeniedError, ConflictError
 from audiencesync.store.models import utc_now
-from audiencesync.sync.history import run_info
+from audiencesync.sync.history import require_export, run_info
 from audiencesync.sync.records import finish, get_run, newer_run, request_cancel
 from audiencesync.sync.runner import Pass, execute, prepare, stopped_run
 from audiencesync.sync.statuses import RunStatus
@@ -41,6 +48,13 @@ def cancel_run(workspace: Workspace, run_id: int, *, now: Clock = utc_now) -> Ru
     """Cancel a run; Running until its next batch boundary, else Canceled now."""
     run = stopped_run(workspace, run_id, now=now)
     prepare(workspace, run.export_name)  # may the actor run (so stop) it?
+    if run.status is RunStatus.HELD and not workspace.actor.is_admin:
+        msg = (
+            f"Run {run_id} is Held: canceling it would drop its held removals, and"
+            " only an administrator may release or drop them. Ask an administrator"
+            " to approve or discard the run."
+        )
+        raise AccessDeniedError(msg)
     with workspace.database.session() as session:
         status = request_cancel(session, run_id, now=now())
         _audit(session, workspace, "run.cancel", run)
@@ -70,11 +84,7 @@ def discard_run(workspace: Workspace, run_id: int, *, now: Clock = utc_now) -> R
     run = _held(workspace, run_id)
     with workspace.database.session() as session:
         _settle_held(session, run_id)
-        rejected = bool(
-            run.counts.get("rejected") or run.counts.get("invalid_in_source")
-        )
-        status = RunStatus.SUCCEEDED_WITH_REJECTS if rejected else RunStatus.SUCCEEDED
-        finish(session, run_id, status, now=now(), error=(
+        finish(session, run_id, RunStatus.DISCARDED, now=now(), error=(
             f"Held removals discarded by {workspace.actor.name}; the next run plans"
             " them again."))  # fmt: skip
         _audit(session, workspace, "run.discard", run)
@@ -90,7 +100,7 @@ def _audit(session: Session, workspace: Workspace, action: str, run: RunInfo) ->
 def _held(workspace: Workspace, run_id: int) -> RunInfo:
     """The run, if it is Held and still the export's newest run."""
     with workspace.database.session() as session:
-        run = run_info(session, run_id)
+        run = require_export(run_info(session, run_id))
         if run.status is not RunStatus.HELD:
             msg = f"Run {run_id} is {run.status}, not Held: it has no held removals."
             raise ConflictError(msg)
@@ -108,8 +118,4 @@ def _held(workspace: Workspace, run_id: int) -> RunInfo:
 def _settle_held(session: Session, run_id: int) -> None:
     for part in get_run(session, run_id).segments:
         if part.status == RunStatus.HELD.code:
-            rejected = bool(sum((part.rejected or {}).values()))
-            rejected = rejected or part.invalid_in_source > 0
-            part.status = (
-                RunStatus.SUCCEEDED_WITH_REJECTS if rejected else RunStatus.SUCCEEDED
-            ).code
+            part.status = RunStatus.DISCARDED.code

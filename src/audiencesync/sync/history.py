@@ -1,9 +1,18 @@
 """Run history as readers see it: run summaries and the per-profile rejects.
 
-``runs list | show`` and the web pages read :class:`RunInfo` records;
-``runs rejects RUN_ID --csv`` streams :class:`RejectRow`\\s, which carry
-identifiers (emails): only users allowed to download rejects may see them, and
-they are never logged.
+``runs list | show``, ``exports list | show`` and the web pages read
+:class:`RunInfo` records; ``runs rejects RUN_ID --csv`` streams
+:class:`RejectRow`\\s, which carry identifiers (emails): only users allowed to
+download rejects may see them, and they are never logged.
+
+What readers see is true at the time they read it:
+
+- a run outlives its export: it keeps the export's name, shown as removed;
+- a run recorded Running whose process is gone (this host's pid no longer
+  exists) or whose lease expired reads as "Interrupted (resumable)", by the
+  rule :func:`audiencesync.sync.recovery.is_dead` that marks it so for good
+  when the export runs next (a silent dry run reads as Canceled);
+- dry runs are marked as such and are never an export's last run.
 """
 
 from __future__ import annotations
@@ -12,12 +21,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from audiencesync.errors import ConflictError
 from audiencesync.store.destinations import Export
-from audiencesync.store.runs import Run, RunReject, RunSegment
+from audiencesync.store.models import utc_now
+from audiencesync.store.runs import ExportLock, Run, RunReject, RunSegment
 from audiencesync.sync.records import get_run, totals
+from audiencesync.sync.recovery import dead_run_note, is_dead
 from audiencesync.sync.statuses import RunStatus
 
 STREAM_CHUNK = 1000  # reject rows fetched per round trip
@@ -28,7 +40,7 @@ class SegmentRunInfo:
     """One segment's part of a run: its list, plan, counts and status."""
 
     id: int
-    binding_id: int
+    binding_id: int | None  # None once the export was removed
     segment_name: str
     status: RunStatus
     list_id: int | None
@@ -63,7 +75,7 @@ class RunInfo:
     """One run of an export, with its segments."""
 
     id: int
-    export_id: int
+    export_id: int | None  # None once the export was removed
     export_name: str
     trigger: str
     status: RunStatus
@@ -84,6 +96,18 @@ class RunInfo:
             return None
         return self.finished_at - self.started_at
 
+    @property
+    def export_removed(self) -> bool:
+        """Whether the run's export was removed since (its runs stay)."""
+        return self.export_id is None
+
+    @property
+    def export_label(self) -> str:
+        """The export's name for people, marked when the export was removed."""
+        return (
+            f"{self.export_name} (removed)" if self.export_removed else self.export_name
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class RejectRow:
@@ -97,26 +121,86 @@ class RejectRow:
     retryable: bool
 
 
-def run_info(session: Session, run_id: int) -> RunInfo:
+def run_info(session: Session, run_id: int, *, now: datetime | None = None) -> RunInfo:
     """The run's summary, or NotFoundError."""
-    run = get_run(session, run_id)
-    return _info(run, _export_name(session, run.export_id))
+    get_run(session, run_id)  # a missing run raises NotFoundError naming it
+    query = _with_export_and_lock().where(Run.id == run_id)
+    run, name, lock = session.execute(query).one()
+    return _info(run, name, lock, now=now or utc_now())
 
 
 def list_runs(
-    session: Session, *, export_id: int | None = None, limit: int = 50
+    session: Session,
+    *,
+    export_id: int | None = None,
+    removed_names: tuple[str, ...] = (),
+    limit: int = 50,
 ) -> list[RunInfo]:
-    """The newest runs first (of one export when ``export_id`` is given)."""
-    query = (
-        select(Run, Export.name)
-        .join(Export, Export.id == Run.export_id)
-        .options(selectinload(Run.segments))
-        .order_by(Run.id.desc())
-        .limit(limit)
+    """The newest runs first: all, or those of one export and of removed ones.
+
+    ``removed_names`` adds the runs of removed exports that had these names.
+    """
+    query = _with_export_and_lock().order_by(Run.id.desc()).limit(limit)
+    wanted = []
+    if export_id is not None:
+        wanted.append(Run.export_id == export_id)
+    if removed_names:
+        removed = Run.export_id.is_(None) & Run.export_name.in_(removed_names)
+        wanted.append(removed)
+    if wanted:
+        query = query.where(or_(*wanted))
+    now = utc_now()
+    return [
+        _info(run, name, lock, now=now) for run, name, lock in session.execute(query)
+    ]
+
+
+def last_runs(session: Session, *, export_id: int | None = None) -> dict[int, RunInfo]:
+    """Each export's (or one export's) newest run that is not a dry run, by id."""
+    newest = (
+        select(func.max(Run.id))
+        .where(Run.export_id.is_not(None), ~Run.dry_run)
+        .group_by(Run.export_id)
     )
     if export_id is not None:
-        query = query.where(Run.export_id == export_id)
-    return [_info(run, name) for run, name in session.execute(query)]
+        newest = newest.where(Run.export_id == export_id)
+    query = _with_export_and_lock().where(Run.id.in_(newest))
+    now = utc_now()
+    infos = (
+        _info(run, name, lock, now=now) for run, name, lock in session.execute(query)
+    )
+    return {info.export_id: info for info in infos if info.export_id is not None}
+
+
+def require_export(info: RunInfo) -> RunInfo:
+    """The run, unless its export was removed (then nothing can act on it)."""
+    if info.export_removed:
+        msg = (
+            f"Run {info.id} belongs to export {info.export_name!r}, which was"
+            " removed: its history stays readable, but it cannot be resumed,"
+            " canceled, approved or discarded."
+        )
+        raise ConflictError(msg)
+    return info
+
+
+def removed_export_names(session: Session) -> list[str]:
+    """The names of removed exports that left runs behind."""
+    query = select(Run.export_name).where(Run.export_id.is_(None)).distinct()
+    return list(session.scalars(query))
+
+
+def _with_export_and_lock() -> Select[Run, str, ExportLock]:
+    """Runs with their export's current name and the lease held for them."""
+    return (
+        select(Run, func.coalesce(Export.name, Run.export_name), ExportLock)
+        .outerjoin(Export, Export.id == Run.export_id)
+        .outerjoin(
+            ExportLock,
+            and_(ExportLock.export_id == Run.export_id, ExportLock.run_id == Run.id),
+        )
+        .options(selectinload(Run.segments))
+    )
 
 
 def rejects(session: Session, run_id: int) -> Iterator[RejectRow]:
@@ -138,35 +222,45 @@ def rejects(session: Session, run_id: int) -> Iterator[RejectRow]:
         result.close()  # a consumer that stops early frees the server-side cursor
 
 
-def _export_name(session: Session, export_id: int) -> str:
-    return session.scalars(select(Export.name).where(Export.id == export_id)).one()
-
-
-def _info(run: Run, export_name: str) -> RunInfo:
+def _info(
+    run: Run, export_name: str, lock: ExportLock | None, *, now: datetime
+) -> RunInfo:
+    status, error = RunStatus.from_code(run.status), run.error
+    dead = status is RunStatus.RUNNING and is_dead(run, lock, now=now)
+    if dead:
+        status = RunStatus.CANCELED if run.dry_run else RunStatus.INTERRUPTED
+        error = dead_run_note(run)
     return RunInfo(
         id=run.id,
         export_id=run.export_id,
         export_name=export_name,
         trigger=run.trigger,
-        status=RunStatus.from_code(run.status),
+        status=status,
         dry_run=run.dry_run,
         requested_by=run.requested_by,
         created_at=run.created_at,
         started_at=run.started_at,
         finished_at=run.finished_at,
-        error=run.error,
+        error=error,
         cancel_requested=run.cancel_requested,
         counts=dict(run.counts) if run.counts else totals(run.segments),
-        segments=tuple(_segment_info(part) for part in run.segments),
+        segments=tuple(
+            _segment_info(part, stopped=status if dead else None)
+            for part in run.segments
+        ),
     )
 
 
-def _segment_info(part: RunSegment) -> SegmentRunInfo:
+def _segment_info(part: RunSegment, *, stopped: RunStatus | None) -> SegmentRunInfo:
+    """A segment of the run; ``stopped``: how its dead run reads, if it is dead."""
+    status = RunStatus.from_code(part.status)
+    if stopped is not None and status is RunStatus.RUNNING:
+        status = stopped
     return SegmentRunInfo(
         id=part.id,
         binding_id=part.binding_id,
         segment_name=part.segment_name,
-        status=RunStatus.from_code(part.status),
+        status=status,
         list_id=part.list_id,
         list_action=part.list_action,
         planned_add=part.planned_add,

@@ -188,14 +188,19 @@ def interrupt(run: Run) -> None:
     run.status = transition(
         RunStatus.RUNNING, RunStatus.INTERRUPTED, run_id=run.id
     ).code
-    last = f"{run.heartbeat_at:%Y-%m-%d %H:%M} UTC" if run.heartbeat_at else "never"
-    run.error = (
-        f"The process running it stopped (last heartbeat {last})."
-        f" Resume it with `audiencesync runs resume {run.id}`."
-    )
+    run.error = interrupted_note(run)
     for part in run.segments:
         if part.status == RunStatus.RUNNING.code:
             part.status = RunStatus.INTERRUPTED.code
+
+
+def interrupted_note(run: Run) -> str:
+    """Why a run whose process stopped is Interrupted, and what to do."""
+    last = f"{run.heartbeat_at:%Y-%m-%d %H:%M} UTC" if run.heartbeat_at else "never"
+    return (
+        f"The process running it stopped (last heartbeat {last})."
+        f" Resume it with `audiencesync runs resume {run.id}`."
+    )
 
 
 def totals(parts: Sequence[RunSegment]) -> dict[str, int]:

@@ -1,8 +1,11 @@
-"""Run history as the acting user reads it: ``runs list`` and ``runs show``.
+"""Run history as the acting user reads it: ``runs list``, ``runs show``, rejects.
 
 Everyone may read runs and their counts (design section 6); the per-profile
 rejects report holds emails, so only those who may see profile data (not
-viewers) may read it.
+viewers) may read it. A run outlives its export; once the export is removed,
+nothing tells any more which connection (so which contributors) it belonged
+to, so only administrators may read that run's rejects, as for an export
+without a connection.
 """
 
 from __future__ import annotations
@@ -12,10 +15,21 @@ from typing import TYPE_CHECKING
 
 from audiencesync.auth.roles import Action, Actor, check
 from audiencesync.auth.users import admin_names
+from audiencesync.errors import AccessDeniedError, NotFoundError
 from audiencesync.exports.records import find_export
-from audiencesync.sync.history import RejectRow, RunInfo, list_runs, rejects, run_info
+from audiencesync.segments.names import name_key
+from audiencesync.sync.history import (
+    RejectRow,
+    RunInfo,
+    list_runs,
+    rejects,
+    removed_export_names,
+    run_info,
+)
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from audiencesync.store.database import Database
 
 
@@ -27,11 +41,18 @@ class RunHistory:
         self._actor = actor
 
     def list_all(self, *, export: str | None = None, limit: int = 50) -> list[RunInfo]:
-        """The newest runs first, of one export when ``export`` is given."""
+        """The newest runs first, of one export when ``export`` is given.
+
+        ``export`` may name a removed export: its runs are listed too.
+        """
         with self._database.session() as session:
             check(self._actor, Action.READ, admins=admin_names(session))
-            export_id = find_export(session, export).id if export else None
-            return list_runs(session, export_id=export_id, limit=limit)
+            if export is None:
+                return list_runs(session, limit=limit)
+            export_id, removed = _export_runs(session, export)
+            return list_runs(
+                session, export_id=export_id, removed_names=removed, limit=limit
+            )
 
     def show(self, run_id: int) -> RunInfo:
         """One run with its segments and counts."""
@@ -40,8 +61,42 @@ class RunHistory:
             return run_info(session, run_id)
 
     def rejects(self, run_id: int) -> Iterator[RejectRow]:
-        """Every rejected profile of the run with its bucket and reason, streamed."""
+        """Every rejected profile of the run with its bucket and reason, streamed.
+
+        The checks (the actor's right, the run exists) are made here, before the
+        first row is asked for, so a caller can check before it writes anything.
+        """
+        self.check_rejects(run_id)
+        return self._stream(run_id)
+
+    def check_rejects(self, run_id: int) -> RunInfo:
+        """The run, if the actor may read its rejects; else an error."""
         with self._database.session() as session:
-            check(self._actor, Action.VIEW_PROFILES, admins=admin_names(session))
-            run_info(session, run_id)  # a missing run says so
+            admins = admin_names(session)
+            check(self._actor, Action.VIEW_PROFILES, admins=admins)
+            info = run_info(session, run_id)  # a missing run says so
+        if info.export_removed and not self._actor.is_admin:
+            ask = f" ({', '.join(admins)})" if admins else ""
+            msg = (
+                f"Run {run_id} belongs to export {info.export_name!r}, which was"
+                " removed, so only an administrator may read its rejects. Ask an"
+                f" administrator{ask}."
+            )
+            raise AccessDeniedError(msg)
+        return info
+
+    def _stream(self, run_id: int) -> Iterator[RejectRow]:
+        with self._database.session() as session:
             yield from rejects(session, run_id)
+
+
+def _export_runs(session: Session, name: str) -> tuple[int | None, tuple[str, ...]]:
+    """The export's id (None if none has the name) and removed exports' names."""
+    key = name_key(name)
+    removed = tuple(n for n in removed_export_names(session) if name_key(n) == key)
+    try:
+        return find_export(session, name).id, removed
+    except NotFoundError:
+        if removed:
+            return None, removed
+        raise

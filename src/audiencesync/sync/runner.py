@@ -26,6 +26,7 @@ identifier (email, userId) and no key ever reaches a log line or a message.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,7 +41,7 @@ from audiencesync.store.models import utc_now
 from audiencesync.store.runs import Run
 from audiencesync.sync.drift import DriftCheck
 from audiencesync.sync.dry_run import dry_run_segment
-from audiencesync.sync.history import run_info
+from audiencesync.sync.history import require_export, run_info
 from audiencesync.sync.lists import ListFinder
 from audiencesync.sync.lock import (
     Lease,
@@ -63,6 +64,7 @@ from audiencesync.sync.records import (
     start,
 )
 from audiencesync.sync.recovery import recover
+from audiencesync.sync.run_log import log_ended, log_started
 from audiencesync.sync.segment_pass import PassContext, Target, sync_segment
 from audiencesync.sync.statuses import RunStatus
 
@@ -172,7 +174,7 @@ def stopped_run(workspace: Workspace, run_id: int, *, now: Clock) -> RunInfo:
     """The run after marking it Interrupted if its process died."""
     with workspace.database.session() as session:
         recover(session, get_run(session, run_id).export_id, now=now())
-        return run_info(session, run_id)
+        return require_export(run_info(session, run_id))
 
 
 def prepare(workspace: Workspace, name: str) -> tuple[Target, ExportCredentials]:
@@ -245,9 +247,11 @@ def execute(
         how,
         keeper.beat if keeper else _no_beat,
     )
+    began = time.monotonic()
     try:
         with database.session() as session:
-            start(session, run_id, now=now())
+            trigger = start(session, run_id, now=now()).trigger
+        log_started(run_id, target.name, trigger, dry_run=how.dry_run, fresh=fresh)
         status, error = _drive(job)
         if error != _TAKEN_OVER:  # else the run is another runner's now
             with database.session() as session:
@@ -258,6 +262,7 @@ def execute(
             keeper.release()
     with database.session() as session:
         info = run_info(session, run_id)
+    log_ended(info, time.monotonic() - began, taken_over=error == _TAKEN_OVER)
     if status is RunStatus.FAILED_PERMANENT:
         _notify(workspace, info)
         raise RunFailedError(run_id, error or "it stopped.")
@@ -307,7 +312,8 @@ _TAKEN_OVER = "taken over"  # the lease was lost: the run is not ours to record
 
 def _held_note(run_id: int) -> str:
     return (
-        "The removal brake held removals; additions went out. An administrator"
+        "Removals were held (by the removal brake, or because an earlier Held"
+        " run of the export still holds them); additions went out. An administrator"
         f" approves them with `audiencesync runs approve {run_id}` or discards"
         f" them with `audiencesync runs discard {run_id}`."
     )

@@ -9,7 +9,8 @@ only its unacknowledged batches are sent. Its steps:
    that Iterable no longer has is recreated, the sync state dropped (nobody is on
    a new list) and the segment planned again: a full resend;
 2. the plan (evaluate, diff with the sync state), persisted before any send,
-   with the removal brake decided once, when the plan is made;
+   with the removal brake decided once, when the plan is made (removals an
+   earlier Held run still holds stay held: :mod:`audiencesync.sync.holds`);
 3. the sends, checkpointed batch by batch; held removals are not sent;
 4. the commit of the sync state from the acknowledged batches, which also runs
    when the pass stops early (cancel, failure), so nothing acknowledged is sent
@@ -40,6 +41,7 @@ from audiencesync.sync.checkpoints import (
     record_plan,
     set_segment_status,
 )
+from audiencesync.sync.holds import held_earlier
 from audiencesync.sync.outcomes import SegmentOutcome
 from audiencesync.sync.plan import PLAN_FILE, plan_binding
 from audiencesync.sync.records import get_run
@@ -232,6 +234,7 @@ def ensure_plan(ctx: PassContext, part: Part) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     with workspace.database.session() as session:
         final = final_identifiers(session, part.binding_id)
+        still_held = held_earlier(session, part.binding_id, before=ctx.run_id)
     final_file = write_emails(out / "final.parquet", final) if final else None
     members = workspace.segments.evaluate(part.name, columns=target.mapping.columns)
     summary = plan_binding(
@@ -246,6 +249,8 @@ def ensure_plan(ctx: PassContext, part: Part) -> Path:
         summary.to_remove, in_state=summary.in_state, percent=target.removal_brake,
         members=summary.to_subscribe + summary.unchanged,
     )  # fmt: skip
+    if still_held is not None and target.mapping.is_mirror and summary.to_remove:
+        held = True  # only an administrator releases held removals (sync.holds)
     with workspace.database.session() as session:
         record_plan(
             session,
