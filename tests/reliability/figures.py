@@ -73,7 +73,7 @@ def summary_lines(ledger: Ledger) -> list[str]:
     """The summary table's lines (without the section header)."""
     lines = [f"{'figure':<20} {'total':>6} {'checks':>7}  tests"]
     for name in FIGURES:
-        tests = ledger.tests.get(name, [])
+        tests = _grouped(ledger.tests.get(name, []))
         who = ", ".join(tests) if tests else "(no test in this run reported it)"
         total, checks = ledger.totals[name], ledger.checks[name]
         lines.append(f"{name:<20} {total:>6} {checks:>7}  {who}")
@@ -81,6 +81,15 @@ def summary_lines(ledger: Ledger) -> list[str]:
         lines.append("")
         lines.extend(f"{test}: {what} = {value}" for test, what, value in ledger.notes)
     return lines
+
+
+def _grouped(tests: list[str]) -> list[str]:
+    """Test ids without their parameters, with how many cases each had."""
+    counts: dict[str, int] = {}
+    for test in tests:
+        base = test.split("[", 1)[0]
+        counts[base] = counts.get(base, 0) + 1
+    return [base if n == 1 else f"{base} ({n} cases)" for base, n in counts.items()]
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
