@@ -1,0 +1,230 @@
+"""The checkpoint is never ahead of the acknowledgement (reliability plan T02).
+
+An export of 2,500 French members (three subscribe batches of 1,000) runs in a
+child process and is killed with SIGKILL at each step boundary of a batch, then
+run again (a plain ``audiencesync exports run``: it finds the run Interrupted
+and continues it). Right after each kill, nothing recorded as synced may be
+missing from the emulator: every row of every batch checkpointed as
+acknowledged, and every row of the sync state, must be on the list (or refused
+by Iterable as a reject). After the resume the list equals the segment.
+
+How each boundary is reached:
+
+- before send and after send / before the response: from outside, by the
+  fault proxy in front of the emulator. It holds the second subscribe request
+  (not forwarded; or forwarded, applied by the emulator, its answer held), the
+  test sees it held and kills the unmodified CLI;
+- after the 2xx / before the checkpoint, after the checkpoint write, and during
+  the state commit (both ways it is committed): these lie between two lines of
+  one process, so the child runs the CLI through :mod:`tests.reliability.killer`,
+  which SIGKILLs its own process at that line.
+
+The state commit is reached twice: after a clean run (the state prepared during
+the sends is about to be moved in) and after a run with a reject (one member
+forgotten in Iterable, so the state is rewritten: killed once its temporary
+file is written, before it replaces the old one).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+from sqlalchemy import select
+
+from audiencesync.profiles.identifiers import quote_literal
+from audiencesync.store.runs import Binding, RunBatch, RunReject, RunSegment
+from audiencesync.sync.segment_pass import state_path
+from audiencesync.workspace import open_workspace
+from tests.reliability.figures import Figures
+from tests.reliability.proxy import Fault, FaultProxy, serve_proxy
+from tests.sync.place import CROWD, EXPORT, MANY, Place, make_place
+
+pytestmark = [pytest.mark.socket, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+WAIT = 60.0  # seconds any child may take before the test gives up
+BATCH = 1_000
+MEMBERS = frozenset(f"p{i:05d}@example.com" for i in range(MANY))
+FORGOTTEN = "p01500@example.com"  # in the second batch
+
+
+@dataclass(frozen=True, slots=True)
+class Boundary:
+    """Where the child dies, and how it is made to."""
+
+    proxy: str | None = None  # a proxy fault on the second subscribe call
+    point: str | None = None  # a kill switch of tests.reliability.killer
+    batch: int = 2
+    reject: bool = False  # one member forgotten in Iterable first
+
+
+BOUNDARIES = {
+    "before send": Boundary(proxy="park"),
+    "after send, before the response": Boundary(proxy="park_after"),
+    "after the 2xx, before the checkpoint": Boundary(point="before-checkpoint"),
+    "after the checkpoint write": Boundary(point="after-checkpoint"),
+    "after the last checkpoint write": Boundary(point="after-checkpoint", batch=3),
+    "during the state commit (prepared)": Boundary(point="state-commit"),
+    "during the state commit (rewrite)": Boundary(point="state-commit", reject=True),
+}
+
+
+@pytest.fixture
+def proxied(tmp_path: Path) -> Iterator[tuple[Place, FaultProxy]]:
+    """2,500 French members; the export's connection goes through a fault proxy."""
+    with make_place(tmp_path, profiles=CROWD) as place, serve_proxy(place.url) as proxy:
+        with open_workspace(place.settings) as workspace:
+            workspace.connections.set_address("Iterable", base_url=proxy.url)
+        yield place, proxy
+
+
+def _env(place: Place) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUDIENCESYNC_")}
+    env["AUDIENCESYNC_HOME"] = str(place.settings.home)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
+    return env
+
+
+def _child(place: Place, boundary: Boundary, log: Path) -> subprocess.Popen[bytes]:
+    run = ["exports", "run", EXPORT]
+    if boundary.point is None:
+        command = [sys.executable, "-m", "audiencesync", *run]
+    else:
+        command = [sys.executable, "-m", "tests.reliability.killer",
+                   boundary.point, str(boundary.batch), "--", *run]  # fmt: skip
+    with log.open("wb") as errors:
+        return subprocess.Popen(  # noqa: S603 -- our own CLI, fixed arguments
+            command, env=_env(place), cwd=ROOT,
+            stdout=subprocess.DEVNULL, stderr=errors,
+        )  # fmt: skip
+
+
+def _crash(place: Place, proxy: FaultProxy, boundary: Boundary) -> None:
+    """Start the export and have it die with SIGKILL at ``boundary``."""
+    if boundary.proxy is not None:
+        proxy.script("lists/subscribe", Fault(boundary.proxy), skip=1)
+    log = Path(place.settings.home).parent / "child.stderr"
+    child = _child(place, boundary, log)
+    try:
+        if boundary.proxy is not None:
+            deadline = time.monotonic() + WAIT
+            while not proxy.parked.wait(0.05):
+                assert child.poll() is None, "the export ended before the boundary"
+                assert time.monotonic() < deadline, "the export never got there"
+            child.send_signal(signal.SIGKILL)
+        child.wait(timeout=WAIT)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    stderr = log.read_text(encoding="utf-8", errors="replace")
+    assert child.returncode == -signal.SIGKILL, stderr  # it died at the boundary
+    proxy.clear()
+
+
+def _resume(place: Place) -> dict[str, object]:
+    done = subprocess.run(  # noqa: S603 -- our own CLI, fixed arguments
+        [sys.executable, "-m", "audiencesync", "exports", "run", EXPORT, "--json"],
+        env=_env(place), cwd=ROOT, capture_output=True, text=True, timeout=WAIT,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    answer: dict[str, object] = json.loads(done.stdout)
+    return answer
+
+
+def _emails(path: Path, where: str = "true") -> frozenset[str]:
+    if not path.exists():
+        return frozenset()
+    with duckdb.connect() as con:
+        rows = con.execute(
+            f"SELECT email FROM read_parquet({quote_literal(str(path))})"  # noqa: S608
+            f" WHERE {where}"
+        ).fetchall()
+    return frozenset(str(row[0]) for row in rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Synced:
+    """What the control plane and the sync state say Iterable holds for France."""
+
+    list_id: int
+    checkpointed: frozenset[str]  # rows of batches recorded as acknowledged
+    rejected: frozenset[str]  # rows Iterable refused inside those batches
+    state: frozenset[str]
+    state_file: Path
+
+
+def _synced(place: Place) -> Synced:
+    with open_workspace(place.settings) as workspace, workspace.database.session() as s:
+        binding = s.scalars(select(Binding).where(Binding.list_name == "France")).one()
+        rows: set[str] = set()
+        rejected: set[str] = set()
+        for part in s.scalars(
+            select(RunSegment).where(RunSegment.binding_id == binding.id)
+        ):
+            acked = s.scalars(
+                select(RunBatch.batch).where(
+                    RunBatch.run_segment_id == part.id, RunBatch.acked_at.is_not(None)
+                )
+            ).all()
+            if acked and part.plan_path:
+                numbers = ", ".join(str(int(n)) for n in acked)
+                plan = Path(part.plan_path) / "plan.parquet"
+                rows |= _emails(plan, f"action = 'subscribe' AND batch IN ({numbers})")
+            rejected |= set(
+                s.scalars(
+                    select(RunReject.identifier).where(
+                        RunReject.run_segment_id == part.id
+                    )
+                )
+            )
+        state = state_path(Path(place.settings.home), binding.id)
+        return Synced(binding.list_id or 0, frozenset(rows), frozenset(rejected),
+                      _emails(state), state)  # fmt: skip
+
+
+@pytest.mark.parametrize("where", list(BOUNDARIES))
+def test_a_kill_at_any_step_boundary_never_leaves_the_checkpoint_ahead(
+    proxied: tuple[Place, FaultProxy], where: str, reliability_figures: Figures
+) -> None:
+    """SIGKILL at the boundary: nothing synced that Iterable lacks; resume is exact."""
+    place, proxy = proxied
+    boundary = BOUNDARIES[where]
+    expected = MEMBERS
+    if boundary.reject:
+        place.forget(FORGOTTEN)
+        expected = MEMBERS - {FORGOTTEN}
+    _crash(place, proxy, boundary)
+
+    synced = _synced(place)
+    listed = place.emulator.list_members(synced.list_id) if synced.list_id else set()
+    ahead = len(synced.checkpointed - synced.rejected - listed)
+    ahead += len(synced.state - listed)
+    answer = _resume(place)
+    after = _synced(place)
+    final = place.emulator.list_members(after.list_id)
+    sent = place.sent_items().get("lists/subscribe", 0)
+    reliability_figures.record(
+        synced_without_ack=ahead,
+        lost=len(expected - final),
+        wrong_lists=int(final != expected or after.state != final),
+    )
+    reliability_figures.note("subscribers re-sent after the kill", sent - MANY)
+    assert ahead == 0
+    assert answer["status"] == "Succeeded"
+    assert final == expected
+    assert after.state == final
+    assert MANY <= sent <= MANY + BATCH  # at most the batch in flight, again
+    if where == "during the state commit (rewrite)":
+        assert synced.state == frozenset()  # the old (empty) state survived the kill
