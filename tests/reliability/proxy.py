@@ -199,13 +199,15 @@ def _reset(writer: asyncio.StreamWriter) -> None:
     writer.transport.abort()
 
 
-_REASONS = {400: "Bad Request", 500: "Internal Server Error", 502: "Bad Gateway",
+_REASONS = {400: "Bad Request", 401: "Unauthorized", 500: "Internal Server Error", 502: "Bad Gateway",
             503: "Service Unavailable", 504: "Gateway Timeout"}  # fmt: skip
 
 
 def _envelope(status: int) -> bytes:
     if status == 400:
         body = b'{"msg":"Invalid params","code":"BadParams","params":null}'
+    elif status == 401:
+        body = b'{"msg":"Invalid API key","code":"BadApiKey","params":null}'
     elif status == 502:
         body = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
     else:
