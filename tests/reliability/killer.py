@@ -37,11 +37,14 @@ def _die(*_: object) -> None:
 def arm(point: str, batch: int) -> None:
     """Wrap the sync engine's function for ``point`` so it kills the process."""
     from audiencesync.sync import files, segment_pass, sending  # noqa: PLC0415
+    from audiencesync.sync.checkpoints import checkpoint as real  # noqa: PLC0415
 
+    # The engine's modules call these by the names they imported: replace those.
     if point in {"before-checkpoint", "after-checkpoint"}:
-        real = sending.checkpoint
 
-        def checkpoint(session: Any, part_id: int, number: int, *a: Any, **k: Any) -> Any:
+        def checkpoint(
+            session: Any, part_id: int, number: int, *a: Any, **k: Any
+        ) -> Any:
             if number == batch and point == "before-checkpoint":
                 _die()
             done = real(session, part_id, number, *a, **k)
@@ -49,7 +52,7 @@ def arm(point: str, batch: int) -> None:
                 event.listen(session, "after_commit", _die, once=True)
             return done
 
-        sending.checkpoint = checkpoint  # type: ignore[assignment]
+        vars(sending)["checkpoint"] = checkpoint
     elif point == "state-commit":
 
         def adopt_state(prepared: Path, state: Path) -> None:
@@ -63,7 +66,7 @@ def arm(point: str, batch: int) -> None:
             if path.parent.name == "state" and path.name.endswith(".parquet.tmp"):
                 _die()
 
-        segment_pass.adopt_state = adopt_state
+        vars(segment_pass)["adopt_state"] = adopt_state
         files.flush = flush
     else:
         msg = f"unknown kill point {point!r}"

@@ -72,8 +72,10 @@ class FaultProxy:
     url: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def script(self, suffix: str, fault: Fault, *, skip: int = 0, times: int = 1) -> None:
-        """Apply ``fault`` to ``times`` requests to ``suffix`` after ``skip`` of them."""
+    def script(
+        self, suffix: str, fault: Fault, *, skip: int = 0, times: int = 1
+    ) -> None:
+        """Apply ``fault`` to ``times`` requests to ``suffix``, ``skip`` ones later."""
         with self._lock:
             self.rules.append(_Rule(suffix, fault, skip, times))
 
@@ -114,7 +116,9 @@ class FaultProxy:
                 return
             path, head, body = request
             fault = self._fault_for(path)
-            self.log.append(Exchange(path, _batch_key(body), fault.kind if fault else "pass"))
+            self.log.append(
+                Exchange(path, _batch_key(body), fault.kind if fault else "pass")
+            )
             await self._answer(fault, reader, writer, head + body)
         except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):
             pass
@@ -156,7 +160,9 @@ class FaultProxy:
         await writer.drain()
 
 
-async def _read_request(reader: asyncio.StreamReader) -> tuple[str, bytes, bytes] | None:
+async def _read_request(
+    reader: asyncio.StreamReader,
+) -> tuple[str, bytes, bytes] | None:
     try:
         head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), WAIT)
     except (asyncio.IncompleteReadError, asyncio.LimitOverrunError):
@@ -199,8 +205,14 @@ def _reset(writer: asyncio.StreamWriter) -> None:
     writer.transport.abort()
 
 
-_REASONS = {400: "Bad Request", 401: "Unauthorized", 500: "Internal Server Error", 502: "Bad Gateway",
-            503: "Service Unavailable", 504: "Gateway Timeout"}  # fmt: skip
+_REASONS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
 
 
 def _envelope(status: int) -> bytes:

@@ -53,16 +53,36 @@ FUZZ = settings(
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-FILES = settings(FUZZ, max_examples=max(EXAMPLES // 5, 1))  # each example imports a file into DuckDB
+FILES = settings(
+    FUZZ, max_examples=max(EXAMPLES // 5, 1)
+)  # each example imports a file into DuckDB
 
 # --- inputs -----------------------------------------------------------------
 
 _BULK_KEYS = (
-    "successCount", "failCount", "failedUpdates", "invalidEmails",
-    "invalidUserIds", "code", "msg", "params", "forgottenEmails",
-    "conflictEmails", "notFoundEmails", "invalidDataEmails", "listId", "lists",
-    "id", "name", "listType", "user", "email", "dataFields", "fields", "size",
-)  # fmt: skip
+    "successCount",
+    "failCount",
+    "failedUpdates",
+    "invalidEmails",
+    "invalidUserIds",
+    "code",
+    "msg",
+    "params",
+    "forgottenEmails",
+    "conflictEmails",
+    "notFoundEmails",
+    "invalidDataEmails",
+    "listId",
+    "lists",
+    "id",
+    "name",
+    "listType",
+    "user",
+    "email",
+    "dataFields",
+    "fields",
+    "size",
+)
 EMAILS = ("ana@example.com", "Ana@Example.com ", "bad@@x", "", "u-1")
 _scalars = (
     st.none()
@@ -76,8 +96,9 @@ json_values = st.recursive(
     _scalars,
     lambda inner: (
         st.lists(inner, max_size=6)
-        | st.dictionaries(st.sampled_from(_BULK_KEYS) | st.text(max_size=8), inner,
-                          max_size=6)  # fmt: skip
+        | st.dictionaries(
+            st.sampled_from(_BULK_KEYS) | st.text(max_size=8), inner, max_size=6
+        )
     ),
     max_leaves=30,
 )
@@ -91,10 +112,17 @@ bodies = (
     json_values.map(_dump)
     | st.binary(max_size=300)
     | st.sampled_from(
-        [b"", b"{", b'{"successCount": 1e999}', b"[" * 5000, b'"\xff\xfe"',
-         b'{"successCount": 1, "failCount": 0, "failedUpdates": null}',
-         b'{"code": "RateLimitExceeded"}', b'{"msg": "error.lists.invalidListId"}']
-    )  # fmt: skip
+        [
+            b"",
+            b"{",
+            b'{"successCount": 1e999}',
+            b"[" * 5000,
+            b'"\xff\xfe"',
+            b'{"successCount": 1, "failCount": 0, "failedUpdates": null}',
+            b'{"code": "RateLimitExceeded"}',
+            b'{"msg": "error.lists.invalidListId"}',
+        ]
+    )
 )
 statuses = st.sampled_from([200, 201, 204, 400, 401, 403, 404, 409, 413, 429, 500]) | (
     st.integers(min_value=100, max_value=599)
@@ -131,9 +159,7 @@ def test_any_answer_is_an_error_or_none(
     """error_for never raises: it returns our error or None for any status and body."""
     ctx = CallContext(endpoint=endpoint, items=3, list_age=1.0, secrets=("k" * 32,))
     errors: list[object] = []
-    _ours_or_nothing(
-        "error_for", lambda: errors.append(error_for(status, body, ctx))
-    )
+    _ours_or_nothing("error_for", lambda: errors.append(error_for(status, body, ctx)))
     [error] = errors
     assert error is None or isinstance(error, AudiencesyncError)
     if status >= 400:
@@ -197,8 +223,18 @@ retry_after_values = (
     | st.floats().map(repr)
     | st.integers().map(str)
     | st.datetimes().map(lambda d: d.strftime("%a, %d %b %Y %H:%M:%S GMT"))
-    | st.sampled_from(["1e400", "-1e400", "nan", "inf", "Mon, 99 Jan 99999 99:99:99 GMT",
-                       "Fri, 31 Dec 9999 23:59:59 +9999", "0x10", "\x00"])  # fmt: skip
+    | st.sampled_from(
+        [
+            "1e400",
+            "-1e400",
+            "nan",
+            "inf",
+            "Mon, 99 Jan 99999 99:99:99 GMT",
+            "Fri, 31 Dec 9999 23:59:59 +9999",
+            "0x10",
+            "\x00",
+        ]
+    )
 )
 
 
@@ -222,8 +258,9 @@ rule_values = st.recursive(
     _scalars | st.sampled_from(["=", "!=", ">", "in", "between", "country", "email"]),
     lambda inner: (
         st.lists(inner, max_size=4)
-        | st.dictionaries(st.sampled_from(_RULE_KEYS) | st.text(max_size=6), inner,
-                          max_size=4)  # fmt: skip
+        | st.dictionaries(
+            st.sampled_from(_RULE_KEYS) | st.text(max_size=6), inner, max_size=4
+        )
     ),
     max_leaves=25,
 )
@@ -248,10 +285,38 @@ def test_any_rules_text_parses_or_is_a_rule_error(text: str) -> None:
 
 
 _SQL_WORDS = st.sampled_from(
-    ["country", "=", "'FR'", "AND", "OR", "NOT", "(", ")", "IN", "LIKE", "ESCAPE",
-     "BETWEEN", "1e400", "CAST(", "AS", "INTEGER", "IS", "NULL", ",", "--", ";",
-     "INTERVAL", "'1' DAY", "lifetime_value", ">", "0", "\"x\"", "SELECT", "*"]
-)  # fmt: skip
+    [
+        "country",
+        "=",
+        "'FR'",
+        "AND",
+        "OR",
+        "NOT",
+        "(",
+        ")",
+        "IN",
+        "LIKE",
+        "ESCAPE",
+        "BETWEEN",
+        "1e400",
+        "CAST(",
+        "AS",
+        "INTEGER",
+        "IS",
+        "NULL",
+        ",",
+        "--",
+        ";",
+        "INTERVAL",
+        "'1' DAY",
+        "lifetime_value",
+        ">",
+        "0",
+        '"x"',
+        "SELECT",
+        "*",
+    ]
+)
 
 
 @FUZZ
@@ -268,16 +333,42 @@ def test_any_where_text_parses_or_is_a_rule_error(text: str) -> None:
 # --- profile files ----------------------------------------------------------
 
 _CSV_PIECES = st.sampled_from(
-    [b"customer_id,email,country\n", b"C1,ana@example.com,FR\n", b",", b"\n",
-     b'"', b'""', b"\r\n", b"\xff\xfe", b"\x00", b";", b"C2,,\n", b"a,b,c,d\n",
-     b"email\n", b"1e400", b"\xef\xbb\xbf"]
-)  # fmt: skip
+    [
+        b"customer_id,email,country\n",
+        b"C1,ana@example.com,FR\n",
+        b",",
+        b"\n",
+        b'"',
+        b'""',
+        b"\r\n",
+        b"\xff\xfe",
+        b"\x00",
+        b";",
+        b"C2,,\n",
+        b"a,b,c,d\n",
+        b"email\n",
+        b"1e400",
+        b"\xef\xbb\xbf",
+    ]
+)
 _JSONL_PIECES = st.sampled_from(
-    [b'{"customer_id": "C1", "email": "ana@example.com"}\n', b"{", b"}", b"\n",
-     b'{"a": 1, "a": 2}\n', b"[1, 2]\n", b'{"x": {"y": [1, {"z": null}]}}\n',
-     b"\xff", b'"text"\n', b"null\n", b'{"n": 1e400}\n', b'{"": 1}\n',
-     b'{"email": 5}\n', b'{"big": 123456789012345678901234567890}\n']
-)  # fmt: skip
+    [
+        b'{"customer_id": "C1", "email": "ana@example.com"}\n',
+        b"{",
+        b"}",
+        b"\n",
+        b'{"a": 1, "a": 2}\n',
+        b"[1, 2]\n",
+        b'{"x": {"y": [1, {"z": null}]}}\n',
+        b"\xff",
+        b'"text"\n',
+        b"null\n",
+        b'{"n": 1e400}\n',
+        b'{"": 1}\n',
+        b'{"email": 5}\n',
+        b'{"big": 123456789012345678901234567890}\n',
+    ]
+)
 
 
 def _load(folder: Path, name: str, content: bytes) -> None:
@@ -288,7 +379,9 @@ def _load(folder: Path, name: str, content: bytes) -> None:
 
 
 @FILES
-@given(content=st.lists(_CSV_PIECES, max_size=12).map(b"".join) | st.binary(max_size=200))
+@given(
+    content=st.lists(_CSV_PIECES, max_size=12).map(b"".join) | st.binary(max_size=200)
+)
 def test_any_csv_bytes_load_or_are_a_source_error(
     tmp_path_factory: pytest.TempPathFactory, content: bytes
 ) -> None:

@@ -25,7 +25,7 @@ def test_a_csv_whose_rows_trip_duckdbs_parser_is_a_source_error(tmp_path: Path) 
 
 
 def test_a_json_line_nested_2000_deep_is_a_source_error(tmp_path: Path) -> None:
-    """Nesting deeper than Python's recursion limit names the line, no RecursionError."""
+    """Nesting deeper than Python's recursion limit names the line; no crash."""
     depth = 2000
     content = b'{"a":' * depth + b"1" + b"}" * depth + b"\n"
     with pytest.raises(SourceError, match="line 1: nested too deeply"):

@@ -23,6 +23,7 @@ person uses to fix them): its output is scanned for the key only.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import stat
@@ -31,10 +32,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 import pytest
 import sqlalchemy
+import stamina
 from typer.testing import CliRunner
 
 from audiencesync.cli import app
@@ -71,7 +74,7 @@ class Seen:
 
 
 class _Webhook(BaseHTTPRequestHandler):
-    bodies: list[str] = []
+    bodies: ClassVar[list[str]] = []
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", 0))
@@ -79,12 +82,12 @@ class _Webhook(BaseHTTPRequestHandler):
         self.send_response(204)
         self.end_headers()
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         del format, args
 
 
-@pytest.fixture
-def webhook() -> Iterator[tuple[str, list[str]]]:
+@contextlib.contextmanager
+def _webhook() -> Iterator[tuple[str, list[str]]]:
     """A local webhook receiver: its URL and the bodies it was sent."""
     bodies: list[str] = []
     handler = type("Hook", (_Webhook,), {"bodies": bodies})
@@ -98,8 +101,8 @@ def webhook() -> Iterator[tuple[str, list[str]]]:
         server.server_close()
 
 
-@pytest.fixture
-def proxied() -> Iterator[tuple[Emulator, FaultProxy]]:
+@contextlib.contextmanager
+def _proxied() -> Iterator[tuple[Emulator, FaultProxy]]:
     """The emulator, knowing the canary key, behind the fault proxy."""
     emulator = Emulator(
         EmulatorConfig(keys=(ApiKeySpec(CANARY_API_KEY),), rate_limits_enabled=False)
@@ -112,9 +115,59 @@ def proxied() -> Iterator[tuple[Emulator, FaultProxy]]:
         yield emulator, proxy
 
 
-def _messy_export(
-    tmp_path: Path, proxy: FaultProxy, hook: str, seen: Seen
-) -> Path:
+class _Records(logging.Handler):
+    """Every log record of every logger, DEBUG included."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@dataclass
+class Messy:
+    """What the messy export left to read."""
+
+    home: Path
+    seen: Seen
+    faults: set[str]
+    webhook: list[str]
+    requests: int
+
+
+@pytest.fixture(scope="module")
+def messy(tmp_path_factory: pytest.TempPathFactory) -> Messy:
+    """The messy export, run once for the module, with everything readable."""
+    folder = tmp_path_factory.mktemp("leaks")
+    seen, records = Seen(), _Records()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(records)
+    root.setLevel(logging.DEBUG)
+    stamina.set_testing(True, attempts=10, cap=True)  # as every test has it
+    try:
+        with _proxied() as (emulator, proxy), _webhook() as (hook, bodies):
+            home = _messy_export(folder, proxy, hook, seen)
+            faults = {exchange.fault for exchange in proxy.log}
+            requests = len(emulator.requests)
+    finally:
+        stamina.set_testing(False)
+        root.removeHandler(records)
+        root.setLevel(level)
+    for record in records.records:
+        seen.add("log records", f"{record.name} {record.getMessage()}")
+        if record.exc_info:
+            formatted = logging.Formatter().formatException(record.exc_info)
+            seen.add("log records", formatted)
+    seen.add("webhook payloads", "\n".join(bodies))
+    _database_texts(home, seen)
+    _folder_texts(home, seen)
+    return Messy(home, seen, faults, bodies, requests)
+
+
+def _messy_export(tmp_path: Path, proxy: FaultProxy, hook: str, seen: Seen) -> Path:
     """Set up and run the export through faults and rejects; the data folder."""
     home = tmp_path / "home"
     source = tmp_path / "customers.csv"
@@ -126,7 +179,9 @@ def _messy_export(
         result = CliRunner().invoke(app, list(args), env=env)
         where = "runs rejects output" if emails_allowed else "CLI output"
         seen.add(where, f"{args}: {result.output}{result.stderr}")
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
+        if result.exception is not None and not isinstance(
+            result.exception, SystemExit
+        ):
             seen.tracebacks.append(f"{args[:2]}: {type(result.exception).__name__}")
         if "Traceback (most recent call last)" in result.output + result.stderr:
             seen.tracebacks.append(f"{args[:2]}: a traceback was printed")
@@ -137,14 +192,16 @@ def _messy_export(
     cli("connections", "add", "--name", "Iterable", "--api-key-env", KEY_VARIABLE,
         "--base-url", proxy.url, "--i-agree")  # fmt: skip
     cli("exports", "add", "--name", "Newsletter", "--connection", "Iterable",
-        "--email-field", "email", "--segment", "France", "--schedule", "manual")  # fmt: skip
+        "--email-field", "email", "--segment", "France",
+        "--schedule", "manual")  # fmt: skip
     for fault in (Fault("status", status=503), Fault("reset"), Fault("truncate")):
         proxy.script("lists/subscribe", fault)
     cli("exports", "run", "Newsletter", "--json")
     proxy.script("api/lists", Fault("status", status=401), times=20)
     cli("exports", "run", "Newsletter", "--json")  # fails for good: webhook
     proxy.clear()
-    for args in (("connections", "list", "--json"), ("connections", "show", "Iterable", "--json"),
+    for args in (("connections", "list", "--json"),
+                 ("connections", "show", "Iterable", "--json"),
                  ("exports", "list", "--json"), ("exports", "show", "Newsletter"),
                  ("runs", "list", "--json"), ("runs", "show", "1", "--json"),
                  ("runs", "show", "2", "--json"), ("runs", "show", "1"),
@@ -159,7 +216,8 @@ def _database_texts(home: Path, seen: Seen) -> None:
     try:
         with engine.connect() as conn:
             for table in sqlalchemy.inspect(conn).get_table_names():
-                rows = conn.execute(sqlalchemy.text(f'SELECT * FROM "{table}"')).all()  # noqa: S608
+                query = sqlalchemy.text(f'SELECT * FROM "{table}"')  # noqa: S608
+                rows = conn.execute(query).all()
                 where = "reject tables" if table in REJECT_TABLES else f"table {table}"
                 seen.add(where, "\n".join(str(tuple(row)) for row in rows))
     finally:
@@ -193,45 +251,28 @@ def _leaks(seen: Seen) -> list[str]:
 
 
 def test_no_key_and_no_email_anywhere_they_do_not_belong(
-    tmp_path: Path,
-    proxied: tuple[Emulator, FaultProxy],
-    webhook: tuple[str, list[str]],
-    caplog: pytest.LogCaptureFixture,
-    reliability_figures: Figures,
+    messy: Messy, reliability_figures: Figures
 ) -> None:
     """Logs, outputs, answers, stored errors, audit, webhook, files: no leak."""
-    caplog.set_level(logging.DEBUG)
-    emulator, proxy = proxied
-    seen = Seen()
-    home = _messy_export(tmp_path, proxy, webhook[0], seen)
-    for record in caplog.records:
-        seen.add("log records", f"{record.name} {record.getMessage()}")
-        if record.exc_info:
-            seen.add("log records", logging.Formatter().formatException(record.exc_info))
-    seen.add("webhook payloads", "\n".join(webhook[1]))
-    _database_texts(home, seen)
-    _folder_texts(home, seen)
-    leaks = _leaks(seen)
-    reliability_figures.record(leaks=len(leaks), tracebacks=len(seen.tracebacks))
+    leaks = _leaks(messy.seen)
+    tracebacks = messy.seen.tracebacks
+    reliability_figures.record(leaks=len(leaks), tracebacks=len(tracebacks))
 
-    faults = {exchange.fault for exchange in proxy.log}
-    assert {"status", "reset", "truncate"} <= faults  # the run met its faults
-    assert webhook[1], "the failed run's webhook was not called"
-    rejects = "\n".join(seen.texts["reject tables"]).lower()
-    assert FORGOTTEN in rejects and f"canary bad@@{DOMAIN}" in rejects
-    assert emulator.requests
-    assert seen.tracebacks == []
+    assert {"status", "reset", "truncate"} <= messy.faults  # the run met its faults
+    assert messy.webhook, "the failed run's webhook was not called"
+    assert messy.requests
+    assert messy.seen.texts["log records"]
+    rejects = "\n".join(messy.seen.texts["reject tables"]).lower()
+    assert FORGOTTEN in rejects
+    assert f"canary bad@@{DOMAIN}" in rejects
+    assert tracebacks == []
     assert leaks == []
 
 
 @pytest.mark.xfail(strict=True, reason="issue 11 item 18, fixed on another branch")
-def test_files_holding_emails_are_for_their_owner_only(
-    tmp_path: Path,
-    proxied: tuple[Emulator, FaultProxy],
-    webhook: tuple[str, list[str]],
-) -> None:
+def test_files_holding_emails_are_for_their_owner_only(messy: Messy) -> None:
     """The data folder and its folders are 0700; the database and Parquet 0600."""
-    home = _messy_export(tmp_path, proxied[1], webhook[0], Seen())
+    home = messy.home
     loose = [
         f"{path.relative_to(home.parent)} {stat.filemode(path.stat().st_mode)}"
         for path in [home, *home.rglob("*")]

@@ -13,8 +13,9 @@ The product has no setting for the client's timeout and retries: the runner
 builds its client with the library defaults (30 s per read, 8 attempts). The
 test hands the runner a client with a 3 s timeout and 3 attempts (stamina's
 testing mode already drops the backoff sleeps), so a hang costs 3 s an attempt
-and 2 s of latency costs time only. Every run is watched from a thread: one that does not end within
-60 s counts as stuck and fails the test instead of hanging it.
+and 2 s of latency costs time only. Every run is watched from a thread: one
+that does not end within 60 s counts as stuck and fails the test instead of
+hanging it.
 """
 
 from __future__ import annotations
@@ -60,7 +61,9 @@ FAULTS = {
 
 
 @pytest.fixture
-def proxied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Place, FaultProxy]]:
+def proxied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Place, FaultProxy]]:
     """The export's connection goes through a fault proxy; short client timeouts."""
     client = functools.partial(
         IterableClient,
@@ -68,11 +71,10 @@ def proxied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[P
         retry=RetryPolicy(attempts=ATTEMPTS, timeout=30.0),
     )
     monkeypatch.setattr(runner, "IterableClient", client)
-    with make_place(tmp_path, profiles=CROWD) as place:
-        with serve_proxy(place.url) as proxy:
-            with open_workspace(place.settings) as workspace:
-                workspace.connections.set_address("Iterable", base_url=proxy.url)
-            yield place, proxy
+    with make_place(tmp_path, profiles=CROWD) as place, serve_proxy(place.url) as proxy:
+        with open_workspace(place.settings) as workspace:
+            workspace.connections.set_address("Iterable", base_url=proxy.url)
+        yield place, proxy
 
 
 def _watched(place: Place) -> tuple[RunInfo | None, float]:
@@ -88,8 +90,12 @@ def _watched(place: Place) -> tuple[RunInfo | None, float]:
 def _france(place: Place) -> tuple[int, Path, frozenset[int]]:
     """France's list id, its sync state file and its run batches acknowledged."""
     with open_workspace(place.settings) as workspace, workspace.database.session() as s:
-        binding = next(b for b in s.query(Binding).all() if b.list_id is not None
-                       and place.emulator.list_members(b.list_id) & MEMBERS)  # fmt: skip
+        binding = next(
+            b
+            for b in s.query(Binding).all()
+            if b.list_id is not None
+            and place.emulator.list_members(b.list_id) & MEMBERS
+        )
         acked = frozenset(
             b.batch for b in s.query(RunBatch).all() if b.acked_at is not None
         )
