@@ -44,6 +44,7 @@ from sqlalchemy import select
 from audiencesync.profiles.identifiers import quote_literal
 from audiencesync.store.runs import Binding, RunBatch, RunReject, RunSegment
 from audiencesync.sync.segment_pass import state_path
+from audiencesync.sync.statuses import RunStatus
 from audiencesync.workspace import open_workspace
 from tests.reliability.figures import Figures
 from tests.reliability.proxy import Fault, FaultProxy, serve_proxy
@@ -56,6 +57,12 @@ WAIT = 60.0  # seconds any child may take before the test gives up
 BATCH = 1_000
 MEMBERS = frozenset(f"p{i:05d}@example.com" for i in range(MANY))
 FORGOTTEN = "p01500@example.com"  # in the second batch
+LEAVERS = frozenset(f"p{i:05d}@example.com" for i in range(1_200))  # 48 %: not held
+CROWD_WITHOUT_LEAVERS = "".join(
+    line
+    for line in CROWD.splitlines(keepends=True)
+    if line.split(",")[1] not in LEAVERS
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +73,12 @@ class Boundary:
     point: str | None = None  # a kill switch of tests.reliability.killer
     batch: int = 2
     reject: bool = False  # one member forgotten in Iterable first
+    removals: bool = False  # a removal-only run: LEAVERS leave after a first run
+
+    @property
+    def endpoint(self) -> str:
+        """The bulk endpoint whose calls the proxy holds."""
+        return "lists/unsubscribe" if self.removals else "lists/subscribe"
 
 
 BOUNDARIES = {
@@ -76,6 +89,13 @@ BOUNDARIES = {
     "after the last checkpoint write": Boundary(point="after-checkpoint", batch=3),
     "during the state commit (prepared)": Boundary(point="state-commit"),
     "during the state commit (rewrite)": Boundary(point="state-commit", reject=True),
+    "removals: after send, before the response": Boundary(
+        proxy="park_after", removals=True
+    ),
+    "removals: after the 2xx, before the checkpoint": Boundary(
+        point="before-checkpoint", batch=1, removals=True
+    ),
+    "removals: during the state commit": Boundary(point="state-commit", removals=True),
 }
 
 
@@ -112,7 +132,8 @@ def _child(place: Place, boundary: Boundary, log: Path) -> subprocess.Popen[byte
 def _crash(place: Place, proxy: FaultProxy, boundary: Boundary) -> None:
     """Start the export and have it die with SIGKILL at ``boundary``."""
     if boundary.proxy is not None:
-        proxy.script("lists/subscribe", Fault(boundary.proxy), skip=1)
+        skip = 0 if boundary.removals else 1  # the second call, the first removal
+        proxy.script(boundary.endpoint, Fault(boundary.proxy), skip=skip)
     log = Path(place.settings.home).parent / "child.stderr"
     child = _child(place, boundary, log)
     try:
@@ -156,42 +177,84 @@ def _emails(path: Path, where: str = "true") -> frozenset[str]:
 
 @dataclass(frozen=True, slots=True)
 class Synced:
-    """What the control plane and the sync state say Iterable holds for France."""
+    """What the control plane and the sync state say Iterable holds for France.
+
+    The batches are those of the binding's newest run segment (the one a kill
+    stopped): the runs before it ended well and their batches are in the state.
+    """
 
     list_id: int
-    checkpointed: frozenset[str]  # rows of batches recorded as acknowledged
-    rejected: frozenset[str]  # rows Iterable refused inside those batches
+    subscribed: frozenset[str]  # rows of subscribe batches recorded as acknowledged
+    unsubscribed: frozenset[str]  # rows of unsubscribe batches recorded so
+    rejected: frozenset[str]  # rows Iterable refused inside acknowledged batches
+    pending: frozenset[str]  # rows of batches not acknowledged (sent or not)
     state: frozenset[str]
-    state_file: Path
+
+    def recorded(self) -> frozenset[str]:
+        """The members the records claim: the state with the acked batches applied.
+
+        That is what the next commit of the state writes (a kill can come
+        between a checkpoint and the commit; the commit is idempotent).
+        """
+        removed = self.unsubscribed - self.rejected
+        return (self.state - removed) | (self.subscribed - self.rejected)
+
+    def ahead_of(self, listed: frozenset[str]) -> int:
+        """Rows recorded as synced, added or removed, that Iterable contradicts.
+
+        Rows of batches not acknowledged may be either way: a kill after the
+        send leaves them applied by Iterable but not recorded.
+        """
+        recorded = self.recorded()
+        return len(recorded - listed - self.pending) + len(
+            listed - recorded - self.pending
+        )
+
+
+def _rows(
+    plan: Path, action: str, acked: list[int], *, acknowledged: bool
+) -> frozenset[str]:
+    """The plan's ``action`` rows in (or not in) the ``acked`` batches."""
+    numbers = ", ".join(str(int(n)) for n in acked)
+    inside = f"batch IN ({numbers})" if numbers else "false"
+    test = inside if acknowledged else f"NOT ({inside})"
+    return _emails(plan, f"action = '{action}' AND {test}")
 
 
 def _synced(place: Place) -> Synced:
     with open_workspace(place.settings) as workspace, workspace.database.session() as s:
         binding = s.scalars(select(Binding).where(Binding.list_name == "France")).one()
-        rows: set[str] = set()
-        rejected: set[str] = set()
-        for part in s.scalars(
-            select(RunSegment).where(RunSegment.binding_id == binding.id)
-        ):
-            acked = s.scalars(
+        part = s.scalars(
+            select(RunSegment)
+            .where(RunSegment.binding_id == binding.id)
+            .order_by(RunSegment.id.desc())
+            .limit(1)
+        ).one()
+        acked = list(
+            s.scalars(
                 select(RunBatch.batch).where(
                     RunBatch.run_segment_id == part.id, RunBatch.acked_at.is_not(None)
                 )
-            ).all()
-            if acked and part.plan_path:
-                numbers = ", ".join(str(int(n)) for n in acked)
-                plan = Path(part.plan_path) / "plan.parquet"
-                rows |= _emails(plan, f"action = 'subscribe' AND batch IN ({numbers})")
-            rejected |= set(
-                s.scalars(
-                    select(RunReject.identifier).where(
-                        RunReject.run_segment_id == part.id
-                    )
-                )
             )
+        )
+        rejected = frozenset(
+            s.scalars(
+                select(RunReject.identifier).where(RunReject.run_segment_id == part.id)
+            )
+        )
+        plan = Path(part.plan_path or "-") / "plan.parquet"
+        pending = _rows(plan, "subscribe", acked, acknowledged=False) | _rows(
+            plan, "unsubscribe", acked, acknowledged=False
+        )
         state = state_path(Path(place.settings.home), binding.id)
-        return Synced(binding.list_id or 0, frozenset(rows), frozenset(rejected),
-                      _emails(state), state)  # fmt: skip
+        return Synced(
+            binding.list_id or 0,
+            _rows(plan, "subscribe", acked, acknowledged=True),
+            _rows(plan, "unsubscribe", acked, acknowledged=True),
+            rejected,
+            pending,
+            _emails(state),
+        )
 
 
 @pytest.mark.parametrize("where", list(BOUNDARIES))
@@ -201,30 +264,34 @@ def test_a_kill_at_any_step_boundary_never_leaves_the_checkpoint_ahead(
     """SIGKILL at the boundary: nothing synced that Iterable lacks; resume is exact."""
     place, proxy = proxied
     boundary = BOUNDARIES[where]
-    expected = MEMBERS
+    expected, sends = MEMBERS, MANY
     if boundary.reject:
         place.forget(FORGOTTEN)
         expected = MEMBERS - {FORGOTTEN}
+    if boundary.removals:
+        assert place.run().status is RunStatus.SUCCEEDED
+        place.reimport(CROWD_WITHOUT_LEAVERS)
+        place.emulator.reset_requests()
+        expected, sends = MEMBERS - LEAVERS, len(LEAVERS)
     _crash(place, proxy, boundary)
 
     synced = _synced(place)
     listed = place.emulator.list_members(synced.list_id) if synced.list_id else set()
-    ahead = len(synced.checkpointed - synced.rejected - listed)
-    ahead += len(synced.state - listed)
+    ahead = synced.ahead_of(frozenset(listed))
     answer = _resume(place)
     after = _synced(place)
     final = place.emulator.list_members(after.list_id)
-    sent = place.sent_items().get("lists/subscribe", 0)
+    sent = place.sent_items().get(boundary.endpoint, 0)
     reliability_figures.record(
         synced_without_ack=ahead,
         lost=len(expected - final),
         wrong_lists=int(final != expected or after.state != final),
     )
-    reliability_figures.note("subscribers re-sent after the kill", sent - MANY)
+    reliability_figures.note("rows re-sent after the kill", sent - sends)
     assert ahead == 0
     assert answer["status"] == "Succeeded"
     assert final == expected
     assert after.state == final
-    assert MANY <= sent <= MANY + BATCH  # at most the batch in flight, again
+    assert sends <= sent <= sends + BATCH  # at most the batch in flight, again
     if where == "during the state commit (rewrite)":
         assert synced.state == frozenset()  # the old (empty) state survived the kill
