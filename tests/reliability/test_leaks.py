@@ -4,12 +4,14 @@ A messy export goes through the whole CLI, in this process (so every log record
 of every logger is captured at DEBUG): 1,200 canary addresses and the canary
 API key, malformed and duplicate addresses in the file, a member Iterable has
 forgotten, a 503, a TCP reset and a truncated answer from the fault proxy, and
-then a run that fails for good (the proxy answers 401) so the administrators'
-webhook is called. Then everything a person or a program can read is scanned:
+then a run that fails for good (the proxy answers 401) so the administrators
+are notified (webhook and e-mail). Then everything a person or a program can
+read is scanned:
 
 - every log record (message and traceback text), every CLI output (stdout and
-  stderr, ``--json`` answers included) and every webhook payload: neither the
-  key nor any 8-character piece of it, nor any canary address;
+  stderr, ``--json`` answers included), every webhook payload and every
+  notification e-mail (a real SMTP server on a loopback port): neither the key
+  nor any 8-character piece of it, nor any canary address;
 - every table of the control-plane database: no key piece anywhere; addresses
   only in the reject tables (``run_rejects``, ``final_rejects``), where they let a
   person find the customer;
@@ -26,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import socket
 import stat
 import threading
 from collections.abc import Iterator
@@ -38,6 +41,8 @@ import httpx
 import pytest
 import sqlalchemy
 import stamina
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
 from typer.testing import CliRunner
 
 from audiencesync.cli import app
@@ -101,6 +106,42 @@ def _webhook() -> Iterator[tuple[str, list[str]]]:
         server.server_close()
 
 
+class _Mailbox:
+    """An SMTP handler keeping every message it is sent."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    async def handle_DATA(
+        self, server: object, session: object, envelope: Envelope
+    ) -> str:
+        """Keep the message."""
+        del server, session
+        content = envelope.content
+        text = (
+            content.decode("utf-8", "replace")
+            if isinstance(content, bytes)
+            else str(content)
+        )
+        self.messages.append(text)
+        return "250 OK"
+
+
+@contextlib.contextmanager
+def _smtp() -> Iterator[tuple[int, list[str]]]:
+    """A real SMTP server on a loopback port: its port and the messages it got."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    box = _Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, box.messages
+    finally:
+        controller.stop()
+
+
 @contextlib.contextmanager
 def _proxied() -> Iterator[tuple[Emulator, FaultProxy]]:
     """The emulator, knowing the canary key, behind the fault proxy."""
@@ -134,6 +175,7 @@ class Messy:
     seen: Seen
     faults: set[str]
     webhook: list[str]
+    mail: list[str]
     requests: int
 
 
@@ -148,8 +190,12 @@ def messy(tmp_path_factory: pytest.TempPathFactory) -> Messy:
     root.setLevel(logging.DEBUG)
     stamina.set_testing(True, attempts=10, cap=True)  # as every test has it
     try:
-        with _proxied() as (emulator, proxy), _webhook() as (hook, bodies):
-            home = _messy_export(folder, proxy, hook, seen)
+        with (
+            _proxied() as (emulator, proxy),
+            _webhook() as (hook, bodies),
+            _smtp() as (smtp_port, mail),
+        ):
+            home = _messy_export(folder, proxy, (hook, smtp_port), seen)
             faults = {exchange.fault for exchange in proxy.log}
             requests = len(emulator.requests)
     finally:
@@ -162,18 +208,23 @@ def messy(tmp_path_factory: pytest.TempPathFactory) -> Messy:
             formatted = logging.Formatter().formatException(record.exc_info)
             seen.add("log records", formatted)
     seen.add("webhook payloads", "\n".join(bodies))
+    seen.add("notification e-mails", "\n".join(mail))
     _database_texts(home, seen)
     _folder_texts(home, seen)
-    return Messy(home, seen, faults, bodies, requests)
+    return Messy(home, seen, faults, bodies, mail, requests)
 
 
-def _messy_export(tmp_path: Path, proxy: FaultProxy, hook: str, seen: Seen) -> Path:
+def _messy_export(
+    tmp_path: Path, proxy: FaultProxy, notices: tuple[str, int], seen: Seen
+) -> Path:
     """Set up and run the export through faults and rejects; the data folder."""
     home = tmp_path / "home"
     source = tmp_path / "customers.csv"
     source.write_text(_customers(), encoding="utf-8")
     env = {"AUDIENCESYNC_HOME": str(home), KEY_VARIABLE: CANARY_API_KEY,
-           "AUDIENCESYNC_NOTIFY_WEBHOOK_URL": hook, "COLUMNS": "200"}  # fmt: skip
+           "AUDIENCESYNC_NOTIFY_WEBHOOK_URL": notices[0], "COLUMNS": "200",
+           "AUDIENCESYNC_SMTP_HOST": "127.0.0.1",
+           "AUDIENCESYNC_SMTP_PORT": str(notices[1])}  # fmt: skip
 
     def cli(*args: str, emails_allowed: bool = False) -> None:
         result = CliRunner().invoke(app, list(args), env=env)
@@ -187,6 +238,7 @@ def _messy_export(tmp_path: Path, proxy: FaultProxy, hook: str, seen: Seen) -> P
             seen.tracebacks.append(f"{args[:2]}: a traceback was printed")
 
     cli("init")
+    cli("users", "set-email", "admin", "ops@admins.example")
     cli("profiles", "import", str(source))
     cli("segments", "create", "France", "--where", "country = 'FR'")
     cli("connections", "add", "--name", "Iterable", "--api-key-env", KEY_VARIABLE,
@@ -260,6 +312,7 @@ def test_no_key_and_no_email_anywhere_they_do_not_belong(
 
     assert {"status", "reset", "truncate"} <= messy.faults  # the run met its faults
     assert messy.webhook, "the failed run's webhook was not called"
+    assert messy.mail, "the failed run's e-mail was not sent"
     assert messy.requests
     assert messy.seen.texts["log records"]
     rejects = "\n".join(messy.seen.texts["reject tables"]).lower()
