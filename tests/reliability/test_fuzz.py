@@ -5,8 +5,10 @@ answers (status, headers and body through the real client, and the pure
 parsers), the ``Retry-After`` header, the segment rules JSON, the ``--where``
 condition and the profile files (CSV and JSON lines bytes). Each must return
 or raise :class:`~audiencesync.errors.AudiencesyncError` (or a documented
-subclass); anything else is a crash. Examples are bounded so the whole file runs
-in well under a minute; ``print_blob`` prints the reproduction of a failure.
+subclass); anything else is a crash, and so is an example that runs longer
+than 10 s (a SIGALRM timer turns a hang into a failure). Examples are bounded
+so the whole file runs in well under a minute (``FUZZ_EXAMPLES=3000`` for a
+deeper run); ``print_blob`` prints the reproduction of a failure.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import string
 from collections.abc import Callable
 from pathlib import Path
@@ -136,9 +139,24 @@ _RAN: dict[str, int] = {}  # examples run per target
 _CRASHED: set[str] = set()  # targets that let something else out
 
 
+HANG = 10.0  # seconds one example may take before it counts as a hang
+
+
+class HangError(Exception):
+    """An example ran longer than :data:`HANG` seconds."""
+
+
+def _hung(signum: int, frame: object) -> None:
+    del signum, frame
+    msg = f"an example ran longer than {HANG} s"
+    raise HangError(msg)
+
+
 def _ours_or_nothing(target: str, call: Callable[[], object]) -> None:
-    """Run ``call``; only the project's own error root may come out of it."""
+    """Run ``call``; only the project's own error root may come out, in time."""
     _RAN[target] = _RAN.get(target, 0) + 1
+    previous = signal.signal(signal.SIGALRM, _hung)
+    signal.setitimer(signal.ITIMER_REAL, HANG)
     try:
         call()
     except AudiencesyncError:
@@ -146,6 +164,9 @@ def _ours_or_nothing(target: str, call: Callable[[], object]) -> None:
     except BaseException:
         _CRASHED.add(target)
         raise
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 # --- Iterable's answers -----------------------------------------------------
