@@ -77,13 +77,13 @@ def proxied(
         yield place, proxy
 
 
-def _watched(place: Place) -> tuple[RunInfo | None, float]:
-    """Run the export in a thread; (its info or None if stuck, seconds)."""
+def _watched(place: Place, within: float = STUCK_AFTER) -> tuple[RunInfo | None, float]:
+    """Run the export in a thread; (its info, or None if still running, seconds)."""
     results: list[RunInfo] = []
     started = time.monotonic()
     thread = threading.Thread(target=lambda: results.append(place.run()), daemon=True)
     thread.start()
-    thread.join(timeout=STUCK_AFTER)
+    thread.join(timeout=within)
     return (results[0] if results else None), time.monotonic() - started
 
 
