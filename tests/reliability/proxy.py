@@ -208,6 +208,7 @@ def _reset(writer: asyncio.StreamWriter) -> None:
 _REASONS = {
     400: "Bad Request",
     401: "Unauthorized",
+    403: "Forbidden",
     500: "Internal Server Error",
     502: "Bad Gateway",
     503: "Service Unavailable",
@@ -220,6 +221,8 @@ def _envelope(status: int) -> bytes:
         body = b'{"msg":"Invalid params","code":"BadParams","params":null}'
     elif status == 401:
         body = b'{"msg":"Invalid API key","code":"BadApiKey","params":null}'
+    elif status == 403:
+        body = b'{"msg":"Forbidden","code":"Forbidden","params":null}'
     elif status == 502:
         body = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
     else:
