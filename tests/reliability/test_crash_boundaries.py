@@ -129,8 +129,8 @@ def _child(place: Place, boundary: Boundary, log: Path) -> subprocess.Popen[byte
         )  # fmt: skip
 
 
-def _crash(place: Place, proxy: FaultProxy, boundary: Boundary) -> None:
-    """Start the export and have it die with SIGKILL at ``boundary``."""
+def _crash(place: Place, proxy: FaultProxy, boundary: Boundary) -> str:
+    """Start the export, have it die with SIGKILL at ``boundary``; its stderr."""
     if boundary.proxy is not None:
         skip = 0 if boundary.removals else 1  # the second call, the first removal
         proxy.script(boundary.endpoint, Fault(boundary.proxy), skip=skip)
@@ -151,9 +151,11 @@ def _crash(place: Place, proxy: FaultProxy, boundary: Boundary) -> None:
     stderr = log.read_text(encoding="utf-8", errors="replace")
     assert child.returncode == -signal.SIGKILL, stderr  # it died at the boundary
     proxy.clear()
+    return stderr
 
 
-def _resume(place: Place) -> dict[str, object]:
+def _resume(place: Place) -> tuple[dict[str, object], str]:
+    """Run the export again, to its end: its JSON answer and its stderr."""
     done = subprocess.run(  # noqa: S603 -- our own CLI, fixed arguments
         [sys.executable, "-m", "audiencesync", "exports", "run", EXPORT, "--json"],
         env=_env(place), cwd=ROOT, capture_output=True, text=True, timeout=WAIT,
@@ -161,7 +163,7 @@ def _resume(place: Place) -> dict[str, object]:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     answer: dict[str, object] = json.loads(done.stdout)
-    return answer
+    return answer, done.stderr
 
 
 def _emails(path: Path, where: str = "true") -> frozenset[str]:
@@ -273,12 +275,12 @@ def test_a_kill_at_any_step_boundary_never_leaves_the_checkpoint_ahead(
         place.reimport(CROWD_WITHOUT_LEAVERS)
         place.emulator.reset_requests()
         expected, sends = MEMBERS - LEAVERS, len(LEAVERS)
-    _crash(place, proxy, boundary)
+    said = _crash(place, proxy, boundary)
 
     synced = _synced(place)
     listed = place.emulator.list_members(synced.list_id) if synced.list_id else set()
     ahead = synced.ahead_of(frozenset(listed))
-    answer = _resume(place)
+    answer, resumed = _resume(place)
     after = _synced(place)
     final = place.emulator.list_members(after.list_id)
     sent = place.sent_items().get(boundary.endpoint, 0)
@@ -286,9 +288,11 @@ def test_a_kill_at_any_step_boundary_never_leaves_the_checkpoint_ahead(
         synced_without_ack=ahead,
         lost=len(expected - final),
         wrong_lists=int(final != expected or after.state != final),
+        tracebacks=(said + resumed).count("Traceback (most recent call last)"),
     )
     reliability_figures.note("rows re-sent after the kill", sent - sends)
     assert ahead == 0
+    assert "Traceback" not in said + resumed
     assert answer["status"] == "Succeeded"
     assert final == expected
     assert after.state == final
