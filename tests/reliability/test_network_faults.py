@@ -125,8 +125,12 @@ def test_a_network_fault_costs_retries_never_members(
     proxy.script("lists/subscribe", FAULTS[fault], skip=1,
                  times=ATTEMPTS if persistent else 1)  # fmt: skip
     first, seconds = _watched(place)
-    stuck = int(first is None)
-    assert first is not None, f"the run was stuck after {STUCK_AFTER} s"
+    if first is None:
+        reliability_figures.note("runs stuck", 1)
+        pytest.fail(f"the run was stuck after {STUCK_AFTER} s")
+    stuck = 0
+    if persistent and fault != "latency +2 s":  # every attempt fails: it stops
+        assert first.status is RunStatus.FAILED_RETRYING
     list_id, state, acked = _france(place)
     listed = place.emulator.list_members(list_id)
     ahead = len(_state_emails(state) - listed)  # synced but Iterable lacks them
