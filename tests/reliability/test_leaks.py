@@ -191,6 +191,7 @@ def messy(tmp_path_factory: pytest.TempPathFactory) -> Messy:
     stamina.set_testing(True, attempts=10, cap=True)  # as every test has it
     try:
         with (
+            contextlib.chdir(folder),  # no .env of the developer's either
             _proxied() as (emulator, proxy),
             _webhook() as (hook, bodies),
             _smtp() as (smtp_port, mail),
@@ -221,10 +222,13 @@ def _messy_export(
     home = tmp_path / "home"
     source = tmp_path / "customers.csv"
     source.write_text(_customers(), encoding="utf-8")
-    env = {"AUDIENCESYNC_HOME": str(home), KEY_VARIABLE: CANARY_API_KEY,
-           "AUDIENCESYNC_NOTIFY_WEBHOOK_URL": notices[0], "COLUMNS": "200",
-           "AUDIENCESYNC_SMTP_HOST": "127.0.0.1",
-           "AUDIENCESYNC_SMTP_PORT": str(notices[1])}  # fmt: skip
+    env: dict[str, str | None] = {  # no developer setting leaks in (module scope)
+        name: None for name in os.environ if name.startswith("AUDIENCESYNC_")
+    }
+    env.update({"AUDIENCESYNC_HOME": str(home), KEY_VARIABLE: CANARY_API_KEY,
+                "AUDIENCESYNC_NOTIFY_WEBHOOK_URL": notices[0], "COLUMNS": "200",
+                "AUDIENCESYNC_SMTP_HOST": "127.0.0.1",
+                "AUDIENCESYNC_SMTP_PORT": str(notices[1])})  # fmt: skip
 
     def cli(*args: str, emails_allowed: bool = False) -> None:
         result = CliRunner().invoke(app, list(args), env=env)
