@@ -3,7 +3,8 @@
 Hypothesis feeds arbitrary input to every parser of outside data: Iterable's
 answers (status, headers and body through the real client, and the pure
 parsers), the ``Retry-After`` header, the segment rules JSON, the ``--where``
-condition and the profile files (CSV and JSON lines bytes). Each must return
+condition, the export's ``--field`` mapping and the profile files (CSV and JSON
+lines bytes). Each must return
 or raise :class:`~audiencesync.errors.AudiencesyncError` (or a documented
 subclass); anything else is a crash, and so is an example that runs longer
 than 10 s (a SIGALRM timer turns a hang into a failure). Examples are bounded
@@ -28,6 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audiencesync.errors import AudiencesyncError
+from audiencesync.exports.fields import parse_field_options
 from audiencesync.iterable import IterableClient, RetryPolicy, Subscriber
 from audiencesync.iterable.endpoints import Endpoint
 from audiencesync.iterable.responses import (
@@ -349,6 +351,22 @@ _SQL_WORDS = st.sampled_from(
 def test_any_where_text_parses_or_is_a_rule_error(text: str) -> None:
     """A ``--where`` of any text gives a definition or our error, never a crash."""
     _ours_or_nothing("--where", lambda: parse_where(text))
+
+
+# --- export field mapping ---------------------------------------------------
+
+
+@FUZZ
+@given(
+    options=st.lists(
+        st.text(max_size=30)
+        | st.sampled_from(["plan=plan", "=x", "a=", "a==b", "email=email", "a.b=c"]),
+        max_size=5,
+    )
+)
+def test_any_field_options_parse_or_are_our_error(options: list[str]) -> None:
+    """``--field DATAFIELD=COLUMN`` options of any text give a mapping or our error."""
+    _ours_or_nothing("--field", lambda: parse_field_options(options))
 
 
 # --- profile files ----------------------------------------------------------
