@@ -14,6 +14,8 @@ from sqlalchemy.pool import NullPool
 
 from tests.canary import CANARY_PIECES
 
+pytest_plugins = ["tests.reliability.figures"]  # the reliability summary table
+
 
 @pytest.fixture
 def anyio_backend() -> str:

@@ -16,6 +16,7 @@ from audiencesync.emulator import ApiKeySpec, ScriptedFault
 from audiencesync.errors import AudiencesyncError
 from audiencesync.iterable import IterableClient, Subscriber
 from audiencesync.window import RateLimit
+from tests.reliability.figures import Figures
 
 from .conftest import MakeIterable
 
@@ -58,7 +59,9 @@ async def run_fault_scenarios(client: IterableClient, texts: list[str]) -> None:
 
 
 async def test_logs_and_errors_never_carry_the_key_or_an_email(
-    make_iterable: MakeIterable, caplog: pytest.LogCaptureFixture
+    make_iterable: MakeIterable,
+    caplog: pytest.LogCaptureFixture,
+    reliability_figures: Figures,
 ) -> None:
     """Fault scenarios leave no key, key piece or email in any log line or error."""
     caplog.set_level(logging.DEBUG)
@@ -87,5 +90,6 @@ async def test_logs_and_errors_never_carry_the_key_or_an_email(
     haystack = "\n".join(texts).lower()
     leaks = [p for p in key_pieces(CANARY_KEY) if p.lower() in haystack]
     leaks += [e for e in [*CANARY_EMAILS, POISON] if e in haystack]
+    reliability_figures.record(leaks=len(leaks) + haystack.count("leak-canary"))
     assert "leak-canary" not in haystack
     assert leaks == []

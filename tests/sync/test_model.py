@@ -48,6 +48,7 @@ from audiencesync.sync.history import RunInfo
 from audiencesync.sync.runner import run_export
 from audiencesync.sync.statuses import RunStatus
 from audiencesync.workspace import open_workspace
+from tests.reliability.figures import Figures
 from tests.sync.place import OnBatch, forget_in_iterable
 
 pytestmark = pytest.mark.socket
@@ -56,6 +57,7 @@ PEOPLE = 8  # candidate members per example, plus one with a malformed email
 PLANS = ("free", "gold")
 ENDED_WELL = {RunStatus.SUCCEEDED, RunStatus.SUCCEEDED_WITH_REJECTS}
 _examples = itertools.count()
+_TALLY = {"checked": 0, "lost": 0, "wrong": 0}  # over the runs that ended well
 
 
 class Killed(BaseException):
@@ -196,7 +198,11 @@ class MirrorMachine(RuleBasedStateMachine):
             assert run.status in {RunStatus.FAILED_RETRYING, RunStatus.INTERRUPTED}
             return
         expected = self._expected()
-        assert self.emulator.list_members(part.list_id or 0) == expected
+        listed = self.emulator.list_members(part.list_id or 0)
+        _TALLY["checked"] += 1
+        _TALLY["lost"] += len(expected - listed)
+        _TALLY["wrong"] += int(listed != expected)
+        assert listed == expected
         if not self.forgotten:
             # A member Iterable forgot after they were sent stays in the sync
             # state until they leave: the drift check shows it, nothing else can.
@@ -231,6 +237,17 @@ def world() -> Iterator[_World]:
         _WORLD.clear()
 
 
+def _run_machine(examples: int, figures: Figures) -> None:
+    """Run the state machine; report its lists checked, lost and wrong."""
+    MirrorMachine.TestCase.settings = _settings(examples)
+    _TALLY.update(checked=0, lost=0, wrong=0)
+    try:
+        MirrorMachine.TestCase().runTest()
+    finally:
+        figures.record(lost=_TALLY["lost"], wrong_lists=_TALLY["wrong"])
+        figures.note("runs checked against the segment", _TALLY["checked"])
+
+
 def _settings(examples: int) -> settings:
     return settings(
         max_examples=examples,
@@ -240,16 +257,18 @@ def _settings(examples: int) -> settings:
     )
 
 
-def test_the_list_mirrors_the_segment_through_random_histories(world: _World) -> None:
+def test_the_list_mirrors_the_segment_through_random_histories(
+    world: _World, reliability_figures: Figures
+) -> None:
     """A few random histories on every run of the suite."""
     assert world.emulator is not None
-    MirrorMachine.TestCase.settings = _settings(15)
-    MirrorMachine.TestCase().runTest()
+    _run_machine(15, reliability_figures)
 
 
 @pytest.mark.slow
-def test_the_list_mirrors_the_segment_through_many_histories(world: _World) -> None:
+def test_the_list_mirrors_the_segment_through_many_histories(
+    world: _World, reliability_figures: Figures
+) -> None:
     """The reliability plan's bar: 500 random histories (CI runs it)."""
     assert world.emulator is not None
-    MirrorMachine.TestCase.settings = _settings(500)
-    MirrorMachine.TestCase().runTest()
+    _run_machine(500, reliability_figures)

@@ -202,13 +202,16 @@ def _check_csv_lines(
 ) -> None:
     """Read every line as text with the header's field count; report misfits."""
     columns = _struct(dict.fromkeys(header, "VARCHAR"))
-    connection.execute(
-        # count(COLUMNS(*)) reads every field: count(*) would skip text checks
-        f"SELECT count(COLUMNS(*)) FROM read_csv({quote_literal(str(path))},"
-        f" {_CSV_DIALECT},"
-        f" auto_detect=false, columns={columns}, store_rejects=true,"
-        " rejects_table='csv_rejects', rejects_scan='csv_reject_scans')"
-    ).fetchall()
+    try:
+        connection.execute(
+            # count(COLUMNS(*)) reads every field: count(*) would skip text checks
+            f"SELECT count(COLUMNS(*)) FROM read_csv({quote_literal(str(path))},"
+            f" {_CSV_DIALECT},"
+            f" auto_detect=false, columns={columns}, store_rejects=true,"
+            " rejects_table='csv_rejects', rejects_scan='csv_reject_scans')"
+        ).fetchall()
+    except duckdb.Error as exc:  # e.g. a stray carriage return after the rows
+        raise _unreadable_csv(path) from exc
     rejected = connection.execute(
         "SELECT line, min(error_type), min(error_message) FROM csv_rejects"
         " GROUP BY line ORDER BY line"
@@ -288,6 +291,8 @@ def _json_line_problem(line: str) -> str | None:
         return f"key {exc.key} appears twice"
     except ValueError:
         return "not valid JSON"
+    except RecursionError:
+        return "nested too deeply"
     if not isinstance(value, dict):
         return "not a JSON object"
     return None

@@ -1,11 +1,12 @@
 """The drift check: after a segment is synced, read its list's size back.
 
 Iterable allows 5 list-size reads per minute per project, so a run checks at
-most :data:`CHECKS_PER_RUN` segments and makes one attempt each: a refused or
-failed read leaves the actual size unknown ("not checked") rather than slowing
-the run. Expected is the sync state's size (who Iterable acknowledged because of
-us); an adopted list's own earlier members show as positive drift. Iterable
-updates list sizes with a delay, so a fresh drift may settle by the next run.
+most :data:`CHECKS_PER_RUN` segments and makes one attempt each, of at most
+:data:`SIZE_TIMEOUT` seconds: a refused, failed or hung read leaves the actual
+size unknown ("not checked") rather than slowing the run. Expected is the sync
+state's size (who Iterable acknowledged because of us); an adopted list's own
+earlier members show as positive drift. Iterable updates list sizes with a
+delay, so a fresh drift may settle by the next run.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from audiencesync.store.database import Database
 
 CHECKS_PER_RUN = 5
+SIZE_TIMEOUT = 5.0  # seconds a size read may take: a hung read must not hold the run
 _ONE_TRY = RetryPolicy(attempts=1, timeout=30.0)
 _log = logging.getLogger(__name__)
 
@@ -64,6 +66,7 @@ class DriftCheck:
             region=credentials.region,
             base_url=credentials.base_url,
             retry=_ONE_TRY,
+            timeout=SIZE_TIMEOUT,
         ) as client:
             try:
                 return await client.get_list_size(list_id)
