@@ -19,7 +19,9 @@ of several ``serve`` processes on one PostgreSQL database, one fires a slot.
 
 Scheduled work acts as the default user (``init``'s administrator), whatever
 ``AUDIENCESYNC_USER`` says. A run refused because another run holds the export's
-lock is logged and skipped. The clock (``now``) and the wait are injected, so
+lock is logged and skipped. Any other error of one export, one resume or the
+refresh is logged in one line (our own message, or only the exception's type,
+whose text could quote data) and the pass goes on to the next. The clock (``now``) and the wait are injected, so
 tests run days of schedule in virtual time. Log lines name exports and runs
 only, never a profile value, an address or a key.
 """
@@ -330,6 +332,9 @@ def _refresh(workspace: Workspace) -> str:
     except AudiencesyncError as exc:
         logger.error("scheduled refresh could not run: %s", exc)  # noqa: TRY400 - no trace
         return FAILED
+    except Exception as exc:  # the other schedules must still fire
+        _unexpected("scheduled refresh", exc)
+        return FAILED
     return "refresh ok" if report.ok else "refresh with problems"
 
 
@@ -344,6 +349,9 @@ def _resume(workspace: Workspace, stopped: Stopped) -> str:
         return FAILED
     except AudiencesyncError as exc:
         logger.error("run %d could not resume: %s", stopped.run_id, exc)  # noqa: TRY400 - no trace
+        return FAILED
+    except Exception as exc:  # the other schedules must still fire
+        _unexpected(f"resume of run {stopped.run_id}", exc)
         return FAILED
     logger.info("resumed run %d: %s", run.id, run.status)
     return run.status.value
@@ -366,5 +374,13 @@ def _run(workspace: Workspace, plan: Plan) -> str:
     except AudiencesyncError as exc:
         logger.error("scheduled run of export %r could not start: %s", plan.name, exc)  # noqa: TRY400 - no trace
         return FAILED
+    except Exception as exc:  # the other schedules must still fire
+        _unexpected(f"scheduled run of export {plan.name!r}", exc)
+        return FAILED
     logger.info("scheduled run %d of export %r: %s", run.id, plan.name, run.status)
     return run.status.value
+
+
+def _unexpected(what: str, exc: Exception) -> None:
+    """Log one line for an unexpected error: its type only (its text may hold data)."""
+    logger.error("%s failed: unexpected %s", what, type(exc).__name__)  # noqa: TRY400 - a trace could show data
