@@ -21,9 +21,10 @@ Scheduled work acts as the default user (``init``'s administrator), whatever
 ``AUDIENCESYNC_USER`` says. A run refused because another run holds the export's
 lock is logged and skipped. Any other error of one export, one resume or the
 refresh is logged in one line (our own message, or only the exception's type,
-whose text could quote data) and the pass goes on to the next. The clock (``now``) and the wait are injected, so
-tests run days of schedule in virtual time. Log lines name exports and runs
-only, never a profile value, an address or a key.
+whose text could quote data) and the pass goes on to the next. The clock
+(``now``) and the wait are injected, so tests run days of schedule in virtual
+time. Log lines name exports and runs only, never a profile value, an address
+or a key.
 """
 
 from __future__ import annotations
@@ -383,4 +384,4 @@ def _run(workspace: Workspace, plan: Plan) -> str:
 
 def _unexpected(what: str, exc: Exception) -> None:
     """Log one line for an unexpected error: its type only (its text may hold data)."""
-    logger.error("%s failed: unexpected %s", what, type(exc).__name__)  # noqa: TRY400 - a trace could show data
+    logger.error("%s failed: unexpected %s", what, type(exc).__name__)

@@ -97,5 +97,7 @@ def test_an_unexpected_error_in_one_export_is_one_log_line(
         ("Second", RunStatus.SUCCEEDED.value),
     }
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
-    assert errors == ["scheduled run of export 'Hourly' failed: unexpected RuntimeError"]
+    assert errors == [
+        "scheduled run of export 'Hourly' failed: unexpected RuntimeError"
+    ]
     assert "ana@example.com" not in caplog.text

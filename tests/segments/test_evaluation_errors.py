@@ -89,7 +89,10 @@ def test_edit_with_a_bad_where_keeps_the_old_definition(
     home: Path, where: str, problem: str
 ) -> None:
     """``edit --where`` refuses the condition and the segment keeps its own."""
-    assert _run(home, "segments", "create", "FR", "--where", "country = 'FR'").exit_code == 0
+    assert (
+        _run(home, "segments", "create", "FR", "--where", "country = 'FR'").exit_code
+        == 0
+    )
     lines = _refused(_run(home, "segments", "edit", "FR", "--where", where))
     assert problem in lines[0]
     shown = json.loads(_run(home, "segments", "show", "FR", "--json").stdout)
@@ -99,7 +102,10 @@ def test_edit_with_a_bad_where_keeps_the_old_definition(
 @BAD_RULES
 def test_edit_with_bad_rules_is_refused(home: Path, rules: str) -> None:
     """``edit --rules -`` refuses a value the engine cannot use."""
-    assert _run(home, "segments", "create", "FR", "--where", "country = 'FR'").exit_code == 0
+    assert (
+        _run(home, "segments", "create", "FR", "--where", "country = 'FR'").exit_code
+        == 0
+    )
     result = _run(home, "segments", "edit", "FR", "--rules", "-", stdin=rules)
     _refused(result)
     shown = json.loads(_run(home, "segments", "show", "FR", "--json").stdout)

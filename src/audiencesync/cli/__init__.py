@@ -2,7 +2,9 @@
 
 Each command group lives in its own module and registers itself on :data:`app`.
 Errors from the service layer become one clear line on stderr and a non-zero
-exit code here, and nowhere else; a traceback never reaches the user.
+exit code here, and nowhere else; a traceback never reaches the user: any other
+error prints one line and its details go to the data folder's log
+(:mod:`audiencesync.cli.crashes`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 import sys
 from typing import Any
 
+import click
 import stamina
 import stamina.instrumentation
 import typer
@@ -28,6 +31,7 @@ from audiencesync.cli import schedule as schedule_cli
 from audiencesync.cli import segments as segments_cli
 from audiencesync.cli import users as users_cli
 from audiencesync.cli import walkthrough as walkthrough_cli
+from audiencesync.cli.crashes import report_unexpected
 from audiencesync.errors import AccessDeniedError, AudiencesyncError, ConfigError
 
 
@@ -50,8 +54,14 @@ class AudiencesyncGroup(TyperGroup):
         except AudiencesyncError as exc:
             typer.echo(f"Error: {exc}", err=True)
             raise typer.Exit(exit_code_for(exc)) from exc
+        except _CLICK_FLOW:
+            raise
+        except Exception as exc:  # a bug: one line here, the frames in the log
+            typer.echo(report_unexpected(exc), err=True)
+            raise typer.Exit(EXIT_FAILURE) from None
 
 
+_CLICK_FLOW = (click.exceptions.ClickException, click.exceptions.Exit, click.Abort)
 EXIT_CONFIG = 2
 EXIT_FAILURE = 1
 EXIT_DENIED = 3
@@ -121,3 +131,6 @@ def main() -> None:
     except AudiencesyncError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         sys.exit(exit_code_for(exc))
+    except Exception as exc:  # a bug outside a command: still no traceback
+        print(report_unexpected(exc), file=sys.stderr)
+        sys.exit(EXIT_FAILURE)

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
-from audiencesync.cli.render import echo_json, iso, print_table, when
+from audiencesync.cli.render import cell, echo_json, iso, print_table, when
 from audiencesync.cli.render import members as members_text
 from audiencesync.errors import ConfigError, RuleError
 from audiencesync.segments.rules import (
@@ -156,7 +156,10 @@ def list_segments(
     table = Table("Segment", "Members", "Evaluated", "Definition")
     for info in infos:
         table.add_row(
-            info.name, _count(info.member_count), when(info.evaluated_at), info.summary
+            cell(info.name),
+            _count(info.member_count),
+            when(info.evaluated_at),
+            cell(info.summary),
         )
     print_table(table)
 
@@ -342,13 +345,14 @@ def _print_info(info: SegmentInfo, *, as_json: bool, verb: str | None) -> None:
     console = Console(highlight=False)
     if verb:
         console.print(
-            f"{verb} segment [bold]{info.name}[/]: {members_text(info.member_count)}."
+            f"{verb} segment [bold]{cell(info.name)}[/]:"
+            f" {members_text(info.member_count)}."
         )
         return
-    console.print(f"[bold]{info.name}[/]")
+    console.print(f"[bold]{cell(info.name)}[/]")
     if info.description:
-        console.print(info.description)
-    console.print(f"Definition: {info.summary}")
+        console.print(cell(info.description))
+    console.print(f"Definition: {cell(info.summary)}")
     console.print(
         f"Members: {_count(info.member_count)} (evaluated {when(info.evaluated_at)})"
     )
