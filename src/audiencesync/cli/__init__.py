@@ -49,6 +49,7 @@ class AudiencesyncGroup(TyperGroup):
 
     def invoke(self, ctx: Any) -> Any:  # typer.Context's private click base
         """Run the chosen command; translate audiencesync errors once, here."""
+        argv = list(ctx.args)  # the words after the command group's name
         try:
             return super().invoke(ctx)
         except AudiencesyncError as exc:
@@ -57,7 +58,7 @@ class AudiencesyncGroup(TyperGroup):
         except _CLICK_FLOW:
             raise
         except Exception as exc:  # a bug: one line here, the frames in the log
-            typer.echo(report_unexpected(exc), err=True)
+            typer.echo(report_unexpected(exc, argv), err=True)
             raise typer.Exit(EXIT_FAILURE) from None
 
 
