@@ -51,6 +51,7 @@ from audiencesync.store.destinations import Export
 from audiencesync.store.models import utc_now
 from audiencesync.sync.history import run_info
 from audiencesync.sync.lock import RunInProgressError
+from audiencesync.sync.retention import tidy_run_files
 from audiencesync.sync.retries import Stopped, give_up, runs_to_resume
 from audiencesync.sync.runner import RunFailedError, resume_run, run_export
 from audiencesync.workspace import open_workspace
@@ -166,6 +167,7 @@ class Scheduler:
                 if _claim(database, due, now=self._now())  # one by one, in order
             ]
             firings += self._continue_stopped(workspace)
+            tidy_run_files(workspace, now=self._now())
             return firings, _next_slot(database, now=self._now())
 
     def _continue_stopped(self, workspace: Workspace) -> list[Firing]:

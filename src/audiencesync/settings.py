@@ -25,6 +25,8 @@ setting                meaning
 ``smtp_starttls``      upgrade the SMTP connection with STARTTLS (default off)
 ``notify_webhook_url`` URL that gets a JSON POST per failed run (a secret: often
                        carries a token; never shown or logged)
+``retention_days``     days a finished run's report files (invalid and rejected
+                       rows) are kept before they are removed (default 30)
 =====================  =========================================================
 """
 
@@ -33,7 +35,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_HOME = Path(".audiencesync")
@@ -42,6 +44,7 @@ DATABASE_FILE = "audiencesync.db"
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
 PROFILES_FOLDER = "profiles"
 DEFAULT_SMTP_PORT = 25
+DEFAULT_RETENTION_DAYS = 30
 
 
 class Settings(BaseSettings):
@@ -70,6 +73,7 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     notify_webhook_url: SecretStr | None = None
+    retention_days: int = Field(default=DEFAULT_RETENTION_DAYS, ge=0, le=36_500)
 
     @property
     def database(self) -> str:

@@ -33,6 +33,7 @@ from audiencesync.cli import users as users_cli
 from audiencesync.cli import walkthrough as walkthrough_cli
 from audiencesync.cli.crashes import report_unexpected
 from audiencesync.errors import AccessDeniedError, AudiencesyncError, ConfigError
+from audiencesync.private import restrict_new_files
 
 
 def exit_code_for(error: AudiencesyncError) -> int:
@@ -85,7 +86,7 @@ def _show_version(value: bool) -> None:
 
 @app.callback()
 def root(
-    version: bool = typer.Option(
+    version: bool = typer.Option(  # noqa: ARG001 - its eager callback acts
         False,
         "--version",
         help="Print the version and exit.",
@@ -94,6 +95,7 @@ def root(
     ),
 ) -> None:
     """Keep customer segments in sync with Iterable lists."""
+    restrict_new_files()  # whatever a command writes holds data: 0600 / 0700
 
 
 emulator_cli.register(app)

@@ -66,6 +66,7 @@ from audiencesync.sync.records import (
     start,
 )
 from audiencesync.sync.recovery import recover
+from audiencesync.sync.retention import tidy_run_files
 from audiencesync.sync.segment_pass import PassContext, Target, sync_segment
 from audiencesync.sync.statuses import RunStatus
 
@@ -261,6 +262,7 @@ def execute(
             keeper.release()
     with database.session() as session:
         info = run_info(session, run_id)
+    tidy_run_files(workspace, now=now())
     if status is RunStatus.FAILED_PERMANENT:
         _notify(workspace, info)
         raise RunFailedError(run_id, error or "it stopped.")
