@@ -84,7 +84,8 @@ def initialize(
     key_file, key_created = ensure_secret_key(settings)
     with Database.open(settings.database) as database:
         schema_from, schema_to = migrate(database, settings.database)
-        tighten(home, recursive=True, extra=_outside(settings, home, key_file))
+        tighten(home, recursive=True, extra=_outside(settings, home),
+                leave=settings.key_file)  # fmt: skip
         with database.session() as session:
             admin, admin_created = ensure_first_admin(
                 session, name=admin, password=password
@@ -102,14 +103,12 @@ def initialize(
         )
 
 
-def _outside(settings: Settings, home: Path, key_file: Path | None) -> tuple[Path, ...]:
-    """The database and key files kept outside the data folder, if any."""
-    files = [database_file(settings.database), key_file]
-    return tuple(
-        file.resolve()
-        for file in files
-        if file is not None and not file.resolve().is_relative_to(home)
-    )
+def _outside(settings: Settings, home: Path) -> tuple[Path, ...]:
+    """The database file, when it is kept outside the data folder."""
+    file = database_file(settings.database)
+    if file is None or file.resolve().is_relative_to(home):
+        return ()
+    return (file.resolve(),)
 
 
 def migrate(database: Database, url: str) -> tuple[str | None, str]:

@@ -30,18 +30,27 @@ def restrict_new_files() -> None:
     os.umask(_UMASK)
 
 
-def tighten(home: Path, *, recursive: bool, extra: tuple[Path, ...] = ()) -> None:
+def tighten(
+    home: Path,
+    *,
+    recursive: bool,
+    extra: tuple[Path, ...] = (),
+    leave: Path | None = None,
+) -> None:
     """Narrow ``home`` (and its entries, all the way down if ``recursive``).
 
     ``extra`` are files outside the folder that belong to it (a SQLite database
-    elsewhere): each with its SQLite companions. Missing paths are skipped; a path
-    we may not change (owned by someone else) is left as it is.
+    elsewhere): each with its SQLite companions. ``leave`` is left as it is: the
+    secret key file, which is refused, not silently fixed, when others could
+    read it (they may have). Missing paths are skipped; a path we may not change
+    (owned by someone else) is left as it is.
     """
     if home.is_dir():
         _narrow(home)
         entries = home.rglob("*") if recursive else home.iterdir()
         for entry in entries:
-            _narrow(entry)
+            if leave is None or entry.resolve() != leave.resolve():
+                _narrow(entry)
     for file in extra:
         for path in (file, *(file.with_name(file.name + s) for s in SQLITE_COMPANIONS)):
             _narrow(path)

@@ -94,7 +94,12 @@ def open_workspace(settings: Settings) -> Iterator[Workspace]:
 
     _ensure_initialised(settings)
     restrict_new_files()
-    tighten(settings.home, recursive=False, extra=_database_files(settings))
+    tighten(
+        settings.home,
+        recursive=False,
+        extra=_database_files(settings),
+        leave=settings.key_file,
+    )
     database = Database.open(settings.database)
     try:
         database.ensure_current()
