@@ -76,13 +76,44 @@ def test_a_key_that_is_not_utf8_on_stdin(home: Path) -> None:
     assert "0123456789abcdef" not in line
 
 
-def test_a_name_that_is_not_utf8(home: Path) -> None:
-    """A segment name with a byte that is not UTF-8 is refused, naming the byte."""
-    result = _cli(
-        "segments", "create", b"VIP\xff", "--where", "country = 'FR'",
-        "--home", str(home),
-    )  # fmt: skip
-    assert "not UTF-8" in _one_line(result)
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["segments", "create", b"VIP\xff", "--where", "country = 'FR'"], "not UTF-8"),
+        (["segments", "create", "VIP", "--where", b"country = '\xff'"], "not UTF-8"),
+        (
+            ["segments", "create", "VIP", "--where", "country = 'FR'",
+             "--description", b"caf\xe9"],
+            "not UTF-8",
+        ),
+        (["segments", "show", b"\xff"], "not UTF-8"),
+        (["exports", "show", b"\xff"], "not UTF-8"),
+    ],
+    ids=["segment-name", "condition", "description", "show", "export-show"],
+)  # fmt: skip
+def test_arguments_that_are_not_utf8(
+    home: Path, args: list[str | bytes], expected: str
+) -> None:
+    """Bytes that are not UTF-8 in an argument: one line saying so, exit 2."""
+    result = _cli(*args, "--home", str(home))
+    assert expected in _one_line(result)
+    assert result.returncode == 2
+
+
+def test_a_reader_that_goes_away_is_not_a_bug(home: Path) -> None:
+    """``audiencesync ... | head -0``: no traceback, no "unexpected" line."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUDIENCESYNC_")}
+    with subprocess.Popen(  # noqa: S603 - our own CLI, arguments from the test
+        [sys.executable, "-m", "audiencesync", "segments", "list", "--json",
+         "--home", str(home)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    ) as process:  # fmt: skip
+        assert process.stdout is not None
+        assert process.stderr is not None
+        process.stdout.close()
+        stderr = process.stderr.read().decode()
+        process.wait(timeout=60)
+    assert stderr == ""
 
 
 @pytest.mark.parametrize(

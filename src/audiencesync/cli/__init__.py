@@ -31,7 +31,12 @@ from audiencesync.cli import schedule as schedule_cli
 from audiencesync.cli import segments as segments_cli
 from audiencesync.cli import users as users_cli
 from audiencesync.cli import walkthrough as walkthrough_cli
-from audiencesync.cli.crashes import report_unexpected
+from audiencesync.cli.crashes import (
+    NOT_UTF8,
+    is_undecodable_text,
+    leave_quietly,
+    report_unexpected,
+)
 from audiencesync.errors import AccessDeniedError, AudiencesyncError, ConfigError
 from audiencesync.private import restrict_new_files
 
@@ -58,7 +63,13 @@ class AudiencesyncGroup(TyperGroup):
             raise typer.Exit(exit_code_for(exc)) from exc
         except _CLICK_FLOW:
             raise
+        except BrokenPipeError:  # the reader went away (``| head``): not a bug
+            leave_quietly()
+            raise typer.Exit(EXIT_FAILURE) from None
         except Exception as exc:  # a bug: one line here, the frames in the log
+            if is_undecodable_text(exc):
+                typer.echo(NOT_UTF8, err=True)
+                raise typer.Exit(EXIT_CONFIG) from None
             typer.echo(report_unexpected(exc, argv), err=True)
             raise typer.Exit(EXIT_FAILURE) from None
 
@@ -134,6 +145,11 @@ def main() -> None:
     except AudiencesyncError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         sys.exit(exit_code_for(exc))
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        leave_quietly()
+        sys.exit(EXIT_FAILURE)
     except Exception as exc:  # a bug outside a command: still no traceback
         print(report_unexpected(exc), file=sys.stderr)
         sys.exit(EXIT_FAILURE)

@@ -27,6 +27,26 @@ def log_path(home: Path) -> Path:
     return home / "logs" / LOG_NAME
 
 
+NOT_UTF8 = (
+    "Error: a name, condition or other text given to audiencesync holds bytes that"
+    " are not UTF-8 text. Type it again as UTF-8 (check the terminal's encoding)."
+)
+
+
+def is_undecodable_text(exc: BaseException) -> bool:
+    """Whether ``exc`` is text with bytes that were not UTF-8 (argv, stdin)."""
+    return isinstance(exc, UnicodeEncodeError) and "surrogates" in exc.reason
+
+
+def leave_quietly() -> None:
+    """The reader of our output went away (``| head``): drop what is left of it."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        return
+
+
 def report_unexpected(exc: BaseException, argv: list[str] | None = None) -> str:
     """Log ``exc`` safely in the data folder; the one line to show the user."""
     kind = type(exc).__name__
