@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from audiencesync.errors import EvaluationError
 from audiencesync.segments.where import parse_where
 from audiencesync.sync.history import list_runs
 from audiencesync.sync.runner import RunFailedError, run_export
@@ -47,3 +48,19 @@ def test_a_failing_segment_fails_alone_and_the_run_fails(tmp_path: Path) -> None
         }
         germany = next(p for p in failed.segments if p.segment_name == "Germany")
         assert place.emulator.list_members(germany.list_id or 0) == GERMANY
+
+
+def test_an_export_with_a_broken_segment_is_refused_naming_it(tmp_path: Path) -> None:
+    """Adding an export counts its segments: a broken one is named, nothing saved."""
+    with make_place(tmp_path, profiles=NUMERIC) as place:
+        with open_workspace(place.settings) as workspace:
+            workspace.segments.create("Coded", parse_where("cast(plan AS int) > 0"))
+        place.reimport(TEXTUAL)
+
+        with open_workspace(place.settings) as workspace:
+            with pytest.raises(EvaluationError, match="Segment 'Coded' cannot be"):
+                workspace.exports.add(
+                    "Second", connection="Iterable", email_field="email",
+                    segments=["Germany", "Coded"],
+                )  # fmt: skip
+            assert [e.name for e in workspace.exports.list_all()] == [EXPORT]
