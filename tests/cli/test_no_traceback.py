@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import DatabaseError
 from typer.testing import CliRunner
 
 from audiencesync.cli import app
@@ -152,3 +154,21 @@ def test_an_unexpected_error_is_logged_without_its_text(
     assert "ana@example.com" not in text
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
     assert stat.S_IMODE(log.parent.stat().st_mode) == 0o700
+
+
+def test_a_database_damaged_mid_command_says_so(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page found malformed during a command: "damaged", not "a bug"."""
+
+    def malformed(self: SegmentService) -> None:
+        orig = sqlite3.DatabaseError("database disk image is malformed")
+        raise DatabaseError("SELECT 1", {}, orig)
+
+    monkeypatch.setattr(SegmentService, "list_all", malformed)
+    result = CliRunner().invoke(app, ["segments", "list", "--home", str(home)])
+
+    assert result.exit_code == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("Error: the database file is damaged")
+    assert "a bug" not in line

@@ -13,7 +13,6 @@ import logging
 import sys
 from typing import Any
 
-import click
 import stamina
 import stamina.instrumentation
 import typer
@@ -74,7 +73,7 @@ class AudiencesyncGroup(TyperGroup):
             raise typer.Exit(EXIT_FAILURE) from None
 
 
-_CLICK_FLOW = (click.exceptions.ClickException, click.exceptions.Exit, click.Abort)
+_CLICK_FLOW = (typer.TyperException, typer.Exit, typer.Abort)  # usage errors, exits
 EXIT_CONFIG = 2
 EXIT_FAILURE = 1
 EXIT_DENIED = 3
@@ -145,7 +144,7 @@ def main() -> None:
     except AudiencesyncError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         sys.exit(exit_code_for(exc))
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except BrokenPipeError:
         leave_quietly()

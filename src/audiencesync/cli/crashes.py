@@ -12,6 +12,7 @@ code and names, so it holds no secret and no profile data.
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 import traceback
 from datetime import UTC, datetime
@@ -51,6 +52,12 @@ def report_unexpected(exc: BaseException, argv: list[str] | None = None) -> str:
     """Log ``exc`` safely in the data folder; the one line to show the user."""
     kind = type(exc).__name__
     line = f"Error: an unexpected {kind} stopped audiencesync (a bug)."
+    if _is_damaged_sqlite(exc):
+        line = (
+            "Error: the database file is damaged (SQLite says it is malformed)."
+            " Restore it from a backup, or move it away and run `audiencesync"
+            " init` to start a new one."
+        )
     home = _home(sys.argv[1:] if argv is None else argv)
     if home is None or not home.is_dir():
         return f"{line} No data folder to log the details in."
@@ -88,6 +95,12 @@ def details(exc: BaseException) -> str:
         if current is not None:
             parts.append("while handling, or caused by:\n")
     return "".join(parts)
+
+
+def _is_damaged_sqlite(exc: BaseException) -> bool:
+    """A SQLite file found damaged mid-command (not a lock, not a constraint)."""
+    orig = getattr(exc, "orig", None)
+    return type(orig) is sqlite3.DatabaseError
 
 
 def _frame(frame: traceback.FrameSummary) -> str:
