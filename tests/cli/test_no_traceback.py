@@ -163,7 +163,8 @@ def test_a_database_damaged_mid_command_says_so(
 
     def malformed(self: SegmentService) -> None:
         orig = sqlite3.DatabaseError("database disk image is malformed")
-        raise DatabaseError("SELECT 1", {}, orig)
+        statement = "SELECT 1"
+        raise DatabaseError(statement, {}, orig)
 
     monkeypatch.setattr(SegmentService, "list_all", malformed)
     result = CliRunner().invoke(app, ["segments", "list", "--home", str(home)])
