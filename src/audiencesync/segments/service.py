@@ -5,7 +5,8 @@ and run once on the engine before anything is saved: a condition the engine
 cannot evaluate (an invalid ESCAPE, a cast that fails on the data) is refused
 with an EvaluationError. They are compiled again at every evaluation (the schema
 may have changed since). Each evaluation that runs to the end records its member
-count and duration, so counts have a history. The CLI, and later the REST API and the scheduler, call only this.
+count and duration, so counts have a history. The CLI, and later the REST API
+and the scheduler, call only this.
 
 Every method checks the acting user's role first (design section 6): everyone reads
 segments and counts, administrators and contributors change them and see previews
