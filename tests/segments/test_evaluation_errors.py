@@ -110,3 +110,30 @@ def test_edit_with_bad_rules_is_refused(home: Path, rules: str) -> None:
     _refused(result)
     shown = json.loads(_run(home, "segments", "show", "FR", "--json").stdout)
     assert shown["member_count"] == 2
+
+
+def test_evaluate_reports_a_broken_segment_and_counts_the_others(
+    home: Path, tmp_path: Path
+) -> None:
+    """The data breaks one segment: evaluate names it, counts the rest, exits 2."""
+    everyone = _run(home, "segments", "create", "All", "--where", "email IS NOT NULL")
+    assert everyone.exit_code == 0
+    numeric = tmp_path / "numeric.csv"
+    numeric.write_text("customer_id,email,code\nC1,a@example.com,1\n", "utf-8")
+    assert _run(home, "profiles", "import", str(numeric), "--replace").exit_code == 0
+    created = _run(
+        home, "segments", "create", "Coded", "--where", "cast(code AS int) > 0"
+    )
+    assert created.exit_code == 0, created.output
+    numeric.write_text("customer_id,email,code\nC1,a@example.com,gold\n", "utf-8")
+    assert _run(home, "profiles", "import", str(numeric), "--replace").exit_code == 0
+
+    result = _run(home, "segments", "evaluate", "--json")
+
+    assert result.exit_code == 2
+    counts = {row["name"]: row for row in json.loads(result.stdout)}
+    assert counts["All"]["member_count"] == 1
+    assert counts["Coded"]["member_count"] is None
+    assert "does not convert" in counts["Coded"]["error"]
+    assert "Traceback" not in result.output
+    assert "'Coded'" in result.stderr
