@@ -6,6 +6,7 @@
     ├── ConfigError          settings or flags are wrong: fix them and run again
     │   ├── SourceError      an input file is unreadable or malformed: fix the file
     │   ├── RuleError        a segment definition is invalid: fix the rule
+    │   │   └── EvaluationError  the engine cannot evaluate it on the data
     │   ├── NotFoundError    a named thing (segment, table, ...) does not exist
     │   └── ConflictError    the name or change clashes with what exists
     ├── AccessDeniedError    the acting user may not do this: ask an administrator
@@ -35,6 +36,14 @@ class SourceError(ConfigError):
 
 class RuleError(ConfigError):
     """Raised when a segment definition does not parse or does not fit the schema."""
+
+
+class EvaluationError(RuleError):
+    """Raised when the profile engine cannot evaluate a segment's condition.
+
+    The condition compiled, but the engine refused it (an invalid ESCAPE) or the
+    data broke it (a cast that fails on a value, a number out of range).
+    """
 
 
 class NotFoundError(ConfigError):

@@ -3,7 +3,9 @@
 :func:`initialize` is idempotent: run it again and it keeps the key file
 byte-identical, leaves a current database alone and upgrades an older one, and
 creates the first administrator only while there are no users at all.
-It never prints or logs the key or the administrator's password.
+It never prints or logs the key or the administrator's password. It makes the
+data folder private (folders 0700, files 0600: :mod:`audiencesync.private`),
+narrowing what an older version left wider.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from audiencesync.auth.directory import normalize_user_name
 from audiencesync.auth.passwords import check_password
 from audiencesync.auth.users import ensure_first_admin
 from audiencesync.errors import ConfigError
+from audiencesync.private import restrict_new_files, tighten
 from audiencesync.secrets import parse_keys, read_key_file
 from audiencesync.settings import Settings
 from audiencesync.store import Database, database_file
@@ -73,6 +76,7 @@ def initialize(
     admin = normalize_user_name(admin)
     if password is not None:
         check_password(password)
+    restrict_new_files()
     home = settings.home.resolve()
     home_created = not home.is_dir()
     home.mkdir(parents=True, exist_ok=True)
@@ -80,6 +84,8 @@ def initialize(
     key_file, key_created = ensure_secret_key(settings)
     with Database.open(settings.database) as database:
         schema_from, schema_to = migrate(database, settings.database)
+        tighten(home, recursive=True, extra=_outside(settings, home),
+                leave=settings.key_file)  # fmt: skip
         with database.session() as session:
             admin, admin_created = ensure_first_admin(
                 session, name=admin, password=password
@@ -95,6 +101,14 @@ def initialize(
             admin=admin,
             admin_created=admin_created,
         )
+
+
+def _outside(settings: Settings, home: Path) -> tuple[Path, ...]:
+    """The database file, when it is kept outside the data folder."""
+    file = database_file(settings.database)
+    if file is None or file.resolve().is_relative_to(home):
+        return ()
+    return (file.resolve(),)
 
 
 def migrate(database: Database, url: str) -> tuple[str | None, str]:

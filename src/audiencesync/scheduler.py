@@ -19,9 +19,12 @@ of several ``serve`` processes on one PostgreSQL database, one fires a slot.
 
 Scheduled work acts as the default user (``init``'s administrator), whatever
 ``AUDIENCESYNC_USER`` says. A run refused because another run holds the export's
-lock is logged and skipped. The clock (``now``) and the wait are injected, so
-tests run days of schedule in virtual time. Log lines name exports and runs
-only, never a profile value, an address or a key.
+lock is logged and skipped. Any other error of one export, one resume or the
+refresh is logged in one line (our own message, or only the exception's type,
+whose text could quote data) and the pass goes on to the next. The clock
+(``now``) and the wait are injected, so tests run days of schedule in virtual
+time. Log lines name exports and runs only, never a profile value, an address
+or a key.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from audiencesync.store.destinations import Export
 from audiencesync.store.models import utc_now
 from audiencesync.sync.history import run_info
 from audiencesync.sync.lock import RunInProgressError
+from audiencesync.sync.retention import tidy_run_files
 from audiencesync.sync.retries import Stopped, give_up, runs_to_resume
 from audiencesync.sync.runner import RunFailedError, resume_run, run_export
 from audiencesync.workspace import open_workspace
@@ -163,6 +167,7 @@ class Scheduler:
                 if _claim(database, due, now=self._now())  # one by one, in order
             ]
             firings += self._continue_stopped(workspace)
+            tidy_run_files(workspace, now=self._now())
             return firings, _next_slot(database, now=self._now())
 
     def _continue_stopped(self, workspace: Workspace) -> list[Firing]:
@@ -330,6 +335,9 @@ def _refresh(workspace: Workspace) -> str:
     except AudiencesyncError as exc:
         logger.error("scheduled refresh could not run: %s", exc)  # noqa: TRY400 - no trace
         return FAILED
+    except Exception as exc:  # the other schedules must still fire
+        _unexpected("scheduled refresh", exc)
+        return FAILED
     return "refresh ok" if report.ok else "refresh with problems"
 
 
@@ -344,6 +352,9 @@ def _resume(workspace: Workspace, stopped: Stopped) -> str:
         return FAILED
     except AudiencesyncError as exc:
         logger.error("run %d could not resume: %s", stopped.run_id, exc)  # noqa: TRY400 - no trace
+        return FAILED
+    except Exception as exc:  # the other schedules must still fire
+        _unexpected(f"resume of run {stopped.run_id}", exc)
         return FAILED
     logger.info("resumed run %d: %s", run.id, run.status)
     return run.status.value
@@ -366,5 +377,13 @@ def _run(workspace: Workspace, plan: Plan) -> str:
     except AudiencesyncError as exc:
         logger.error("scheduled run of export %r could not start: %s", plan.name, exc)  # noqa: TRY400 - no trace
         return FAILED
+    except Exception as exc:  # the other schedules must still fire
+        _unexpected(f"scheduled run of export {plan.name!r}", exc)
+        return FAILED
     logger.info("scheduled run %d of export %r: %s", run.id, plan.name, run.status)
     return run.status.value
+
+
+def _unexpected(what: str, exc: Exception) -> None:
+    """Log one line for an unexpected error: its type only (its text may hold data)."""
+    logger.error("%s failed: unexpected %s", what, type(exc).__name__)

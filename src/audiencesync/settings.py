@@ -27,6 +27,8 @@ setting                meaning
                        carries a token; never shown or logged)
 ``refresh_removal_brake`` percent of a table's rows a refresh may remove before it
                        is held for an administrator's approval (default 20)
+``retention_days``     days a finished run's report files (invalid and rejected
+                       rows) are kept before they are removed (default 30)
 =====================  =========================================================
 """
 
@@ -47,6 +49,7 @@ SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
 PROFILES_FOLDER = "profiles"
 DEFAULT_SMTP_PORT = 25
 DEFAULT_REFRESH_REMOVAL_BRAKE = 20.0
+DEFAULT_RETENTION_DAYS = 30
 
 
 class Settings(BaseSettings):
@@ -78,6 +81,7 @@ class Settings(BaseSettings):
     refresh_removal_brake: float = Field(
         default=DEFAULT_REFRESH_REMOVAL_BRAKE, ge=0, le=100
     )
+    retention_days: int = Field(default=DEFAULT_RETENTION_DAYS, ge=0, le=36_500)
 
     @property
     def database(self) -> str:

@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import make_url
 
 from audiencesync.errors import ConfigError
+from audiencesync.private import restrict_new_files, tighten
 from audiencesync.profiles import open_engine
 from audiencesync.profiles.manager import ProfileManager
 from audiencesync.segments.service import SegmentService
-from audiencesync.store.database import Database
+from audiencesync.store.database import Database, database_file
 
 if TYPE_CHECKING:
     from audiencesync.auth.roles import Actor
@@ -92,6 +93,13 @@ def open_workspace(settings: Settings) -> Iterator[Workspace]:
     from audiencesync.auth.users import resolve_actor  # noqa: PLC0415 - avoids a cycle
 
     _ensure_initialised(settings)
+    restrict_new_files()
+    tighten(
+        settings.home,
+        recursive=False,
+        extra=_database_files(settings),
+        leave=settings.key_file,
+    )
     database = Database.open(settings.database)
     try:
         database.ensure_current()
@@ -103,6 +111,12 @@ def open_workspace(settings: Settings) -> Iterator[Workspace]:
             engine.close()
     finally:
         database.close()
+
+
+def _database_files(settings: Settings) -> tuple[Path, ...]:
+    """The SQLite database file, when it lives outside the data folder."""
+    file = database_file(settings.database)
+    return () if file is None else (file,)
 
 
 def _ensure_initialised(settings: Settings) -> None:

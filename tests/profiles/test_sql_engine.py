@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import sqlglot
 from sqlglot import exp
 
-from audiencesync.errors import ConfigError
+from audiencesync.errors import ConfigError, EvaluationError
 from audiencesync.profiles import open_engine
 from audiencesync.profiles.catalog import ColumnKind
 from audiencesync.profiles.duckdb_engine import DuckDBEngine
@@ -288,3 +288,22 @@ def test_bad_urls_are_config_errors_without_secrets(url: str, message: str) -> N
     with pytest.raises(ConfigError) as raised:
         SqlEngine(url, profile_table="customers", key=None)
     assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(
+    "condition",
+    ["CAST(first_name AS INTEGER) > 0", "CAST(first_name AS DATE) > '2020-01-01'"],
+    ids=["integer-cast", "date-cast"],
+)
+def test_postgres_evaluation_errors_are_one_safe_line(
+    pg_engine: SqlEngine, condition: str
+) -> None:
+    """A query the data breaks: EvaluationError, no value of the data in it."""
+    query = sqlglot.select("customer_id").from_("customers").where(condition)
+    with pytest.raises(EvaluationError) as counted:
+        pg_engine.count(query)
+    with pytest.raises(EvaluationError) as streamed:
+        list(pg_engine.stream(query))
+    for caught in (counted, streamed):
+        assert "cannot be evaluated" in str(caught.value)
+        assert "Ann" not in str(caught.value)

@@ -326,7 +326,6 @@ def test_no_key_and_no_email_anywhere_they_do_not_belong(
     assert leaks == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 item 18, fixed on another branch")
 def test_files_holding_emails_are_for_their_owner_only(messy: Messy) -> None:
     """The data folder and its folders are 0700; the database and Parquet 0600."""
     home = messy.home

@@ -153,9 +153,11 @@ def test_a_broken_run_fails_safely_and_frees_the_export(place: Place) -> None:
 
 
 def test_a_clean_run_puts_the_state_prepared_during_the_sends_in_place(
-    place: Place,
+    place: Place, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every batch acked, nobody refused: the state is the prepared one, not redone."""
+    # The test reads the plan after the run, which the run's end would remove.
+    monkeypatch.setattr("audiencesync.sync.runner.tidy_run_files", _keep_files)
     run = place.run()
     folders = sorted((place.settings.home / "sync" / "runs" / str(run.id)).iterdir())
 
@@ -167,6 +169,10 @@ def test_a_clean_run_puts_the_state_prepared_during_the_sends_in_place(
         commit_state(recommitted, folder / "plan.parquet", batches)
         assert state.read_bytes() == recommitted.read_bytes()
         assert not (folder / PREPARED_FILE).exists()
+
+
+def _keep_files(*_args: object, **_kwargs: object) -> None:
+    """Leave a finished run's files in place."""
 
 
 def test_a_refusal_makes_the_run_commit_without_the_refused(place: Place) -> None:

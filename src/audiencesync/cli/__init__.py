@@ -2,7 +2,9 @@
 
 Each command group lives in its own module and registers itself on :data:`app`.
 Errors from the service layer become one clear line on stderr and a non-zero
-exit code here, and nowhere else; a traceback never reaches the user.
+exit code here, and nowhere else; a traceback never reaches the user: any other
+error prints one line and its details go to the data folder's log
+(:mod:`audiencesync.cli.crashes`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,14 @@ from audiencesync.cli import schedule as schedule_cli
 from audiencesync.cli import segments as segments_cli
 from audiencesync.cli import users as users_cli
 from audiencesync.cli import walkthrough as walkthrough_cli
+from audiencesync.cli.crashes import (
+    NOT_UTF8,
+    is_undecodable_text,
+    leave_quietly,
+    report_unexpected,
+)
 from audiencesync.errors import AccessDeniedError, AudiencesyncError, ConfigError
+from audiencesync.private import restrict_new_files
 
 
 def exit_code_for(error: AudiencesyncError) -> int:
@@ -45,13 +54,26 @@ class AudiencesyncGroup(TyperGroup):
 
     def invoke(self, ctx: Any) -> Any:  # typer.Context's private click base
         """Run the chosen command; translate audiencesync errors once, here."""
+        argv = list(ctx.args)  # the words after the command group's name
         try:
             return super().invoke(ctx)
         except AudiencesyncError as exc:
             typer.echo(f"Error: {exc}", err=True)
             raise typer.Exit(exit_code_for(exc)) from exc
+        except _CLICK_FLOW:
+            raise
+        except BrokenPipeError:  # the reader went away (``| head``): not a bug
+            leave_quietly()
+            raise typer.Exit(EXIT_FAILURE) from None
+        except Exception as exc:  # a bug: one line here, the frames in the log
+            if is_undecodable_text(exc):
+                typer.echo(NOT_UTF8, err=True)
+                raise typer.Exit(EXIT_CONFIG) from None
+            typer.echo(report_unexpected(exc, argv), err=True)
+            raise typer.Exit(EXIT_FAILURE) from None
 
 
+_CLICK_FLOW = (typer.TyperException, typer.Exit, typer.Abort)  # usage errors, exits
 EXIT_CONFIG = 2
 EXIT_FAILURE = 1
 EXIT_DENIED = 3
@@ -74,7 +96,7 @@ def _show_version(value: bool) -> None:
 
 @app.callback()
 def root(
-    version: bool = typer.Option(
+    version: bool = typer.Option(  # noqa: ARG001 - its eager callback acts
         False,
         "--version",
         help="Print the version and exit.",
@@ -83,6 +105,7 @@ def root(
     ),
 ) -> None:
     """Keep customer segments in sync with Iterable lists."""
+    restrict_new_files()  # whatever a command writes holds data: 0600 / 0700
 
 
 emulator_cli.register(app)
@@ -121,3 +144,11 @@ def main() -> None:
     except AudiencesyncError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         sys.exit(exit_code_for(exc))
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        leave_quietly()
+        sys.exit(EXIT_FAILURE)
+    except Exception as exc:  # a bug outside a command: still no traceback
+        print(report_unexpected(exc), file=sys.stderr)
+        sys.exit(EXIT_FAILURE)

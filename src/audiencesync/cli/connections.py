@@ -19,7 +19,7 @@ import typer
 from rich.table import Table
 
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
-from audiencesync.cli.render import echo_json, iso, print_table, when
+from audiencesync.cli.render import cell, echo_json, iso, plain, print_table, when
 from audiencesync.cli.stdin import read_secret
 from audiencesync.connections import (
     PRIVACY_STATEMENT,
@@ -365,9 +365,9 @@ def _print_info(info: ConnectionInfo, *, as_json: bool, verb: str | None) -> Non
         echo_json(info_json(info))
         return
     if verb is not None:
-        typer.echo(f"{verb}: {info.name}")
+        typer.echo(f"{verb}: {plain(info.name)}")
     for label, value in _fields(info):
-        typer.echo(f"{label + ':':<14}{value}")
+        typer.echo(f"{label + ':':<14}{plain(value)}")
 
 
 def _fields(info: ConnectionInfo) -> list[tuple[str, str]]:
@@ -391,7 +391,7 @@ def _table(infos: list[ConnectionInfo]) -> Table:
     if all(info.settings is None for info in infos):
         table = Table("Name", "Type", "You may use")
         for info in infos:
-            table.add_row(info.name, info.kind, "yes" if info.usable else "no")
+            table.add_row(cell(info.name), info.kind, "yes" if info.usable else "no")
         return table
     table = Table("Name", "Type", "Target", "Key", "Shared", "Export user", "Status")
     for info in infos:
@@ -399,7 +399,7 @@ def _table(infos: list[ConnectionInfo]) -> Table:
         if settings is None:  # pragma: no cover - admins see every connection's
             continue
         table.add_row(
-            info.name,
+            cell(info.name),
             info.kind,
             _short_where(settings),
             settings.key_hint,

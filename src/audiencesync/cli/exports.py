@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
-from audiencesync.cli.render import echo_json, iso, print_table, when
+from audiencesync.cli.render import cell, echo_json, iso, plain, print_table, when
 from audiencesync.cli.render import members as members_text
 from audiencesync.exports import (
     ExportCreated,
@@ -176,9 +176,9 @@ def list_exports(
     )
     for info in infos:
         table.add_row(
-            info.name,
-            info.connection_text,
-            ", ".join(info.segments),
+            cell(info.name),
+            cell(info.connection_text),
+            cell(", ".join(info.segments)),
             info.schedule_text,
             info.next_run_text,
             last_run_text(info),
@@ -320,9 +320,9 @@ def print_created(created: ExportCreated) -> None:
 
 def _print_info(info: ExportInfo) -> None:
     console = Console(highlight=False)
-    console.print(f"[bold]{info.name}[/]")
+    console.print(f"[bold]{cell(info.name)}[/]")
     for label, value in _details(info).items():
-        console.print(f"{label}: {value}", markup=False)
+        console.print(f"{label}: {plain(value)}", markup=False)
 
 
 def _details(info: ExportInfo) -> Mapping[str, str]:

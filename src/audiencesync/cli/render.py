@@ -7,7 +7,10 @@ from datetime import datetime
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+
+from audiencesync.naming import shown
 
 
 def echo_json(data: object) -> None:
@@ -30,6 +33,16 @@ def members(count: int | None) -> str:
     if count is None:
         return "members not counted"
     return f"{count:,} member" + ("" if count == 1 else "s")
+
+
+def plain(text: str) -> str:
+    """Typed text (a name, a description) for plain output: invisible chars escaped."""
+    return shown(text)
+
+
+def cell(text: str) -> str:
+    """Typed text for Rich output (tables, markup): escaped, and no markup in it."""
+    return escape(shown(text))
 
 
 def print_table(table: Table) -> None:

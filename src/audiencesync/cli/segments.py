@@ -18,9 +18,9 @@ from rich.console import Console
 from rich.table import Table
 
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
-from audiencesync.cli.render import echo_json, iso, print_table, when
+from audiencesync.cli.render import cell, echo_json, iso, plain, print_table, when
 from audiencesync.cli.render import members as members_text
-from audiencesync.errors import ConfigError, RuleError
+from audiencesync.errors import ConfigError, EvaluationError, RuleError
 from audiencesync.segments.rules import (
     Definition,
     definition_to_json,
@@ -156,7 +156,10 @@ def list_segments(
     table = Table("Segment", "Members", "Evaluated", "Definition")
     for info in infos:
         table.add_row(
-            info.name, _count(info.member_count), when(info.evaluated_at), info.summary
+            cell(info.name),
+            _count(info.member_count),
+            when(info.evaluated_at),
+            cell(info.summary),
         )
     print_table(table)
 
@@ -234,16 +237,38 @@ def evaluate(
 ) -> None:
     """Count the members of segments now and record the counts in their history.
 
+    A segment the engine cannot evaluate is reported (and recorded) and the
+    others are still counted; the command then ends with an error (exit 2).
+
     Example: audiencesync segments evaluate "France VIP"
     """
+    counts: dict[str, int | None] = {}
+    errors: dict[str, str] = {}
     with _service(home, as_user) as service:
         chosen = names or [info.name for info in service.list_all()]
-        counts = {name: service.count(name) for name in chosen}
+        for name in chosen:
+            try:
+                counts[name] = service.count(name)
+            except EvaluationError as exc:
+                counts[name], errors[name] = None, str(exc)
     if as_json:
-        echo_json([{"name": n, "member_count": c} for n, c in counts.items()])
-        return
-    for segment, members in counts.items():
-        typer.echo(f"{segment}: {members_text(members)}")
+        rows: list[dict[str, object]] = []
+        for name, members in counts.items():
+            rows.append({"name": name, "member_count": members})
+            if name in errors:
+                rows[-1]["error"] = errors[name]
+        echo_json(rows)
+    else:
+        for segment, members in counts.items():
+            shown = errors.get(segment) or members_text(members)
+            typer.echo(f"{plain(segment)}: {shown}")
+    if errors:
+        failed = ", ".join(repr(name) for name in errors)
+        msg = (
+            f"{len(errors)} of {len(counts)} segments could not be evaluated"
+            f" ({failed}); fix their conditions with `audiencesync segments edit`."
+        )
+        raise EvaluationError(msg)
 
 
 @segments_app.command("delete")
@@ -342,13 +367,14 @@ def _print_info(info: SegmentInfo, *, as_json: bool, verb: str | None) -> None:
     console = Console(highlight=False)
     if verb:
         console.print(
-            f"{verb} segment [bold]{info.name}[/]: {members_text(info.member_count)}."
+            f"{verb} segment [bold]{cell(info.name)}[/]:"
+            f" {members_text(info.member_count)}."
         )
         return
-    console.print(f"[bold]{info.name}[/]")
+    console.print(f"[bold]{cell(info.name)}[/]")
     if info.description:
-        console.print(info.description)
-    console.print(f"Definition: {info.summary}")
+        console.print(cell(info.description))
+    console.print(f"Definition: {cell(info.summary)}")
     console.print(
         f"Members: {_count(info.member_count)} (evaluated {when(info.evaluated_at)})"
     )

@@ -21,7 +21,12 @@ def read_secret(what: str, *, flag: str) -> str:
             what.capitalize(), hide_input=True, confirmation_prompt=True, err=True
         )
         return value
-    value = sys.stdin.readline().rstrip("\r\n")
+    try:
+        value = sys.stdin.readline().rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise _not_text(what, flag) from None
+    if any("\ud800" <= char <= "\udfff" for char in value):
+        raise _not_text(what, flag)  # undecodable bytes, kept as surrogates
     if not value:
         msg = (
             f"{flag} was given but standard input holds no {what}; pipe it in,"
@@ -29,3 +34,12 @@ def read_secret(what: str, *, flag: str) -> str:
         )
         raise ConfigError(msg)
     return value
+
+
+def _not_text(what: str, flag: str) -> ConfigError:
+    msg = (
+        f"The {what} given to {flag} is not valid UTF-8 text; pipe in the {what}"
+        " exactly as it was copied, e.g. `printf"
+        f" '%s\\n' \"$SECRET\" | audiencesync ... {flag}`."
+    )
+    return ConfigError(msg)

@@ -17,8 +17,9 @@ from sqlalchemy import select
 
 from audiencesync.auth.directory import find_user
 from audiencesync.auth.users import is_active_admin
-from audiencesync.errors import ConfigError, ConflictError, NotFoundError
+from audiencesync.errors import ConflictError, NotFoundError
 from audiencesync.iterable import ApiKey, Region
+from audiencesync.naming import clean_name
 from audiencesync.store.accounts import User
 from audiencesync.store.destinations import Connection, Export
 
@@ -26,8 +27,6 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 KIND_ITERABLE = "iterable"
-MAX_NAME_LENGTH = 255
-_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
 
 
 class ConnectionState(StrEnum):
@@ -106,20 +105,8 @@ def key_hint(last4: str) -> str:
 
 def normalize_name(raw: str) -> str:
     """``raw`` trimmed, or ConfigError saying why it cannot name a connection."""
-    name = raw.strip()
-    if not name:
-        msg = 'A connection needs a name that says what it is for, e.g. "Iterable US".'
-        raise ConfigError(msg)
-    if len(name) > MAX_NAME_LENGTH:
-        msg = (
-            f"The connection name is {len(name)} characters long; the limit is"
-            f" {MAX_NAME_LENGTH}. Choose a shorter name."
-        )
-        raise ConfigError(msg)
-    if any(unicodedata.category(char) in _FORBIDDEN_CATEGORIES for char in name):
-        msg = "Connection names cannot contain tabs, line breaks or control characters."
-        raise ConfigError(msg)
-    return name
+    empty = 'A connection needs a name that says what it is for, e.g. "Iterable US".'
+    return clean_name(raw, subject="connection", empty=empty)
 
 
 def name_key(name: str) -> str:

@@ -9,42 +9,28 @@ Messages name columns and counts, never a profile value.
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections.abc import Mapping, Sequence
 
 from audiencesync.errors import ConfigError, NotFoundError
 from audiencesync.exports.fields import check_field_names
+from audiencesync.naming import clean_name
 from audiencesync.profiles.catalog import Column, ColumnKind, Table
 from audiencesync.segments.names import name_key
 from audiencesync.store.destinations import EXPORT_MODES
 from audiencesync.suggest import closest, listed
 
-MAX_NAME_LENGTH = 255
 LARGE_SEGMENT = 1_000_000
 # Iterable publishes no rate limit for lists/subscribe; we assume its published
 # limit for the other bulk write, users/bulkUpdate: 5 calls per second.
 ASSUMED_CALLS_PER_SECOND = 5
 SUBSCRIBERS_PER_CALL = 1000
-_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
 _SENDABLE = frozenset(ColumnKind) - {ColumnKind.OTHER}
 
 
 def normalize_export_name(raw: str) -> str:
     """``raw`` trimmed, or a ConfigError saying why it cannot name an export."""
-    name = raw.strip()
-    if not name:
-        msg = 'An export needs a name, e.g. --name "Newsletter to Iterable".'
-        raise ConfigError(msg)
-    if len(name) > MAX_NAME_LENGTH:
-        msg = (
-            f"The export name is {len(name)} characters long; the limit is"
-            f" {MAX_NAME_LENGTH}. Choose a shorter name."
-        )
-        raise ConfigError(msg)
-    if any(unicodedata.category(char) in _FORBIDDEN_CATEGORIES for char in name):
-        msg = "Export names cannot contain tabs, line breaks or control characters."
-        raise ConfigError(msg)
-    return name
+    empty = 'An export needs a name, e.g. --name "Newsletter to Iterable".'
+    return clean_name(raw, subject="export", empty=empty)
 
 
 def email_column(table: Table, name: str) -> str:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Final, TypeVar
 
 from sqlalchemy import select
 
-from audiencesync.errors import ConfigError, NotFoundError
+from audiencesync.errors import ConfigError, EvaluationError, NotFoundError
 from audiencesync.exports import checks
 from audiencesync.schedule import normalize_schedule, normalize_timezone
 from audiencesync.segments.names import name_key
@@ -85,8 +85,18 @@ class SetupChecker:
         )
 
     def count(self, names: Sequence[str]) -> dict[str, int]:
-        """Count each segment now (the counts go into its history)."""
-        return {name: self._segments.count(name) for name in names}
+        """Count each segment now (the counts go into its history).
+
+        A segment the engine cannot evaluate is named in the EvaluationError.
+        """
+        counts = {}
+        for name in names:
+            try:
+                counts[name] = self._segments.count(name)
+            except EvaluationError as exc:
+                msg = f"Segment {name!r} cannot be counted. {exc}"
+                raise EvaluationError(msg) from None
+        return counts
 
     def _profile_table(self) -> Table:
         catalog = self._engine.catalog()

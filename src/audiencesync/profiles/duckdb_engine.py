@@ -11,8 +11,10 @@ keeps reading the file it opened.
 An engine instance belongs to one thread: DuckDB connections are not shared
 across threads here. Open one engine per thread (they are cheap).
 
-Errors of the query itself (a bad column in a hand-built query) propagate as
-``duckdb.Error`` for the caller to translate.
+Errors of the query itself or of the data under it (an invalid ESCAPE, a cast
+that fails on a value, a number out of range) become an
+:class:`~audiencesync.errors.EvaluationError` in one safe line; other DuckDB
+errors (I/O, memory) propagate as ``duckdb.Error``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from audiencesync.errors import ConfigError
 from audiencesync.profiles.catalog import Catalog, Column, ColumnKind, Table
 from audiencesync.profiles.engine import DEFAULT_BATCH_ROWS, count_query
 from audiencesync.profiles.identifiers import quote_identifier, quote_literal
+from audiencesync.profiles.query_errors import DuckDBQueryError, duckdb_query_error
 from audiencesync.profiles.tables import (
     read_table_info,
     table_names,
@@ -124,7 +127,10 @@ class DuckDBEngine:
         """How many rows ``query`` returns."""
         self._sync_views()
         sql = count_query(query).sql(dialect=self.dialect)
-        rows = self._connection.execute(sql).fetchall()
+        try:
+            rows = self._connection.execute(sql).fetchall()
+        except DuckDBQueryError as exc:
+            raise duckdb_query_error(exc) from None
         return int(rows[0][0])
 
     def stream(
@@ -144,6 +150,8 @@ class DuckDBEngine:
         try:
             with cursor.sql(sql).to_arrow_reader(batch_size=batch_rows) as reader:
                 yield from reader
+        except DuckDBQueryError as exc:
+            raise duckdb_query_error(exc) from None
         finally:
             cursor.close()
 

@@ -292,7 +292,7 @@ def _json_line_problem(line: str) -> str | None:
     except ValueError:
         return "not valid JSON"
     except RecursionError:
-        return "nested too deeply"
+        return "nested too deeply (use one flat JSON object per line)"
     if not isinstance(value, dict):
         return "not a JSON object"
     return None

@@ -14,7 +14,9 @@ reads ``spark.catalog.listTables()`` / ``listColumns()``, ``count()`` runs
 batches of ``spark.sql(q.sql("spark")).toArrow()`` (or converts
 ``toLocalIterator()`` chunks when the result is too big for the driver).
 
-Driver errors raised by the query itself propagate as SQLAlchemy errors.
+Data and programming errors of the query (a cast that fails on a value) become
+an :class:`~audiencesync.errors.EvaluationError` in one safe line; other driver
+errors (connection, permissions) propagate as SQLAlchemy errors.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from sqlglot import exp
 from audiencesync.errors import ConfigError
 from audiencesync.profiles.catalog import Catalog, Column, ColumnKind, Table
 from audiencesync.profiles.engine import DEFAULT_BATCH_ROWS, count_query
+from audiencesync.profiles.query_errors import SqlQueryError, sql_query_error
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import ReflectedColumn
@@ -129,9 +132,12 @@ class SqlEngine:
 
     def count(self, query: exp.Query) -> int:
         """How many rows ``query`` returns."""
-        with self._engine.connect() as connection:
-            result = self._execute(connection, count_query(query))
-            return int(result.scalar_one())
+        try:
+            with self._engine.connect() as connection:
+                result = self._execute(connection, count_query(query))
+                return int(result.scalar_one())
+        except SqlQueryError as exc:
+            raise sql_query_error(exc) from None
 
     def stream(
         self, query: exp.Query, *, batch_rows: int = DEFAULT_BATCH_ROWS
@@ -140,12 +146,15 @@ class SqlEngine:
         if batch_rows < 1:
             msg = f"batch_rows must be at least 1, not {batch_rows}"
             raise ValueError(msg)
-        with self._engine.connect() as connection:
-            result = self._execute(connection, query, stream_rows=batch_rows)
-            names = list(result.keys())
-            types = [self._arrow_type(query, name) for name in names]
-            for rows in result.partitions(batch_rows):
-                yield record_batch(names, types, rows)
+        try:
+            with self._engine.connect() as connection:
+                result = self._execute(connection, query, stream_rows=batch_rows)
+                names = list(result.keys())
+                types = [self._arrow_type(query, name) for name in names]
+                for rows in result.partitions(batch_rows):
+                    yield record_batch(names, types, rows)
+        except SqlQueryError as exc:
+            raise sql_query_error(exc) from None
 
     def close(self) -> None:
         """Dispose of the connection pool."""

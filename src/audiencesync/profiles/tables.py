@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from audiencesync.errors import NotFoundError, SourceError
+from audiencesync.private import FILE_MODE
 from audiencesync.profiles.identifiers import is_table_name, quote_literal
 
 TABLE_SUFFIX = ".parquet"
@@ -194,6 +195,7 @@ def replacing(target: Path) -> Iterator[Path]:
     temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
         yield temp
+        temp.chmod(FILE_MODE)  # profile data: private whatever the umask
         _flush_to_disk(temp)
         temp.replace(target)
         _flush_to_disk(target.parent)

@@ -1,7 +1,8 @@
 """Segment names: what is allowed, and when two names are the same.
 
 A segment's name becomes its Iterable list's name exactly, so any printable
-character is fine; only surrounding whitespace is trimmed.
+character is fine; only surrounding whitespace is trimmed. Control and invisible
+characters are refused (:mod:`audiencesync.naming`).
 """
 
 from __future__ import annotations
@@ -9,33 +10,15 @@ from __future__ import annotations
 import unicodedata
 
 from audiencesync.errors import RuleError
+from audiencesync.naming import MAX_NAME_LENGTH, clean_name
 
-MAX_NAME_LENGTH = 255
-
-# Control characters (tabs, line breaks, ...) and Unicode line/paragraph breaks.
-_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
+__all__ = ["MAX_NAME_LENGTH", "name_key", "normalize_name"]
 
 
 def normalize_name(raw: str) -> str:
     """``raw`` trimmed, or a RuleError saying why it cannot name a segment."""
-    name = raw.strip()
-    if not name:
-        msg = 'A segment needs a name, e.g. "VIP customers in France".'
-        raise RuleError(msg)
-    if len(name) > MAX_NAME_LENGTH:
-        msg = (
-            f"The segment name is {len(name)} characters long; the limit is"
-            f" {MAX_NAME_LENGTH}. Choose a shorter name."
-        )
-        raise RuleError(msg)
-    for position, char in enumerate(name, start=1):
-        if unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
-            msg = (
-                "Segment names cannot contain tabs, line breaks or other control"
-                f" characters (found U+{ord(char):04X} at character {position})."
-            )
-            raise RuleError(msg)
-    return name
+    empty = 'A segment needs a name, e.g. "VIP customers in France".'
+    return clean_name(raw, subject="segment", empty=empty, error=RuleError)
 
 
 def name_key(name: str) -> str:

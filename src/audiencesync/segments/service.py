@@ -1,9 +1,12 @@
 """The segment service: save, list, show, preview, evaluate and delete segments.
 
-Definitions are validated against the profile engine's catalog when they are saved
-and compiled again at every evaluation (the schema may have changed since). Each
-evaluation that runs to the end records its member count and duration, so counts
-have a history. The CLI, and later the REST API and the scheduler, call only this.
+Definitions are validated against the profile engine's catalog when they are saved,
+and run once on the engine before anything is saved: a condition the engine
+cannot evaluate (an invalid ESCAPE, a cast that fails on the data) is refused
+with an EvaluationError. They are compiled again at every evaluation (the schema
+may have changed since). Each evaluation that runs to the end records its member
+count and duration, so counts have a history. The CLI, and later the REST API
+and the scheduler, call only this.
 
 Every method checks the acting user's role first (design section 6): everyone reads
 segments and counts, administrators and contributors change them and see previews
@@ -114,7 +117,9 @@ class SegmentService:
         """Validate and save a new segment, then count its members once."""
         self._require(Action.EDIT_SEGMENTS)
         clean = normalize_name(name)
-        self._validate(definition)
+        with self._database.session() as session:
+            records.ensure_free(session, clean)
+        members, started = self._trial(definition)
         with self._database.session() as session:
             records.ensure_free(session, clean)
             stamp = self._now()
@@ -138,7 +143,7 @@ class SegmentService:
                 target=clean,
                 details={"kind": definition.kind},
             )
-        self.count(clean)
+        self._record(clean, members, started)
         return self.get(clean)
 
     def update(
@@ -151,8 +156,7 @@ class SegmentService:
     ) -> SegmentInfo:
         """Rename a segment, change its definition or its description."""
         self._require(Action.EDIT_SEGMENTS)
-        if definition is not None:
-            self._validate(definition)
+        trial = self._trial(definition) if definition is not None else None
         with self._database.session() as session:
             segment = records.find(session, name)
             changes = records.changes(new_name, definition, description, segment.name)
@@ -176,8 +180,8 @@ class SegmentService:
                 target=final,
                 details=changes,
             )
-        if definition is not None:
-            self.count(final)
+        if trial is not None:
+            self._record(final, *trial)
         return self.get(final)
 
     def delete(self, name: str) -> None:
@@ -237,8 +241,17 @@ class SegmentService:
 
     # --- internals -------------------------------------------------------
 
-    def _validate(self, definition: Definition) -> None:
-        members_query(definition, self._catalog(), today=self._today())
+    def _trial(self, definition: Definition) -> tuple[int, float]:
+        """The member count of ``definition`` now, and when counting started.
+
+        Compiling it checks it against the catalog; counting runs it on all the
+        data, so a condition the engine cannot evaluate is refused before it is
+        saved (RuleError / EvaluationError), never found by a scheduled run.
+        The count is the one saving records anyway: checking costs nothing more.
+        """
+        started = time.perf_counter()
+        query = members_query(definition, self._catalog(), today=self._today())
+        return self._engine.count(query), started
 
     def _catalog(self) -> Catalog:
         catalog = self._engine.catalog()

@@ -51,6 +51,7 @@ def parse_where_tree(sql: str) -> exp.Expr:
             f" {MAX_WHERE_LENGTH})."
         )
         raise RuleError(msg)
+    _check_text(sql)
     _check_tokens(_tokens(sql))
     tree = _parse(sql)
     # Belt and braces: sqlglot keeps comments on nodes; the tokens had none.
@@ -58,6 +59,17 @@ def parse_where_tree(sql: str) -> exp.Expr:
         raise RuleError(_COMMENT_MESSAGE)
     check_tree(tree)
     return tree
+
+
+def _check_text(sql: str) -> None:
+    """Refuse bytes that were not UTF-8 (they reach us as lone surrogates)."""
+    for position, char in enumerate(sql, start=1):
+        if "\ud800" <= char <= "\udfff":
+            msg = (
+                f"The condition holds a byte that is not UTF-8 text at character"
+                f" {position}. Type the condition again as UTF-8."
+            )
+            raise RuleError(msg)
 
 
 _COMMENT_MESSAGE = "Comments (-- or /* */) are not allowed in a condition: remove them."

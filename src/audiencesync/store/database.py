@@ -14,7 +14,12 @@ from types import TracebackType
 from typing import Any
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    NoSuchModuleError,
+    OperationalError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from audiencesync import __version__
@@ -62,6 +67,17 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     for pragma in SQLITE_PRAGMAS:
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
+
+
+def damaged(url: str, exc: DatabaseError) -> ConfigError:
+    """The error for a database file that is not one (corrupt, truncated, other)."""
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unreadable"
+    msg = (
+        f"The database at {url} is damaged or is not an audiencesync database"
+        f" ({reason}). Restore it from a backup, or move it away and run"
+        " `audiencesync init` to start a new one."
+    )
+    return ConfigError(msg)
 
 
 class Database:
@@ -172,6 +188,8 @@ class Database:
                 " the default one."
             )
             raise ConfigError(msg) from exc
+        except DatabaseError as exc:
+            raise damaged(self.url, exc) from exc
         with connection:
             yield connection
 

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from audiencesync.errors import EvaluationError
 from audiencesync.store.runs import RunSegment
 from audiencesync.sync.checkpoints import record_list
 from audiencesync.sync.outcomes import SegmentOutcome
-from audiencesync.sync.segment_pass import ensure_plan, open_part, set_status
+from audiencesync.sync.segment_pass import (
+    ensure_plan,
+    open_part,
+    set_status,
+    unevaluable,
+)
 from audiencesync.sync.statuses import RunStatus
 
 if TYPE_CHECKING:
@@ -32,7 +38,10 @@ async def dry_run_segment(ctx: PassContext, segment: tuple[int, str]) -> Segment
         list_id, action = None, "recreated"
     with ctx.workspace.database.session() as session:
         record_list(session, part.id, list_id=list_id, action=action)
-    ensure_plan(ctx, part)
+    try:
+        ensure_plan(ctx, part)
+    except EvaluationError as exc:
+        return unevaluable(ctx, part, exc)
     set_status(ctx, part.id, RunStatus.SUCCEEDED)
     with ctx.workspace.database.session() as session:
         invalid = session.get_one(RunSegment, part.id).invalid_in_source

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from audiencesync.private import FILE_MODE
 from audiencesync.profiles.identifiers import quote_literal
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ def write_parquet(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> Non
     temporary.unlink(missing_ok=True)
     target = quote_literal(str(temporary))
     con.execute(f"COPY ({query}) TO {target} (FORMAT parquet)")
+    temporary.chmod(FILE_MODE)  # it holds identifiers, whatever the umask
     flush(temporary)
     temporary.replace(path)
     flush(path.parent)

@@ -13,6 +13,9 @@ How it ends:
 
 - every segment done: Succeeded, Succeeded with rejects, or Held when the
   removal brake held some removals (an administrator approves or discards);
+- a segment whose condition the engine could not evaluate: that segment ends
+  Failed (permanent) and the others go on; the run then ends Failed (permanent)
+  (after approval, if it was Held too), its error naming the segment;
 - a cancel asked for: Canceled at the next batch boundary;
 - Iterable unreachable after the client's retries: Failed (retrying), which the
   next run resumes; a lost lease, Ctrl-C: Interrupted (resumable);
@@ -64,6 +67,7 @@ from audiencesync.sync.records import (
     start,
 )
 from audiencesync.sync.recovery import recover
+from audiencesync.sync.retention import tidy_run_files
 from audiencesync.sync.run_log import log_ended, log_started
 from audiencesync.sync.segment_pass import PassContext, Target, sync_segment
 from audiencesync.sync.statuses import RunStatus
@@ -263,6 +267,7 @@ def execute(
     with database.session() as session:
         info = run_info(session, run_id)
     log_ended(info, time.monotonic() - began, taken_over=error == _TAKEN_OVER)
+    tidy_run_files(workspace, now=now())
     if status is RunStatus.FAILED_PERMANENT:
         _notify(workspace, info)
         raise RunFailedError(run_id, error or "it stopped.")
@@ -282,8 +287,11 @@ def _drive(job: _Job) -> tuple[RunStatus, str | None]:
         raise
     except Exception as exc:
         return _stopped(exc, job.run_id)
+    failed = " ".join(outcome.failed for outcome in outcomes if outcome.failed)
     if any(outcome.held for outcome in outcomes):
-        return RunStatus.HELD, _held_note(job.run_id)
+        return RunStatus.HELD, f"{_held_note(job.run_id)} {failed}".strip()
+    if failed:
+        return RunStatus.FAILED_PERMANENT, failed
     if any(outcome.rejected for outcome in outcomes):
         return RunStatus.SUCCEEDED_WITH_REJECTS, None
     return RunStatus.SUCCEEDED, None

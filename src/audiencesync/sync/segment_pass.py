@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import pyarrow.parquet as pq
 from sqlalchemy import delete, func, select
 
-from audiencesync.errors import ListGoneError
+from audiencesync.errors import EvaluationError, ListGoneError
 from audiencesync.iterable.endpoints import Endpoint
 from audiencesync.store.runs import Binding, RunBatch, RunReject, RunSegment
 from audiencesync.sync.bindings import ensure_binding, final_identifiers, set_list
@@ -133,12 +133,17 @@ async def sync_segment(
     if part.status is RunStatus.HELD and approve:
         set_status(ctx, part.id, RunStatus.RUNNING)
         part.held = False
+    elif part.status is RunStatus.FAILED_PERMANENT:
+        return SegmentOutcome(failed=f"Segment {part.name!r} failed in this run.")
     elif part.status not in _PASSABLE:
         return _outcome(ctx, part.id, held=part.status is RunStatus.HELD)
     elif part.status is not RunStatus.RUNNING:
         set_status(ctx, part.id, RunStatus.RUNNING)
     list_id = await _choose_list(ctx, part)
-    out = ensure_plan(ctx, part)
+    try:
+        out = ensure_plan(ctx, part)
+    except EvaluationError as exc:
+        return unevaluable(ctx, part, exc)
     try:
         await _send(ctx, part, list_id, out)
     except ListGoneError:
@@ -158,6 +163,16 @@ async def sync_segment(
     set_status(ctx, part.id, final)
     ctx.progress.segment_finished(part.name)
     return outcome
+
+
+def unevaluable(ctx: PassContext, part: Part, exc: EvaluationError) -> SegmentOutcome:
+    """End a part whose segment the engine could not evaluate: Failed (permanent).
+
+    Nothing was sent for it; the run's other segments go on.
+    """
+    set_status(ctx, part.id, RunStatus.FAILED_PERMANENT)
+    ctx.progress.segment_finished(part.name)
+    return SegmentOutcome(failed=f"Segment {part.name!r} was not synced: {exc}")
 
 
 def open_part(ctx: PassContext, segment: tuple[int, str]) -> Part:

@@ -120,6 +120,7 @@ def test_forgotten_identifiers_become_final_once(place: Place) -> None:
             checkpoint(session, part, 0, "subscribe", 2, rejects=[GONE, BAD])
     with place.database.session() as session:
         binding_id = session.get_one(RunSegment, part).binding_id
+        assert binding_id is not None
         assert final_identifiers(session, binding_id) == {"gone@example.com"}
     assert count(place.database, FinalReject) == 1
 
