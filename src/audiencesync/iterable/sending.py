@@ -75,8 +75,53 @@ async def _send_part(
 def _refused(subscriber: Subscriber, exc: Exception) -> BulkResult:
     too_large = isinstance(exc, BatchTooLargeError)
     bucket = RejectBucket.TOO_LARGE if too_large else RejectBucket.INVALID_DATA
-    reason = getattr(exc, "code", None) or type(exc).__name__
-    return _rejected(subscriber, bucket, reason)
+    return _rejected(subscriber, bucket, refusal_reason(exc))
+
+
+def refusal_reason(exc: Exception) -> str:
+    """Iterable's code and own message for a row it refused alone."""
+    code = getattr(exc, "code", None) or type(exc).__name__
+    detail = getattr(exc, "detail", "")
+    return f"{code}: {detail}" if detail else str(code)
+
+
+Identity = tuple[str | None, str | None]
+"""A user's (email, userId), at least one of them set."""
+
+SendRows = Callable[[Sequence[bytes], Sequence[Identity]], Awaitable[BulkResult]]
+
+
+async def send_bisected(
+    rows: Sequence[bytes], identities: Sequence[Identity], send: SendRows
+) -> tuple[BulkResult, int]:
+    """Send encoded rows; while Iterable refuses them as a whole, bisect them.
+
+    The rows path of :func:`send_batch`: a row refused alone becomes a rejection
+    (with Iterable's message), every other row is delivered. Returns the merged
+    result and the number of splits. Both halves of a split are sent in turn,
+    so a poison row costs at most ``2·⌈log2 B⌉`` requests after the first.
+    """
+    try:
+        return await send(rows, identities), 0
+    except (SplittableError, InvalidDataError) as exc:
+        if len(rows) == 1:
+            return _refused_identity(identities[0], exc), 0
+        if isinstance(exc, InvalidDataError):
+            raise
+    middle = len(rows) // 2
+    left, left_splits = await send_bisected(
+        rows[:middle], identities[:middle], send
+    )
+    right, right_splits = await send_bisected(
+        rows[middle:], identities[middle:], send
+    )
+    return left.merge(right), 1 + left_splits + right_splits
+
+
+def _refused_identity(identity: Identity, exc: Exception) -> BulkResult:
+    email, user_id = identity
+    subscriber = Subscriber(email=email, user_id=user_id)
+    return _refused(subscriber, exc)
 
 
 def _rejected(subscriber: Subscriber, bucket: RejectBucket, reason: str) -> BulkResult:

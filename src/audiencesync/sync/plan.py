@@ -13,7 +13,8 @@ Each subscribe row is counted once, first match wins: forgotten (not sent),
 retried, added, updated. Files written to ``out``:
 
 ``plan.parquet``     batch, action, email, user_id, data_fields, field_hash,
-                     body (the row's JSON), in batch order: subscribe rows by
+                     body (the row's JSON), profile_key (text, NULL for
+                     leavers), in batch order: subscribe rows by
                      profile key, then unsubscribe rows by email
                      (byte-identical for equal inputs);
 ``invalid.parquet``  profile_key, email (as the profile holds it: the user's own
