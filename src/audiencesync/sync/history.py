@@ -95,6 +95,7 @@ class RejectRow:
     bucket: str
     reason: str
     retryable: bool
+    profile_key: str | None = field(default=None, repr=False)
 
 
 def run_info(session: Session, run_id: int) -> RunInfo:
@@ -132,8 +133,9 @@ def rejects(session: Session, run_id: int) -> Iterator[RejectRow]:
     try:
         for name, row in result:
             yield RejectRow(
-                name, row.batch, row.identifier, row.bucket, row.reason, row.retryable
-            )
+                name, row.batch, row.identifier, row.bucket, row.reason, row.retryable,
+                profile_key=row.profile_key,
+            )  # fmt: skip
     finally:
         result.close()  # a consumer that stops early frees the server-side cursor
 
