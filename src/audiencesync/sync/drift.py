@@ -4,18 +4,28 @@ Iterable allows 5 list-size reads per minute per project, so a run checks at
 most :data:`CHECKS_PER_RUN` segments and makes one attempt each: a refused or
 failed read leaves the actual size unknown ("not checked") rather than slowing
 the run. Expected is the sync state's size (who Iterable acknowledged because of
-us); an adopted list's own earlier members show as positive drift. Iterable
-updates list sizes with a delay, so a fresh drift may settle by the next run.
+us, less those it has since reported forgotten); an adopted list's own earlier
+members show as positive drift. Iterable updates list sizes with a delay, so a
+fresh drift may settle by the next run.
+A drift beyond the export's threshold ends the segment "Succeeded with drift".
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from audiencesync.iterable.client import IterableClient
 from audiencesync.iterable.errors import IterableError
 from audiencesync.iterable.retry import RetryPolicy
+from audiencesync.store.runs import RunSegment
+from audiencesync.sync.bindings import final_identifiers
 from audiencesync.sync.checkpoints import record_drift
 from audiencesync.sync.state import expected_members
 
@@ -26,8 +36,35 @@ if TYPE_CHECKING:
     from audiencesync.store.database import Database
 
 CHECKS_PER_RUN = 5
+
+
+@dataclass(frozen=True, slots=True)
+class ListSize:
+    """The list size the sync state expects and the one Iterable reported."""
+
+    expected: int
+    actual: int | None
+
+    def is_beyond(self, percent: int) -> bool:
+        """Whether the list differs by more than ``percent`` % of the expected size.
+
+        An unread size is never beyond; with nobody expected, any member is.
+        """
+        if self.actual is None:
+            return False
+        return abs(self.actual - self.expected) * 100 > percent * self.expected
 _ONE_TRY = RetryPolicy(attempts=1, timeout=30.0)
 _log = logging.getLogger(__name__)
+
+
+def _expected(state: Path, final: Collection[str]) -> int:
+    """The state's members, less those Iterable reported forgotten (never listed)."""
+    members = expected_members(state)
+    if not final or members == 0:
+        return members
+    emails = pq.read_table(state, columns=["email"]).column(0)
+    forgotten = pa.array(sorted(final), pa.string())
+    return members - int(pc.sum(pc.is_in(emails, value_set=forgotten)).as_py() or 0)
 
 
 class DriftCheck:
@@ -44,16 +81,18 @@ class DriftCheck:
         self._credentials = credentials
         self._left = budget if credentials is not None else 0
 
-    async def check(self, part_id: int, list_id: int, state: Path) -> None:
+    async def check(self, part_id: int, list_id: int, state: Path) -> ListSize:
         """Record the expected and (when it could be read) actual size of the list."""
         actual = None
         if self._left > 0:
             self._left -= 1
             actual = await self._size(list_id)
         with self._database.session() as session:
-            record_drift(
-                session, part_id, expected=expected_members(state), actual=actual
-            )
+            binding_id = session.get_one(RunSegment, part_id).binding_id
+            final = final_identifiers(session, binding_id) if binding_id else set()
+            size = ListSize(_expected(state, final), actual)
+            record_drift(session, part_id, expected=size.expected, actual=actual)
+        return size
 
     async def _size(self, list_id: int) -> int | None:
         credentials = self._credentials

@@ -88,4 +88,3 @@ class SegmentOutcome:
     rejected: bool = False
     held: bool = False
     drifted: bool = False
-    everyone_rejected: bool = False

@@ -11,8 +11,10 @@ A pass over a run takes the export's lease, moves the run to Running and
 hands each segment to :func:`~audiencesync.sync.segment_pass.sync_segment`.
 How it ends:
 
-- every segment done: Succeeded, Succeeded with rejects, or Held when the
-  removal brake held some removals (an administrator approves or discards);
+- every segment done: Succeeded, Succeeded with rejects, Succeeded with drift
+  when a list read back differs beyond the export's drift threshold, or Held
+  when the removal brake held some removals (an administrator approves or
+  discards);
 - a cancel asked for: Canceled at the next batch boundary;
 - Iterable unreachable after the client's retries: Failed (retrying), which the
   next run resumes; a lost lease, Ctrl-C: Interrupted (resumable);
@@ -63,6 +65,7 @@ from audiencesync.sync.records import (
     start,
 )
 from audiencesync.sync.recovery import recover
+from audiencesync.sync.resync import drift_note, needs_resync
 from audiencesync.sync.segment_pass import PassContext, Target, sync_segment
 from audiencesync.sync.statuses import RunStatus
 
@@ -101,10 +104,15 @@ def run_export(
     *,
     trigger: str = "manual",
     dry_run: bool = False,
+    full_resync: bool = False,
     now: Clock = utc_now,
     progress: RunProgress | None = None,
 ) -> RunInfo:
     """Run export ``name`` to its end (continuing a stopped run first).
+
+    ``full_resync`` re-sends every current member (see :mod:`.resync`); a new
+    run is also a full resync when the export's last run drifted and the export
+    has auto resync on.
 
     A stopped run (Interrupted, Failed (retrying)) of the export is continued
     from its persisted plan, sending only what Iterable has not acknowledged.
@@ -139,13 +147,16 @@ def run_export(
             trigger=trigger,
             requested_by=workspace.actor.name,
             dry_run=dry_run,
+            full_resync=full_resync or needs_resync(session, target.export_id),
         ).id
     how = Pass(dry_run=dry_run)
     return execute(workspace, target, credentials, run_id, now=now,
                    progress=progress, fresh=True, how=how)  # fmt: skip
 
 
-_CAUGHT_UP = frozenset({RunStatus.SUCCEEDED, RunStatus.SUCCEEDED_WITH_REJECTS})
+_CAUGHT_UP = frozenset(
+    {RunStatus.SUCCEEDED, RunStatus.SUCCEEDED_WITH_REJECTS, RunStatus.DRIFTED}
+)
 
 
 def resume_run(
@@ -198,6 +209,7 @@ def prepare(workspace: Workspace, name: str) -> tuple[Target, ExportCredentials]
                 mode=cast("Mode", row.mode),
             ),
             removal_brake=row.removal_brake,
+            drift_threshold=row.drift_threshold,
             segments=tuple(
                 (link.segment.id, link.segment.name) for link in row.segment_links
             ),
@@ -279,6 +291,9 @@ def _drive(job: _Job) -> tuple[RunStatus, str | None]:
         return _stopped(exc, job.run_id)
     if any(outcome.held for outcome in outcomes):
         return RunStatus.HELD, _held_note(job.run_id)
+    if any(outcome.drifted for outcome in outcomes):
+        with job.workspace.database.session() as session:
+            return RunStatus.DRIFTED, drift_note(session, job.run_id)
     if any(outcome.rejected for outcome in outcomes):
         return RunStatus.SUCCEEDED_WITH_REJECTS, None
     return RunStatus.SUCCEEDED, None
