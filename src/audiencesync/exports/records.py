@@ -52,6 +52,8 @@ class ExportInfo:
     created_at: datetime
     created_by: str | None
     updated_at: datetime
+    drift_threshold: int = 5
+    auto_resync: bool = True
 
     @property
     def active(self) -> bool:
@@ -100,6 +102,8 @@ def info(row: Export, next_run: NextRun) -> ExportInfo:
         created_at=row.created_at,
         created_by=row.created_by,
         updated_at=row.updated_at,
+        drift_threshold=row.drift_threshold,
+        auto_resync=row.auto_resync,
     )
 
 
