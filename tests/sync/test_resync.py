@@ -1,4 +1,4 @@
-"""Drift beyond the export's threshold is a warning status and a full resync repairs it."""
+"""Drift beyond the export's threshold is a warning status; a full resync repairs it."""
 
 from __future__ import annotations
 

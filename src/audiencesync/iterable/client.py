@@ -524,9 +524,7 @@ class IterableClient:
     ) -> BulkResult:
         """One call; bisected while Iterable refuses the rows as a whole."""
 
-        async def send(
-            part: Sequence[bytes], who: Sequence[Identity]
-        ) -> BulkResult:
+        async def send(part: Sequence[bytes], who: Sequence[Identity]) -> BulkResult:
             return await self._bulk_rows(endpoint, frame, part, who, list_id=list_id)
 
         result, _ = await send_bisected(rows, identities, send)

@@ -152,7 +152,8 @@ def _rejection_for(subscriber: Subscriber, buckets: _Buckets) -> Rejection | Non
             return Rejection(subscriber.user_id, IdentifierKind.USER_ID, bucket, reason)
         if email is not None and email in emails:
             reason = bucket_reason(bucket, IdentifierKind.EMAIL)
-            return Rejection(subscriber.email or "", IdentifierKind.EMAIL, bucket, reason)
+            identifier = subscriber.email or ""
+            return Rejection(identifier, IdentifierKind.EMAIL, bucket, reason)
     return None
 
 

@@ -109,12 +109,8 @@ async def send_bisected(
         if isinstance(exc, InvalidDataError):
             raise
     middle = len(rows) // 2
-    left, left_splits = await send_bisected(
-        rows[:middle], identities[:middle], send
-    )
-    right, right_splits = await send_bisected(
-        rows[middle:], identities[middle:], send
-    )
+    left, left_splits = await send_bisected(rows[:middle], identities[:middle], send)
+    right, right_splits = await send_bisected(rows[middle:], identities[middle:], send)
     return left.merge(right), 1 + left_splits + right_splits
 
 

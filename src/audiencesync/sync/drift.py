@@ -53,6 +53,8 @@ class ListSize:
         if self.actual is None:
             return False
         return abs(self.actual - self.expected) * 100 > percent * self.expected
+
+
 _ONE_TRY = RetryPolicy(attempts=1, timeout=30.0)
 _log = logging.getLogger(__name__)
 
@@ -64,7 +66,8 @@ def _expected(state: Path, final: Collection[str]) -> int:
         return members
     emails = pq.read_table(state, columns=["email"]).column(0)
     forgotten = pa.array(sorted(final), pa.string())
-    return members - int(pc.sum(pc.is_in(emails, value_set=forgotten)).as_py() or 0)
+    listed = pc.cast(pc.is_in(emails, value_set=forgotten), pa.int64())
+    return members - int(pc.sum(listed).as_py() or 0)
 
 
 class DriftCheck:

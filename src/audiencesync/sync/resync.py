@@ -48,8 +48,10 @@ def needs_resync(session: Session, export_id: int) -> bool:
         .order_by(Run.id.desc())
         .limit(1)
     ).first()
-    return last is not None and last.status == RunStatus.DRIFTED.code and (
-        not last.full_resync
+    return (
+        last is not None
+        and last.status == RunStatus.DRIFTED.code
+        and (not last.full_resync)
     )
 
 

@@ -33,8 +33,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
+from audiencesync.alerts import notify_refused_run, notify_run_state
 from audiencesync.auth.roles import Action, check
-from audiencesync.errors import AudiencesyncError, ConflictError, RetryableError
+from audiencesync.errors import (
+    AccessDeniedError,
+    AudiencesyncError,
+    ConflictError,
+    RetryableError,
+)
 from audiencesync.exports.records import find_export
 from audiencesync.iterable.client import IterableClient
 from audiencesync.notifications import notify_failed_run
@@ -128,7 +134,12 @@ def run_export(
     Raises RunInProgressError when another run holds the export, and
     RunFailedError when the run ended Failed (permanent).
     """
-    target, credentials = prepare(workspace, name)
+    try:
+        target, credentials = prepare(workspace, name)
+    except AccessDeniedError as exc:
+        if not dry_run:
+            notify_refused_run(workspace, name, str(exc))
+        raise
     database = workspace.database
     if not dry_run:
         with database.session() as session:
@@ -270,6 +281,8 @@ def execute(
             keeper.release()
     with database.session() as session:
         info = run_info(session, run_id)
+    if not how.dry_run:
+        notify_run_state(workspace, info)
     if status is RunStatus.FAILED_PERMANENT:
         _notify(workspace, info)
         raise RunFailedError(run_id, error or "it stopped.")
