@@ -5,16 +5,20 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
 
 from audiencesync.emulator.config import DEFAULT_API_KEY
-from audiencesync.store.runs import RunReject
+from audiencesync.iterable.client import IterableClient
+from audiencesync.store.runs import RunBatch, RunReject
+from audiencesync.sync.history import run_info
+from audiencesync.sync.runner import run_export
 from audiencesync.sync.statuses import RunStatus
 from audiencesync.workspace import open_workspace
-from tests.sync.place import HEADER, Place, make_place
+from tests.sync.place import EXPORT, HEADER, Crash, Place, make_place
 
 pytestmark = pytest.mark.socket
 
@@ -78,3 +82,41 @@ def test_a_refused_batch_is_split_down_to_its_poison_rows(
     assert all(r.reason.startswith("RequestFieldsTypesMismatched: ") for r in rejects)
     assert all("'plan'" in r.reason for r in rejects)
     assert france.batches_acked == france.batches_total == 1
+
+
+def test_a_crash_during_a_split_sends_the_batch_again_and_no_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed after 6 calls of a split: nothing checkpointed; the resume redoes it."""
+    original = IterableClient._bulk_rows
+    calls: list[int] = []
+
+    async def dying(self: IterableClient, *args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 6:
+            raise Crash
+        return await original(self, *args, **kwargs)
+
+    with make_place(tmp_path, profiles=_profiles(frozenset({417}))) as place:
+        _lock_plan_as_date(place)
+        monkeypatch.setattr(IterableClient, "_bulk_rows", dying)
+        with open_workspace(place.settings) as workspace, pytest.raises(Crash):
+            run_export(workspace, EXPORT)
+        monkeypatch.undo()
+        with open_workspace(place.settings) as ws, ws.database.session() as session:
+            acked = session.scalars(select(RunBatch)).all()
+        place.emulator.reset_requests()
+
+        place.run()
+
+        with open_workspace(place.settings) as ws, ws.database.session() as session:
+            continued = run_info(session, 1)
+        [france] = [p for p in continued.segments if p.segment_name == "France"]
+        members = place.emulator.list_members(france.list_id or 0)
+        first = next(r for r in place.emulator.requests
+                     if r.endpoint == "lists/subscribe")  # fmt: skip
+        rejects = _rejects(place, france.id)
+    assert acked == []  # the checkpoint never ran ahead of the split
+    assert first.items == BATCH  # the batch is sent again, whole, and no more
+    assert len(members) == BATCH - 1
+    assert [r.profile_key for r in rejects] == ["P0417"]
