@@ -112,7 +112,7 @@ def test_a_drifted_run_alerts_on_the_failure_channels(
     assert [(b["event"], b["run_id"]) for b in hook.bodies] == [
         ("run.drift", drifted.id)
     ]
-    assert "differs from what audiencesync sent" in hook.bodies[0]["error"]
+    assert "lacks more than 5 % of the members" in hook.bodies[0]["error"]
 
 
 def _remove_in_iterable(place: Place, list_id: int, email: str) -> None:

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, select, update
 
 from audiencesync.emulator.config import DEFAULT_API_KEY
 from audiencesync.store.destinations import Export
 from audiencesync.store.runs import Run
+from audiencesync.sync.records import create_run, finish, start
+from audiencesync.sync.resync import needs_resync
 from audiencesync.sync.runner import run_export
 from audiencesync.sync.statuses import RunStatus
 from audiencesync.workspace import open_workspace
@@ -104,3 +106,55 @@ def test_drift_within_the_threshold_is_a_plain_success(
 
     assert run.status is RunStatus.SUCCEEDED
     assert run.segments[0].drift == -5
+
+
+def test_members_audiencesync_did_not_add_are_no_drift_warning(
+    synced: tuple[Place, int],
+) -> None:
+    """50 strangers subscribed in Iterable: positive drift, shown, Succeeded."""
+    place, list_id = synced
+    strangers = [{"email": f"s{i}@example.org"} for i in range(50)]
+    answer = httpx.post(
+        f"{place.url}/api/lists/subscribe",
+        json={"listId": list_id, "subscribers": strangers},
+        headers={"Api-Key": DEFAULT_API_KEY},
+    )
+    assert answer.status_code == 200
+
+    run = place.run()
+
+    assert run.status is RunStatus.SUCCEEDED
+    assert run.segments[0].drift == 50
+
+
+@pytest.mark.parametrize(
+    ("history", "expected"),
+    [
+        ([], False),
+        ([(RunStatus.SUCCEEDED, False)], False),
+        ([(RunStatus.DRIFTED, False)], True),
+        ([(RunStatus.DRIFTED, False), (RunStatus.DRIFTED, True)], False),
+        ([(RunStatus.DRIFTED, True), (RunStatus.DRIFTED, False)], False),
+        ([(RunStatus.DRIFTED, True), (RunStatus.SUCCEEDED, False),
+          (RunStatus.DRIFTED, False)], True),
+        ([(RunStatus.DRIFTED, False), (RunStatus.FAILED_PERMANENT, False)], True),
+    ],
+    ids=["no runs", "fine", "drifted", "resynced, drifted again",
+         "drifted after a drifted resync", "fine in between", "a failure after"],
+)  # fmt: skip
+def test_one_full_resync_per_drift(
+    synced: tuple[Place, int],
+    history: list[tuple[RunStatus, bool]],
+    expected: bool,
+) -> None:
+    """Auto resync follows a drift once; a drifted full resync waits for a fine run."""
+    place, _ = synced
+    with open_workspace(place.settings) as ws, ws.database.session() as session:
+        session.execute(delete(Run))
+        export_id = session.scalars(select(Export.id)).one()
+        for status, full in history:
+            run = create_run(session, export_id, trigger="manual",
+                             requested_by="admin", full_resync=full)  # fmt: skip
+            start(session, run.id)
+            finish(session, run.id, status)
+        assert needs_resync(session, export_id) is expected

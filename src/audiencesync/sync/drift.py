@@ -7,7 +7,8 @@ the run. Expected is the sync state's size (who Iterable acknowledged because of
 us, less those it has since reported forgotten); an adopted list's own earlier
 members show as positive drift. Iterable updates list sizes with a delay, so a
 fresh drift may settle by the next run.
-A drift beyond the export's threshold ends the segment "Succeeded with drift".
+Members missing beyond the export's threshold end the segment "Succeeded with
+drift".
 """
 
 from __future__ import annotations
@@ -46,13 +47,15 @@ class ListSize:
     actual: int | None
 
     def is_beyond(self, percent: int) -> bool:
-        """Whether the list differs by more than ``percent`` % of the expected size.
+        """Whether the list lacks more than ``percent`` % of the expected members.
 
-        An unread size is never beyond; with nobody expected, any member is.
+        Only missing members count: members audiencesync did not add (an
+        adopted list's own) are not its to remove, and a resend cannot remove
+        them. An unread size is never beyond.
         """
         if self.actual is None:
             return False
-        return abs(self.actual - self.expected) * 100 > percent * self.expected
+        return (self.expected - self.actual) * 100 > percent * self.expected
 
 
 _ONE_TRY = RetryPolicy(attempts=1, timeout=30.0)

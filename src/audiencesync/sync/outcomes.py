@@ -76,6 +76,8 @@ def whole_refusal(
     if batch.action != "subscribe" or len(rejects) != rows or len(buckets) != 1:
         return None
     [bucket] = buckets
+    if bucket == "forgotten":  # people's own choice, no mapping fault
+        return None
     if rows < MIN_REFUSED_ROWS and bucket != "not_found":
         return None
     return BatchRefusedError(str(bucket), rows, rejects[0].reason)

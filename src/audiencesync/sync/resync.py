@@ -5,12 +5,15 @@ every state row that is no longer a valid member as an unsubscribe), so a list
 that lost members in Iterable behind our back gets them back. It runs on demand
 (``exports run --full``) or, for an export with auto resync on, as the next run
 after one that ended Succeeded with drift. A full resync that itself drifts
-does not start another: the drift is then not ours to repair (an adopted list's
-own members, Iterable's delay), and the status says so until it settles.
+does not start another until a run ended without drift: that drift is not one
+a resend repairs (Iterable still counting), and the status says so until it
+settles. Drift is members missing from the list: members Iterable holds that
+audiencesync did not add (an adopted list's own) are not its to remove.
 """
 
 from __future__ import annotations
 
+from itertools import takewhile
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -22,6 +25,8 @@ from audiencesync.sync.statuses import RunStatus
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+_DRIFTED = RunStatus.DRIFTED.code
+_LOOK_BACK = 100  # drifted runs in a row looked at for an earlier full resync
 _ENDED_WELL = (
     RunStatus.SUCCEEDED.code,
     RunStatus.SUCCEEDED_WITH_REJECTS.code,
@@ -32,13 +37,20 @@ _ENDED_WELL = (
 def needs_resync(session: Session, export_id: int) -> bool:
     """Whether the export's next run is a full resync by its auto resync setting.
 
-    It is when auto resync is on and the export's last run that went through
-    (dry runs aside) drifted without having been a full resync itself.
+    It is when auto resync is on and the export's runs that went through (dry
+    runs aside) have drifted since the last one that did not, none of those
+    drifted runs having been a full resync: one full resync per drift.
     """
     export = session.get(Export, export_id)
     if export is None or not export.auto_resync:
         return False
-    last = session.execute(
+    streak = _drifted_streak(session, export_id)
+    return bool(streak) and not any(streak)
+
+
+def _drifted_streak(session: Session, export_id: int) -> list[bool]:
+    """Of the newest runs that drifted in a row, whether each was a full resync."""
+    recent = session.execute(
         select(Run.status, Run.full_resync)
         .where(
             Run.export_id == export_id,
@@ -46,13 +58,10 @@ def needs_resync(session: Session, export_id: int) -> bool:
             Run.status.in_(_ENDED_WELL),
         )
         .order_by(Run.id.desc())
-        .limit(1)
-    ).first()
-    return (
-        last is not None
-        and last.status == RunStatus.DRIFTED.code
-        and (not last.full_resync)
-    )
+        .limit(_LOOK_BACK)
+    ).all()
+    streak = takewhile(lambda run: run.status == _DRIFTED, recent)
+    return [run.full_resync for run in streak]
 
 
 def drift_note(session: Session, run_id: int) -> str:
@@ -73,17 +82,17 @@ def drift_note(session: Session, run_id: int) -> str:
     )
     export = session.get(Export, run.export_id) if run.export_id else None
     threshold = export.drift_threshold if export else 0
-    if run.full_resync:
+    resent = run.full_resync or any(_drifted_streak(session, run.export_id or 0))
+    if resent:
         follow = (
-            "this run was a full resync, so the difference is not one a resend"
-            " repairs (Iterable may still be counting, or the list holds members"
-            " audiencesync did not add)."
+            "a full resync already re-sent every member, so the difference is not"
+            " one a resend repairs (Iterable may still be counting)."
         )
     elif export is not None and export.auto_resync:
         follow = "the next run re-sends every member (auto resync)."
     else:
         follow = "a full resync (exports run --full) re-sends every member."
     return (
-        f"The list differs from what audiencesync sent by more than {threshold} %"
+        f"A list lacks more than {threshold} % of the members audiencesync sent"
         f" ({lists}): {follow}"
     )
