@@ -61,4 +61,6 @@ def test_run_full_resends_every_member(place: Place) -> None:
     assert quiet.exit_code == 0, quiet.output
     assert sent_quietly == {}
     assert full.exit_code == 0, full.output
+    assert (json.loads(quiet.stdout)["full_resync"],
+            json.loads(full.stdout)["full_resync"]) == (False, True)  # fmt: skip
     assert place.sent_items() == {"lists/subscribe": 5}  # France 3, Germany 2

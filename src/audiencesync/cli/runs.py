@@ -149,6 +149,7 @@ def run_json(info: RunInfo) -> dict[str, Any]:
         "status": str(info.status),
         "trigger": info.trigger,
         "dry_run": info.dry_run,
+        "full_resync": info.full_resync,
         "requested_by": info.requested_by,
         "started_at": iso(info.started_at),
         "finished_at": iso(info.finished_at),

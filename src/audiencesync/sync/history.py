@@ -76,6 +76,7 @@ class RunInfo:
     cancel_requested: bool
     counts: Mapping[str, int]
     segments: tuple[SegmentRunInfo, ...] = field(default=())
+    full_resync: bool = False
 
     @property
     def duration(self) -> timedelta | None:
@@ -160,6 +161,7 @@ def _info(run: Run, export_name: str) -> RunInfo:
         cancel_requested=run.cancel_requested,
         counts=dict(run.counts) if run.counts else totals(run.segments),
         segments=tuple(_segment_info(part) for part in run.segments),
+        full_resync=run.full_resync,
     )
 
 
