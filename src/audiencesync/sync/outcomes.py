@@ -41,11 +41,22 @@ class BatchRefusedError(FatalError):
     def __init__(self, bucket: str, rows: int, reason: str) -> None:
         self.bucket, self.rows = bucket, rows
         fix = _FIXES.get(bucket, _DEFAULT_FIX)
-        said = f" ({reason})" if reason else ""
+        said = f" ({_safe(reason)})" if reason else ""
         super().__init__(
             f"Iterable refused all {rows} profiles of the first batch as {bucket}"
             f"{said}, so the rest was not sent: {fix}"
         )
+
+
+def _safe(reason: str) -> str:
+    """A reject's reason fit for a run's error: our fixed words, or Iterable's code.
+
+    Iterable's own message (after the code) is kept in the rejects report only:
+    a run's error is logged and mailed, and a message could quote a value.
+    """
+    if reason.startswith("failedUpdates."):
+        return reason  # the array's name and its documented meaning, fixed text
+    return reason.split(":", 1)[0]
 
 
 MIN_REFUSED_ROWS = 10
