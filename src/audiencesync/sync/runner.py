@@ -12,7 +12,8 @@ hands each segment to :func:`~audiencesync.sync.segment_pass.sync_segment`.
 How it ends:
 
 - every segment done: Succeeded, Succeeded with rejects, Succeeded with drift
-  when a list read back differs beyond the export's drift threshold, or Held
+  when a list read back lacks members beyond the export's drift threshold
+  (the administrators are alerted, see :mod:`audiencesync.alerts`), or Held
   when the removal brake held some removals (an administrator approves or
   discards);
 - a cancel asked for: Canceled at the next batch boundary;
@@ -116,9 +117,9 @@ def run_export(
 ) -> RunInfo:
     """Run export ``name`` to its end (continuing a stopped run first).
 
-    ``full_resync`` re-sends every current member (see :mod:`.resync`); a new
-    run is also a full resync when the export's last run drifted and the export
-    has auto resync on.
+    ``full_resync`` re-sends every current member (see
+    :mod:`audiencesync.sync.resync`); a new run is also a full resync when the
+    export's last run drifted and the export has auto resync on.
 
     A stopped run (Interrupted, Failed (retrying)) of the export is continued
     from its persisted plan, sending only what Iterable has not acknowledged.

@@ -4,6 +4,12 @@ Each batch is sent, then its answer is stored in one transaction: the batch is
 marked acknowledged together with its rejects and counters (see
 :func:`audiencesync.sync.checkpoints.checkpoint`), and the run's heart beats.
 Only batches the plan holds and the run segment has not acknowledged are sent.
+A batch Iterable refuses as a whole for one row is split by the client until
+the refused rows stand alone (they become rejects); it is checkpointed once,
+after its last part was answered, so a crash meanwhile re-sends that batch only.
+Rejects carry the profile key of their plan row, read only when there are any.
+When Iterable refuses every row of the first batch sent for one reason, the
+batch is checkpointed and the run stops (:class:`~.outcomes.BatchRefusedError`).
 Identifiers stay in the plan, the database and the rejected file; none is
 logged.
 """
