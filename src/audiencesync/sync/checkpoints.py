@@ -197,7 +197,8 @@ def checkpoint(
     _count_batch(part, action, accepted=accepted, updated=updated, rejects=rejects)
     part.retries += retries
     final = [reject for reject in rejects if reject.bucket in FINAL_BUCKETS]
-    add_final(session, part.binding_id, final, run_id=part.run_id)
+    if part.binding_id is not None:  # None: the export was removed meanwhile
+        add_final(session, part.binding_id, final, run_id=part.run_id)
     session.flush()
     return True
 
