@@ -1,7 +1,13 @@
-"""Telling the administrators that a run ended Failed (permanent).
+"""Telling the administrators that a run failed, or that an export needs them.
 
-:func:`notify_failed_run` is called once per failed run. It always writes one
-audit event (target: the run) naming the export, the status, the active
+:func:`notify_failed_run` is called once per failed run. :func:`notify_run_state`
+is called after every run and tells of a change of the export's state: a run
+Held for approval, Succeeded with drift, or one in which Iterable rejected every
+profile sent; :func:`notify_refused_run` of a run refused because the user it
+runs as may no longer run the export (both in :mod:`audiencesync.alerts`,
+through :func:`send_notice`).
+
+Every notice writes one audit event naming the export, the status, the active
 administrators and what became of each channel:
 
 - **e-mail**, when ``AUDIENCESYNC_SMTP_HOST`` is set: one message to every
@@ -14,9 +20,6 @@ and keys, and no link. A channel that fails is logged (its error class, an SMTP
 or HTTP status code; never an address, a password or the webhook URL, which
 often holds a token) and recorded in the audit event; nothing here ever raises
 into the run that failed.
-
-:func:`notify_administrators` sends any other :class:`Notice` (a refresh held
-by the removal brake, ...) on the same channels, with the same audit event.
 """
 
 from __future__ import annotations
@@ -46,11 +49,27 @@ logger = logging.getLogger(__name__)
 
 NOTIFIER = "notifier"  # the audit actor of notices: nobody did this, the system did
 AUDIT_ACTION = "run.notify_failed"
+STATE_ACTION = "export.notify"  # the audit action of state notices
 TIMEOUT = 10.0  # seconds for the SMTP server or the webhook to answer
 DEFAULT_SENDER = "audiencesync@localhost"
 SENT = "sent"
 NOT_CONFIGURED = "not configured"
 NO_ADDRESSES = "no administrator has an e-mail address"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One notice: what the e-mail, the webhook and the audit event carry."""
+
+    event: str  # the webhook's ``event``: run.failed, run.held, export.refused...
+    subject: str
+    body: str
+    payload: dict[str, Any]
+    audit_action: str
+    target_type: str
+    target: str
+    details: dict[str, Any]
+    label: str  # names it in log lines: "failed run 7", "refused run of 'X'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,24 +87,42 @@ def notify_failed_run(workspace: Workspace, info: RunInfo) -> None:
     """
     if info.status is not RunStatus.FAILED_PERMANENT:
         return
+    send_notice(workspace, _failed_notice(info))
+
+
+def _failed_notice(info: RunInfo) -> Notice:
+    return Notice(
+        event="run.failed",
+        subject=f"audiencesync: run {info.id} of export {info.export_name} failed",
+        body=email_body(info),
+        payload=webhook_payload(info),
+        audit_action=AUDIT_ACTION,
+        target_type="run",
+        target=str(info.id),
+        details={"export": info.export_name, "status": info.status.value},
+        label=f"failed run {info.id}",
+    )
+
+
+def send_notice(workspace: Workspace, notice: Notice) -> None:
+    """Send ``notice`` on every channel and audit it; never raises (errors logged)."""
     try:
-        _notify(workspace.settings, workspace.database, info)
+        _notify(workspace.settings, workspace.database, notice)
     except Exception as exc:  # a notice must never break the run
         logger.error(  # noqa: TRY400 - a trace could show data
-            "could not notify the administrators of failed run %d: %s",
-            info.id,
+            "could not notify the administrators of %s: %s",
+            notice.label,
             type(exc).__name__,
         )
 
 
-def _notify(settings: Settings, database: Database, info: RunInfo) -> None:
+def _notify(settings: Settings, database: Database, notice: Notice) -> None:
     admins = administrators(database)
     addresses = [admin.email for admin in admins if admin.email]
-    email = send_email(settings, info, addresses)
-    webhook = post_webhook(settings, info)
+    email = send_email(settings, notice, addresses)
+    webhook = post_webhook(settings, notice)
     details: dict[str, Any] = {
-        "export": info.export_name,
-        "status": info.status.value,
+        **notice.details,
         "administrators": [admin.name for admin in admins],
         "emailed": [admin.name for admin in admins if admin.email]
         if email == SENT
@@ -97,15 +134,14 @@ def _notify(settings: Settings, database: Database, info: RunInfo) -> None:
         record_event(
             session,
             NOTIFIER,
-            AUDIT_ACTION,
-            target_type="run",
-            target=str(info.id),
+            notice.audit_action,
+            target_type=notice.target_type,
+            target=notice.target,
             details=details,
         )
     logger.info(
-        "failed run %d of export %r: %d administrators, e-mail %s, webhook %s",
-        info.id,
-        info.export_name,
+        "%s: %d administrators, e-mail %s, webhook %s",
+        notice.label,
         len(admins),
         email,
         webhook,
@@ -123,127 +159,47 @@ def administrators(database: Database) -> list[Administrator]:
         return [Administrator(row.name, row.email) for row in rows]
 
 
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """Something the administrators must hear about: how to say it, what to audit."""
-
-    event: str  # the webhook's "event", e.g. "refresh.held"
-    subject: str
-    body: str  # plain text, no profile data
-    audit_action: str
-    target_type: str
-    target: str
-    details: dict[str, Any]  # the webhook's fields and the audit event's details
-
-
-def notify_administrators(workspace: Workspace, notice: Notice) -> None:
-    """Send ``notice`` by e-mail and webhook, audit what happened; never raises."""
-    try:
-        admins = administrators(workspace.database)
-        outcome = {
-            "administrators": [admin.name for admin in admins],
-            "email": _email_notice(workspace.settings, notice, admins),
-            "webhook": _post_notice(workspace.settings, notice),
-        }
-        with workspace.database.session() as session:
-            record_event(
-                session,
-                NOTIFIER,
-                notice.audit_action,
-                target_type=notice.target_type,
-                target=notice.target,
-                details={**notice.details, **outcome},
-            )
-    except Exception as exc:  # a notice must never break what it reports on
-        logger.error(  # noqa: TRY400 - a trace could show data
-            "could not notify the administrators (%s): %s",
-            notice.event,
-            type(exc).__name__,
-        )
-
-
-def _email_notice(
-    settings: Settings, notice: Notice, admins: list[Administrator]
-) -> str:
-    addresses = [admin.email for admin in admins if admin.email]
-    if not settings.smtp_host:
-        return NOT_CONFIGURED
-    if not addresses:
-        return NO_ADDRESSES
-    message = EmailMessage()
-    message["Subject"] = notice.subject
-    message["From"] = settings.smtp_from or DEFAULT_SENDER
-    message["To"] = ", ".join(addresses)
-    message.set_content(notice.body)
-    try:
-        _deliver(settings, message)
-    except (OSError, ValueError) as exc:  # smtplib's errors are OSErrors
-        reason = _reason(exc)
-        logger.warning("e-mail notice (%s) not sent: %s", notice.event, reason)
-        return f"failed: {reason}"
-    return SENT
-
-
-def _post_notice(settings: Settings, notice: Notice) -> str:
-    if settings.notify_webhook_url is None:
-        return NOT_CONFIGURED
-    url = settings.notify_webhook_url.get_secret_value()
-    try:
-        status = _post(url, {"event": notice.event, **notice.details})
-    except (httpx.HTTPError, ValueError) as exc:  # ValueError: a malformed URL
-        reason = type(exc).__name__
-    else:
-        if 200 <= status < 300:
-            return SENT
-        reason = f"HTTP {status}"
-    logger.warning("webhook notice (%s) not sent: %s", notice.event, reason)
-    return f"failed: {reason}"
-
-
-def _deliver(settings: Settings, message: EmailMessage) -> None:
-    """Send ``message`` over SMTP as the settings say (STARTTLS, login)."""
-    assert settings.smtp_host  # noqa: S101 - the callers checked
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT) as smtp:
-        if settings.smtp_starttls:
-            smtp.starttls(context=ssl.create_default_context())
-        if settings.smtp_username:
-            password = settings.smtp_password
-            smtp.login(
-                settings.smtp_username,
-                password.get_secret_value() if password else "",
-            )
-        smtp.send_message(message)
-
-
-def send_email(settings: Settings, info: RunInfo, addresses: list[str]) -> str:
+def send_email(settings: Settings, notice: Notice, addresses: list[str]) -> str:
     """Send the notice by SMTP; "sent", why not, or "failed: <reason>"."""
     if not settings.smtp_host:
         return NOT_CONFIGURED
     if not addresses:
         return NO_ADDRESSES
     try:
-        _deliver(settings, _message(settings, info, addresses))
+        message = _message(settings, notice, addresses)
+        with smtplib.SMTP(
+            settings.smtp_host, settings.smtp_port, timeout=TIMEOUT
+        ) as smtp:
+            if settings.smtp_starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if settings.smtp_username:
+                password = settings.smtp_password
+                smtp.login(
+                    settings.smtp_username,
+                    password.get_secret_value() if password else "",
+                )
+            smtp.send_message(message)
     except (OSError, ValueError) as exc:  # smtplib's errors are OSErrors
         reason = _reason(exc)
-        logger.warning("e-mail notice of failed run %d not sent: %s", info.id, reason)
+        logger.warning("e-mail notice of %s not sent: %s", notice.label, reason)
         return f"failed: {reason}"
     return SENT
 
 
-def post_webhook(settings: Settings, info: RunInfo) -> str:
+def post_webhook(settings: Settings, notice: Notice) -> str:
     """POST the notice as JSON; "sent", "not configured" or "failed: <reason>"."""
     if settings.notify_webhook_url is None:
         return NOT_CONFIGURED
     url = settings.notify_webhook_url.get_secret_value()
     try:
-        status = _post(url, webhook_payload(info))
+        status = _post(url, notice.payload)
     except (httpx.HTTPError, ValueError) as exc:  # ValueError: a malformed URL
         reason = type(exc).__name__
     else:
         if 200 <= status < 300:
             return SENT
         reason = f"HTTP {status}"
-    logger.warning("webhook notice of failed run %d not sent: %s", info.id, reason)
+    logger.warning("webhook notice of %s not sent: %s", notice.label, reason)
     return f"failed: {reason}"
 
 
@@ -258,10 +214,10 @@ def _post(url: str, payload: dict[str, Any]) -> int:
         return response.status_code
 
 
-def webhook_payload(info: RunInfo) -> dict[str, Any]:
+def webhook_payload(info: RunInfo, event: str = "run.failed") -> dict[str, Any]:
     """The JSON the webhook receives (no link, no profile data)."""
     return {
-        "event": "run.failed",
+        "event": event,
         "run_id": info.id,
         "export": info.export_name,
         "status": info.status.value,
@@ -272,18 +228,16 @@ def webhook_payload(info: RunInfo) -> dict[str, Any]:
     }
 
 
-def _message(settings: Settings, info: RunInfo, addresses: list[str]) -> EmailMessage:
+def _message(settings: Settings, notice: Notice, addresses: list[str]) -> EmailMessage:
     message = EmailMessage()
-    message["Subject"] = (
-        f"audiencesync: run {info.id} of export {info.export_name} failed"
-    )
+    message["Subject"] = notice.subject
     message["From"] = settings.smtp_from or DEFAULT_SENDER
     message["To"] = ", ".join(addresses)
-    message.set_content(email_body(info))
+    message.set_content(notice.body)
     return message
 
 
-def email_body(info: RunInfo) -> str:
+def email_body(info: RunInfo, *, label: str = "Error") -> str:
     """The plain-text notice."""
     finished = (
         f"{info.finished_at:%Y-%m-%d %H:%M} UTC" if info.finished_at else "unknown"
@@ -292,7 +246,7 @@ def email_body(info: RunInfo) -> str:
         f"Run {info.id} of export {info.export_name} ended {info.status.value}.\n\n"
         f"Trigger: {info.trigger} (requested by {info.requested_by})\n"
         f"Finished: {finished}\n"
-        f"Error: {info.error or 'no error text was recorded'}\n\n"
+        f"{label}: {info.error or 'no error text was recorded'}\n\n"
         f"See the run with `audiencesync runs show {info.id}`.\n"
         "You get this message because you are an audiencesync administrator.\n"
     )

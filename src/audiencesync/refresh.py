@@ -36,7 +36,7 @@ from audiencesync.audit import record_event
 from audiencesync.auth.roles import Action, check
 from audiencesync.auth.users import admin_names
 from audiencesync.errors import AccessDeniedError, AudiencesyncError, ConfigError
-from audiencesync.notifications import Notice, notify_administrators
+from audiencesync.notifications import Notice, send_notice
 from audiencesync.profiles.tables import read_table_info, table_names
 from audiencesync.schedule import (
     CRON_EXAMPLE,
@@ -349,7 +349,7 @@ def _held(
         hold.brake,
     )
     if result.new_hold:
-        notify_administrators(workspace, held_notice(hold))
+        send_notice(workspace, held_notice(hold))
     return SourceResult(
         hold.table,
         shown,
@@ -371,21 +371,24 @@ def held_notice(hold: Hold) -> Notice:
         f"Discard: audiencesync profiles discard {hold.table}\n\n"
         "You get this message because you are an audiencesync administrator.\n"
     )
+    details = {
+        "table": hold.table,
+        "rows": hold.rows,
+        "rows_after": hold.new_rows,
+        "removed": hold.removed,
+        "brake": hold.brake,
+        "held_at": hold.held_at.isoformat(),
+    }
     return Notice(
         event="refresh.held",
         subject=f"audiencesync: refresh of table {hold.table} held for approval",
         body=body,
+        payload={"event": "refresh.held", **details},
         audit_action="profiles.notify_held",
         target_type="table",
         target=hold.table,
-        details={
-            "table": hold.table,
-            "rows": hold.rows,
-            "rows_after": hold.new_rows,
-            "removed": hold.removed,
-            "brake": hold.brake,
-            "held_at": hold.held_at.isoformat(),
-        },
+        details=details,
+        label=f"held refresh of table {hold.table}",
     )
 
 

@@ -155,3 +155,26 @@ def test_rejects_on_a_terminal_are_counted_by_bucket(home: Path) -> None:
 
     assert "Run 1: 5 rejects" in said
     assert "forgotten 1" in said
+
+
+def test_every_reject_names_its_profile_and_says_why(
+    home: Path, tmp_path: Path
+) -> None:
+    """CSV and JSON: each reject has its profile key and a non-empty reason."""
+    _cli(home, "exports", "run", "Newsletter")
+    target = tmp_path / "rejects.csv"
+    _ok(home, "runs", "rejects", "1", "--csv", str(target))
+    as_json = json.loads(_ok(home, "runs", "rejects", "1", "--json").stdout)
+
+    with target.open(encoding="utf-8", newline="") as handle:
+        from_csv = list(csv.DictReader(handle))
+    for rows in (from_csv, as_json):
+        keys = {(r["profile_key"], r["bucket"]) for r in rows}
+        assert keys == {
+            ("C2", "invalid_in_source"), ("C3", "invalid_in_source"),
+            ("C4", "forgotten"), ("C5", "conflict"), ("C6", "invalid"),
+        }  # fmt: skip
+        assert all(r["reason"] for r in rows)
+    reasons = {r["bucket"]: r["reason"] for r in as_json}
+    assert reasons["forgotten"].startswith("failedUpdates.forgottenEmails: ")
+    assert reasons["invalid"].startswith("failedUpdates.invalidUserIds: ")

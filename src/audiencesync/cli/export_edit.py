@@ -88,6 +88,20 @@ def edit(
     clear_consent_column: Annotated[
         bool, typer.Option("--clear-consent-column", help="Send regardless of consent.")
     ] = False,
+    drift_threshold: Annotated[
+        int | None,
+        typer.Option(
+            "--drift-threshold", metavar="PERCENT", help="Percent.", show_default=False
+        ),
+    ] = None,
+    auto_resync: Annotated[
+        bool | None,
+        typer.Option(
+            "--auto-resync/--no-auto-resync",
+            help="After a run with drift, the next run is a full resync.",
+            show_default=False,
+        ),
+    ] = None,
     home: HomeOption = None,
     as_user: AsOption = None,
     as_json: JsonOption = False,
@@ -127,6 +141,8 @@ def edit(
             consent_column=None if clear_consent_column else (
                 consent_column if consent_column is not None else UNCHANGED
             ),
+            drift_threshold=UNCHANGED if drift_threshold is None else drift_threshold,
+            auto_resync=UNCHANGED if auto_resync is None else auto_resync,
         )  # fmt: skip
     if as_json:
         echo_json(created_json(changed))

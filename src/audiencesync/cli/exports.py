@@ -125,6 +125,22 @@ def add(
             show_default=False,
         ),
     ] = None,
+    drift_threshold: Annotated[
+        int,
+        typer.Option(
+            "--drift-threshold",
+            metavar="PERCENT",
+            help="A list read back that differs from what was sent by more than"
+            " this percentage ends the run Succeeded with drift.",
+        ),
+    ] = 5,
+    auto_resync: Annotated[
+        bool,
+        typer.Option(
+            "--auto-resync/--no-auto-resync",
+            help="After a run with drift, make the next run a full resync.",
+        ),
+    ] = True,
     home: HomeOption = None,
     as_user: AsOption = None,
     as_json: JsonOption = False,
@@ -148,6 +164,8 @@ def add(
             mode=mode,
             removal_brake=removal_brake,
             consent_column=consent_column,
+            drift_threshold=drift_threshold,
+            auto_resync=auto_resync,
         )
     if as_json:
         echo_json(created_json(created))
@@ -268,6 +286,8 @@ def _info_json(info: ExportInfo) -> dict[str, Any]:
         "mode": info.mode,
         "removal_brake": info.removal_brake,
         "consent_column": info.consent_column,
+        "drift_threshold": info.drift_threshold,
+        "auto_resync": info.auto_resync,
         "next_run": iso(info.next_run),
         "next_run_text": info.next_run_text,
         "last_run_status": info.last_run_status,
@@ -338,6 +358,8 @@ def _details(info: ExportInfo) -> Mapping[str, str]:
         "Mode": info.mode,
         "Removal brake": f"{info.removal_brake} %",
         "Consent column": info.consent_column or "none",
+        "Drift threshold": f"{info.drift_threshold} %, auto resync "
+        + ("on" if info.auto_resync else "off"),
         "Last run": last_run_text(info),
         "Created": f"{when(info.created_at)} by {info.created_by or 'unknown'}",
     }

@@ -32,7 +32,9 @@ from audiencesync.workspace import open_workspace
 
 RunId = Annotated[int, typer.Argument(help="The run's number (see `runs list`).")]
 SHOWN = 50  # reject rows printed on a terminal; --csv has them all
-CSV_COLUMNS = ("segment", "batch", "identifier", "bucket", "reason", "retryable")
+CSV_COLUMNS = (
+    "segment", "batch", "profile_key", "identifier", "bucket", "reason", "retryable",
+)  # fmt: skip
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -175,7 +177,8 @@ def _write_csv(rows: Iterable[RejectRow], handle: TextIO) -> int:
     for row in rows:
         writer.writerow(
             [_cell(row.segment_name), "" if row.batch is None else row.batch,
-             _cell(row.identifier), row.bucket, _cell(row.reason),
+             _cell(row.profile_key or ""), _cell(row.identifier), row.bucket,
+             _cell(row.reason),
              "yes" if row.retryable else "no"]
         )  # fmt: skip
         count += 1
@@ -191,6 +194,7 @@ def _row_json(row: RejectRow) -> dict[str, object]:
     return {
         "segment": row.segment_name,
         "batch": row.batch,
+        "profile_key": row.profile_key,
         "identifier": row.identifier,
         "bucket": row.bucket,
         "reason": row.reason,
@@ -199,12 +203,15 @@ def _row_json(row: RejectRow) -> dict[str, object]:
 
 
 def _print(run_id: int, rows: Iterable[RejectRow]) -> None:
-    table = Table("Segment", "Identifier", "Bucket", "Reason", "Retried next run")
+    table = Table(
+        "Segment", "Profile key", "Identifier", "Bucket", "Reason", "Retried next run"
+    )
     buckets: Counter[str] = Counter()
     for row in rows:
         buckets[row.bucket] += 1
         if sum(buckets.values()) <= SHOWN:
-            table.add_row(row.segment_name, row.identifier, row.bucket, row.reason,
+            table.add_row(row.segment_name, row.profile_key or "", row.identifier,
+                          row.bucket, row.reason,
                           "yes" if row.retryable else "no")  # fmt: skip
     total = sum(buckets.values())
     if not total:

@@ -47,13 +47,22 @@ def run(
             " is created or sent.",
         ),
     ] = False,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="A full resync: re-send every current member (and, in mirror"
+            " mode, remove who the sync state holds but the segment does not).",
+        ),
+    ] = False,
     home: HomeOption = None,
     as_user: AsOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Run an export now: each segment into its Iterable list, only the changes.
 
-    Exits 0 when the run succeeded (with or without rejects).
+    Exits 0 when the run succeeded (with or without rejects); 1 otherwise,
+    Succeeded with drift included, so that scripts notice it.
     Example: audiencesync exports run Newsletter --json
     """
     with (
@@ -61,7 +70,9 @@ def run(
         bar(as_json=as_json) as progress,
         failed_run_shown(workspace, as_json=as_json),
     ):
-        info = run_export(workspace, name, dry_run=dry_run, progress=progress)
+        info = run_export(
+            workspace, name, dry_run=dry_run, full_resync=full, progress=progress
+        )
     finish_run(info, as_json=as_json)
 
 
@@ -167,6 +178,7 @@ def run_json(info: RunInfo) -> dict[str, Any]:
         "status": str(info.status),
         "trigger": info.trigger,
         "dry_run": info.dry_run,
+        "full_resync": info.full_resync,
         "requested_by": info.requested_by,
         "started_at": iso(info.started_at),
         "finished_at": iso(info.finished_at),

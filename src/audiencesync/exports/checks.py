@@ -147,6 +147,18 @@ def check_removal_brake(percent: int) -> int:
     return percent
 
 
+def check_drift_threshold(percent: int) -> int:
+    """A whole percentage from 0 to 100."""
+    if isinstance(percent, bool) or not 0 <= percent <= 100:
+        msg = (
+            f"--drift-threshold {percent} is out of range: give a percentage from 0"
+            " (any difference between a list and what was sent is a drift) to 100;"
+            " the default is 5."
+        )
+        raise ConfigError(msg)
+    return percent
+
+
 def size_warnings(counts: Mapping[str, int]) -> list[str]:
     """A warning for each segment above :data:`LARGE_SEGMENT` members."""
     return [

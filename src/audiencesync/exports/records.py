@@ -68,6 +68,8 @@ class ExportInfo:
     created_at: datetime
     created_by: str | None
     updated_at: datetime
+    drift_threshold: int = 5
+    auto_resync: bool = True
 
     @property
     def last_run_status(self) -> str:
@@ -121,6 +123,8 @@ def info(row: Export, next_run: NextRun, last_run: LastRun | None = None) -> Exp
         created_at=row.created_at,
         created_by=row.created_by,
         updated_at=row.updated_at,
+        drift_threshold=row.drift_threshold,
+        auto_resync=row.auto_resync,
     )
 
 

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MODE = "mirror"
 DEFAULT_REMOVAL_BRAKE = 20
+DEFAULT_DRIFT_THRESHOLD = 5
 _NO_FIELDS: Mapping[str, str] = MappingProxyType({})
 
 
@@ -114,6 +115,8 @@ class ExportService:
         mode: str = DEFAULT_MODE,
         removal_brake: int = DEFAULT_REMOVAL_BRAKE,
         consent_column: str | None = None,
+        drift_threshold: int = DEFAULT_DRIFT_THRESHOLD,
+        auto_resync: bool = True,
     ) -> ExportCreated:
         """Check and save a new export, and count its segments; nothing is sent."""
         with self._database.session() as session:
@@ -134,6 +137,8 @@ class ExportService:
                 mode=mode,
                 removal_brake=removal_brake,
                 consent_column=consent_column,
+                drift_threshold=drift_threshold,
+                auto_resync=auto_resync,
             )
         )
         counts = self._checker().count(setup.segments)
@@ -169,6 +174,8 @@ class ExportService:
         mode: str | Unchanged = UNCHANGED,
         removal_brake: int | Unchanged = UNCHANGED,
         consent_column: str | Unchanged | None = UNCHANGED,
+        drift_threshold: int | Unchanged = UNCHANGED,
+        auto_resync: bool | Unchanged = UNCHANGED,
     ) -> ExportCreated:
         """Change an export with the checks of :meth:`add`; ``None`` clears a field.
 
@@ -179,6 +186,7 @@ class ExportService:
             segments=segments, user_id_field=user_id_field, fields=fields,
             schedule=schedule, timezone=timezone, mode=mode,
             removal_brake=removal_brake, consent_column=consent_column,
+            drift_threshold=drift_threshold, auto_resync=auto_resync,
         )  # fmt: skip
         with self._database.session() as session:
             admins = self._require(session, Action.EDIT_EXPORTS)
@@ -204,6 +212,8 @@ class ExportService:
                 mode=pick(mode, current.mode),
                 removal_brake=pick(removal_brake, current.removal_brake),
                 consent_column=pick(consent_column, current.consent_column),
+                drift_threshold=pick(drift_threshold, current.drift_threshold),
+                auto_resync=pick(auto_resync, current.auto_resync),
             )
         )
         counts = self._checker().count(setup.segments) if "segments" in given else {}

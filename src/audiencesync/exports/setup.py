@@ -3,7 +3,7 @@
 :class:`SetupChecker` runs the checks of :mod:`audiencesync.exports.checks`
 against the profile table and the saved segments, in the order people fill the
 form in: email field, userId field, extra fields, segments, schedule, time zone,
-mode, removal brake, consent column.
+mode, removal brake, consent column, drift threshold.
 """
 
 from __future__ import annotations
@@ -55,6 +55,8 @@ class Setup:
     mode: str
     removal_brake: int
     consent_column: str | None
+    drift_threshold: int = 5
+    auto_resync: bool = True
 
 
 class SetupChecker:
@@ -82,6 +84,8 @@ class SetupChecker:
             consent_column=None
             if consent is None
             else checks.consent_column(table, consent),
+            drift_threshold=checks.check_drift_threshold(setup.drift_threshold),
+            auto_resync=bool(setup.auto_resync),
         )
 
     def count(self, names: Sequence[str]) -> dict[str, int]:
@@ -126,6 +130,8 @@ def setup_of(row: Export) -> Setup:
         mode=row.mode,
         removal_brake=row.removal_brake,
         consent_column=row.consent_column,
+        drift_threshold=row.drift_threshold,
+        auto_resync=row.auto_resync,
     )
 
 
@@ -136,6 +142,7 @@ def apply(session: Session, row: Export, setup: Setup, *, stamp: datetime) -> No
     row.schedule, row.timezone = setup.schedule, setup.timezone
     row.mode, row.removal_brake = setup.mode, setup.removal_brake
     row.consent_column = setup.consent_column
+    row.drift_threshold, row.auto_resync = setup.drift_threshold, setup.auto_resync
     row.segment_links = [
         ExportSegment(segment=segment, position=position)
         for position, segment in enumerate(_segment_rows(session, setup.segments))

@@ -78,7 +78,13 @@ from audiencesync.iterable.responses import (
     parse_user,
 )
 from audiencesync.iterable.retry import RetryDecider, RetryPolicy, parse_retry_after
-from audiencesync.iterable.sending import BatchOutcome, RequestTally, send_all
+from audiencesync.iterable.sending import (
+    BatchOutcome,
+    Identity,
+    RequestTally,
+    send_all,
+    send_bisected,
+)
 from audiencesync.iterable.stats import EndpointStats
 
 T = TypeVar("T")
@@ -321,16 +327,16 @@ class IterableClient:
         unless Iterable refuses someone.
         """
         frame = _subscribe_frame(list_id, False)
-        return await self._bulk_rows(Endpoint.SUBSCRIBE, frame, rows, identities,
-                                     list_id=list_id)  # fmt: skip
+        return await self._bulk_split(Endpoint.SUBSCRIBE, frame, rows, identities,
+                                      list_id=list_id)  # fmt: skip
 
     async def unsubscribe_rows(
         self, list_id: int, rows: Sequence[bytes], identities: Sequence[Identity]
     ) -> BulkResult:
         """Remove users already encoded as identity rows, ``channelUnsubscribe`` off."""
         frame = _unsubscribe_frame(list_id, None, False)
-        return await self._bulk_rows(Endpoint.UNSUBSCRIBE, frame, rows, identities,
-                                     list_id=list_id)  # fmt: skip
+        return await self._bulk_split(Endpoint.UNSUBSCRIBE, frame, rows, identities,
+                                      list_id=list_id)  # fmt: skip
 
     def subscribe_all(
         self,
@@ -506,6 +512,23 @@ class IterableClient:
             return _need(parse_bulk_result(data, subscribers))
 
         return await self._call(request, parse, tally)
+
+    async def _bulk_split(
+        self,
+        endpoint: Endpoint,
+        frame: BodyFrame,
+        rows: Sequence[bytes],
+        identities: Sequence[Identity],
+        *,
+        list_id: int,
+    ) -> BulkResult:
+        """One call; bisected while Iterable refuses the rows as a whole."""
+
+        async def send(part: Sequence[bytes], who: Sequence[Identity]) -> BulkResult:
+            return await self._bulk_rows(endpoint, frame, part, who, list_id=list_id)
+
+        result, _ = await send_bisected(rows, identities, send)
+        return result
 
     async def _bulk_rows(
         self,
@@ -699,10 +722,6 @@ def _unsubscribe_frame(
 def _bulk_update_frame(create_new_fields: bool | None) -> BodyFrame:
     tail = None if create_new_fields is None else {"createNewFields": create_new_fields}
     return BodyFrame.around("users", None, tail)
-
-
-Identity = tuple[str | None, str | None]
-"""A user's (email, userId), at least one of them set."""
 
 
 class _Secrets:

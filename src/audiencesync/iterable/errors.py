@@ -18,7 +18,8 @@
     └── ListGoneError ──── ListNotFoundError       invalidListId on an older list
 
 Messages name the endpoint template, the status and Iterable's code, never the
-API key, an email, a userId or a field value.
+API key, an email, a userId or a field value. ``detail`` holds Iterable's own
+``msg``, scrubbed of the key and the identifiers sent (for reject reasons).
 """
 
 from __future__ import annotations
@@ -42,11 +43,13 @@ class IterableError(AudiencesyncError):
         endpoint: str,
         status: int | None = None,
         code: str | None = None,
+        detail: str = "",
     ) -> None:
         super().__init__(message)
         self.endpoint = endpoint
         self.status = status
         self.code = code
+        self.detail = detail
 
 
 class InvalidKeyError(IterableError, FatalError):
@@ -80,8 +83,11 @@ class IterableRetryableError(IterableError, RetryableError):
         status: int | None = None,
         code: str | None = None,
         retry_after: float | None = None,
+        detail: str = "",
     ) -> None:
-        super().__init__(message, endpoint=endpoint, status=status, code=code)
+        super().__init__(
+            message, endpoint=endpoint, status=status, code=code, detail=detail
+        )
         self.retry_after = retry_after
 
 

@@ -148,10 +148,34 @@ def _rejection_for(subscriber: Subscriber, buckets: _Buckets) -> Rejection | Non
     email = subscriber.email.lower() if subscriber.email else None
     for bucket, emails, user_ids in buckets:
         if subscriber.user_id is not None and subscriber.user_id in user_ids:
-            return Rejection(subscriber.user_id, IdentifierKind.USER_ID, bucket)
+            reason = bucket_reason(bucket, IdentifierKind.USER_ID)
+            return Rejection(subscriber.user_id, IdentifierKind.USER_ID, bucket, reason)
         if email is not None and email in emails:
-            return Rejection(subscriber.email or "", IdentifierKind.EMAIL, bucket)
+            reason = bucket_reason(bucket, IdentifierKind.EMAIL)
+            identifier = subscriber.email or ""
+            return Rejection(identifier, IdentifierKind.EMAIL, bucket, reason)
     return None
+
+
+# What Iterable's API contract says each failedUpdates array means.
+_MEANINGS = {
+    RejectBucket.FORGOTTEN: "the user was forgotten in Iterable (GDPR)",
+    RejectBucket.INVALID: "Iterable found the identifier malformed",
+    RejectBucket.INVALID_DATA: "Iterable refused a value in dataFields",
+    RejectBucket.CONFLICT: (
+        "an existing email or userId prevented the identity update (they belong"
+        " to two users)"
+    ),
+    RejectBucket.NOT_FOUND: "no such user in the Iterable project",
+}
+_PREFIXES = {bucket: prefix for prefix, bucket in _BUCKETS}
+
+
+def bucket_reason(bucket: RejectBucket, kind: IdentifierKind) -> str:
+    """Iterable's failedUpdates array that named the user, and what it means."""
+    suffix = "UserIds" if kind is IdentifierKind.USER_ID else "Emails"
+    array = f"failedUpdates.{_PREFIXES[bucket]}{suffix}"
+    return f"{array}: {_MEANINGS[bucket]}"
 
 
 # --- other bodies -----------------------------------------------------------
@@ -344,8 +368,11 @@ def _error_by_status(
             status=status,
             code=code,
             retry_after=retry_after,
+            detail=msg,
         )
-    return error_class(text, endpoint=ctx.endpoint, status=status, code=code)
+    return error_class(
+        text, endpoint=ctx.endpoint, status=status, code=code, detail=msg
+    )
 
 
 _BY_STATUS: dict[int, tuple[type[IterableError], str]] = {

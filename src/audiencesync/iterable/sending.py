@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from audiencesync.errors import SplittableError
 from audiencesync.iterable.batching import Batch, Unsendable
@@ -45,38 +46,73 @@ class BatchOutcome:
 async def send_batch(batch: Batch, send: SendPart) -> BatchOutcome:
     """Send one batch, bisecting it while Iterable refuses it as a whole."""
     tally = RequestTally()
-    result, splits = await _send_part(batch.subscribers, batch.rows, send, tally)
+
+    async def part(rows: Sequence[bytes], who: Sequence[Subscriber]) -> BulkResult:
+        return await send(who, rows, tally)
+
+    result, splits = await bisect(batch.rows, batch.subscribers, part, _refused)
     return BatchOutcome(batch.number, batch.subscribers, result, tally.requests, splits)
 
 
-async def _send_part(
-    subscribers: Sequence[Subscriber],
+W = TypeVar("W")
+
+
+async def bisect(
     rows: Sequence[bytes],
-    send: SendPart,
-    tally: RequestTally,
+    who: Sequence[W],
+    send: Callable[[Sequence[bytes], Sequence[W]], Awaitable[BulkResult]],
+    refuse: Callable[[W, Exception], BulkResult],
 ) -> tuple[BulkResult, int]:
+    """Send ``rows`` (``who[i]`` is row i's user); split while refused as a whole.
+
+    A row refused alone becomes ``refuse(user, error)``; every other row is
+    delivered. Both halves of a split are sent in turn, so a poison row costs
+    at most ``2·⌈log2 B⌉`` requests after the first. Returns the merged result
+    and the number of splits.
+    """
     try:
-        return await send(subscribers, rows, tally), 0
+        return await send(rows, who), 0
     except (SplittableError, InvalidDataError) as exc:
-        if len(subscribers) == 1:
-            return _refused(subscribers[0], exc), 0
+        if len(rows) == 1:
+            return refuse(who[0], exc), 0
         if isinstance(exc, InvalidDataError):
             raise
-    middle = len(subscribers) // 2
-    left, left_splits = await _send_part(
-        subscribers[:middle], rows[:middle], send, tally
-    )
-    right, right_splits = await _send_part(
-        subscribers[middle:], rows[middle:], send, tally
-    )
+    middle = len(rows) // 2
+    left, left_splits = await bisect(rows[:middle], who[:middle], send, refuse)
+    right, right_splits = await bisect(rows[middle:], who[middle:], send, refuse)
     return left.merge(right), 1 + left_splits + right_splits
 
 
 def _refused(subscriber: Subscriber, exc: Exception) -> BulkResult:
     too_large = isinstance(exc, BatchTooLargeError)
     bucket = RejectBucket.TOO_LARGE if too_large else RejectBucket.INVALID_DATA
-    reason = getattr(exc, "code", None) or type(exc).__name__
-    return _rejected(subscriber, bucket, reason)
+    return _rejected(subscriber, bucket, refusal_reason(exc))
+
+
+def refusal_reason(exc: Exception) -> str:
+    """Iterable's code and own message for a row it refused alone."""
+    code = getattr(exc, "code", None) or type(exc).__name__
+    detail = getattr(exc, "detail", "")
+    return f"{code}: {detail}" if detail else str(code)
+
+
+Identity = tuple[str | None, str | None]
+"""A user's (email, userId), at least one of them set."""
+
+SendRows = Callable[[Sequence[bytes], Sequence[Identity]], Awaitable[BulkResult]]
+
+
+async def send_bisected(
+    rows: Sequence[bytes], identities: Sequence[Identity], send: SendRows
+) -> tuple[BulkResult, int]:
+    """:func:`bisect` for rows known by (email, userId): the sync engine's path."""
+    return await bisect(rows, identities, send, _refused_identity)
+
+
+def _refused_identity(identity: Identity, exc: Exception) -> BulkResult:
+    email, user_id = identity
+    subscriber = Subscriber(email=email, user_id=user_id)
+    return _refused(subscriber, exc)
 
 
 def _rejected(subscriber: Subscriber, bucket: RejectBucket, reason: str) -> BulkResult:

@@ -10,7 +10,8 @@ order, or, when rows can be large, one set of window functions; no Python loop,
 and dense from 1.
 
 Each row carries ``body``, its JSON object exactly as the call sends it (the
-sender joins bodies and never parses a row); see :func:`body_sql`.
+sender joins bodies and never parses a row); see :func:`body_sql`; and its
+``profile_key`` (text; NULL for leavers), read only to name a refused row.
 """
 
 from __future__ import annotations
@@ -105,9 +106,10 @@ _SUBSCRIBE = "('retried', 'added', 'updated')"
 _ORDERED_SQL = f"""
     CREATE TABLE ordered AS SELECT
         CASE WHEN kind = 'removed' THEN 'unsubscribe' ELSE 'subscribe' END AS action,
-        email, user_id, data_fields, field_hash, row_bytes
+        email, user_id, data_fields, field_hash, row_bytes,
+        CAST(profile_key AS VARCHAR) AS profile_key
     FROM diff WHERE kind IN ({_SUBSCRIBE[1:-1]}, 'removed')
-    ORDER BY action, profile_key NULLS LAST, email
+    ORDER BY action, diff.profile_key NULLS LAST, email
 """  # noqa: S608 -- constant kinds
 
 
@@ -122,7 +124,8 @@ def _create_plan(
     """
     con.execute(f"""
         CREATE VIEW plan AS SELECT CAST({batch} AS BIGINT) AS batch,
-            action, email, user_id, data_fields, field_hash, {body_sql()} AS body
+            action, email, user_id, data_fields, field_hash, {body_sql()} AS body,
+            profile_key
         FROM {source} {order}
     """)  # noqa: S608 -- batch, source and order are built here from integers
 
@@ -221,6 +224,26 @@ def batch_identities(out: Path, number: int) -> list[Identity]:
         (str(email), None if action == "unsubscribe" else _text(user_id))
         for email, user_id, action in zip(emails, user_ids, actions, strict=True)
     ]
+
+
+def batch_profile_keys(out: Path, number: int) -> dict[str, str]:
+    """Email → profile key of batch ``number``'s rows (leavers have none).
+
+    Read only when Iterable refused someone in the batch; a plan written before
+    rows carried their key gives an empty mapping.
+    """
+    path = out / "plan.parquet"
+    if "profile_key" not in pq.ParquetFile(path).schema_arrow.names:
+        return {}
+    table = pq.read_table(
+        path, columns=["email", "profile_key"], filters=[("batch", "=", number)]
+    )
+    emails, keys = (table.column(i).to_pylist() for i in range(2))
+    return {
+        str(email): str(key)
+        for email, key in zip(emails, keys, strict=True)
+        if key is not None
+    }
 
 
 def _text(value: object) -> str | None:

@@ -46,12 +46,13 @@ FINAL_BUCKETS = frozenset({RejectBucket.FORGOTTEN})
 
 @dataclass(frozen=True, slots=True)
 class Reject:
-    """One identifier that did not make it; ``repr`` never shows the identifier."""
+    """One identifier that did not make it; ``repr`` shows neither it nor its key."""
 
     identifier: str = field(repr=False)
     bucket: str
     reason: str = ""
     retryable: bool = True
+    profile_key: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +149,7 @@ def _reject_row(run_segment_id: int, batch: int | None, reject: Reject) -> Any:
         "bucket": str(reject.bucket),
         "reason": reject.reason,
         "retryable": reject.retryable,
+        "profile_key": reject.profile_key,
     }
 
 

@@ -88,6 +88,7 @@ class RunInfo:
     cancel_requested: bool
     counts: Mapping[str, int]
     segments: tuple[SegmentRunInfo, ...] = field(default=())
+    full_resync: bool = False
 
     @property
     def duration(self) -> timedelta | None:
@@ -119,6 +120,7 @@ class RejectRow:
     bucket: str
     reason: str
     retryable: bool
+    profile_key: str | None = field(default=None, repr=False)
 
 
 def run_info(session: Session, run_id: int, *, now: datetime | None = None) -> RunInfo:
@@ -216,8 +218,9 @@ def rejects(session: Session, run_id: int) -> Iterator[RejectRow]:
     try:
         for name, row in result:
             yield RejectRow(
-                name, row.batch, row.identifier, row.bucket, row.reason, row.retryable
-            )
+                name, row.batch, row.identifier, row.bucket, row.reason, row.retryable,
+                profile_key=row.profile_key,
+            )  # fmt: skip
     finally:
         result.close()  # a consumer that stops early frees the server-side cursor
 
@@ -248,6 +251,7 @@ def _info(
             _segment_info(part, stopped=status if dead else None)
             for part in run.segments
         ),
+        full_resync=run.full_resync,
     )
 
 

@@ -7,13 +7,16 @@ run's retry and final lists), computed in DuckDB by set operations:
   dataFields changed (updated), and the previous run's retryable rejects that
   are still members (retried); never an email Iterable reported as forgotten;
 - unsubscribe = state rows that are no longer valid members (mirror mode only);
-- unchanged = members in the state with the same userId and field hash.
+- unchanged = members in the state with the same userId and field hash; in a
+  full resync (``full``) they are sent again, as updated, so a list that lost
+  members in Iterable behind our back gets them back.
 
 Each subscribe row is counted once, first match wins: forgotten (not sent),
 retried, added, updated. Files written to ``out``:
 
 ``plan.parquet``     batch, action, email, user_id, data_fields, field_hash,
-                     body (the row's JSON), in batch order: subscribe rows by
+                     body (the row's JSON), profile_key (text, NULL for
+                     leavers), in batch order: subscribe rows by
                      profile key, then unsubscribe rows by email
                      (byte-identical for equal inputs);
 ``invalid.parquet``  profile_key, email (as the profile holds it: the user's own
@@ -86,14 +89,18 @@ def plan_binding(
     retry: Path | None = None,
     final: Path | None = None,
     policy: BatchPolicy = BatchPolicy(),  # noqa: B008 -- frozen value object
+    full: bool = False,
 ) -> PlanSummary:
-    """Diff ``members`` with the sync ``state`` and write the plan to ``out``."""
+    """Diff ``members`` with the sync ``state`` and write the plan to ``out``.
+
+    ``full``: a full resync, every valid member is subscribed again.
+    """
     with duckdb.connect() as con:
         load_members(con, members, mapping, max_row_bytes=row_budget(policy))
         load_state(con, state)
         _load_emails(con, "retry", retry)
         _load_emails(con, "final", final)
-        con.execute(_diff_sql(mirror=mapping.is_mirror))
+        con.execute(_diff_sql(mirror=mapping.is_mirror, full=full))
         number_batches(con, policy)
         write_parquet(con, "SELECT * FROM plan", out / PLAN_FILE)
         write_parquet(con, _INVALID_SQL, out / INVALID_FILE)
@@ -108,9 +115,10 @@ def _load_emails(con: duckdb.DuckDBPyConnection, table: str, path: Path | None) 
     """)  # noqa: S608 -- a fixed table name and a quoted path
 
 
-def _diff_sql(*, mirror: bool) -> str:
+def _diff_sql(*, mirror: bool, full: bool = False) -> str:
     """``diff``: every member or state row that is not unchanged, with its kind."""
     leaver = "'removed'" if mirror else "'kept'"
+    same = "'updated'" if full else "'unchanged'"
     return f"""
         CREATE TABLE diff AS SELECT * FROM (SELECT
             coalesce(m.email, s.email) AS email, m.profile_key,
@@ -125,7 +133,7 @@ def _diff_sql(*, mirror: bool) -> str:
                 WHEN s.email IS NULL THEN 'added'
                 WHEN s.field_hash IS DISTINCT FROM m.field_hash
                   OR s.user_id IS DISTINCT FROM m.user_id THEN 'updated'
-                ELSE 'unchanged' END AS kind
+                ELSE {same} END AS kind
             FROM (SELECT * FROM profiles WHERE reason IS NULL) m
             FULL JOIN state s ON s.email = m.email
             LEFT JOIN retry r ON r.email = m.email

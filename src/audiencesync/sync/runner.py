@@ -11,8 +11,11 @@ A pass over a run takes the export's lease, moves the run to Running and
 hands each segment to :func:`~audiencesync.sync.segment_pass.sync_segment`.
 How it ends:
 
-- every segment done: Succeeded, Succeeded with rejects, or Held when the
-  removal brake held some removals (an administrator approves or discards);
+- every segment done: Succeeded, Succeeded with rejects, Succeeded with drift
+  when a list read back lacks members beyond the export's drift threshold
+  (the administrators are alerted, see :mod:`audiencesync.alerts`), or Held
+  when the removal brake held some removals (an administrator approves or
+  discards);
 - a segment whose condition the engine could not evaluate: that segment ends
   Failed (permanent) and the others go on; the run then ends Failed (permanent)
   (after approval, if it was Held too), its error naming the segment;
@@ -35,8 +38,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
+from audiencesync.alerts import notify_refused_run, notify_run_state
 from audiencesync.auth.roles import Action, check
-from audiencesync.errors import AudiencesyncError, ConflictError, RetryableError
+from audiencesync.errors import (
+    AccessDeniedError,
+    AudiencesyncError,
+    ConflictError,
+    RetryableError,
+)
 from audiencesync.exports.records import find_export
 from audiencesync.iterable.client import IterableClient
 from audiencesync.notifications import notify_failed_run
@@ -67,6 +76,7 @@ from audiencesync.sync.records import (
     start,
 )
 from audiencesync.sync.recovery import recover
+from audiencesync.sync.resync import drift_note, needs_resync
 from audiencesync.sync.retention import tidy_run_files
 from audiencesync.sync.run_log import log_ended, log_started
 from audiencesync.sync.segment_pass import PassContext, Target, sync_segment
@@ -107,10 +117,15 @@ def run_export(
     *,
     trigger: str = "manual",
     dry_run: bool = False,
+    full_resync: bool = False,
     now: Clock = utc_now,
     progress: RunProgress | None = None,
 ) -> RunInfo:
     """Run export ``name`` to its end (continuing a stopped run first).
+
+    ``full_resync`` re-sends every current member (see
+    :mod:`audiencesync.sync.resync`); a new run is also a full resync when the
+    export's last run drifted and the export has auto resync on.
 
     A stopped run (Interrupted, Failed (retrying)) of the export is continued
     from its persisted plan, sending only what Iterable has not acknowledged.
@@ -126,7 +141,12 @@ def run_export(
     Raises RunInProgressError when another run holds the export, and
     RunFailedError when the run ended Failed (permanent).
     """
-    target, credentials = prepare(workspace, name)
+    try:
+        target, credentials = prepare(workspace, name)
+    except AccessDeniedError as exc:
+        if not dry_run:
+            notify_refused_run(workspace, name, str(exc))
+        raise
     database = workspace.database
     if not dry_run:
         with database.session() as session:
@@ -145,13 +165,16 @@ def run_export(
             trigger=trigger,
             requested_by=workspace.actor.name,
             dry_run=dry_run,
+            full_resync=full_resync or needs_resync(session, target.export_id),
         ).id
     how = Pass(dry_run=dry_run)
     return execute(workspace, target, credentials, run_id, now=now,
                    progress=progress, fresh=True, how=how)  # fmt: skip
 
 
-_CAUGHT_UP = frozenset({RunStatus.SUCCEEDED, RunStatus.SUCCEEDED_WITH_REJECTS})
+_CAUGHT_UP = frozenset(
+    {RunStatus.SUCCEEDED, RunStatus.SUCCEEDED_WITH_REJECTS, RunStatus.DRIFTED}
+)
 
 
 def resume_run(
@@ -204,6 +227,7 @@ def prepare(workspace: Workspace, name: str) -> tuple[Target, ExportCredentials]
                 mode=cast("Mode", row.mode),
             ),
             removal_brake=row.removal_brake,
+            drift_threshold=row.drift_threshold,
             segments=tuple(
                 (link.segment.id, link.segment.name) for link in row.segment_links
             ),
@@ -268,6 +292,8 @@ def execute(
         info = run_info(session, run_id)
     log_ended(info, time.monotonic() - began, taken_over=error == _TAKEN_OVER)
     tidy_run_files(workspace, now=now())
+    if not how.dry_run:
+        notify_run_state(workspace, info)
     if status is RunStatus.FAILED_PERMANENT:
         _notify(workspace, info)
         raise RunFailedError(run_id, error or "it stopped.")
@@ -292,6 +318,9 @@ def _drive(job: _Job) -> tuple[RunStatus, str | None]:
         return RunStatus.HELD, f"{_held_note(job.run_id)} {failed}".strip()
     if failed:
         return RunStatus.FAILED_PERMANENT, failed
+    if any(outcome.drifted for outcome in outcomes):
+        with job.workspace.database.session() as session:
+            return RunStatus.DRIFTED, drift_note(session, job.run_id)
     if any(outcome.rejected for outcome in outcomes):
         return RunStatus.SUCCEEDED_WITH_REJECTS, None
     return RunStatus.SUCCEEDED, None

@@ -8,14 +8,16 @@ only its unacknowledged batches are sent. Its steps:
    the list named exactly like the segment (adopted) or a new one; a stored list
    that Iterable no longer has is recreated, the sync state dropped (nobody is on
    a new list) and the segment planned again: a full resend;
-2. the plan (evaluate, diff with the sync state), persisted before any send,
-   with the removal brake decided once, when the plan is made (removals an
-   earlier Held run still holds stay held: :mod:`audiencesync.sync.holds`);
+2. the plan (evaluate, diff with the sync state; a full resync re-sends every
+   member), persisted before any send, with the removal brake decided once,
+   when the plan is made (removals an earlier Held run still holds stay held:
+   :mod:`audiencesync.sync.holds`);
 3. the sends, checkpointed batch by batch; held removals are not sent;
 4. the commit of the sync state from the acknowledged batches, which also runs
    when the pass stops early (cancel, failure), so nothing acknowledged is sent
    twice by the next run;
-5. the drift check: the list's size read back, at most a few per run.
+5. the drift check: the list's size read back, at most a few per run; beyond
+   the export's drift threshold the segment ends Succeeded with drift.
 """
 
 from __future__ import annotations
@@ -86,6 +88,7 @@ class Target:
     mapping: ExportMapping
     removal_brake: int
     segments: tuple[tuple[int, str], ...]  # (segment id, segment name), in order
+    drift_threshold: int = 5  # percent of the expected list size
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,16 +153,19 @@ async def sync_segment(
         list_id = await _recreate(ctx, part)
         out = ensure_plan(ctx, part)
         await _send(ctx, part, list_id, out)
-    held = part.held
-    outcome = _outcome(ctx, part.id, held=held)
+    held, drifted = part.held, False
+    if not held:
+        size = await ctx.drift.check(part.id, list_id, _state(ctx, part))
+        drifted = size.is_beyond(ctx.target.drift_threshold)
+    outcome = _outcome(ctx, part.id, held=held, drifted=drifted)
     if held:
         final = RunStatus.HELD
+    elif drifted:
+        final = RunStatus.DRIFTED
     elif outcome.rejected:
         final = RunStatus.SUCCEEDED_WITH_REJECTS
     else:
         final = RunStatus.SUCCEEDED
-    if not held:
-        await ctx.drift.check(part.id, list_id, _state(ctx, part))
     set_status(ctx, part.id, final)
     ctx.progress.segment_finished(part.name)
     return outcome
@@ -250,6 +256,7 @@ def ensure_plan(ctx: PassContext, part: Part) -> Path:
     with workspace.database.session() as session:
         final = final_identifiers(session, part.binding_id)
         still_held = held_earlier(session, part.binding_id, before=ctx.run_id)
+        full = get_run(session, ctx.run_id).full_resync
     final_file = write_emails(out / "final.parquet", final) if final else None
     members = workspace.segments.evaluate(part.name, columns=target.mapping.columns)
     summary = plan_binding(
@@ -259,6 +266,7 @@ def ensure_plan(ctx: PassContext, part: Part) -> Path:
         out=out,
         final=final_file,
         policy=ctx.client.batch,
+        full=full,
     )
     held = target.mapping.is_mirror and _brake(
         summary.to_remove, in_state=summary.in_state, percent=target.removal_brake,
@@ -410,11 +418,13 @@ def _rows_left(ctx: PassContext, part: Part, out: Path) -> int:
     return max(int(total) - removals - int(sent or 0), 0)
 
 
-def _outcome(ctx: PassContext, part_id: int, *, held: bool) -> SegmentOutcome:
+def _outcome(
+    ctx: PassContext, part_id: int, *, held: bool, drifted: bool = False
+) -> SegmentOutcome:
     with ctx.workspace.database.session() as session:
         row = session.get_one(RunSegment, part_id)
         rejected = bool(sum((row.rejected or {}).values()) or row.invalid_in_source)
-    return SegmentOutcome(rejected=rejected, held=held)
+    return SegmentOutcome(rejected=rejected, held=held, drifted=drifted)
 
 
 def set_status(ctx: PassContext, part_id: int, status: RunStatus) -> None:

@@ -4,6 +4,12 @@ Each batch is sent, then its answer is stored in one transaction: the batch is
 marked acknowledged together with its rejects and counters (see
 :func:`audiencesync.sync.checkpoints.checkpoint`), and the run's heart beats.
 Only batches the plan holds and the run segment has not acknowledged are sent.
+A batch Iterable refuses as a whole for one row is split by the client until
+the refused rows stand alone (they become rejects); it is checkpointed once,
+after its last part was answered, so a crash meanwhile re-sends that batch only.
+Rejects carry the profile key of their plan row, read only when there are any.
+When Iterable refuses every row of the first batch sent for one reason, the
+batch is checkpointed and the run stops (:class:`~.outcomes.BatchRefusedError`).
 Identifiers stay in the plan, the database and the rejected file; none is
 logged.
 """
@@ -13,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Collection, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, overload
 
@@ -30,6 +36,7 @@ from audiencesync.sync.batches import (
     EncodedBatch,
     Identity,
     batch_identities,
+    batch_profile_keys,
     read_encoded_batches,
 )
 from audiencesync.sync.checkpoints import (
@@ -41,7 +48,7 @@ from audiencesync.sync.checkpoints import (
     checkpoint,
 )
 from audiencesync.sync.files import read_relation
-from audiencesync.sync.outcomes import RunCanceledError
+from audiencesync.sync.outcomes import RunCanceledError, whole_refusal
 from audiencesync.sync.plan import INVALID_FILE, PLAN_FILE
 from audiencesync.sync.records import heartbeat
 
@@ -84,10 +91,11 @@ def invalid_rejects(session: Session, run_segment_id: int, out: Path) -> int:
         keys, emails, reasons = (chunk.column(i).to_pylist() for i in range(3))
         rejects = [
             Reject(
-                identifier=email or str(key),
+                identifier=email or "",
                 bucket=RejectBucket.INVALID_IN_SOURCE,
                 reason=str(reason),
                 retryable=False,
+                profile_key=None if key is None else str(key),
             )
             for key, email, reason in zip(keys, emails, reasons, strict=True)
         ]
@@ -131,6 +139,9 @@ async def send_batches(
                 identities = _PlanIdentities(out, batch)
                 result = await _send(client, list_id, batch, identities)
                 rejects = _rejects(batch.action, identities, result)
+                if rejects:
+                    rejects = _with_keys(rejects, out, batch.number)
+                refusal = None if done else whole_refusal(batch, rejects)
                 refused = {reject.identifier for reject in rejects}
                 updated = len(updates.get(batch.number, set()) - refused)
                 with session.begin():
@@ -149,6 +160,8 @@ async def send_batches(
                 done.add(batch.number)
                 if after_batch is not None:
                     after_batch(batch)
+                if refusal is not None:
+                    raise refusal
                 if canceled:
                     raise RunCanceledError(part.run_id)
     finally:
@@ -279,6 +292,13 @@ def _rejects(
             ),
         )
     return list(found.values())
+
+
+def _with_keys(rejects: list[Reject], out: Path, number: int) -> list[Reject]:
+    """The rejects with the profile key of each (read only when there are any)."""
+    keys = batch_profile_keys(out, number)
+    return [replace(reject, profile_key=keys.get(reject.identifier))
+            for reject in rejects]  # fmt: skip
 
 
 def _updates_by_batch(plan: Path, state: Path) -> dict[int, set[str]]:
