@@ -9,7 +9,9 @@ only its unacknowledged batches are sent. Its steps:
    that Iterable no longer has is recreated, the sync state dropped (nobody is on
    a new list) and the segment planned again: a full resend;
 2. the plan (evaluate, diff with the sync state), persisted before any send,
-   with the removal brake decided once, when the plan is made;
+   with the removal brake decided once, when the plan is made; a sync state
+   that does not prove it is this binding's for this list is ignored (see
+   :mod:`audiencesync.sync.state_trust`): a full send;
 3. the sends, checkpointed batch by batch; held removals are not sent;
 4. the commit of the sync state from the acknowledged batches, which also runs
    when the pass stops early (cancel, failure), so nothing acknowledged is sent
@@ -52,7 +54,13 @@ from audiencesync.sync.sending import (
     write_emails,
     write_rejected,
 )
-from audiencesync.sync.state import adopt_state, commit_state, prepare_state
+from audiencesync.sync.state import (
+    StateIdentity,
+    adopt_state,
+    commit_state,
+    prepare_state,
+)
+from audiencesync.sync.state_trust import state_owner, trusted_state
 from audiencesync.sync.statuses import RunStatus
 
 if TYPE_CHECKING:
@@ -99,6 +107,7 @@ class PassContext:
     progress: RunProgress
     drift: DriftCheck
     beat: Callable[[], None]  # keeps the run's lease; raises when it was lost
+    dry_run: bool = False
 
 
 @dataclass(slots=True)
@@ -111,6 +120,7 @@ class Part:
     plan_path: str | None
     held: bool
     list_action: str | None
+    state_key: str
 
 
 def state_path(home: Path, binding_id: int) -> Path:
@@ -176,6 +186,7 @@ def open_part(ctx: PassContext, segment: tuple[int, str]) -> Part:
             plan_path=row.plan_path,
             held=row.held_removals,
             list_action=row.list_action,
+            state_key=binding.state_key,
         )
 
 
@@ -237,7 +248,7 @@ def ensure_plan(ctx: PassContext, part: Part) -> Path:
     summary = plan_binding(
         members,
         mapping=target.mapping,
-        state=_state(ctx, part),
+        state=_trusted_state(ctx, part),
         out=out,
         final=final_file,
         policy=ctx.client.batch,
@@ -267,6 +278,15 @@ def ensure_plan(ctx: PassContext, part: Part) -> Path:
     return out
 
 
+def _trusted_state(ctx: PassContext, part: Part) -> Path | None:
+    """The binding's sync state to plan against; None when it is not provably its."""
+    with ctx.workspace.database.session() as session:
+        owner = state_owner(
+            session, part.binding_id, list_id=part.list_id, run_id=ctx.run_id
+        )
+    return trusted_state(_state(ctx, part), owner, discard=not ctx.dry_run)
+
+
 def _brake(to_remove: int, *, in_state: int, percent: int, members: int) -> bool:
     """Whether the planned removals are held for an administrator.
 
@@ -293,8 +313,11 @@ async def _send(ctx: PassContext, part: Part, list_id: int, out: Path) -> None:
         ctx.progress.advanced(part.name, rows=len(batch.rows), rate=rate)
 
     batches = _batches_total(ctx, part)
+    identity = StateIdentity(part.state_key, list_id)
     prepared = asyncio.ensure_future(
-        asyncio.to_thread(_prepare, _state(ctx, part), out, batches, held=part.held)
+        asyncio.to_thread(
+            _prepare, _state(ctx, part), out, batches, held=part.held, identity=identity
+        )
     )
     acked: frozenset[int] = frozenset()
     try:
@@ -311,14 +334,18 @@ async def _send(ctx: PassContext, part: Part, list_id: int, out: Path) -> None:
         )
     finally:
         ready = await _settled(prepared)
-        _commit(ctx, part, out, acked, prepared=ready, batches=batches)
+        _commit(ctx, part, out, acked, prepared=ready, batches=batches,
+                identity=identity)  # fmt: skip
 
 
-def _prepare(state: Path, out: Path, batches: int, *, held: bool) -> Path | None:
+def _prepare(
+    state: Path, out: Path, batches: int, *, held: bool, identity: StateIdentity
+) -> Path | None:
     """The state after every batch, made while they are sent; None if pointless."""
     if held or batches == 0:
         return None  # the held removals will not be acked in this pass
-    return prepare_state(state, out / PLAN_FILE, batches, out=out / PREPARED_FILE)
+    return prepare_state(state, out / PLAN_FILE, batches, out=out / PREPARED_FILE,
+                         identity=identity)  # fmt: skip
 
 
 async def _settled(prepared: asyncio.Future[Path | None]) -> Path | None:
@@ -335,6 +362,7 @@ def _commit(
     out: Path,
     acked: frozenset[int],
     *,
+    identity: StateIdentity,
     prepared: Path | None = None,
     batches: int = 0,
 ) -> None:
@@ -363,7 +391,8 @@ def _commit(
         if prepared is not None and whole:
             adopt_state(prepared, state)
         else:
-            commit_state(state, out / PLAN_FILE, done, rejected=rejected)
+            commit_state(state, out / PLAN_FILE, done, rejected=rejected,
+                         identity=identity)  # fmt: skip
     finally:
         (out / PREPARED_FILE).unlink(missing_ok=True)
 
