@@ -214,10 +214,19 @@ def _store_list(ctx: PassContext, part: Part, list_id: int, action: str) -> None
 async def _recreate(ctx: PassContext, part: Part) -> int:
     """A new list for a segment whose list was deleted in Iterable: full resend.
 
+    Gone means a fresh read of the project's lists no longer shows it. A list
+    Iterable still lists but refuses (invalidListId: made moments ago, perhaps
+    by a run that stopped) is not ready yet: it is kept, and its sends wait.
+
     The sync state goes first (nobody is on the new list), then the part's
     progress, so a crash at any point leads the next pass here again or to a
     full plan against an empty state.
     """
+    if part.list_id is not None:
+        listed = await ctx.lists.still_listed(part.list_id)
+        if listed is not None:
+            ctx.client.note_listed(listed)
+            return part.list_id
     _state(ctx, part).unlink(missing_ok=True)
     if part.list_id is not None:
         ctx.lists.forget(part.list_id)
