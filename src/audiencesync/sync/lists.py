@@ -18,24 +18,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from audiencesync.errors import ConflictError
 from audiencesync.iterable.models import IterableList, ListType
+from audiencesync.sync.owners import AmbiguousListError
 
 if TYPE_CHECKING:
     from audiencesync.iterable.client import IterableClient
-
-
-class AmbiguousListError(ConflictError):
-    """Raised when Iterable has several standard lists with a segment's exact name."""
-
-    def __init__(self, name: str, list_ids: list[int]) -> None:
-        self.name, self.list_ids = name, list_ids
-        ids = " and ".join(str(list_id) for list_id in list_ids)
-        super().__init__(
-            f"Iterable has {len(list_ids)} lists named exactly {name!r} (ids {ids}),"
-            " so the list to feed is ambiguous; nothing was sent for this segment."
-            " Delete or rename all but one of them in Iterable."
-        )
 
 
 class ListFinder:
@@ -80,13 +67,6 @@ class ListFinder:
         list_id = await self._client.create_list(name, known=frozenset(lists))
         lists[list_id] = IterableList(id=list_id, name=name)
         return list_id
-
-    async def find_or_create(self, name: str) -> tuple[int, str]:
-        """The id of the list named exactly ``name`` and how it was got."""
-        found = await self.find(name)
-        if found is not None:
-            return found, "adopted"
-        return await self.create(name), "created"
 
     async def still_listed(self, list_id: int) -> IterableList | None:
         """The list as a fresh read of the project's lists shows it; None if gone."""

@@ -27,7 +27,12 @@ class RunCanceledError(AudiencesyncError):
 
 @dataclass(frozen=True, slots=True)
 class SegmentOutcome:
-    """What one segment's pass left: rejects recorded, removals held."""
+    """What one segment's pass left: rejects recorded, removals held, a failure.
+
+    ``failed`` is why the segment could not be synced (its condition could not be
+    evaluated), in safe words; the run's other segments go on.
+    """
 
     rejected: bool = False
     held: bool = False
+    failed: str | None = None

@@ -13,6 +13,9 @@ How it ends:
 
 - every segment done: Succeeded, Succeeded with rejects, or Held when the
   removal brake held some removals (an administrator approves or discards);
+- a segment whose condition the engine could not evaluate: that segment ends
+  Failed (permanent) and the others go on; the run then ends Failed (permanent)
+  (after approval, if it was Held too), its error naming the segment;
 - a cancel asked for: Canceled at the next batch boundary;
 - Iterable unreachable after the client's retries: Failed (retrying), which the
   next run resumes; a lost lease, Ctrl-C: Interrupted (resumable);
@@ -277,8 +280,11 @@ def _drive(job: _Job) -> tuple[RunStatus, str | None]:
         raise
     except Exception as exc:
         return _stopped(exc, job.run_id)
+    failed = " ".join(outcome.failed for outcome in outcomes if outcome.failed)
     if any(outcome.held for outcome in outcomes):
-        return RunStatus.HELD, _held_note(job.run_id)
+        return RunStatus.HELD, f"{_held_note(job.run_id)} {failed}".strip()
+    if failed:
+        return RunStatus.FAILED_PERMANENT, failed
     if any(outcome.rejected for outcome in outcomes):
         return RunStatus.SUCCEEDED_WITH_REJECTS, None
     return RunStatus.SUCCEEDED, None

@@ -5,7 +5,10 @@ resumed run): a part already over is left alone, a persisted plan is reused and
 only its unacknowledged batches are sent. Its steps:
 
 1. the list: the stored one if Iterable still has it; else, for a new binding,
-   the list named exactly like the segment (adopted) or a new one; a stored list
+   the list named exactly like the segment (adopted) or a new one. One list is
+   fed by one binding (:mod:`audiencesync.sync.owners`): a list another binding
+   feeds is never adopted, two lists with the segment's name are never picked
+   from; either fails this segment only, with the fix. A stored list
    that Iterable no longer has is recreated, the sync state dropped (nobody is on
    a new list) and the segment planned again: a full resend;
 2. the plan (evaluate, diff with the sync state), persisted before any send,
@@ -43,6 +46,7 @@ from audiencesync.sync.checkpoints import (
     set_segment_status,
 )
 from audiencesync.sync.outcomes import SegmentOutcome
+from audiencesync.sync.owners import ListClaimError, ListOwnedError, other_feeder
 from audiencesync.sync.plan import PLAN_FILE, plan_binding
 from audiencesync.sync.records import get_run
 from audiencesync.sync.sending import (
@@ -145,7 +149,10 @@ async def sync_segment(
         return _outcome(ctx, part.id, held=part.status is RunStatus.HELD)
     elif part.status is not RunStatus.RUNNING:
         set_status(ctx, part.id, RunStatus.RUNNING)
-    list_id = await _choose_list(ctx, part)
+    try:
+        list_id = await _choose_list(ctx, part)
+    except ListClaimError as exc:
+        return refused(ctx, part, exc)
     out = ensure_plan(ctx, part)
     try:
         await _send(ctx, part, list_id, out)
@@ -190,16 +197,55 @@ def open_part(ctx: PassContext, segment: tuple[int, str]) -> Part:
         )
 
 
+def refused(ctx: PassContext, part: Part, exc: ListClaimError) -> SegmentOutcome:
+    """End a part that may not feed the list it would: Failed (permanent).
+
+    Nothing was sent for it; the run's other segments go on.
+    """
+    set_status(ctx, part.id, RunStatus.FAILED_PERMANENT)
+    ctx.progress.segment_finished(part.name)
+    return SegmentOutcome(failed=f"Segment {part.name!r} was not synced: {exc}")
+
+
+def check_claim(ctx: PassContext, part: Part, list_id: int) -> None:
+    """Raise ListOwnedError when another binding feeds ``list_id``.
+
+    For a list the binding already stores only an older binding counts (the
+    list's rightful owner); the binding then gives the list up, except in a dry
+    run, so its next run adopts or creates one of its own.
+    """
+    stored = part.list_id == list_id
+    peers = ctx.workspace.connections.project_peers(ctx.target.connection_id)
+    with ctx.workspace.database.session() as session:
+        feeder = other_feeder(session, list_id, binding_id=part.binding_id,
+                              connection_ids=peers, older_only=stored)  # fmt: skip
+    if feeder is None:
+        return
+    if stored and not ctx.dry_run:
+        with ctx.workspace.database.session() as session:
+            binding = session.get_one(Binding, part.binding_id)
+            binding.list_id, binding.list_name = None, None
+        part.list_id = None
+    raise ListOwnedError(list_id, segment=part.name, export=ctx.target.name,
+                         feeder=feeder)  # fmt: skip
+
+
 async def _choose_list(ctx: PassContext, part: Part) -> int:
     """The list the segment goes to: stored, adopted, created or recreated."""
     if part.list_id is not None:
+        check_claim(ctx, part, part.list_id)
         if not await ctx.lists.exists(part.list_id):
             return await _recreate(ctx, part)
         if part.list_action is None:
             _store_list(ctx, part, part.list_id, "existing")
         return part.list_id
-    list_id, action = await ctx.lists.find_or_create(part.name)
-    _store_list(ctx, part, list_id, action)
+    found = await ctx.lists.find(part.name)
+    if found is not None:
+        check_claim(ctx, part, found)
+        _store_list(ctx, part, found, "adopted")
+        return found
+    list_id = await ctx.lists.create(part.name)
+    _store_list(ctx, part, list_id, "created")
     return list_id
 
 
