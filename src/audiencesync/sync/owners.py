@@ -38,8 +38,8 @@ class AmbiguousListError(ListClaimError):
         ids = " and ".join(str(list_id) for list_id in list_ids)
         super().__init__(
             f"Iterable has {len(list_ids)} lists named exactly {name!r} (ids {ids}),"
-            " so the list to feed is ambiguous and nothing was sent for this"
-            " segment. Delete or rename all but one of them in Iterable."
+            " so the list to feed is ambiguous. Delete or rename all but one of"
+            " them in Iterable."
         )
 
 
@@ -73,8 +73,7 @@ class ListOwnedError(ListClaimError):
             )
         super().__init__(
             f"Iterable list {list_id} is already fed by segment {feeder.segment!r}"
-            f" of export {feeder.export!r} on the same Iterable project, so segment"
-            f" {segment!r} of export {export!r} was not synced. {fix}"
+            f" of export {feeder.export!r} on the same Iterable project. {fix}"
         )
 
 
