@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlalchemy import select
 
 from audiencesync.emulator.config import DEFAULT_API_KEY
 from audiencesync.errors import ConflictError
 from audiencesync.iterable import IterableClient
 from audiencesync.segments.where import parse_where
+from audiencesync.store.runs import Binding
 from audiencesync.sync.history import run_info
 from audiencesync.sync.outcomes import RunFailedError
 from audiencesync.sync.runner import run_export
@@ -134,3 +136,25 @@ def test_editing_an_export_to_take_anothers_segment_is_refused(place: Place) -> 
         with pytest.raises(ConflictError, match="Segment 'Germany' is already"):
             workspace.exports.edit("Second", segments=["Gold", "Germany"])
         workspace.exports.edit("Second", schedule="0 6 * * *")  # others still save
+
+
+def test_a_binding_that_stored_an_older_bindings_list_gives_it_up(
+    place: Place,
+) -> None:
+    """Two bindings storing one list (made before the rule): the newer one fails."""
+    with open_workspace(place.settings) as workspace:
+        workspace.segments.create("Gold", parse_where("plan = 'gold'"))
+        workspace.exports.edit(EXPORT, segments=["France", "Germany", "Gold"])
+    first = place.run()
+    france_list = first.segments[0].list_id
+    with open_workspace(place.settings) as workspace, workspace.database.session() as s:
+        gold = s.scalars(select(Binding).where(Binding.id == 3)).one()
+        gold.list_id = france_list  # what adopting by name used to do
+
+    with pytest.raises(RunFailedError, match="already fed by segment 'France'"):
+        place.run()
+
+    assert place.emulator.list_members(france_list or 0) == FRANCE
+    with open_workspace(place.settings) as workspace, workspace.database.session() as s:
+        assert s.get_one(Binding, 3).list_id is None
+        assert s.get_one(Binding, 1).list_id == france_list
