@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def lose_the_database(place: Place) -> None:
 
 @pytest.mark.parametrize("written", ["stamped", "legacy"])
 def test_a_new_database_never_trusts_the_old_sync_state(
-    place: Place, written: str
+    place: Place, written: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Database lost, init again, export re-added: its created lists get everyone."""
     place.run()
@@ -60,7 +61,12 @@ def test_a_new_database_never_trusts_the_old_sync_state(
             strip_identity(state_path(place.settings.home, binding_id))
 
     lose_the_database(place)
-    run = place.run()
+    with caplog.at_level(logging.WARNING, logger="audiencesync.sync.state_trust"):
+        run = place.run()
+
+    lines = [r.getMessage() for r in caplog.records if "ignored" in r.getMessage()]
+    assert len(lines) == 2
+    assert not [line for line in lines if "@" in line]
 
     france, germany = run.segments
     assert (france.list_action, germany.list_action) == ("created", "created")
