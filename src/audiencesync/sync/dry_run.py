@@ -11,14 +11,8 @@ from typing import TYPE_CHECKING
 from audiencesync.store.runs import RunSegment
 from audiencesync.sync.checkpoints import record_list
 from audiencesync.sync.outcomes import SegmentOutcome
-from audiencesync.sync.owners import ListClaimError
-from audiencesync.sync.segment_pass import (
-    check_claim,
-    ensure_plan,
-    open_part,
-    refused,
-    set_status,
-)
+from audiencesync.sync.owners import ListClaimError, check_claim, refused
+from audiencesync.sync.segment_pass import ensure_plan, open_part, set_status
 from audiencesync.sync.statuses import RunStatus
 
 if TYPE_CHECKING:

@@ -46,7 +46,7 @@ from audiencesync.sync.checkpoints import (
     set_segment_status,
 )
 from audiencesync.sync.outcomes import SegmentOutcome
-from audiencesync.sync.owners import ListClaimError, ListOwnedError, other_feeder
+from audiencesync.sync.owners import ListClaimError, check_claim, refused
 from audiencesync.sync.plan import PLAN_FILE, plan_binding
 from audiencesync.sync.records import get_run
 from audiencesync.sync.sending import (
@@ -195,39 +195,6 @@ def open_part(ctx: PassContext, segment: tuple[int, str]) -> Part:
             list_action=row.list_action,
             state_key=binding.state_key,
         )
-
-
-def refused(ctx: PassContext, part: Part, exc: ListClaimError) -> SegmentOutcome:
-    """End a part that may not feed the list it would: Failed (permanent).
-
-    Nothing was sent for it; the run's other segments go on.
-    """
-    set_status(ctx, part.id, RunStatus.FAILED_PERMANENT)
-    ctx.progress.segment_finished(part.name)
-    return SegmentOutcome(failed=f"Segment {part.name!r} was not synced: {exc}")
-
-
-def check_claim(ctx: PassContext, part: Part, list_id: int) -> None:
-    """Raise ListOwnedError when another binding feeds ``list_id``.
-
-    For a list the binding already stores only an older binding counts (the
-    list's rightful owner); the binding then gives the list up, except in a dry
-    run, so its next run adopts or creates one of its own.
-    """
-    stored = part.list_id == list_id
-    peers = ctx.workspace.connections.project_peers(ctx.target.connection_id)
-    with ctx.workspace.database.session() as session:
-        feeder = other_feeder(session, list_id, binding_id=part.binding_id,
-                              connection_ids=peers, older_only=stored)  # fmt: skip
-    if feeder is None:
-        return
-    if stored and not ctx.dry_run:
-        with ctx.workspace.database.session() as session:
-            binding = session.get_one(Binding, part.binding_id)
-            binding.list_id, binding.list_name = None, None
-        part.list_id = None
-    raise ListOwnedError(list_id, segment=part.name, export=ctx.target.name,
-                         feeder=feeder)  # fmt: skip
 
 
 async def _choose_list(ctx: PassContext, part: Part) -> int:
