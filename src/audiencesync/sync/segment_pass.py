@@ -145,6 +145,8 @@ async def sync_segment(
     if part.status is RunStatus.HELD and approve:
         set_status(ctx, part.id, RunStatus.RUNNING)
         part.held = False
+    elif part.status is RunStatus.FAILED_PERMANENT:
+        return SegmentOutcome(failed=f"Segment {part.name!r} failed in this run.")
     elif part.status not in _PASSABLE:
         return _outcome(ctx, part.id, held=part.status is RunStatus.HELD)
     elif part.status is not RunStatus.RUNNING:
