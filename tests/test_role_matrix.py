@@ -233,15 +233,18 @@ def _build(
     _ok(home, "users", "add", "olga", "--role", "admin")  # the export user
     _ok(home, "profiles", "generate", "--count", "200", "--seed", "1")
     for name, where in [("FR", "country = 'FR'"), ("DE", "country = 'DE'"),
+                        ("NL", "country = 'NL'"),
                         ("Spare", "country = 'IT'")]:  # fmt: skip
         _ok(home, "segments", "create", name, "--where", where)
+    # Both connections reach the same project: one segment each (one list, one feeder).
+    segments = {"admin-only": "NL", "shared": "DE"}
     for kind, name in CONNECTIONS.items():
         share = ["--allow-contributors"] if kind == "shared" else []
         _ok(home, "connections", "add", "--name", name, "--api-key-env",
             KEY_VARIABLE, "--base-url", emulator_url, "--i-agree", "--as", "olga",
             *share)  # fmt: skip
         _ok(home, "exports", "add", "--name", EXPORTS[kind], "--connection", name,
-            "--email-field", "email", "--segment", "DE")  # fmt: skip
+            "--email-field", "email", "--segment", segments[kind])  # fmt: skip
     _ok(home, "exports", "run", EXPORTS["shared"])  # run 1, for `runs show`
     _ok(home, "schedule", "set", "0 6 * * *")  # for `schedule clear` to clear
     token = _ok(home, "users", "token", CONTRIBUTOR, "--json")

@@ -84,7 +84,16 @@ class Workspace:
         """Export setups: mapping, segments, schedule, mode."""
         from audiencesync.exports import ExportService  # noqa: PLC0415 - on first use
 
-        return ExportService(self.database, self.engine, self.actor)
+        return ExportService(
+            self.database,
+            self.engine,
+            self.actor,
+            project_peers=self._project_peers,
+        )
+
+    def _project_peers(self, connection_id: int) -> frozenset[int]:
+        """Read when needed: the connections (and their key ring) load lazily."""
+        return self.connections.project_peers(connection_id)
 
 
 @contextmanager

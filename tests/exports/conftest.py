@@ -114,7 +114,10 @@ def build_folder(settings: Settings, tmp_path: Path) -> None:
 
 
 def populate(database: Database, engine: ProfileEngine) -> None:
-    """Users, two connections (shared and admins-only) and two segments."""
+    """Users, two connections (shared and admins-only) and two segments.
+
+    The connections reach two different Iterable projects (their keys differ).
+    """
     with database.session() as session:
         for actor in (ADMIN, CONTRIBUTOR, VIEWER):
             if session.scalar(select(User).where(User.name == actor.name)) is None:
@@ -124,21 +127,24 @@ def populate(database: Database, engine: ProfileEngine) -> None:
         if session.get(SystemSetting, "default_user") is None:
             session.add(SystemSetting(key="default_user", value=ADMIN.name))
         session.add_all(
-            [_connection(SHARED, shared=True), _connection(ADMINS_ONLY, shared=False)]
+            [
+                _connection(SHARED, shared=True, last4="abcd"),
+                _connection(ADMINS_ONLY, shared=False, last4="wxyz"),
+            ]
         )
     segments = SegmentService(database, engine, actor=ADMIN)
     segments.create("France", parse_where("country = 'FR'"))
     segments.create("Germany", parse_where("country = 'DE'"))
 
 
-def _connection(name: str, *, shared: bool) -> Connection:
+def _connection(name: str, *, shared: bool, last4: str) -> Connection:
     return Connection(
         name=name,
         name_key=name.casefold(),
         shared=shared,
         region="us",
         api_key_token="not-a-real-token",
-        key_last4="abcd",
+        key_last4=last4,
         consent_version="test",
         consent_by=ADMIN.name,
         consent_at=NOW,

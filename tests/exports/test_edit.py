@@ -56,7 +56,7 @@ def test_edit_renames(place: Place) -> None:
 def test_edit_to_a_taken_name_is_refused(place: Place) -> None:
     """Renaming onto another export's name is a conflict."""
     place.add("Newsletter")
-    place.add("Weekly")
+    place.add("Weekly", segments=["Germany"])
     with pytest.raises(ConflictError, match="An export named 'weekly' already exists"):
         place.service().edit("Newsletter", new_name="weekly")
 

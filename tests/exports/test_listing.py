@@ -11,13 +11,14 @@ from audiencesync.audit import list_events
 from audiencesync.errors import ConflictError, NotFoundError
 from audiencesync.exports import exports_using_segment
 from audiencesync.store.models import Segment
-from tests.exports.conftest import SHARED, Place
+from tests.exports.conftest import ADMINS_ONLY, SHARED, Place
 
 
 def test_list_all_is_sorted_by_name(place: Place) -> None:
     """Exports come back by name, ignoring case."""
-    for name in ("zeta", "Alpha", "beta"):
-        place.add(name)
+    place.add("zeta")
+    place.add("Alpha", segments=["Germany"])
+    place.add("beta", connection=ADMINS_ONLY)
     assert [e.name for e in place.service().list_all()] == ["Alpha", "beta", "zeta"]
 
 
@@ -134,7 +135,7 @@ def test_remove_deletes_the_export(place: Place) -> None:
 def test_exports_using_segment_names_them_in_order(place: Place) -> None:
     """The segment service asks this before deleting a segment."""
     place.add("b-export", segments=["France"])
-    place.add("A-export", segments=["Germany", "France"])
+    place.add("A-export", segments=["Germany", "France"], connection=ADMINS_ONLY)
     with place.database.session() as session:
         france = session.query(Segment).filter_by(name="France").one()
         assert exports_using_segment(session, france.id) == ["A-export", "b-export"]

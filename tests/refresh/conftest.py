@@ -1,8 +1,9 @@
 """A data folder with an imported CSV, segments, exports and the emulator on a port.
 
-Exports: ``Newsletter`` follows the refresh, ``Hourly`` has its own cron schedule
-(at minute 0 of every hour, UTC) and ``OnDemand`` is manual. Every control-plane
-read the tests make goes through a fresh workspace, as a command would.
+Exports: ``Newsletter`` (France) follows the refresh, ``Hourly`` (Germany) has its
+own cron schedule (at minute 0 of every hour, UTC) and ``OnDemand`` (Anyone) is
+manual; one segment each, as one Iterable project's list has one feeder. Every
+control-plane read the tests make goes through a fresh workspace, as a command would.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ class Place:
 
 
 def build(settings: Settings, tmp_path: Path, url: str) -> Path:
-    """Init, import the CSV, two segments, a shared connection, three exports."""
+    """Init, import the CSV, three segments, a shared connection, three exports."""
     initialize(settings)
     source = tmp_path / "customers.csv"
     source.write_text(CUSTOMERS, encoding="utf-8")
@@ -91,19 +92,20 @@ def build(settings: Settings, tmp_path: Path, url: str) -> Path:
         workspace.users.add("vic", role=Role.VIEWER)
         workspace.segments.create("France", parse_where("country = 'FR'"))
         workspace.segments.create("Germany", parse_where("country = 'DE'"))
+        workspace.segments.create("Anyone", parse_where("country IS NOT NULL"))
         workspace.connections.add(
             "Iterable", api_key=DEFAULT_API_KEY, base_url=url, shared=True, agreed=True
         )
-        for name, schedule in (
-            ("Newsletter", "refresh"),
-            ("Hourly", HOURLY),
-            ("OnDemand", "manual"),
+        for name, schedule, segment in (
+            ("Newsletter", "refresh", "France"),
+            ("Hourly", HOURLY, "Germany"),
+            ("OnDemand", "manual", "Anyone"),
         ):
             workspace.exports.add(
                 name,
                 connection="Iterable",
                 email_field="email",
-                segments=["France"],
+                segments=[segment],
                 schedule=schedule,
             )
     return source

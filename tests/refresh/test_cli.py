@@ -67,7 +67,7 @@ def test_refresh_json_reports_sources_segments_and_runs(place: Place) -> None:
     report = json.loads(result.stdout)
     assert (result.exit_code, report["ok"]) == (0, True)
     assert [s["outcome"] for s in report["sources"]] == ["unchanged"]
-    assert {s["name"] for s in report["segments"]} == {"France", "Germany"}
+    assert {s["name"] for s in report["segments"]} == {"France", "Germany", "Anyone"}
     assert [(e["name"], e["status"]) for e in report["exports"]] == [
         ("Newsletter", "Succeeded")
     ]

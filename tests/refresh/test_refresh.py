@@ -68,6 +68,7 @@ def test_every_segment_is_counted_and_recorded(place: Place) -> None:
     assert {(s.name, s.members) for s in report.segments} == {
         ("France", 3),
         ("Germany", 2),
+        ("Anyone", 5),
     }
     assert history[0].member_count == 3
 

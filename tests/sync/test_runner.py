@@ -19,7 +19,7 @@ from audiencesync.sync.lock import RunInProgressError, acquire, release
 from audiencesync.sync.records import create_run
 from audiencesync.sync.runner import RunFailedError, run_export
 from audiencesync.sync.segment_pass import PREPARED_FILE
-from audiencesync.sync.state import commit_state
+from audiencesync.sync.state import commit_state, read_identity
 from audiencesync.sync.statuses import RunStatus
 from audiencesync.workspace import open_workspace
 from tests.sync.place import EXPORT, FRANCE, GERMANY, SECOND, Place
@@ -166,7 +166,8 @@ def test_a_clean_run_puts_the_state_prepared_during_the_sends_in_place(
         recommitted = folder / "recommitted.parquet"
         shutil.copy(state, recommitted)
         batches = {int(b) for b in pq.read_table(folder / "plan.parquet")["batch"]}
-        commit_state(recommitted, folder / "plan.parquet", batches)
+        identity = read_identity(state)
+        commit_state(recommitted, folder / "plan.parquet", batches, identity=identity)
         assert state.read_bytes() == recommitted.read_bytes()
         assert not (folder / PREPARED_FILE).exists()
 

@@ -24,6 +24,7 @@ from audiencesync.auth.users import admin_names
 from audiencesync.connections import records
 from audiencesync.connections.consent import CONSENT_VERSION, require_agreement
 from audiencesync.connections.keys import StoredKeys
+from audiencesync.connections.projects import same_project_ids
 from audiencesync.connections.records import (
     KIND_ITERABLE,
     ConnectionInfo,
@@ -95,6 +96,14 @@ class ConnectionService:
             self._require(session, Action.VIEW_CONNECTION_SETTINGS)
             row = records.find(session, name)
             return records.status_of(session, row, readable=self._keys.is_readable(row))
+
+    def project_peers(self, connection_id: int) -> frozenset[int]:
+        """The connections on the same Iterable project as ``connection_id``.
+
+        Itself included; same API root and same key (compared decrypted).
+        """
+        with self._database.session() as session:
+            return same_project_ids(session, connection_id, reveal=self._keys.decrypt)
 
     def scope(self, name: str) -> ConnectionScope:
         """The connection's name and sharing, for permission checks on exports."""

@@ -20,8 +20,9 @@ from sqlalchemy import select
 from audiencesync.audit import record_event
 from audiencesync.auth.roles import Action, ConnectionScope, check
 from audiencesync.auth.users import admin_names
+from audiencesync.connections.projects import same_project_ids
 from audiencesync.errors import AccessDeniedError, ConflictError
-from audiencesync.exports import checks, records
+from audiencesync.exports import checks, claims, records
 from audiencesync.exports.records import ExportCreated, ExportInfo
 from audiencesync.exports.setup import (
     UNCHANGED,
@@ -74,11 +75,13 @@ class ExportService:
         actor: Actor,
         *,
         now: Callable[[], datetime] = _utcnow,
+        project_peers: Callable[[int], frozenset[int]] | None = None,
     ) -> None:
         self._database = database
         self._engine = engine
         self._actor = actor
         self._now = now
+        self._project_peers = project_peers
 
     # --- reading ---------------------------------------------------------
 
@@ -142,8 +145,11 @@ class ExportService:
             )
         )
         counts = self._checker().count(setup.segments)
+        peers = self._peers(target_id)
         with self._database.session() as session:
             records.ensure_export_free(session, clean)
+            claims.ensure_unclaimed(session, setup.segments, connection_ids=peers,
+                                    export=clean)  # fmt: skip
             stamp = self._now()
             row = Export(
                 name=clean,
@@ -217,8 +223,13 @@ class ExportService:
             )
         )
         counts = self._checker().count(setup.segments) if "segments" in given else {}
+        peers = (
+            self._peers(target_id) if {"segments", "connection"} & set(given) else ()
+        )
         with self._database.session() as session:
             row = records.find_export(session, name)
+            claims.ensure_unclaimed(session, setup.segments, connection_ids=peers,
+                                    export=clean, export_id=row.id)  # fmt: skip
             row.name, row.name_key, row.connection_id = (
                 clean,
                 name_key(clean),
@@ -296,6 +307,15 @@ class ExportService:
         if name_key(clean) != row.name_key:
             records.ensure_export_free(session, clean)
         return clean
+
+    def _peers(self, connection_id: int | None) -> frozenset[int]:
+        """The connections on the same Iterable project as ``connection_id``."""
+        if connection_id is None:
+            return frozenset()
+        if self._project_peers is not None:
+            return self._project_peers(connection_id)
+        with self._database.session() as session:
+            return same_project_ids(session, connection_id)
 
     def _checker(self) -> SetupChecker:
         # Imported here: segments.records may import exports (segment deletion).

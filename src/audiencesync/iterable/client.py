@@ -14,7 +14,9 @@ import re
 from collections.abc import (
     AsyncIterable,
     AsyncIterator,
+    Awaitable,
     Callable,
+    Collection,
     Iterable,
     Iterator,
     Mapping,
@@ -59,6 +61,7 @@ from audiencesync.iterable.limits import (
 from audiencesync.iterable.models import (
     BulkResult,
     IterableList,
+    ListType,
     Subscriber,
     UserProfile,
 )
@@ -77,7 +80,12 @@ from audiencesync.iterable.responses import (
     parse_size,
     parse_user,
 )
-from audiencesync.iterable.retry import RetryDecider, RetryPolicy, parse_retry_after
+from audiencesync.iterable.retry import (
+    RetryDecider,
+    RetryPolicy,
+    may_have_applied,
+    parse_retry_after,
+)
 from audiencesync.iterable.sending import (
     BatchOutcome,
     Identity,
@@ -149,6 +157,7 @@ class IterableClient:
         self._limiters = build_limiters(limits, self._clock)
         self._stats = {endpoint: EndpointStats() for endpoint in Endpoint}
         self._created_lists: dict[int, float] = {}
+        self._listed: dict[int, float | None] = {}  # list id: created (wall s)
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             transport=transport,
@@ -214,17 +223,52 @@ class IterableClient:
         request = _Request(Endpoint.LIST_LISTS, "GET", "api/lists")
         return await self._call(request, _from_json(parse_lists))
 
-    async def create_list(self, name: str, *, description: str | None = None) -> int:
-        """Create a static list and return its id (``POST /api/lists``)."""
+    async def create_list(
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        known: Collection[int] = (),
+    ) -> int:
+        """Create a static list and return its id (``POST /api/lists``), once.
+
+        A create whose answer was lost after it was sent (a timeout, a dropped
+        connection, a 5xx, an unreadable answer) may have been applied. Before
+        sending it again, the project's lists are read: a standard list named
+        exactly ``name`` whose id is not in ``known`` (the ids the caller saw
+        before this create) is the one made, and is returned.
+        """
         payload: dict[str, object] = {"name": name}
         if description is not None:
             payload["description"] = description
         request = _Request(
             Endpoint.CREATE_LIST, "POST", "api/lists", body=orjson.dumps(payload)
         )
-        list_id = await self._call(request, _from_json(parse_list_id))
+
+        async def made_meanwhile() -> int | None:
+            made = [
+                found.id
+                for found in await self.list_lists()
+                if found.name == name
+                and found.list_type is ListType.STANDARD
+                and found.id not in known
+            ]
+            return min(made) if made else None
+
+        list_id = await self._call(
+            request, _from_json(parse_list_id), recover=made_meanwhile
+        )
         self._created_lists[list_id] = self._clock.now()
         return list_id
+
+    def note_listed(self, found: IterableList) -> None:
+        """Iterable lists ``found``: invalidListId for it means not ready, not gone.
+
+        Such answers are retried (waiting as long as the list is young) instead
+        of raising :class:`~audiencesync.iterable.errors.ListNotFoundError`.
+        """
+        created = found.created_at_ms / 1000 if found.created_at_ms else None
+        self._listed[found.id] = created
 
     async def delete_list(self, list_id: int) -> None:
         """Delete a list (``DELETE /api/lists/{listId}``)."""
@@ -565,9 +609,18 @@ class IterableClient:
         request: _Request,
         parse: Callable[[httpx.Response], T],
         tally: RequestTally | None = None,
+        *,
+        recover: Callable[[], Awaitable[T | None]] | None = None,
     ) -> T:
+        """Send ``request`` with retries; its parsed answer.
+
+        ``recover`` is for a request that must not be applied twice: once an
+        attempt failed in a way that may have applied it, each retry first asks
+        ``recover`` for the result it had, and resends only when it has none.
+        """
         decider = RetryDecider(request.endpoint, self.retry)
         stats = self._stats[request.endpoint]
+        maybe_applied = False
         async for attempt in stamina.retry_context(
             on=decider,
             attempts=self.retry.attempts,
@@ -580,8 +633,15 @@ class IterableClient:
                 if attempt.num > 1:
                     stats.retries += 1
                     decider.log_retry(attempt.num)
-                response = await self._send_once(request, stats, tally)
-                return _parse(request.endpoint, response, parse)
+                    found = await recover() if recover and maybe_applied else None
+                    if found is not None:
+                        return found
+                try:
+                    response = await self._send_once(request, stats, tally)
+                    return _parse(request.endpoint, response, parse)
+                except Exception as exc:
+                    maybe_applied = maybe_applied or may_have_applied(exc)
+                    raise
         msg = "unreachable: stamina either returns or raises"
         raise AssertionError(msg)
 
@@ -638,11 +698,17 @@ class IterableClient:
             raise ClientSetupError(msg, endpoint=request.endpoint) from exc
 
     def _context(self, request: _Request) -> CallContext:
-        created = self._created_lists.get(request.list_id or -1)
+        list_id = request.list_id or -1
+        created = self._created_lists.get(list_id)
+        age = None if created is None else self._clock.now() - created
+        listed = list_id in self._listed
+        if age is None and self._listed.get(list_id) is not None:
+            age = max(self._clock.wall() - (self._listed[list_id] or 0.0), 0.0)
         return CallContext(
             endpoint=request.endpoint,
             items=request.items,
-            list_age=None if created is None else self._clock.now() - created,
+            list_age=age,
+            list_listed=listed,
             list_ready_window=self.list_ready_window,
             secrets=_Secrets(self._key.reveal(), request),
             region_hint=f" ({self.base_url.host})",

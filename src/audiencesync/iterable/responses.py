@@ -270,7 +270,8 @@ class CallContext:
 
     endpoint: Endpoint
     items: int = 1
-    list_age: float | None = None  # seconds since this client created the list
+    list_age: float | None = None  # seconds since the list was created
+    list_listed: bool = False  # a fresh GET /api/lists showed the list
     list_ready_window: float = 30.0
     secrets: Iterable[str] = ()  # read only when a message must be scrubbed
     region_hint: str = ""
@@ -338,6 +339,15 @@ def _list_error(
             status=status,
             code=code,
             retry_after=_list_ready_wait(ctx.list_age),
+        )
+    if ctx.list_listed:
+        text = f"{where}: Iterable lists the list but does not take it yet; retrying"
+        return ListNotReadyError(
+            text,
+            endpoint=ctx.endpoint,
+            status=status,
+            code=code,
+            retry_after=_list_ready_wait(ctx.list_age or ctx.list_ready_window),
         )
     text = f"{where}: the list no longer exists in Iterable; recreate it and resend"
     return ListNotFoundError(text, endpoint=ctx.endpoint, status=status, code=code)

@@ -16,6 +16,11 @@ import httpx
 
 from audiencesync.errors import RetryableError
 from audiencesync.iterable.endpoints import Endpoint
+from audiencesync.iterable.errors import (
+    MalformedResponseError,
+    NetworkError,
+    ServerError,
+)
 
 logger = logging.getLogger("audiencesync.iterable")
 
@@ -65,6 +70,20 @@ def _seconds_until_date(text: str, now_wall: float) -> float | None:
     if when.tzinfo is None:
         return None
     return max(0.0, when.timestamp() - now_wall)
+
+
+def may_have_applied(exc: BaseException) -> bool:
+    """Whether a failed write may still have been applied by Iterable.
+
+    True once the request could have reached the server: its answer was lost
+    (a read timeout, a dropped connection), was a 5xx, or was unreadable. A
+    refused connection and a 429 (or any 4xx) were not applied.
+    """
+    if isinstance(exc, ServerError | MalformedResponseError):
+        return True
+    if isinstance(exc, NetworkError):
+        return not isinstance(exc.__cause__, httpx.ConnectError | httpx.ConnectTimeout)
+    return False
 
 
 class RetryDecider:

@@ -12,6 +12,7 @@ from audiencesync.errors import EvaluationError
 from audiencesync.store.runs import RunSegment
 from audiencesync.sync.checkpoints import record_list
 from audiencesync.sync.outcomes import SegmentOutcome
+from audiencesync.sync.owners import ListClaimError, check_claim, refused
 from audiencesync.sync.segment_pass import (
     ensure_plan,
     open_part,
@@ -21,21 +22,17 @@ from audiencesync.sync.segment_pass import (
 from audiencesync.sync.statuses import RunStatus
 
 if TYPE_CHECKING:
-    from audiencesync.sync.segment_pass import PassContext
+    from audiencesync.sync.segment_pass import Part, PassContext
 
 
 async def dry_run_segment(ctx: PassContext, segment: tuple[int, str]) -> SegmentOutcome:
     """Plan one segment and record the list it would use (adopted, created...)."""
     part = open_part(ctx, segment)
     set_status(ctx, part.id, RunStatus.RUNNING)
-    list_id = part.list_id
-    if list_id is None:
-        list_id = await ctx.lists.find(part.name)
-        action = "adopted" if list_id is not None else "created"
-    elif await ctx.lists.exists(list_id):
-        action = "existing"
-    else:
-        list_id, action = None, "recreated"
+    try:
+        list_id, action = await _would_use(ctx, part)
+    except ListClaimError as exc:
+        return refused(ctx, part, exc)
     with ctx.workspace.database.session() as session:
         record_list(session, part.id, list_id=list_id, action=action)
     try:
@@ -46,3 +43,18 @@ async def dry_run_segment(ctx: PassContext, segment: tuple[int, str]) -> Segment
     with ctx.workspace.database.session() as session:
         invalid = session.get_one(RunSegment, part.id).invalid_in_source
     return SegmentOutcome(rejected=invalid > 0)
+
+
+async def _would_use(ctx: PassContext, part: Part) -> tuple[int | None, str]:
+    """The list a real run would feed and how it would get it (the same refusals)."""
+    list_id = part.list_id
+    if list_id is None:
+        list_id = await ctx.lists.find(part.name)
+        if list_id is None:
+            return None, "created"
+        check_claim(ctx, part, list_id)
+        return list_id, "adopted"
+    check_claim(ctx, part, list_id)
+    if await ctx.lists.exists(list_id):
+        return list_id, "existing"
+    return None, "recreated"

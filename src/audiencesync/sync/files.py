@@ -15,6 +15,7 @@ from audiencesync.private import FILE_MODE
 from audiencesync.profiles.identifiers import quote_literal
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
 
     import duckdb
@@ -25,17 +26,39 @@ def temporary_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp")
 
 
-def write_parquet(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
-    """Write the rows of ``query`` (ordered by the query) to ``path``, atomically."""
+def write_parquet(
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    path: Path,
+    *,
+    metadata: Mapping[str, str] | None = None,
+) -> None:
+    """Write the rows of ``query`` (ordered by the query) to ``path``, atomically.
+
+    ``metadata`` goes into the file's key-value metadata (keys are identifiers).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = temporary_path(path)
     temporary.unlink(missing_ok=True)
     target = quote_literal(str(temporary))
-    con.execute(f"COPY ({query}) TO {target} (FORMAT parquet)")
+    con.execute(f"COPY ({query}) TO {target} (FORMAT parquet{_kv(metadata)})")
     temporary.chmod(FILE_MODE)  # it holds identifiers, whatever the umask
     flush(temporary)
     temporary.replace(path)
     flush(path.parent)
+
+
+def _kv(metadata: Mapping[str, str] | None) -> str:
+    if not metadata:
+        return ""
+    for key in metadata:
+        if not key.isidentifier():
+            msg = f"Parquet metadata keys must be identifiers, got {key!r}"
+            raise ValueError(msg)
+    pairs = ", ".join(
+        f"{key}: {quote_literal(value)}" for key, value in metadata.items()
+    )
+    return f", KV_METADATA {{{pairs}}}"
 
 
 def read_relation(path: Path | None, *, empty: str) -> str:

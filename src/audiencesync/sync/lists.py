@@ -4,63 +4,76 @@ The project's lists are read once per run (``GET /api/lists``) and only when a
 segment needs them: to adopt a list with exactly the segment's name on its
 first run, or to check that a stored list still exists before planning a delta
 against it. Created lists join the run's view at once.
+
+Two standard lists with exactly the segment's name are an ambiguity the user
+resolves in Iterable: :meth:`ListFinder.find` never picks one. Creating is
+idempotent: a create whose answer was lost is followed by a look-up of the new
+list by name before it is sent again (see
+:meth:`~audiencesync.iterable.client.IterableClient.create_list`). A list is
+gone only when a fresh read of the project's lists no longer shows it; one that
+Iterable lists but refuses (``invalidListId``) is not ready yet.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from audiencesync.iterable.models import ListType
+from audiencesync.iterable.models import IterableList, ListType
+from audiencesync.sync.owners import AmbiguousListError
 
 if TYPE_CHECKING:
     from audiencesync.iterable.client import IterableClient
 
 
 class ListFinder:
-    """The project's standard lists, by name and by id, read lazily."""
+    """The project's lists, by name and by id, read lazily."""
 
     def __init__(self, client: IterableClient) -> None:
         self._client = client
-        self._by_name: dict[str, int] | None = None
-        self._ids: set[int] = set()
+        self._lists: dict[int, IterableList] | None = None
 
-    async def _load(self) -> dict[str, int]:
-        if self._by_name is None:
-            self._by_name = {}
-            for found in await self._client.list_lists():
-                self._ids.add(found.id)
-                if found.list_type is ListType.STANDARD:
-                    self._by_name.setdefault(found.name, found.id)
-        return self._by_name
+    async def _load(self) -> dict[int, IterableList]:
+        if self._lists is None:
+            found = await self._client.list_lists()
+            self._lists = {each.id: each for each in found}
+        return self._lists
+
+    async def named(self, name: str) -> list[int]:
+        """The ids of the standard lists named exactly ``name``, in id order."""
+        lists = await self._load()
+        return sorted(
+            each.id
+            for each in lists.values()
+            if each.name == name and each.list_type is ListType.STANDARD
+        )
 
     async def find(self, name: str) -> int | None:
-        """The id of the standard list named exactly ``name``, if there is one."""
-        return (await self._load()).get(name)
+        """The id of the standard list named exactly ``name``, if there is one.
+
+        Raises AmbiguousListError when there are several.
+        """
+        ids = await self.named(name)
+        if len(ids) > 1:
+            raise AmbiguousListError(name, ids)
+        return ids[0] if ids else None
 
     async def exists(self, list_id: int) -> bool:
         """Whether the project still has the list ``list_id``."""
-        await self._load()
-        return list_id in self._ids
+        return list_id in await self._load()
 
     async def create(self, name: str) -> int:
-        """A new list named ``name``; its id."""
-        by_name = await self._load()
-        list_id = await self._client.create_list(name)
-        by_name[name] = list_id
-        self._ids.add(list_id)
+        """A new list named ``name``; its id (made once, even if an answer is lost)."""
+        lists = await self._load()
+        list_id = await self._client.create_list(name, known=frozenset(lists))
+        lists[list_id] = IterableList(id=list_id, name=name)
         return list_id
 
-    async def find_or_create(self, name: str) -> tuple[int, str]:
-        """The id of the list named exactly ``name`` and how it was got."""
-        found = await self.find(name)
-        if found is not None:
-            return found, "adopted"
-        return await self.create(name), "created"
+    async def still_listed(self, list_id: int) -> IterableList | None:
+        """The list as a fresh read of the project's lists shows it; None if gone."""
+        self._lists = None
+        return (await self._load()).get(list_id)
 
     def forget(self, list_id: int) -> None:
         """Drop a list Iterable said is gone from the run's view."""
-        self._ids.discard(list_id)
-        if self._by_name is not None:
-            for name, known in list(self._by_name.items()):
-                if known == list_id:
-                    del self._by_name[name]
+        if self._lists is not None:
+            self._lists.pop(list_id, None)

@@ -23,7 +23,7 @@ retried, added, updated. Files written to ``out``:
                      report data, never logged), reason; ordered by profile key.
 
 Input Parquet files ``retry`` and ``final`` have an ``email`` column; a missing
-``state`` file is an empty state.
+``state`` file (or none given) is an empty state.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def plan_binding(
     members: Iterable[pa.RecordBatch],
     *,
     mapping: ExportMapping,
-    state: Path,
+    state: Path | None,
     out: Path,
     retry: Path | None = None,
     final: Path | None = None,

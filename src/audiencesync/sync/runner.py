@@ -371,6 +371,7 @@ async def _segments(job: _Job) -> list[SegmentOutcome]:
             progress=job.progress,
             drift=DriftCheck(database, credentials),
             beat=job.beat,
+            dry_run=job.how.dry_run,
         )
         with database.session() as session:
             client.resume_rates(load_rates(session, job.target.connection_id))

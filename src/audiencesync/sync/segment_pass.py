@@ -5,13 +5,18 @@ resumed run): a part already over is left alone, a persisted plan is reused and
 only its unacknowledged batches are sent. Its steps:
 
 1. the list: the stored one if Iterable still has it; else, for a new binding,
-   the list named exactly like the segment (adopted) or a new one; a stored list
+   the list named exactly like the segment (adopted) or a new one. One list is
+   fed by one binding (:mod:`audiencesync.sync.owners`): a list another binding
+   feeds is never adopted, two lists with the segment's name are never picked
+   from; either fails this segment only, with the fix. A stored list
    that Iterable no longer has is recreated, the sync state dropped (nobody is on
    a new list) and the segment planned again: a full resend;
 2. the plan (evaluate, diff with the sync state; a full resync re-sends every
    member), persisted before any send, with the removal brake decided once,
    when the plan is made (removals an earlier Held run still holds stay held:
-   :mod:`audiencesync.sync.holds`);
+   :mod:`audiencesync.sync.holds`); a sync state that does not prove it is this
+   binding's for this list is ignored (see :mod:`audiencesync.sync.state_trust`):
+   a full send;
 3. the sends, checkpointed batch by batch; held removals are not sent;
 4. the commit of the sync state from the acknowledged batches, which also runs
    when the pass stops early (cancel, failure), so nothing acknowledged is sent
@@ -45,6 +50,7 @@ from audiencesync.sync.checkpoints import (
 )
 from audiencesync.sync.holds import held_earlier
 from audiencesync.sync.outcomes import SegmentOutcome
+from audiencesync.sync.owners import ListClaimError, check_claim, refused
 from audiencesync.sync.plan import PLAN_FILE, plan_binding
 from audiencesync.sync.records import get_run
 from audiencesync.sync.sending import (
@@ -56,7 +62,13 @@ from audiencesync.sync.sending import (
     write_emails,
     write_rejected,
 )
-from audiencesync.sync.state import adopt_state, commit_state, prepare_state
+from audiencesync.sync.state import (
+    StateIdentity,
+    adopt_state,
+    commit_state,
+    prepare_state,
+)
+from audiencesync.sync.state_trust import state_owner, trusted_state
 from audiencesync.sync.statuses import RunStatus
 
 if TYPE_CHECKING:
@@ -104,6 +116,7 @@ class PassContext:
     progress: RunProgress
     drift: DriftCheck
     beat: Callable[[], None]  # keeps the run's lease; raises when it was lost
+    dry_run: bool = False
 
 
 @dataclass(slots=True)
@@ -116,6 +129,7 @@ class Part:
     plan_path: str | None
     held: bool
     list_action: str | None
+    state_key: str
 
 
 def state_path(home: Path, binding_id: int) -> Path:
@@ -142,7 +156,10 @@ async def sync_segment(
         return _outcome(ctx, part.id, held=part.status is RunStatus.HELD)
     elif part.status is not RunStatus.RUNNING:
         set_status(ctx, part.id, RunStatus.RUNNING)
-    list_id = await _choose_list(ctx, part)
+    try:
+        list_id = await _choose_list(ctx, part)
+    except ListClaimError as exc:
+        return refused(ctx, part, exc)
     try:
         out = ensure_plan(ctx, part)
     except EvaluationError as exc:
@@ -199,19 +216,26 @@ def open_part(ctx: PassContext, segment: tuple[int, str]) -> Part:
             plan_path=row.plan_path,
             held=row.held_removals,
             list_action=row.list_action,
+            state_key=binding.state_key,
         )
 
 
 async def _choose_list(ctx: PassContext, part: Part) -> int:
     """The list the segment goes to: stored, adopted, created or recreated."""
     if part.list_id is not None:
+        check_claim(ctx, part, part.list_id)
         if not await ctx.lists.exists(part.list_id):
             return await _recreate(ctx, part)
         if part.list_action is None:
             _store_list(ctx, part, part.list_id, "existing")
         return part.list_id
-    list_id, action = await ctx.lists.find_or_create(part.name)
-    _store_list(ctx, part, list_id, action)
+    found = await ctx.lists.find(part.name)
+    if found is not None:
+        check_claim(ctx, part, found)
+        _store_list(ctx, part, found, "adopted")
+        return found
+    list_id = await ctx.lists.create(part.name)
+    _store_list(ctx, part, list_id, "created")
     return list_id
 
 
@@ -226,10 +250,19 @@ def _store_list(ctx: PassContext, part: Part, list_id: int, action: str) -> None
 async def _recreate(ctx: PassContext, part: Part) -> int:
     """A new list for a segment whose list was deleted in Iterable: full resend.
 
+    Gone means a fresh read of the project's lists no longer shows it. A list
+    Iterable still lists but refuses (invalidListId: made moments ago, perhaps
+    by a run that stopped) is not ready yet: it is kept, and its sends wait.
+
     The sync state goes first (nobody is on the new list), then the part's
     progress, so a crash at any point leads the next pass here again or to a
     full plan against an empty state.
     """
+    if part.list_id is not None:
+        listed = await ctx.lists.still_listed(part.list_id)
+        if listed is not None:
+            ctx.client.note_listed(listed)
+            return part.list_id
     _state(ctx, part).unlink(missing_ok=True)
     if part.list_id is not None:
         ctx.lists.forget(part.list_id)
@@ -262,7 +295,7 @@ def ensure_plan(ctx: PassContext, part: Part) -> Path:
     summary = plan_binding(
         members,
         mapping=target.mapping,
-        state=_state(ctx, part),
+        state=_trusted_state(ctx, part),
         out=out,
         final=final_file,
         policy=ctx.client.batch,
@@ -295,6 +328,15 @@ def ensure_plan(ctx: PassContext, part: Part) -> Path:
     return out
 
 
+def _trusted_state(ctx: PassContext, part: Part) -> Path | None:
+    """The binding's sync state to plan against; None when it is not provably its."""
+    with ctx.workspace.database.session() as session:
+        owner = state_owner(
+            session, part.binding_id, list_id=part.list_id, run_id=ctx.run_id
+        )
+    return trusted_state(_state(ctx, part), owner, discard=not ctx.dry_run)
+
+
 def _brake(to_remove: int, *, in_state: int, percent: int, members: int) -> bool:
     """Whether the planned removals are held for an administrator.
 
@@ -321,8 +363,11 @@ async def _send(ctx: PassContext, part: Part, list_id: int, out: Path) -> None:
         ctx.progress.advanced(part.name, rows=len(batch.rows), rate=rate)
 
     batches = _batches_total(ctx, part)
+    identity = StateIdentity(part.state_key, list_id)
     prepared = asyncio.ensure_future(
-        asyncio.to_thread(_prepare, _state(ctx, part), out, batches, held=part.held)
+        asyncio.to_thread(
+            _prepare, _state(ctx, part), out, batches, held=part.held, identity=identity
+        )
     )
     acked: frozenset[int] = frozenset()
     try:
@@ -339,14 +384,18 @@ async def _send(ctx: PassContext, part: Part, list_id: int, out: Path) -> None:
         )
     finally:
         ready = await _settled(prepared)
-        _commit(ctx, part, out, acked, prepared=ready, batches=batches)
+        _commit(ctx, part, out, acked, prepared=ready, batches=batches,
+                identity=identity)  # fmt: skip
 
 
-def _prepare(state: Path, out: Path, batches: int, *, held: bool) -> Path | None:
+def _prepare(
+    state: Path, out: Path, batches: int, *, held: bool, identity: StateIdentity
+) -> Path | None:
     """The state after every batch, made while they are sent; None if pointless."""
     if held or batches == 0:
         return None  # the held removals will not be acked in this pass
-    return prepare_state(state, out / PLAN_FILE, batches, out=out / PREPARED_FILE)
+    return prepare_state(state, out / PLAN_FILE, batches, out=out / PREPARED_FILE,
+                         identity=identity)  # fmt: skip
 
 
 async def _settled(prepared: asyncio.Future[Path | None]) -> Path | None:
@@ -363,6 +412,7 @@ def _commit(
     out: Path,
     acked: frozenset[int],
     *,
+    identity: StateIdentity,
     prepared: Path | None = None,
     batches: int = 0,
 ) -> None:
@@ -391,7 +441,8 @@ def _commit(
         if prepared is not None and whole:
             adopt_state(prepared, state)
         else:
-            commit_state(state, out / PLAN_FILE, done, rejected=rejected)
+            commit_state(state, out / PLAN_FILE, done, rejected=rejected,
+                         identity=identity)  # fmt: skip
     finally:
         (out / PREPARED_FILE).unlink(missing_ok=True)
 

@@ -6,7 +6,12 @@ One Parquet file per binding::
     user_id      VARCHAR  the userId sent with it, or NULL
     field_hash   VARCHAR  MD5 hex of the dataFields JSON sent, or NULL (none mapped)
 
-A missing file is an empty state. :func:`commit_state` derives the next state
+A missing file is an empty state. Every file the engine writes carries its
+identity in the Parquet key-value metadata (:class:`StateIdentity`): the
+binding's ``state_key`` (a random uuid kept in the control-plane database) and
+the Iterable list id its rows were acknowledged for. A file whose identity does
+not match the binding and list about to be planned is not that binding's state
+(see :mod:`audiencesync.sync.state_trust`). :func:`commit_state` derives the next state
 from the previous one and a plan's acknowledged batches; it is idempotent (a
 crash during commit is repaired by committing again: the file comes out
 byte-identical) and atomic (the file is replaced whole, see
@@ -45,6 +50,34 @@ _NO_REJECTS = (
 )
 
 
+_KEY, _LIST = "audiencesync_state_key", "audiencesync_list_id"
+
+
+@dataclass(frozen=True, slots=True)
+class StateIdentity:
+    """Whose sync state a file is: the binding's state key and its list's id."""
+
+    state_key: str
+    list_id: int
+
+    def metadata(self) -> dict[str, str]:
+        """The identity as Parquet key-value metadata."""
+        return {_KEY: self.state_key, _LIST: str(self.list_id)}
+
+
+def read_identity(path: Path) -> StateIdentity | None:
+    """The identity written into the state file ``path``; None if it has none.
+
+    Files written before identities existed (and files that are not ours) have
+    none. Raises OSError or pyarrow's errors when the file is unreadable.
+    """
+    raw = pq.read_metadata(path).metadata or {}
+    key, list_id = raw.get(_KEY.encode()), raw.get(_LIST.encode())
+    if key is None or list_id is None or not list_id.isdigit():
+        return None
+    return StateIdentity(key.decode(), int(list_id))
+
+
 @dataclass(frozen=True, slots=True)
 class StateSummary:
     """What a commit did: rows now in the state and the plan rows it applied."""
@@ -55,7 +88,7 @@ class StateSummary:
     excluded: int
 
 
-def load_state(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+def load_state(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
     """Create the ``state`` table from the file at ``path`` (empty when missing)."""
     source = read_relation(path, empty=_EMPTY_STATE)
     con.execute(
@@ -75,15 +108,26 @@ def commit_state(
     plan: Path,
     acked: Collection[int],
     *,
+    identity: StateIdentity | None = None,
     rejected: Path | None = None,
 ) -> StateSummary:
-    """Apply the ``acked`` batches of ``plan`` to ``state``, minus ``rejected`` rows."""
+    """Apply the ``acked`` batches of ``plan`` to ``state``, minus ``rejected`` rows.
+
+    The file written carries ``identity`` (the engine always gives one).
+    """
     with duckdb.connect() as con:
-        _write_next(con, state, plan, acked, rejected, out=state)
+        _write_next(con, state, plan, acked, rejected, out=state, identity=identity)
         return _summarise(con, state)
 
 
-def prepare_state(state: Path, plan: Path, batches: int, *, out: Path) -> Path:
+def prepare_state(
+    state: Path,
+    plan: Path,
+    batches: int,
+    *,
+    out: Path,
+    identity: StateIdentity | None = None,
+) -> Path:
     """Write to ``out`` the state a commit of all ``batches`` of ``plan`` would make.
 
     Made while those batches are being sent, on one thread so that it takes
@@ -92,7 +136,8 @@ def prepare_state(state: Path, plan: Path, batches: int, *, out: Path) -> Path:
     must not change meanwhile (only the run holding the export writes it).
     """
     with duckdb.connect(config={"threads": 1}) as con:
-        _write_next(con, state, plan, range(1, batches + 1), None, out=out)
+        _write_next(con, state, plan, range(1, batches + 1), None, out=out,
+                    identity=identity)  # fmt: skip
     return out
 
 
@@ -104,11 +149,13 @@ def _write_next(
     rejected: Path | None,
     *,
     out: Path,
+    identity: StateIdentity | None,
 ) -> None:
     """Write to ``out`` the state after applying ``acked`` batches of ``plan``."""
     load_state(con, state)
     _load_applied(con, plan, acked, rejected)
-    write_parquet(con, _NEXT_SQL, out)
+    metadata = identity.metadata() if identity is not None else None
+    write_parquet(con, _NEXT_SQL, out, metadata=metadata)
 
 
 def adopt_state(prepared: Path, state: Path) -> None:
