@@ -28,7 +28,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
-	$(BIN)/pytest --cov --cov-fail-under=90 $(PYTEST_ARGS)
+	$(BIN)/pytest --cov --cov-fail-under=90 --durations=25 $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 

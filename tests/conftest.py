@@ -10,11 +10,16 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy
 import stamina
+from hypothesis import settings
 from sqlalchemy.pool import NullPool
 
 from tests.canary import CANARY_PIECES
 
 pytest_plugins = ["tests.reliability.figures"]  # the reliability summary table
+
+# A Hypothesis failure prints the blob that replays it (@reproduce_failure).
+settings.register_profile("audiencesync", print_blob=True)
+settings.load_profile("audiencesync")
 
 
 @pytest.fixture

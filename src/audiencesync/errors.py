@@ -11,6 +11,7 @@
     │   └── ConflictError    the name or change clashes with what exists
     ├── AccessDeniedError    the acting user may not do this: ask an administrator
     ├── FatalError           stop: a person must act (bad key, forbidden, bad input)
+    │   └── ExportUserError  the connection's export user is no longer authorised
     ├── RetryableError       transient: wait and try the same thing again
     ├── SplittableError      one batch is refused as a whole: split it and retry
     └── ListGoneError        the destination list no longer exists: recreate it
@@ -60,6 +61,10 @@ class AccessDeniedError(AudiencesyncError):
 
 class FatalError(AudiencesyncError):
     """Raised when retrying cannot help and a person must act."""
+
+
+class ExportUserError(FatalError):
+    """Raised when a connection's export user was removed or lost the admin role."""
 
 
 class RetryableError(AudiencesyncError):

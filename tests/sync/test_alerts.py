@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from sqlalchemy import select, update
 
 from audiencesync.auth.roles import Role
-from audiencesync.errors import AccessDeniedError
+from audiencesync.errors import AccessDeniedError, ExportUserError
 from audiencesync.store.accounts import AuditEvent
 from audiencesync.store.destinations import Export
 from audiencesync.sync.control import approve_run
@@ -78,15 +78,43 @@ def test_a_run_in_which_iterable_rejected_everyone_alerts(place: Place) -> None:
     assert (alert["state"], alert["status"]) == ("all_rejected", run.status.value)
 
 
-def test_a_refused_run_alerts_once(place: Place) -> None:
-    """The connection is no longer shared: a contributor's runs are refused."""
+def test_a_refused_scheduled_run_alerts_once(place: Place) -> None:
+    """The connection is no longer shared: a contributor's scheduled runs fail."""
     with open_workspace(place.settings) as workspace:
         workspace.users.add("cora", role=Role.CONTRIBUTOR)
         workspace.connections.set_sharing("Iterable", shared=False)
     as_cora = place.settings.model_copy(update={"user": "cora"})
     for _ in range(2):
         with open_workspace(as_cora) as workspace, pytest.raises(AccessDeniedError):
-            run_export(workspace, EXPORT)
+            run_export(workspace, EXPORT, trigger="scheduled")
+
+    [alert] = _alerts(place)
+    assert (alert["target"], alert["state"]) == (EXPORT, "refused")
+
+
+def test_a_person_refused_at_the_command_line_alerts_nobody(place: Place) -> None:
+    """A manual run refused by the sharing rules is told to its caller only."""
+    with open_workspace(place.settings) as workspace:
+        workspace.users.add("cora", role=Role.CONTRIBUTOR)
+        workspace.connections.set_sharing("Iterable", shared=False)
+    as_cora = place.settings.model_copy(update={"user": "cora"})
+    with open_workspace(as_cora) as workspace, pytest.raises(AccessDeniedError):
+        run_export(workspace, EXPORT)
+
+    assert _alerts(place) == []
+
+
+def test_an_export_user_who_lost_the_admin_role_alerts_once(place: Place) -> None:
+    """The connection's export user is demoted: every run fails, one alert."""
+    with open_workspace(place.settings) as workspace:
+        workspace.users.add("ada", role=Role.ADMIN)
+    as_ada = place.settings.model_copy(update={"user": "ada"})
+    with open_workspace(as_ada) as workspace:
+        workspace.connections.authorize("Iterable")
+        workspace.users.set_role("ada", Role.CONTRIBUTOR)
+    for _ in range(2):
+        with open_workspace(place.settings) as ws, pytest.raises(ExportUserError):
+            run_export(ws, EXPORT)
 
     [alert] = _alerts(place)
     assert (alert["target"], alert["state"]) == (EXPORT, "refused")

@@ -44,7 +44,7 @@ from audiencesync.connections.verifier import KeyVerifier, check_key_shape
 from audiencesync.errors import (
     AccessDeniedError,
     ConflictError,
-    FatalError,
+    ExportUserError,
 )
 from audiencesync.iterable import ApiKey, Region
 from audiencesync.store.destinations import Connection
@@ -118,7 +118,7 @@ class ConnectionService:
             self._require(session, Action.RUN_EXPORTS, row)
             problem = records.export_user_problem(session, row)
             if problem is not None:
-                raise FatalError(problem)
+                raise ExportUserError(problem)
             key = self._keys.decrypt(row)
             region = Region(row.region) if row.region else Region.US
             return ExportCredentials(ApiKey(key), region, row.base_url)

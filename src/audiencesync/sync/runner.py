@@ -44,6 +44,7 @@ from audiencesync.errors import (
     AccessDeniedError,
     AudiencesyncError,
     ConflictError,
+    ExportUserError,
     RetryableError,
 )
 from audiencesync.exports.records import find_export
@@ -143,8 +144,8 @@ def run_export(
     """
     try:
         target, credentials = prepare(workspace, name)
-    except AccessDeniedError as exc:
-        if not dry_run:
+    except (AccessDeniedError, ExportUserError) as exc:
+        if _alerts_on_refusal(exc, trigger=trigger, dry_run=dry_run):
             notify_refused_run(workspace, name, str(exc))
         raise
     database = workspace.database
@@ -202,6 +203,19 @@ def stopped_run(workspace: Workspace, run_id: int, *, now: Clock) -> RunInfo:
     with workspace.database.session() as session:
         recover(session, get_run(session, run_id).export_id, now=now())
         return require_export(run_info(session, run_id))
+
+
+def _alerts_on_refusal(exc: Exception, *, trigger: str, dry_run: bool) -> bool:
+    """Whether a refused run is the administrators' business.
+
+    A connection whose export user is no longer authorised stops every run of
+    its exports; an unattended (scheduled, refresh) run refused by the sharing
+    rules needs an administrator too. A person refused at the command line is
+    told there, and a refusal they cause is no event.
+    """
+    if dry_run:
+        return False
+    return isinstance(exc, ExportUserError) or trigger != "manual"
 
 
 def prepare(workspace: Workspace, name: str) -> tuple[Target, ExportCredentials]:
