@@ -21,7 +21,7 @@ from audiencesync.auth.roles import Role
 from audiencesync.cli import app
 from audiencesync.emulator import ScriptedFault
 from audiencesync.exports.records import find_export
-from audiencesync.sync.lock import acquire
+from audiencesync.sync.lock import acquire, this_process
 from audiencesync.sync.records import create_run, start
 from audiencesync.sync.statuses import RunStatus
 from audiencesync.workspace import open_workspace
@@ -129,6 +129,25 @@ def test_a_failed_run_prints_its_json_then_exits_non_zero(place: Place) -> None:
     assert (run["id"], run["status"]) == (1, "Failed (permanent)")
     assert run["error"]
     assert "Run 1 failed" in result.stderr
+
+
+def test_a_run_refused_by_the_lock_prints_its_json(place: Place) -> None:
+    """Another run holds the export: the refused run (Canceled) on stdout, exit 2."""
+    with open_workspace(place.settings) as workspace:
+        with workspace.database.session() as session:
+            export_id = find_export(session, EXPORT).id
+            holder = create_run(session, export_id, trigger="manual",
+                                requested_by="admin").id  # fmt: skip
+        acquire(workspace.database, export_id, holder, holder=this_process())
+        with workspace.database.session() as session:
+            start(session, holder)
+
+    result = _cli(place, "exports", "run", EXPORT, "--json")
+
+    assert result.exit_code == 2
+    run = json.loads(result.stdout)
+    assert (run["id"], run["status"]) == (holder + 1, "Canceled")
+    assert f"already running (run {holder}" in run["error"]
 
 
 # --- item 16: --csv FILE is untouched on any error ------------------------------

@@ -18,6 +18,7 @@ from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_
 from audiencesync.cli.progress import BarProgress
 from audiencesync.cli.render import echo_json, iso, print_table, when
 from audiencesync.sync.history import RunInfo, SegmentRunInfo
+from audiencesync.sync.lock import RunInProgressError
 from audiencesync.sync.progress import NoProgress, RunProgress
 from audiencesync.sync.run_history import RunHistory
 from audiencesync.sync.runner import RunFailedError, run_export
@@ -78,16 +79,17 @@ def run(
 
 @contextmanager
 def failed_run_shown(workspace: Workspace, *, as_json: bool) -> Iterator[None]:
-    """With ``--json``, a run that failed for good is printed before its error.
+    """With ``--json``, a run that failed for good (or was refused) is printed first.
 
     The error still ends the command (one line on stderr, exit 1).
     """
     try:
         yield
-    except RunFailedError as exc:
-        if as_json:
+    except (RunFailedError, RunInProgressError) as exc:
+        shown = exc.run_id if isinstance(exc, RunFailedError) else exc.refused_run_id
+        if as_json and shown is not None:
             history = RunHistory(workspace.database, workspace.actor)
-            echo_json(run_json(history.show(exc.run_id)))
+            echo_json(run_json(history.show(shown)))
         raise
 
 

@@ -91,6 +91,7 @@ class RunInProgressError(ConflictError):
     ) -> None:
         self.export, self.run_id, self.holder = export, run_id, holder
         self.started_at, self.expires_at = started_at, expires_at
+        self.refused_run_id: int | None = None  # the run recorded Canceled, if any
         msg = (
             f"Export {export!r} is already running (run {run_id}, started"
             f" {started_at:%Y-%m-%d %H:%M} UTC; its lock expires at"

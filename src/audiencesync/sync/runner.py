@@ -59,6 +59,7 @@ from audiencesync.sync.lists import ListFinder
 from audiencesync.sync.lock import (
     Lease,
     LeaseLostError,
+    RunInProgressError,
     acquire,
     release,
     renew,
@@ -463,6 +464,8 @@ class _Keeper:
                 with database.session() as session:
                     finish(session, run_id, RunStatus.CANCELED, error=str(exc),
                            now=now())  # fmt: skip
+                if isinstance(exc, RunInProgressError):
+                    exc.refused_run_id = run_id
             raise
         return cls(database, lease, now)
 
