@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import select
 
-from audiencesync.exports.records import find_export
+from audiencesync.exports.records import alert_key, find_export
 from audiencesync.notifications import Notice, email_body, send_notice, webhook_payload
 from audiencesync.store.accounts import SystemSetting
 from audiencesync.sync.statuses import RunStatus
@@ -90,7 +90,7 @@ def _log_failure(what: str, exc: Exception) -> None:
 
 def _enter(session: Session, export_id: int, state: object) -> bool:
     """Record ``state`` as the export's; True when it is a new one to alert."""
-    key = f"alert:export:{export_id}"
+    key = alert_key(export_id)
     row = session.scalars(select(SystemSetting).where(SystemSetting.key == key)).first()
     if state is None:
         if row is not None:

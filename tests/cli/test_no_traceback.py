@@ -14,7 +14,7 @@ from sqlalchemy.exc import DatabaseError
 from typer.testing import CliRunner
 
 from audiencesync.cli import app
-from audiencesync.cli.crashes import log_path
+from audiencesync.cli.crashes import MAX_LOG_BYTES, log_path, write_details
 from audiencesync.home import initialize
 from audiencesync.profiles.service import import_profiles
 from audiencesync.segments.service import SegmentService
@@ -172,4 +172,27 @@ def test_a_database_damaged_mid_command_says_so(
     assert result.exit_code == 1
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("Error: the database file is damaged")
+    assert "a bug" not in line
+
+
+def test_the_crash_log_is_moved_aside_when_it_grows_too_big(tmp_path: Path) -> None:
+    """Past MAX_LOG_BYTES the log becomes log.1 and a new one starts (bounded)."""
+    log = tmp_path / "logs" / "audiencesync.log"
+    log.parent.mkdir()
+    log.write_bytes(b"x" * (MAX_LOG_BYTES + 1))
+
+    write_details(log, RuntimeError("boom"))
+
+    assert log.stat().st_size < MAX_LOG_BYTES
+    assert log.with_name("audiencesync.log.1").stat().st_size == MAX_LOG_BYTES + 1
+
+
+def test_a_file_name_that_is_not_utf8(home: Path, tmp_path: Path) -> None:
+    """profiles import of a file whose name is not UTF-8: one line, rename it."""
+    folder = os.fsencode(tmp_path)
+    name = folder + b"/caf\xe9.csv"
+    with open(name, "wb") as handle:  # noqa: PTH123 - a bytes path on purpose
+        handle.write(CUSTOMERS.encode())
+    line = _one_line(_cli("profiles", "import", name, "--home", str(home)))
+    assert "not valid UTF-8" in line
     assert "a bug" not in line

@@ -12,7 +12,8 @@ from sqlalchemy import select, update
 
 from audiencesync.auth.roles import Role
 from audiencesync.errors import AccessDeniedError, ExportUserError
-from audiencesync.store.accounts import AuditEvent
+from audiencesync.exports.records import alert_key, find_export
+from audiencesync.store.accounts import AuditEvent, SystemSetting
 from audiencesync.store.destinations import Export
 from audiencesync.sync.control import approve_run
 from audiencesync.sync.runner import run_export
@@ -155,3 +156,19 @@ def _remove_in_iterable(place: Place, list_id: int, email: str) -> None:
         headers={"Api-Key": DEFAULT_API_KEY},
     )
     assert answer.status_code == 200
+
+
+def test_removing_an_export_forgets_its_alert_state(place: Place) -> None:
+    """A later export given the removed one's id must not inherit its alert."""
+    place.run()
+    place.reimport(SECOND)
+    assert place.run().status is RunStatus.HELD
+    with open_workspace(place.settings) as workspace:
+        with workspace.database.session() as session:
+            key = alert_key(find_export(session, EXPORT).id)
+            held = session.get(SystemSetting, key)
+            assert held is not None
+            assert held.value == "held"
+        workspace.exports.remove(EXPORT)
+        with workspace.database.session() as session:
+            assert session.get(SystemSetting, key) is None

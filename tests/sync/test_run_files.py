@@ -149,3 +149,29 @@ def test_a_folder_without_a_run_is_removed(place: Place) -> None:
     (orphan / "plan.parquet").write_bytes(b"old")
 
     assert _sweep(place, run, days_after=0) == [999]
+
+
+def test_the_sync_state_of_a_removed_export_goes(place: Place) -> None:
+    """Its bindings are gone: their state files (every member's email) go too."""
+    run = place.run()
+    states = place.settings.home / "sync" / "state"
+    kept = sorted(path.name for path in states.glob("*.parquet"))
+    assert kept  # the run left one state per segment
+    with open_workspace(place.settings) as workspace:
+        workspace.exports.remove(run.export_name)
+
+    _sweep(place, run, days_after=0)
+
+    assert sorted(path.name for path in states.glob("*.parquet")) == []
+
+
+def test_the_sync_state_of_a_live_binding_stays(place: Place) -> None:
+    """A sweep leaves the states of bindings that still exist alone."""
+    run = place.run()
+    states = place.settings.home / "sync" / "state"
+    kept = sorted(path.name for path in states.glob("*.parquet"))
+
+    _sweep(place, run, days_after=365)
+
+    assert kept
+    assert sorted(path.name for path in states.glob("*.parquet")) == kept

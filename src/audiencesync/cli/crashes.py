@@ -23,6 +23,9 @@ from audiencesync.settings import Settings, load_settings
 LOG_NAME = "audiencesync.log"
 
 
+MAX_LOG_BYTES = 1_000_000  # the log is moved aside (one older copy) past this size
+
+
 def log_path(home: Path) -> Path:
     """Where unexpected errors of the data folder ``home`` are logged."""
     return home / "logs" / LOG_NAME
@@ -72,6 +75,8 @@ def write_details(path: Path, exc: BaseException) -> Path:
     """Append ``exc``'s frames and types (never its text) to ``path`` (0600)."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     path.parent.chmod(0o700)
+    if path.exists() and path.stat().st_size > MAX_LOG_BYTES:
+        path.replace(path.with_name(path.name + ".1"))  # keep one older log
     flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
     descriptor = os.open(path, flags, 0o600)
     os.fchmod(descriptor, 0o600)

@@ -20,6 +20,12 @@ from audiencesync.schedule import NextRun, describe_schedule
 from audiencesync.segments.names import name_key
 from audiencesync.store.destinations import Connection, Export, ExportSegment
 
+
+def alert_key(export_id: int) -> str:
+    """The system setting holding the export's last alerted state."""
+    return f"alert:export:{export_id}"
+
+
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from audiencesync.audit import record_event
 from audiencesync.auth.roles import Action, ConnectionScope, check
@@ -43,6 +43,7 @@ from audiencesync.schedule import (
     next_run,
 )
 from audiencesync.segments.names import name_key
+from audiencesync.store.accounts import SystemSetting
 from audiencesync.store.destinations import Connection, Export
 from audiencesync.sync.history import last_runs
 from audiencesync.sync.recovery import live_run
@@ -256,6 +257,11 @@ class ExportService:
             _ensure_not_running(session, row)
             removed = records.info(row, NextRun(None, "removed"))
             self._audit(session, "export.remove", row, summary(row))
+            session.execute(  # a later export given its id starts with no alert
+                delete(SystemSetting).where(
+                    SystemSetting.key == records.alert_key(row.id)
+                )
+            )
             session.delete(row)
             return removed
 

@@ -62,7 +62,16 @@ def source_format(path: Path) -> str:
 
 
 def check_readable(path: Path) -> None:
-    """The file exists, is a file, can be opened and is not empty."""
+    """The file's name is text; it exists, is a file, opens and is not empty."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        shown = str(path).encode("utf-8", "surrogateescape").decode("ascii", "replace")
+        msg = (
+            f"The file name {shown!r} is not valid UTF-8 text; rename the file (or"
+            " its folder) to a UTF-8 name and import again."
+        )
+        raise SourceError(msg) from exc
     if not path.exists():
         msg = f"File {path} does not exist; check the path."
         raise SourceError(msg)

@@ -11,7 +11,10 @@ approval (Held). So:
 - its reports stay for ``retention_days`` after it finished (for a person to
   look into; the same rows are in the run's rejects), then the folder goes;
 - a folder whose run no longer exists goes too; Held, Interrupted and Failed
-  (retrying) runs keep everything until they end.
+  (retrying) runs keep everything until they end;
+- a sync state file (``<home>/sync/state/<binding>.parquet``, every member the
+  list holds because of us) goes once its binding is gone (its export was
+  removed): nothing may read it again.
 
 The run rows, their counts and rejects stay in the database. :func:`tidy_run_files`
 runs at the end of every run and on every pass of ``serve``; it never fails its
@@ -28,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from audiencesync.store.runs import Run
+from audiencesync.store.runs import Binding, Run
 from audiencesync.sync.plan import INVALID_FILE
 from audiencesync.sync.sending import REJECTED_FILE
 from audiencesync.sync.statuses import RunStatus
@@ -65,6 +68,7 @@ def sweep_run_files(
     database: Database, home: Path, *, now: datetime, retention_days: int
 ) -> list[int]:
     """Apply the rules above; the ids of the runs whose folder was removed."""
+    _drop_orphan_states(database, home)
     folders = _run_folders(runs_folder(home))
     if not folders:
         return []
@@ -87,6 +91,25 @@ def sweep_run_files(
         elif status.is_terminal:
             _drop_plans(folder)
     return removed
+
+
+def _drop_orphan_states(database: Database, home: Path) -> None:
+    """Remove the sync state files of bindings that no longer exist."""
+    folder = home / "sync" / "state"
+    if not folder.is_dir():
+        return
+    states = {
+        int(path.stem): path
+        for path in folder.glob("*.parquet")
+        if path.stem.isdigit() and path.is_file() and not path.is_symlink()
+    }
+    if not states:
+        return
+    with database.session() as session:
+        alive = set(session.scalars(select(Binding.id).where(Binding.id.in_(states))))
+    for binding_id, path in states.items():
+        if binding_id not in alive:
+            path.unlink(missing_ok=True)
 
 
 def _run_folders(folder: Path) -> dict[int, Path]:
