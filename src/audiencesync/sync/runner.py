@@ -221,15 +221,18 @@ def _alerts_on_refusal(exc: Exception, *, trigger: str, dry_run: bool) -> bool:
 
 def prepare(workspace: Workspace, name: str) -> tuple[Target, ExportCredentials]:
     """The export as a run target, after checking the actor may run it."""
-    export = workspace.exports.get(name)
-    if export.connection is None:
-        msg = f"Export {export.name!r} has no connection; attach one before running."
-        raise ConflictError(msg)
-    scope = workspace.connections.scope(export.connection)
-    check(workspace.actor, Action.RUN_EXPORTS, connection=scope)
-    credentials = workspace.connections.api_key_for_export(export.connection)
     with workspace.database.session() as session:
-        row = find_export(session, export.name)
+        found = find_export(session, name)  # exact, or differing only in case
+        name, connection = found.name, found.connection
+        connection_name = None if connection is None else connection.name
+    if connection_name is None:
+        msg = f"Export {name!r} has no connection; attach one before running."
+        raise ConflictError(msg)
+    scope = workspace.connections.scope(connection_name)
+    check(workspace.actor, Action.RUN_EXPORTS, connection=scope)
+    credentials = workspace.connections.api_key_for_export(connection_name)
+    with workspace.database.session() as session:
+        row = find_export(session, name)
         target = Target(
             export_id=row.id,
             connection_id=row.connection_id or 0,
