@@ -28,19 +28,24 @@ TEXTUAL = NUMERIC.replace("FR,1", "FR,gold")  # CAST(code AS INT) now fails
 
 
 def _with_a_breaking_segment(place: Place) -> None:
-    """Exports Hourly and Newsletter get a segment whose cast will fail on data."""
+    """Exports Hourly and Newsletter get a segment whose cast will fail on data.
+
+    Each segment feeds one list, so every export has segments of its own.
+    """
     place.source.write_text(NUMERIC, encoding="utf-8")
     import_profiles(place.settings, place.source, replace=True)
     with place.workspace() as workspace:
-        workspace.segments.create("Coded", parse_where("cast(code AS int) > 0"))
-        for name in ("Hourly", "Newsletter"):
-            workspace.exports.edit(name, segments=["Coded", "France"])
+        for export, own in (("Hourly", "Germany"), ("Newsletter", "France")):
+            coded = f"Coded for {export}"
+            workspace.segments.create(coded, parse_where("cast(code AS int) > 0"))
+            workspace.exports.edit(export, segments=[coded, own])
         for name, schedule in (("Second", HOURLY), ("Later", "refresh")):
+            workspace.segments.create(f"For {name}", parse_where("country = 'DE'"))
             workspace.exports.add(
                 name,
                 connection="Iterable",
                 email_field="email",
-                segments=["Germany"],
+                segments=[f"For {name}"],
                 schedule=schedule,
             )
         set_refresh_schedule(workspace, "15 6 * * *")
@@ -83,9 +88,10 @@ def test_an_unexpected_error_in_one_export_is_one_log_line(
 
     monkeypatch.setattr(scheduler_module, "run_export", breaking)
     with place.workspace() as workspace:
+        workspace.segments.create("For Second", parse_where("country = 'DE'"))
         workspace.exports.add(
             "Second", connection="Iterable", email_field="email",
-            segments=["Germany"], schedule=HOURLY,
+            segments=["For Second"], schedule=HOURLY,
         )  # fmt: skip
     moment = place.saved_at("Second") + timedelta(hours=2)
     caplog.set_level(logging.ERROR, logger="audiencesync.scheduler")

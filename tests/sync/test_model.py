@@ -268,6 +268,7 @@ def test_the_list_mirrors_the_segment_through_random_histories(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # ~15 min on the 2-core CI machine
 def test_the_list_mirrors_the_segment_through_many_histories(
     world: _World, reliability_figures: Figures
 ) -> None:
