@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from audiencesync.auth.roles import Role
+from audiencesync.emulator import ScriptedFault
 from audiencesync.errors import AccessDeniedError
 from audiencesync.settings import load_settings
 from audiencesync.sync.control import approve_run, cancel_run, discard_run
 from audiencesync.sync.history import RunInfo
-from audiencesync.sync.runner import run_export
+from audiencesync.sync.runner import resume_run, run_export
 from audiencesync.sync.statuses import RunStatus
 from audiencesync.workspace import open_workspace
 from tests.sync.place import EXPORT, FRANCE, Place
@@ -116,3 +117,37 @@ def test_a_contributor_cannot_cancel_a_held_run(place: Place) -> None:
         cancel_run(cora, held.id)
     with open_workspace(place.settings) as workspace:
         assert cancel_run(workspace, held.id) is RunStatus.CANCELED
+
+
+def test_an_approval_that_stopped_half_way_is_finished_by_its_resume(
+    place: Place,
+) -> None:
+    """Approve, Iterable down during the removals, resume: removed, Succeeded."""
+    held = _held(place)
+    place.emulator.script("lists/unsubscribe", ScriptedFault(status=503), times=50)
+    with open_workspace(place.settings) as workspace:
+        stopped = approve_run(workspace, held.id)
+    place.emulator.clear_scripts()
+    assert stopped.status is RunStatus.FAILED_RETRYING
+
+    with open_workspace(place.settings) as workspace:
+        resumed = resume_run(workspace, held.id)
+
+    assert resumed.status is RunStatus.SUCCEEDED
+    assert place.members(resumed)["France"] == {"ana@example.com"}
+
+
+def test_an_approved_hold_does_not_hold_the_next_run(place: Place) -> None:
+    """After an approval that stopped half way, a small removal is not held."""
+    held = _held(place)
+    place.emulator.script("lists/unsubscribe", ScriptedFault(status=503), times=50)
+    with open_workspace(place.settings) as workspace:
+        approve_run(workspace, held.id)
+    place.emulator.clear_scripts()
+    place.reimport(DAN_LEAVES)
+
+    with open_workspace(place.settings) as workspace:
+        later = run_export(workspace, EXPORT)
+
+    assert later.status is not RunStatus.HELD
+    assert "dan@example.com" not in place.members(later)["Germany"]

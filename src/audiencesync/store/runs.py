@@ -161,6 +161,9 @@ class RunSegment(Base):
     batches_acked: Mapped[int] = mapped_column(Integer, default=0)
     retries: Mapped[int] = mapped_column(Integer, default=0)
     held_removals: Mapped[bool] = mapped_column(Boolean, default=False)
+    removals_approved: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     expected_size: Mapped[int | None] = mapped_column(BigInteger)
     actual_size: Mapped[int | None] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(16), default="queued")

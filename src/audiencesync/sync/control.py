@@ -25,10 +25,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy import update
+
 from audiencesync.audit import record_event
 from audiencesync.auth.roles import Action, check
 from audiencesync.errors import AccessDeniedError, ConflictError
 from audiencesync.store.models import utc_now
+from audiencesync.store.runs import RunSegment
 from audiencesync.sync.history import require_export, run_info
 from audiencesync.sync.records import finish, get_run, newer_run, request_cancel
 from audiencesync.sync.runner import Pass, execute, prepare, stopped_run
@@ -74,6 +77,11 @@ def approve_run(
     target, credentials = prepare(workspace, run.export_name)
     with workspace.database.session() as session:
         _audit(session, workspace, "run.approve", run)
+        session.execute(  # kept, so a resume of a killed approval still sends them
+            update(RunSegment)
+            .where(RunSegment.run_id == run_id, RunSegment.held_removals)
+            .values(removals_approved=True)
+        )
     return execute(workspace, target, credentials, run_id, now=now,
                    progress=progress, fresh=False, how=Pass(approve=True))  # fmt: skip
 

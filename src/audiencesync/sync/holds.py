@@ -11,8 +11,10 @@ run, then back) and run it. So the rule is:
     export, whatever the brake, until an administrator releases them.
 
 They are released when the newest run that held them (a run segment with
-``held_removals``) was approved (it ended Succeeded), discarded (Removals
-discarded) or canceled while Held (only administrators may). A later run that
+``held_removals``) was approved (``removals_approved``, set before the removals
+are sent, so an approval killed half way still counts and its resume sends
+them), discarded (Removals discarded) or canceled while Held (only
+administrators may). A later run that
 plans removals while they are not released holds them too, and is the run an
 administrator then approves or discards. Dry runs never count. A run that plans
 no removal at all (the people came back) is simply not held.
@@ -41,7 +43,7 @@ RELEASED = frozenset(
 def held_earlier(session: Session, binding_id: int, *, before: int) -> int | None:
     """The run (older than run ``before``) whose held removals are not released."""
     newest = session.execute(
-        select(Run.id, Run.status, RunSegment.status)
+        select(Run.id, Run.status, RunSegment.status, RunSegment.removals_approved)
         .join(RunSegment, RunSegment.run_id == Run.id)
         .where(
             RunSegment.binding_id == binding_id,
@@ -54,8 +56,9 @@ def held_earlier(session: Session, binding_id: int, *, before: int) -> int | Non
     ).first()
     if newest is None:
         return None
-    run_id, run_status, part_status = newest
+    run_id, run_status, part_status, approved = newest
     canceled_while_held = (
         run_status == RunStatus.CANCELED.code and part_status == RunStatus.HELD.code
     )
-    return None if part_status in RELEASED or canceled_while_held else run_id
+    released = part_status in RELEASED or canceled_while_held or approved
+    return None if released else run_id

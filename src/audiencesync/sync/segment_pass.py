@@ -130,6 +130,7 @@ class Part:
     held: bool
     list_action: str | None
     state_key: str
+    approved: bool = False  # an administrator approved its held removals
 
 
 def state_path(home: Path, binding_id: int) -> Path:
@@ -147,7 +148,9 @@ async def sync_segment(
 ) -> SegmentOutcome:
     """Take one segment of the run as far as it can go; what it left."""
     part = open_part(ctx, segment)
-    if part.status is RunStatus.HELD and approve:
+    if (part.status is RunStatus.HELD and approve) or (
+        part.approved and part.status in _PASSABLE
+    ):
         set_status(ctx, part.id, RunStatus.RUNNING)
         part.held = False
     elif part.status is RunStatus.FAILED_PERMANENT:
@@ -217,6 +220,7 @@ def open_part(ctx: PassContext, segment: tuple[int, str]) -> Part:
             held=row.held_removals,
             list_action=row.list_action,
             state_key=binding.state_key,
+            approved=row.removals_approved,
         )
 
 
