@@ -10,6 +10,7 @@ from audiencesync.errors import AccessDeniedError
 from audiencesync.settings import load_settings
 from audiencesync.sync.control import approve_run, cancel_run, discard_run
 from audiencesync.sync.history import RunInfo
+from audiencesync.sync.run_history import RunHistory
 from audiencesync.sync.runner import resume_run, run_export
 from audiencesync.sync.statuses import RunStatus
 from audiencesync.workspace import open_workspace
@@ -151,3 +152,29 @@ def test_an_approved_hold_does_not_hold_the_next_run(place: Place) -> None:
 
     assert later.status is not RunStatus.HELD
     assert "dan@example.com" not in place.members(later)["Germany"]
+
+
+def test_a_superseded_held_run_no_longer_invites_an_approval(place: Place) -> None:
+    """A newer run came: the older Held run's note points at the newest instead."""
+    first = _held(place)
+    again = _contributor_run(place)
+
+    with open_workspace(place.settings) as workspace:
+        history = RunHistory(workspace.database, workspace.actor)
+        older, newer = history.show(first.id), history.show(again.id)
+
+    assert older.status is RunStatus.HELD
+    assert (older.error or "").startswith(f"Superseded by run {again.id}")
+    assert f"runs approve {first.id}" not in (older.error or "")
+    assert f"runs approve {again.id}" in (newer.error or "")
+
+
+def test_a_removed_exports_held_run_says_nothing_will_be_sent(place: Place) -> None:
+    """Its export is gone: the Held run says its removals will not be sent."""
+    held = _held(place)
+    with open_workspace(place.settings) as workspace:
+        workspace.exports.remove(EXPORT)
+        shown = RunHistory(workspace.database, workspace.actor).show(held.id)
+
+    assert (shown.error or "").startswith("Its export was removed")
+    assert "runs approve" not in (shown.error or "")

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from audiencesync.audit import record_event
 from audiencesync.auth.roles import Action, ConnectionScope, check
@@ -45,8 +45,10 @@ from audiencesync.schedule import (
 from audiencesync.segments.names import name_key
 from audiencesync.store.accounts import SystemSetting
 from audiencesync.store.destinations import Connection, Export
+from audiencesync.store.runs import Run
 from audiencesync.sync.history import last_runs
 from audiencesync.sync.recovery import live_run
+from audiencesync.sync.statuses import RunStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -260,6 +262,14 @@ class ExportService:
             session.execute(  # a later export given its id starts with no alert
                 delete(SystemSetting).where(
                     SystemSetting.key == records.alert_key(row.id)
+                )
+            )
+            session.execute(  # its Held runs can no longer be acted on
+                update(Run)
+                .where(Run.export_id == row.id, Run.status == RunStatus.HELD.code)
+                .values(
+                    error="Its export was removed: the held removals will not be"
+                    " sent, and the run can no longer be approved or discarded."
                 )
             )
             session.delete(row)

@@ -70,7 +70,31 @@ def create_run(
     )
     session.add(run)
     session.flush()
+    if not dry_run:
+        supersede_held(session, export_id, by=run.id)
     return run
+
+
+def supersede_held(session: Session, export_id: int, *, by: int) -> None:
+    """Older Held runs of the export say that run ``by`` came after them.
+
+    Their removals can no longer be approved there (approve and discard take
+    the export's newest run), so their note must not invite it.
+    """
+    session.execute(
+        update(Run)
+        .where(
+            Run.export_id == export_id,
+            Run.status == RunStatus.HELD.code,
+            Run.id < by,
+            ~Run.dry_run,
+        )
+        .values(
+            error=f"Superseded by run {by}: its held removals are no longer"
+            " approved or discarded here; an administrator approves or discards"
+            " the export's newest Held run."
+        )
+    )
 
 
 def get_run(session: Session, run_id: int) -> Run:
