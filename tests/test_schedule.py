@@ -88,6 +88,13 @@ def test_normalize_timezone(raw: str, expectation: AbstractContextManager[Any]) 
         assert normalize_timezone(raw) == expected
 
 
+@pytest.mark.parametrize("raw", ["localtime", "Factory"])
+def test_host_and_placeholder_zones_are_refused(raw: str) -> None:
+    """'localtime' (the host's zone) and 'Factory' are not IANA locations: refused."""
+    with refused(f"Unknown time zone {raw!r}."):
+        normalize_timezone(raw)
+
+
 def test_next_cron_time_follows_daylight_saving() -> None:
     """09:00 in Paris is 08:00 UTC in winter and 07:00 UTC after the switch."""
     after = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)

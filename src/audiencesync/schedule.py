@@ -287,6 +287,10 @@ def _refresh_schedule(value: object) -> tuple[str | None, str]:
     return None, DEFAULT_TIMEZONE
 
 
+# In tzdata's folder but no place: the host's own zone (differs per machine) and "-00".
+_NOT_PLACES = frozenset({"localtime", "Factory"})
+
+
 @cache
 def _timezones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+    return frozenset(zoneinfo.available_timezones()) - _NOT_PLACES

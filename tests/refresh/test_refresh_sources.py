@@ -203,6 +203,22 @@ def test_a_hold_is_not_applied_over_a_later_import(place: Place, merged: Path) -
     assert rows(place) == BASE_ROWS + 1
 
 
+def test_discard_after_a_later_import_does_not_print_a_stale_row_count(
+    place: Place, merged: Path, tmp_path: Path
+) -> None:
+    """Discarding a hold the table outgrew does not claim the rows it had then."""
+    shrink_base(place)
+    extra = tmp_path / "extra.csv"
+    extra.write_text(HEADER + "Z1,z@example.com,FR\n", encoding="utf-8")
+    with place.workspace() as workspace:
+        run_refresh(workspace)
+        workspace.profiles.import_file(extra, table="customers")
+    result = invoke(place, "profiles", "discard", "customers")
+    assert result.exit_code == 0, result.output
+    assert f"{BASE_ROWS + 1:,} rows" not in result.stdout
+    assert rows(place) == BASE_ROWS + 2
+
+
 def test_a_brake_of_100_lets_every_refresh_through(place: Place, merged: Path) -> None:
     """AUDIENCESYNC_REFRESH_REMOVAL_BRAKE=100 never holds."""
     place.settings = place.settings.model_copy(update={"refresh_removal_brake": 100})

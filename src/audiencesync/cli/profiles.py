@@ -207,9 +207,9 @@ def discard_command(
         echo_json(hold_as_dict(hold))
     else:
         typer.echo(
-            f"Discarded the held refresh of {hold.table}; it keeps its"
-            f" {hold.rows:,} rows. The next refresh holds it again while its source"
-            " files stay as they are."
+            f"Discarded the held refresh of {hold.table}; the table keeps its rows."
+            " The next refresh holds it again while its source files stay as they"
+            " are."
         )
 
 
