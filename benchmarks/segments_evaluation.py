@@ -22,10 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from audiencesync.home import initialize
+from audiencesync.app.home import initialize
+from audiencesync.app.workspace import open_workspace
 from audiencesync.segments.rules import parse_rules, parse_where
 from audiencesync.settings import load_settings
-from audiencesync.workspace import open_workspace
 
 BUDGET_SECONDS = 10.0
 BUDGET_RSS_MB = 1536.0

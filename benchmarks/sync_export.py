@@ -52,9 +52,10 @@ import duckdb
 import httpx
 import orjson
 
-from audiencesync.emails import EMAIL_SQL_PATTERN
+from audiencesync.app.home import initialize
+from audiencesync.app.workspace import open_workspace
+from audiencesync.core.emails import EMAIL_SQL_PATTERN
 from audiencesync.errors import AudiencesyncError
-from audiencesync.home import initialize
 from audiencesync.iterable.client import IterableClient
 from audiencesync.profiles.generator import write_profiles
 from audiencesync.profiles.identifiers import quote_literal
@@ -63,7 +64,6 @@ from audiencesync.profiles.tables import table_path
 from audiencesync.segments.where import parse_where
 from audiencesync.settings import Settings, load_settings
 from audiencesync.sync.runner import run_export
-from audiencesync.workspace import open_workspace
 
 FRESH_RATIO_BUDGET = 2.0
 DELTA_BUDGET_SECONDS = 1.5

@@ -12,9 +12,9 @@ from typer.testing import CliRunner, Result
 
 from audiencesync.cli import app
 from audiencesync.connections.records import normalize_name as connection_name
+from audiencesync.core.naming import shown
 from audiencesync.errors import ConfigError, RuleError
 from audiencesync.exports.checks import normalize_export_name
-from audiencesync.naming import shown
 from audiencesync.segments.names import normalize_name as segment_name
 from audiencesync.settings import load_settings
 from audiencesync.store import Segment

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from audiencesync.errors import ConfigError
-from audiencesync.schedule import (
+from audiencesync.scheduling.schedules import (
     NextRun,
     describe_schedule,
     format_time,

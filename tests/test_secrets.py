@@ -9,13 +9,13 @@ import pytest
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
-from audiencesync.errors import ConfigError
-from audiencesync.secrets import (
+from audiencesync.core.secrets import (
     KeyRing,
     SecretUnreadableError,
     read_key_file,
     write_key_file,
 )
+from audiencesync.errors import ConfigError
 from audiencesync.settings import Settings
 
 TEXT = "CanaryUsKey7Q2xW9vB4nM6pL1zR8tYu"

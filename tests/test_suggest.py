@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from audiencesync.suggest import closest, listed
+from audiencesync.core.suggest import closest, listed
 
 
 def test_same_letters_in_another_case_win() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from audiencesync.audit import AuditEntry, list_events
+from audiencesync.auth.audit import AuditEntry, list_events
 from audiencesync.auth.roles import Role
 from audiencesync.auth.users import UserService, ensure_first_admin, resolve_actor
 from audiencesync.store import Database

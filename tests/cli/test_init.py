@@ -9,9 +9,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from audiencesync.app.home import InitReport
 from audiencesync.cli import app
 from audiencesync.cli.init import summary
-from audiencesync.home import InitReport
 from audiencesync.store import head_revision
 
 

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy.exc import DatabaseError
 from typer.testing import CliRunner
 
+from audiencesync.app.home import initialize
 from audiencesync.cli import app
 from audiencesync.cli.crashes import MAX_LOG_BYTES, log_path, write_details
-from audiencesync.home import initialize
 from audiencesync.profiles.service import import_profiles
 from audiencesync.segments.service import SegmentService
 from audiencesync.settings import load_settings

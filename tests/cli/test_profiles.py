@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from audiencesync.app.home import initialize
 from audiencesync.cli import app
-from audiencesync.home import initialize
 from audiencesync.settings import load_settings
 
 CSV = "customer_id,email,lifetime_value\nC1,a@example.com,1.5\nC2,b@example.com,2\n"

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from audiencesync.app.workspace import open_workspace
 from audiencesync.cli import app
-from audiencesync.emails import is_valid_email
+from audiencesync.core.emails import is_valid_email
+from audiencesync.demo.quickstart import CONNECTION, EMULATOR_STATE, SAMPLE_SEGMENTS
 from audiencesync.emulator import Emulator, EmulatorConfig
-from audiencesync.quickstart import CONNECTION, EMULATOR_STATE, SAMPLE_SEGMENTS
 from audiencesync.settings import load_settings
-from audiencesync.workspace import open_workspace
 
 PROFILES = "3000"
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from audiencesync.app.workspace import open_workspace
 from audiencesync.auth.roles import Role
 from audiencesync.cli import app
 from audiencesync.emulator import ScriptedFault
@@ -24,7 +25,6 @@ from audiencesync.exports.records import find_export
 from audiencesync.sync.lock import acquire, this_process
 from audiencesync.sync.records import create_run, start
 from audiencesync.sync.statuses import RunStatus
-from audiencesync.workspace import open_workspace
 from tests.sync.place import EXPORT, Place, make_place
 from tests.sync.test_run_lifecycle import EXODUS
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from audiencesync.walkthrough import TourSettings, run_tour
+from audiencesync.demo.walkthrough import TourSettings, run_tour
 
 
 @pytest.mark.anyio

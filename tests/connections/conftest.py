@@ -18,8 +18,8 @@ from cryptography.fernet import Fernet
 
 from audiencesync.auth.roles import Actor, Role
 from audiencesync.connections import ConnectionService, KeyRejectedError
+from audiencesync.core.secrets import KeyRing, write_key_file
 from audiencesync.iterable import Region
-from audiencesync.secrets import KeyRing, write_key_file
 from audiencesync.store import Database
 from audiencesync.store.accounts import User
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from audiencesync.connections import ConnectionService, ConnectionState
 from audiencesync.connections import rotation as rotation_module
+from audiencesync.core.secrets import KeyRing, SecretUnreadableError, read_key_file
 from audiencesync.errors import AccessDeniedError, ConfigError
-from audiencesync.secrets import KeyRing, SecretUnreadableError, read_key_file
 from audiencesync.store import Database
 from audiencesync.store.destinations import Connection
 

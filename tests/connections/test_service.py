@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select, update
 
-from audiencesync.audit import list_events
+from audiencesync.auth.audit import list_events
 from audiencesync.auth.roles import Actor, ConnectionScope, Role
 from audiencesync.connections import (
     CONSENT_VERSION,
@@ -18,6 +18,7 @@ from audiencesync.connections import (
     ConsentRequiredError,
     KeyRejectedError,
 )
+from audiencesync.core.secrets import KeyRing, SecretUnreadableError
 from audiencesync.errors import (
     AccessDeniedError,
     ConfigError,
@@ -26,7 +27,6 @@ from audiencesync.errors import (
     NotFoundError,
 )
 from audiencesync.iterable import Region
-from audiencesync.secrets import KeyRing, SecretUnreadableError
 from audiencesync.store import Database
 from audiencesync.store.accounts import AuditEvent, User
 from audiencesync.store.destinations import Connection, Export

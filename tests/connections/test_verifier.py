@@ -14,6 +14,7 @@ from audiencesync.connections import (
     IterableKeyVerifier,
     KeyRejectedError,
 )
+from audiencesync.core.secrets import KeyRing
 from audiencesync.emulator import (
     ApiKeySpec,
     Emulator,
@@ -26,7 +27,6 @@ from audiencesync.emulator import (
 )
 from audiencesync.errors import FatalError
 from audiencesync.iterable import Region
-from audiencesync.secrets import KeyRing
 from audiencesync.store import Database
 from audiencesync.store.destinations import Connection
 

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from audiencesync.clock import ManualClock
+from audiencesync.core.clock import ManualClock
 from audiencesync.emulator import (
     DEFAULT_API_KEY,
     ApiKeySpec,

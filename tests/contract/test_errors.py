@@ -38,7 +38,7 @@ async def test_unusable_keys_fail_fast_without_echoing_the_key(
             await client.list_lists()
     assert isinstance(info.value, FatalError)
     assert info.value.status == 401
-    assert info.value.code == "BadApiKey"
+    assert info.value.iterable_code == "BadApiKey"
     assert key not in str(info.value)
     assert key[:8] not in str(info.value)
     assert len(iterable.emulator.requests) == 1

@@ -15,7 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from audiencesync.clock import ManualClock, SystemClock
+from audiencesync.core.clock import ManualClock, SystemClock
+from audiencesync.core.window import RateLimit
 from audiencesync.emulator import Emulator, ScriptedFault, serve_in_thread
 from audiencesync.iterable import (
     BatchOutcome,
@@ -25,7 +26,6 @@ from audiencesync.iterable import (
     RetryPolicy,
     Subscriber,
 )
-from audiencesync.window import RateLimit
 
 from .conftest import MakeIterable, Target, by_email, contract_config, emails
 

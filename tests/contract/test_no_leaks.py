@@ -12,10 +12,10 @@ import logging
 
 import pytest
 
+from audiencesync.core.window import RateLimit
 from audiencesync.emulator import ApiKeySpec, ScriptedFault
 from audiencesync.errors import AudiencesyncError
 from audiencesync.iterable import IterableClient, Subscriber
-from audiencesync.window import RateLimit
 from tests.reliability.figures import Figures
 
 from .conftest import MakeIterable

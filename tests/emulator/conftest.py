@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 import httpx
 import pytest
 
-from audiencesync.clock import ManualClock
+from audiencesync.core.clock import ManualClock
 from audiencesync.emulator import DEFAULT_API_KEY, Emulator, EmulatorConfig
 
 KEY = {"Api-Key": DEFAULT_API_KEY}

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from audiencesync.cli import app
 from audiencesync.cli.emulator import build_config, describe, parse_key, parse_rate
+from audiencesync.core.window import RateLimit
 from audiencesync.emulator import DEFAULT_API_KEY, KeyType, ProjectType
-from audiencesync.window import RateLimit
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,8 @@ from email.utils import parsedate_to_datetime
 import httpx
 import pytest
 
-from audiencesync.clock import ManualClock
+from audiencesync.core.clock import ManualClock
+from audiencesync.core.window import RateLimit
 from audiencesync.emulator import (
     ConnectionDropped,
     Emulator,
@@ -17,7 +18,6 @@ from audiencesync.emulator import (
     ScriptedFault,
 )
 from audiencesync.emulator.config import RateLimitBody, RetryAfter
-from audiencesync.window import RateLimit
 from tests.emulator.conftest import client_for, new_list, subscribe
 
 pytestmark = pytest.mark.anyio

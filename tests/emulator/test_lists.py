@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from audiencesync.clock import ManualClock
+from audiencesync.core.clock import ManualClock
 from audiencesync.emulator import Emulator, EmulatorConfig
 from tests.emulator.conftest import client_for, new_list, subscribe
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from audiencesync.clock import ManualClock
+from audiencesync.core.clock import ManualClock
 from audiencesync.emulator import (
     ApiKeySpec,
     Emulator,

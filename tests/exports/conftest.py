@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from audiencesync.app.home import initialize
 from audiencesync.auth.roles import Actor, Role
 from audiencesync.exports import ExportCreated, ExportService
-from audiencesync.home import initialize
 from audiencesync.profiles import open_engine
 from audiencesync.profiles.engine import ProfileEngine
 from audiencesync.profiles.service import import_profiles

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from audiencesync.audit import list_events
+from audiencesync.auth.audit import list_events
 from audiencesync.errors import ConflictError, NotFoundError
 from audiencesync.exports import exports_using_segment
 from audiencesync.store.models import Segment

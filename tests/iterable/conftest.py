@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from audiencesync.clock import ManualClock
+from audiencesync.core.clock import ManualClock
 from audiencesync.iterable import IterableClient
 from tests.iterable.fakes import CANARY_KEY, FakeIterable, bulk_ok
 

@@ -7,7 +7,8 @@ import itertools
 import httpx
 import pytest
 
-from audiencesync.clock import ManualClock
+from audiencesync.core.clock import ManualClock
+from audiencesync.core.window import RateLimit, SlidingWindow
 from audiencesync.iterable import (
     AdaptiveLimiter,
     AdaptivePolicy,
@@ -18,7 +19,6 @@ from audiencesync.iterable import (
     WindowLimiter,
 )
 from audiencesync.iterable.limits import HOLD_DOWN, LearnedRate
-from audiencesync.window import RateLimit, SlidingWindow
 from tests.iterable.conftest import MakeClient
 from tests.iterable.fakes import FakeIterable, bulk_ok, fail
 

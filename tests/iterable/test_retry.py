@@ -8,7 +8,7 @@ from email.utils import formatdate
 import httpx
 import pytest
 
-from audiencesync.clock import ManualClock
+from audiencesync.core.clock import ManualClock
 from audiencesync.iterable import (
     Endpoint,
     NetworkError,

@@ -17,17 +17,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from audiencesync.app.home import initialize
+from audiencesync.app.workspace import Workspace, open_workspace
 from audiencesync.auth.roles import Role
 from audiencesync.emulator import Emulator, EmulatorConfig, serve_in_thread
 from audiencesync.emulator.config import DEFAULT_API_KEY
-from audiencesync.home import initialize
 from audiencesync.profiles.service import import_profiles
 from audiencesync.segments.where import parse_where
 from audiencesync.settings import Settings, load_settings
 from audiencesync.store.accounts import AuditEvent
 from audiencesync.store.destinations import Export
 from audiencesync.store.runs import Run
-from audiencesync.workspace import Workspace, open_workspace
 
 CUSTOMERS = (
     "customer_id,email,country\n"

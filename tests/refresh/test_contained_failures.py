@@ -7,15 +7,15 @@ from datetime import timedelta
 
 import pytest
 
-from audiencesync import scheduler as scheduler_module
+from audiencesync.app.workspace import Workspace
 from audiencesync.profiles.service import import_profiles
-from audiencesync.refresh import set_refresh_schedule
-from audiencesync.scheduler import Scheduler
+from audiencesync.scheduling import scheduler as scheduler_module
+from audiencesync.scheduling.refresh import set_refresh_schedule
+from audiencesync.scheduling.scheduler import Scheduler
 from audiencesync.segments.where import parse_where
 from audiencesync.sync.history import RunInfo
 from audiencesync.sync.runner import run_export
 from audiencesync.sync.statuses import RunStatus
-from audiencesync.workspace import Workspace
 from tests.refresh.conftest import HOURLY, Place
 
 pytestmark = pytest.mark.socket
@@ -94,7 +94,7 @@ def test_an_unexpected_error_in_one_export_is_one_log_line(
             segments=["For Second"], schedule=HOURLY,
         )  # fmt: skip
     moment = place.saved_at("Second") + timedelta(hours=2)
-    caplog.set_level(logging.ERROR, logger="audiencesync.scheduler")
+    caplog.set_level(logging.ERROR, logger="audiencesync.scheduling.scheduler")
 
     fired = Scheduler(place.settings, now=lambda: moment).tick()
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from audiencesync.refresh import set_refresh_schedule
-from audiencesync.scheduler import Scheduler
+from audiencesync.scheduling.refresh import set_refresh_schedule
+from audiencesync.scheduling.scheduler import Scheduler
 from tests.refresh.conftest import Place
 
 pytestmark = pytest.mark.socket

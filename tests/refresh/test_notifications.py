@@ -20,14 +20,14 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from audiencesync.app.home import initialize
+from audiencesync.app.notifications import AUDIT_ACTION, notify_failed_run
+from audiencesync.app.workspace import open_workspace
 from audiencesync.auth.roles import Role
-from audiencesync.home import initialize
-from audiencesync.notifications import AUDIT_ACTION, notify_failed_run
 from audiencesync.settings import Settings, load_settings
 from audiencesync.store.accounts import AuditEvent
 from audiencesync.sync.history import RunInfo
 from audiencesync.sync.statuses import RunStatus
-from audiencesync.workspace import open_workspace
 
 pytestmark = pytest.mark.socket
 

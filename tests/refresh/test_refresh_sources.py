@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from audiencesync.cli import app
 from audiencesync.errors import AccessDeniedError, ConflictError, NotFoundError
 from audiencesync.profiles.tables import read_table_info
-from audiencesync.refresh import run_refresh
+from audiencesync.scheduling.refresh import run_refresh
 from tests.refresh.conftest import Place
 from tests.refresh.test_cli import invoke
 from tests.refresh.test_notifications import (  # noqa: F401 - the fixtures

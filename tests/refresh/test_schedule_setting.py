@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 import pytest
 
 from audiencesync.errors import AccessDeniedError, ConfigError
-from audiencesync.refresh import (
+from audiencesync.scheduling.refresh import (
     clear_refresh_schedule,
     read_refresh_schedule,
     set_refresh_schedule,
 )
-from audiencesync.schedule import REFRESH_SETTING
+from audiencesync.scheduling.schedules import REFRESH_SETTING
 from audiencesync.store.accounts import SystemSetting
 from tests.refresh.conftest import Place
 

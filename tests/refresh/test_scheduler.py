@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from audiencesync.emulator import ScriptedFault
 from audiencesync.exports.records import find_export
-from audiencesync.refresh import set_refresh_schedule
-from audiencesync.scheduler import Firing, Scheduler, serve_forever
+from audiencesync.scheduling.refresh import set_refresh_schedule
+from audiencesync.scheduling.scheduler import Firing, Scheduler, serve_forever
 from audiencesync.store.models import utc_now
 from audiencesync.store.runs import Run
 from audiencesync.sync.history import run_info
@@ -144,7 +144,7 @@ def test_a_run_refused_by_the_lock_is_logged_and_skipped(
             export_id, run_id = row.id, holder.id
         lease = acquire(workspace.database, export_id, run_id, holder="elsewhere:1")
     try:
-        with caplog.at_level(logging.INFO, logger="audiencesync.scheduler"):
+        with caplog.at_level(logging.INFO, logger="audiencesync.scheduling.scheduler"):
             fired = Scheduler(place.settings, now=clock.now).tick()
     finally:
         with place.workspace() as workspace:

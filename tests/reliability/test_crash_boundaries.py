@@ -41,11 +41,11 @@ import duckdb
 import pytest
 from sqlalchemy import select
 
+from audiencesync.app.workspace import open_workspace
 from audiencesync.profiles.identifiers import quote_literal
 from audiencesync.store.runs import Binding, RunBatch, RunReject, RunSegment
 from audiencesync.sync.segment_pass import state_path
 from audiencesync.sync.statuses import RunStatus
-from audiencesync.workspace import open_workspace
 from tests.reliability.figures import Figures
 from tests.reliability.proxy import Fault, FaultProxy, serve_proxy
 from tests.sync.place import CROWD, EXPORT, MANY, Place, make_place

@@ -30,6 +30,7 @@ import duckdb
 import httpx
 import pytest
 
+from audiencesync.app.workspace import open_workspace
 from audiencesync.iterable import IterableClient, RetryPolicy
 from audiencesync.profiles.identifiers import quote_literal
 from audiencesync.store.runs import Binding, RunBatch
@@ -37,7 +38,6 @@ from audiencesync.sync import runner
 from audiencesync.sync.history import RunInfo
 from audiencesync.sync.segment_pass import state_path
 from audiencesync.sync.statuses import RunStatus
-from audiencesync.workspace import open_workspace
 from tests.reliability.figures import Figures
 from tests.reliability.proxy import Fault, FaultProxy, serve_proxy
 from tests.sync.place import CROWD, MANY, Place, make_place

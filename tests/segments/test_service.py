@@ -10,6 +10,8 @@ import pyarrow as pa
 import pytest
 import sqlalchemy
 
+from audiencesync.app.home import initialize
+from audiencesync.app.workspace import Workspace, open_workspace
 from audiencesync.auth.roles import Actor, Role
 from audiencesync.errors import (
     AccessDeniedError,
@@ -17,7 +19,6 @@ from audiencesync.errors import (
     NotFoundError,
     RuleError,
 )
-from audiencesync.home import initialize
 from audiencesync.profiles.service import import_profiles
 from audiencesync.segments.references import referenced_columns
 from audiencesync.segments.rules import parse_rules, parse_where
@@ -25,7 +26,6 @@ from audiencesync.segments.service import SegmentService
 from audiencesync.settings import Settings, load_settings
 from audiencesync.store import AuditEvent, Export, ExportSegment, Segment
 from audiencesync.store.runs import Binding
-from audiencesync.workspace import Workspace, open_workspace
 
 CUSTOMERS = """customer_id,email,country,lifetime_value,signup_date
 C1,ana@example.com,FR,1500.50,2026-01-10

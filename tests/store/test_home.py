@@ -1,4 +1,4 @@
-"""``initialize`` (audiencesync.home): folder, database, key and first admin."""
+"""``initialize`` (audiencesync.app.home): folder, database, key and first admin."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
+from audiencesync.app.home import initialize
 from audiencesync.auth.passwords import verify_password
 from audiencesync.auth.roles import Actor, Role
 from audiencesync.auth.users import resolve_actor
 from audiencesync.errors import ConfigError
-from audiencesync.home import initialize
 from audiencesync.settings import Settings, load_settings
 from audiencesync.store import Database, User, head_revision
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from audiencesync.app.home import initialize
+from audiencesync.app.workspace import open_workspace
 from audiencesync.errors import ConfigError
-from audiencesync.home import initialize
 from audiencesync.profiles.service import import_profiles
 from audiencesync.settings import Settings, load_settings
-from audiencesync.workspace import open_workspace
 
 
 @pytest.fixture(autouse=True)

@@ -15,16 +15,16 @@ from pathlib import Path
 import httpx
 import pytest
 
+from audiencesync.app.home import initialize
+from audiencesync.app.workspace import open_workspace
 from audiencesync.emulator import Emulator, EmulatorConfig, serve_in_thread
 from audiencesync.emulator.config import DEFAULT_API_KEY
-from audiencesync.home import initialize
 from audiencesync.profiles.service import import_profiles
 from audiencesync.segments.where import parse_where
 from audiencesync.settings import Settings, load_settings
 from audiencesync.sync.history import RunInfo
 from audiencesync.sync.lock import RunInProgressError
 from audiencesync.sync.runner import run_export
-from audiencesync.workspace import open_workspace
 
 HEADER = "customer_id,email,country,plan\n"
 FIRST = HEADER + (

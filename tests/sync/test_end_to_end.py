@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from audiencesync.app.workspace import open_workspace
 from audiencesync.emulator.config import DEFAULT_API_KEY
 from audiencesync.iterable.client import IterableClient
 from audiencesync.segments.where import parse_where
 from audiencesync.sync.history import RunInfo
-from audiencesync.workspace import open_workspace
 from tests.sync.place import EXPORT, FRANCE, GERMANY, SECOND, Place
 
 pytestmark = pytest.mark.socket

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from audiencesync.app.workspace import open_workspace
 from audiencesync.auth.roles import Role
 from audiencesync.emulator import ScriptedFault
 from audiencesync.errors import AccessDeniedError
@@ -13,7 +14,6 @@ from audiencesync.sync.history import RunInfo
 from audiencesync.sync.run_history import RunHistory
 from audiencesync.sync.runner import resume_run, run_export
 from audiencesync.sync.statuses import RunStatus
-from audiencesync.workspace import open_workspace
 from tests.sync.place import EXPORT, FRANCE, Place
 from tests.sync.test_run_lifecycle import EXODUS
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from audiencesync.app.workspace import open_workspace
 from audiencesync.auth.roles import Role
 from audiencesync.errors import AccessDeniedError, ConflictError
 from audiencesync.exports.records import find_export
@@ -23,7 +24,6 @@ from audiencesync.sync.records import create_run, start
 from audiencesync.sync.run_history import RunHistory
 from audiencesync.sync.runner import resume_run, run_export
 from audiencesync.sync.statuses import RunStatus
-from audiencesync.workspace import open_workspace
 from tests.sync.place import EXPORT, Place, make_place
 
 pytestmark = pytest.mark.socket
@@ -33,7 +33,7 @@ KILLED_AFTER_FIRST_BATCH = """
 import os, signal, sys
 from audiencesync.settings import load_settings
 from audiencesync.sync.runner import run_export
-from audiencesync.workspace import open_workspace
+from audiencesync.app.workspace import open_workspace
 from tests.sync.place import EXPORT, OnBatch
 
 def die():

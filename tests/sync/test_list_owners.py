@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
+from audiencesync.app.workspace import open_workspace
 from audiencesync.emulator.config import DEFAULT_API_KEY
 from audiencesync.errors import ConflictError
 from audiencesync.iterable import IterableClient
@@ -16,7 +17,6 @@ from audiencesync.sync.history import run_info
 from audiencesync.sync.outcomes import RunFailedError
 from audiencesync.sync.runner import run_export
 from audiencesync.sync.statuses import RunStatus
-from audiencesync.workspace import open_workspace
 from tests.sync.place import EXPORT, FRANCE, GERMANY, Place
 
 

@@ -32,6 +32,8 @@ from hypothesis.stateful import (
     rule,
 )
 
+from audiencesync.app.home import initialize as initialize_home
+from audiencesync.app.workspace import open_workspace
 from audiencesync.emulator import (
     Emulator,
     EmulatorConfig,
@@ -39,7 +41,6 @@ from audiencesync.emulator import (
     serve_in_thread,
 )
 from audiencesync.emulator.config import DEFAULT_API_KEY
-from audiencesync.home import initialize as initialize_home
 from audiencesync.profiles.service import import_profiles
 from audiencesync.segments.where import parse_where
 from audiencesync.settings import Settings, load_settings
@@ -47,7 +48,6 @@ from audiencesync.sync.control import approve_run
 from audiencesync.sync.history import RunInfo
 from audiencesync.sync.runner import run_export
 from audiencesync.sync.statuses import RunStatus
-from audiencesync.workspace import open_workspace
 from tests.reliability.figures import Figures
 from tests.sync.place import OnBatch, forget_in_iterable
 

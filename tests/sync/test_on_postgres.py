@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from audiencesync.app.workspace import open_workspace
 from audiencesync.sync.runner import resume_run
 from audiencesync.sync.statuses import RunStatus
-from audiencesync.workspace import open_workspace
 from tests.sync.place import (
     CROWD,
     FRANCE,

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audiencesync.emails import EMAIL_SQL_PATTERN, is_valid_email
+from audiencesync.core.emails import EMAIL_SQL_PATTERN, is_valid_email
 from audiencesync.sync.batches import read_plan_batches
 from audiencesync.sync.mapping import ExportMapping
 from audiencesync.sync.plan import PlanSummary, plan_binding

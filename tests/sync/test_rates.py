@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from audiencesync.app.workspace import open_workspace
 from audiencesync.iterable.endpoints import Endpoint
 from audiencesync.iterable.limits import LearnedRate
 from audiencesync.store.accounts import SystemSetting
 from audiencesync.sync.rates import load_rates, save_rates, setting_key
-from audiencesync.workspace import open_workspace
 from tests.sync.place import Place
 
 pytestmark = pytest.mark.socket

@@ -7,12 +7,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from audiencesync.app.workspace import open_workspace
 from audiencesync.emulator import EmulatorConfig, ProjectSpec
 from audiencesync.emulator.config import DEFAULT_API_KEY, ProjectType
 from audiencesync.sync.outcomes import RunFailedError
 from audiencesync.sync.records import get_run
 from audiencesync.sync.statuses import RunStatus
-from audiencesync.workspace import open_workspace
 from tests.sync.place import HEADER, make_place
 
 pytestmark = pytest.mark.socket

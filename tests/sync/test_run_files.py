@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from audiencesync.app.workspace import open_workspace
 from audiencesync.sync.control import approve_run, discard_run
 from audiencesync.sync.history import RunInfo, run_info
 from audiencesync.sync.retention import runs_folder, sweep_run_files
 from audiencesync.sync.statuses import RunStatus
-from audiencesync.workspace import open_workspace
 from tests.sync.place import HEADER, Place, make_place
 
 pytestmark = pytest.mark.socket

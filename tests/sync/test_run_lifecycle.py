@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from audiencesync.audit import list_events
+from audiencesync.app.workspace import Workspace, open_workspace
+from audiencesync.auth.audit import list_events
 from audiencesync.emulator import ScriptedFault
 from audiencesync.emulator.config import DEFAULT_API_KEY
 from audiencesync.exports.records import find_export
@@ -27,7 +28,6 @@ from audiencesync.sync.outcomes import SegmentOutcome
 from audiencesync.sync.records import create_run, start
 from audiencesync.sync.runner import RunFailedError, resume_run, run_export
 from audiencesync.sync.statuses import RunStatus
-from audiencesync.workspace import Workspace, open_workspace
 from tests.sync.place import (
     CROWD,
     EXPORT,

@@ -8,6 +8,7 @@ import shutil
 import pyarrow.parquet as pq
 import pytest
 
+from audiencesync.app.workspace import open_workspace
 from audiencesync.emulator import (
     ScriptedFault,
 )
@@ -21,7 +22,6 @@ from audiencesync.sync.runner import RunFailedError, run_export
 from audiencesync.sync.segment_pass import PREPARED_FILE
 from audiencesync.sync.state import commit_state, read_identity
 from audiencesync.sync.statuses import RunStatus
-from audiencesync.workspace import open_workspace
 from tests.sync.place import EXPORT, FRANCE, GERMANY, SECOND, Place
 
 pytestmark = pytest.mark.socket

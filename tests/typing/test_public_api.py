@@ -7,7 +7,8 @@ from typing import assert_type
 import httpx
 import pytest
 
-from audiencesync.clock import ManualClock
+from audiencesync.core.clock import ManualClock
+from audiencesync.core.window import RateLimit, SlidingWindow
 from audiencesync.emulator import Emulator, EmulatorConfig
 from audiencesync.iterable import (
     BatchOutcome,
@@ -17,7 +18,6 @@ from audiencesync.iterable import (
     Subscriber,
     UserProfile,
 )
-from audiencesync.window import RateLimit, SlidingWindow
 
 
 @pytest.mark.anyio

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from audiencesync.audit import DEFAULT_LIMIT, AuditEntry, list_events, record_event
 from audiencesync.auth import passwords, tokens
+from audiencesync.auth.audit import DEFAULT_LIMIT, AuditEntry, list_events, record_event
 from audiencesync.auth.directory import (
     DEFAULT_USER,
     actor_of,
@@ -42,7 +42,7 @@ from audiencesync.auth.directory import (
 )
 from audiencesync.auth.roles import Action, Actor, Role, check
 from audiencesync.auth.tokens import TokenInfo
-from audiencesync.emails import is_valid_email
+from audiencesync.core.emails import is_valid_email
 from audiencesync.errors import ConfigError, ConflictError, NotFoundError
 from audiencesync.store.accounts import ApiToken, SystemSetting, User
 from audiencesync.store.models import utc_now

@@ -36,8 +36,9 @@ from audiencesync.cli.crashes import (
     leave_quietly,
     report_unexpected,
 )
+from audiencesync.cli.hints import error_line
+from audiencesync.core.private import restrict_new_files
 from audiencesync.errors import AccessDeniedError, AudiencesyncError, ConfigError
-from audiencesync.private import restrict_new_files
 
 
 def exit_code_for(error: AudiencesyncError) -> int:
@@ -58,7 +59,7 @@ class AudiencesyncGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except AudiencesyncError as exc:
-            typer.echo(f"Error: {exc}", err=True)
+            typer.echo(error_line(exc), err=True)
             raise typer.Exit(exit_code_for(exc)) from exc
         except _CLICK_FLOW:
             raise
@@ -142,7 +143,7 @@ def main() -> None:
     try:
         app()
     except AudiencesyncError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+        print(error_line(exc), file=sys.stderr)
         sys.exit(exit_code_for(exc))
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

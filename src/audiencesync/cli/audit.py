@@ -8,10 +8,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from audiencesync.audit import DEFAULT_LIMIT, AuditEntry
+from audiencesync.app.workspace import open_workspace
+from audiencesync.auth.audit import DEFAULT_LIMIT, AuditEntry
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
 from audiencesync.cli.render import echo_json, iso, print_table, when
-from audiencesync.workspace import open_workspace
 
 LimitOption = Annotated[
     int, typer.Option("--limit", min=1, help="How many events to show, newest first.")

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from audiencesync.app.workspace import open_workspace
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
 from audiencesync.cli.render import cell, echo_json, iso, plain, print_table, when
 from audiencesync.cli.stdin import read_secret
@@ -30,7 +31,6 @@ from audiencesync.connections import (
 )
 from audiencesync.errors import ConfigError
 from audiencesync.iterable import Region
-from audiencesync.workspace import open_workspace
 
 connections_app = typer.Typer(
     name="connections",

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from audiencesync.core.window import RateLimit
 from audiencesync.emulator import (
     DEFAULT_API_KEY,
     ApiKeySpec,
@@ -22,7 +23,6 @@ from audiencesync.emulator import (
 )
 from audiencesync.emulator.config import RateLimitBody, RetryAfter
 from audiencesync.errors import ConfigError
-from audiencesync.window import RateLimit
 
 
 def parse_key(option: str) -> ApiKeySpec:

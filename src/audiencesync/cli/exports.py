@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from audiencesync.app.workspace import open_workspace
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
 from audiencesync.cli.render import cell, echo_json, iso, plain, print_table, when
 from audiencesync.cli.render import members as members_text
@@ -26,7 +27,6 @@ from audiencesync.exports import (
     parse_field_options,
 )
 from audiencesync.exports.records import LastRun
-from audiencesync.workspace import open_workspace
 
 exports_app = typer.Typer(
     name="exports",

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
+from audiencesync.app.home import DEFAULT_ADMIN, InitReport, initialize
 from audiencesync.cli.options import HomeOption, JsonOption, settings_for
 from audiencesync.cli.stdin import read_secret
-from audiencesync.home import DEFAULT_ADMIN, InitReport, initialize
 
 AdminOption = Annotated[
     str,

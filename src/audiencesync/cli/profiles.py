@@ -15,12 +15,12 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from audiencesync.app.workspace import open_workspace
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
 from audiencesync.cli.render import echo_json
 from audiencesync.errors import ConfigError
 from audiencesync.profiles import service
 from audiencesync.profiles.schema import table_as_dict
-from audiencesync.workspace import open_workspace
 
 if TYPE_CHECKING:
     from audiencesync.profiles.catalog import Catalog, Table

@@ -13,8 +13,8 @@ from rich.table import Table
 from audiencesync.cli.options import HomeOption, settings_for
 from audiencesync.cli.render import print_table
 from audiencesync.cli.runs import SUCCESS, bar, render_run
-from audiencesync.quickstart import DEFAULT_PROFILES, LandedList, run_quickstart
-from audiencesync.scheduler import serve_forever
+from audiencesync.demo.quickstart import DEFAULT_PROFILES, LandedList, run_quickstart
+from audiencesync.scheduling.scheduler import serve_forever
 
 if TYPE_CHECKING:
     from audiencesync.sync.history import RunInfo

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from audiencesync.naming import shown
+from audiencesync.core.naming import shown
 
 
 def echo_json(data: object) -> None:

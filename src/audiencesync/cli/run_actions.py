@@ -14,6 +14,7 @@ from typing import Annotated, TextIO
 import typer
 from rich.table import Table
 
+from audiencesync.app.workspace import open_workspace
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
 from audiencesync.cli.render import echo_json, print_table
 from audiencesync.cli.runs import (
@@ -28,7 +29,6 @@ from audiencesync.sync.control import approve_run, cancel_run, discard_run
 from audiencesync.sync.history import RejectRow
 from audiencesync.sync.run_history import RunHistory
 from audiencesync.sync.runner import resume_run
-from audiencesync.workspace import open_workspace
 
 RunId = Annotated[int, typer.Argument(help="The run's number (see `runs list`).")]
 SHOWN = 50  # reject rows printed on a terminal; --csv has them all

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from audiencesync.app.workspace import Workspace, open_workspace
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
 from audiencesync.cli.progress import BarProgress
 from audiencesync.cli.render import echo_json, iso, print_table, when
@@ -23,7 +24,6 @@ from audiencesync.sync.progress import NoProgress, RunProgress
 from audiencesync.sync.run_history import RunHistory
 from audiencesync.sync.runner import RunFailedError, run_export
 from audiencesync.sync.statuses import RunStatus
-from audiencesync.workspace import Workspace, open_workspace
 
 runs_app = typer.Typer(
     name="runs", help="The history of export runs.", no_args_is_help=True

@@ -1,7 +1,8 @@
 """``audiencesync schedule set | show | clear``, ``refresh`` and ``serve``.
 
-Thin commands over :mod:`audiencesync.refresh` (the refresh schedule and the
-refresh pipeline) and :mod:`audiencesync.scheduler` (the loop ``serve`` runs).
+Thin commands over :mod:`audiencesync.scheduling.refresh` (the refresh schedule
+and the refresh pipeline) and :mod:`audiencesync.scheduling.scheduler` (the loop
+``serve`` runs).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from audiencesync.app.workspace import open_workspace
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
 from audiencesync.cli.render import echo_json, iso, print_table
-from audiencesync.refresh import (
+from audiencesync.scheduling.refresh import (
     HELD,
     RefreshReport,
     RefreshSchedule,
@@ -25,9 +27,8 @@ from audiencesync.refresh import (
     run_refresh,
     set_refresh_schedule,
 )
-from audiencesync.scheduler import serve_forever
+from audiencesync.scheduling.scheduler import serve_forever
 from audiencesync.sync.run_log import RUN_LOG
-from audiencesync.workspace import open_workspace
 
 schedule_app = typer.Typer(
     name="schedule",

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from audiencesync.app.workspace import open_workspace
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
 from audiencesync.cli.render import cell, echo_json, iso, plain, print_table, when
 from audiencesync.cli.render import members as members_text
@@ -33,7 +34,6 @@ from audiencesync.segments.service import (
     SegmentInfo,
     SegmentService,
 )
-from audiencesync.workspace import open_workspace
 
 segments_app = typer.Typer(
     name="segments",

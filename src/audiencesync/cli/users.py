@@ -15,13 +15,13 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from audiencesync.app.workspace import open_workspace
 from audiencesync.auth.roles import Role
 from audiencesync.auth.tokens import TokenInfo
 from audiencesync.auth.users import UserInfo, UserService
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
 from audiencesync.cli.render import echo_json, iso, print_table, when
 from audiencesync.cli.stdin import read_secret
-from audiencesync.workspace import open_workspace
 
 users_app = typer.Typer(
     name="users",

@@ -7,7 +7,7 @@ import asyncio
 import typer
 from rich.console import Console
 
-from audiencesync.walkthrough import TourSettings, run_tour
+from audiencesync.demo.walkthrough import TourSettings, run_tour
 
 DEFAULT_PROFILES = 50_000
 

@@ -1,7 +1,7 @@
 """Iterable connections: consent, key checks, encrypted keys, sharing, export user.
 
 See ``docs/connections.md``. :class:`ConnectionService` is the entry point; the
-workspace builds it with a :class:`~audiencesync.secrets.KeyRing` and an
+workspace builds it with a :class:`~audiencesync.core.secrets.KeyRing` and an
 :class:`IterableKeyVerifier`.
 """
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from audiencesync.connections.rotation import RotationReport, rotate_keys
-from audiencesync.secrets import SecretUnreadableError
+from audiencesync.core.secrets import SecretUnreadableError
 
 if TYPE_CHECKING:
     from audiencesync.auth.roles import Actor
-    from audiencesync.secrets import KeyRing
+    from audiencesync.core.secrets import KeyRing
     from audiencesync.store.database import Database
     from audiencesync.store.destinations import Connection
 

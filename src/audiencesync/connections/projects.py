@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from audiencesync.core.secrets import SecretUnreadableError
 from audiencesync.iterable.regions import Region, resolve_base_url
-from audiencesync.secrets import SecretUnreadableError
 from audiencesync.store.destinations import Connection
 
 if TYPE_CHECKING:

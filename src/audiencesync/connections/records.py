@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from audiencesync.auth.directory import find_user
 from audiencesync.auth.users import is_active_admin
+from audiencesync.core.naming import clean_name
 from audiencesync.errors import ConflictError, NotFoundError
 from audiencesync.iterable import ApiKey, Region
-from audiencesync.naming import clean_name
 from audiencesync.store.accounts import User
 from audiencesync.store.destinations import Connection, Export
 

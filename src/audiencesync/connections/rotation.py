@@ -28,15 +28,15 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from audiencesync.audit import record_event
-from audiencesync.errors import ConfigError
-from audiencesync.secrets import (
+from audiencesync.auth.audit import record_event
+from audiencesync.core.secrets import (
     ENV_VARIABLE,
     KeyRing,
     SecretUnreadableError,
     key_file_lock,
     read_key_file,
 )
+from audiencesync.errors import ConfigError
 from audiencesync.store.destinations import Connection
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from audiencesync.audit import record_event
+from audiencesync.auth.audit import record_event
 from audiencesync.auth.roles import Action, Actor, ConnectionScope, check
 from audiencesync.auth.users import admin_names
 from audiencesync.connections import records
@@ -53,7 +53,7 @@ from audiencesync.store.models import utc_now
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from audiencesync.secrets import KeyRing
+    from audiencesync.core.secrets import KeyRing
     from audiencesync.store.database import Database
 
 

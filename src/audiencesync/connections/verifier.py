@@ -172,7 +172,7 @@ def _where(region: Region | None, base_url: str | None) -> str:
 
 
 def _refused(key: ApiKey, exc: IterableError, where: str) -> str:
-    code = exc.code or str(exc.status)
+    code = exc.iterable_code or str(exc.status)
     return (
         f"Iterable refused the API key ending {_tail(key)} ({code}). Check the key,"
         f" and that it is a server-side key {where}. Client-side (JavaScript,"
@@ -194,9 +194,12 @@ def _unchecked(exc: IterableError, url: str) -> str:
     elif isinstance(exc, ClientSetupError):
         reason = f"requests to {url} cannot be sent; check the address"
     elif isinstance(exc, RetryableError):
-        reason = f"Iterable did not answer ({exc.code or exc.status or 'network'})"
+        reason = (
+            f"Iterable did not answer ({exc.iterable_code or exc.status or 'network'})"
+        )
         reason += "; check the network and the URL"
     else:
-        reason = f"{url} answered {exc.status or ''} {exc.code or ''} to {exc.endpoint}"
+        said = f"{exc.status or ''} {exc.iterable_code or ''}"
+        reason = f"{url} answered {said} to {exc.endpoint}"
         reason = " ".join(reason.split()) + "; is this an Iterable API address?"
     return f"Could not check the API key: {reason}, then try again. Nothing was saved."

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from audiencesync.clock import Clock, SystemClock
+from audiencesync.core.clock import Clock, SystemClock
 from audiencesync.emulator import persistence, replies
 from audiencesync.emulator.call import Call
 from audiencesync.emulator.config import (

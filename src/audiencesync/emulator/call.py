@@ -10,7 +10,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from audiencesync.clock import Clock
+from audiencesync.core.clock import Clock
 from audiencesync.emulator import replies
 from audiencesync.emulator.config import EmulatorConfig
 from audiencesync.emulator.fields import FieldPlan

@@ -13,9 +13,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
+from audiencesync.core.window import RateLimit
 from audiencesync.emulator.endpoints import BY_NAME
 from audiencesync.errors import ConfigError
-from audiencesync.window import RateLimit
 
 DEFAULT_API_KEY = "audiencesync-emulator-dev-key-01"
 """The fixed 32-character server-side key of the default project (development only)."""

@@ -2,7 +2,7 @@
 
 Emails are compared and stored lowercased, and are not trimmed: surrounding
 spaces make an address invalid, like any other space. The address grammar
-itself lives in :mod:`audiencesync.emails`, shared with the sync plan.
+itself lives in :mod:`audiencesync.core.emails`, shared with the sync plan.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from audiencesync.emails import (
+from audiencesync.core.emails import (
     EMAIL_PATTERN,
     MAX_EMAIL_LENGTH,
     MAX_LOCAL_LENGTH,
@@ -20,7 +20,7 @@ from audiencesync.emails import (
 MAX_USER_ID_LENGTH = 52
 PLACEHOLDER_DOMAIN = "placeholder.email"
 
-# The same grammar as audiencesync.emails, over newline-separated addresses: a
+# The same grammar as audiencesync.core.emails, over newline-separated addresses: a
 # whole batch is checked by one call into the regex engine instead of one Python
 # call per address.
 _EMAIL_LINES = re.compile(rf"(?:{EMAIL_PATTERN}\n)*+{EMAIL_PATTERN}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from audiencesync.window import RateLimit
+from audiencesync.core.window import RateLimit
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from audiencesync.core.window import RateLimit, SlidingWindow
 from audiencesync.emulator.endpoints import ENDPOINTS
-from audiencesync.window import RateLimit, SlidingWindow
 
 
 def effective_rates(overrides: Mapping[str, RateLimit]) -> dict[str, RateLimit]:

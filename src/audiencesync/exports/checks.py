@@ -11,13 +11,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+from audiencesync.core.naming import clean_name
+from audiencesync.core.suggest import closest, listed
 from audiencesync.errors import ConfigError, NotFoundError
 from audiencesync.exports.fields import check_field_names
-from audiencesync.naming import clean_name
 from audiencesync.profiles.catalog import Column, ColumnKind, Table
 from audiencesync.segments.names import name_key
 from audiencesync.store.destinations import EXPORT_MODES
-from audiencesync.suggest import closest, listed
 
 LARGE_SEGMENT = 1_000_000
 # Iterable publishes no rate limit for lists/subscribe; we assume its published

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from audiencesync.errors import ConflictError, NotFoundError
-from audiencesync.schedule import NextRun, describe_schedule
+from audiencesync.scheduling.schedules import NextRun, describe_schedule
 from audiencesync.segments.names import name_key
 from audiencesync.store.destinations import Connection, Export, ExportSegment
 

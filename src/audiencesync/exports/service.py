@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select, update
 
-from audiencesync.audit import record_event
+from audiencesync.auth.audit import record_event
 from audiencesync.auth.roles import Action, ConnectionScope, check
 from audiencesync.auth.users import admin_names
 from audiencesync.connections.projects import same_project_ids
@@ -35,7 +35,7 @@ from audiencesync.exports.setup import (
     setup_of,
     summary,
 )
-from audiencesync.schedule import (
+from audiencesync.scheduling.schedules import (
     DEFAULT_TIMEZONE,
     REFRESH,
     NextRun,

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from audiencesync.errors import ConfigError, EvaluationError, NotFoundError
 from audiencesync.exports import checks
-from audiencesync.schedule import normalize_schedule, normalize_timezone
+from audiencesync.scheduling.schedules import normalize_schedule, normalize_timezone
 from audiencesync.segments.names import name_key
 from audiencesync.store.destinations import Export, ExportSegment
 from audiencesync.store.models import Segment

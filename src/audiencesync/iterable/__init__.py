@@ -6,6 +6,7 @@ and exceptions its calls take and return. See ``docs/client.md``.
 
 from __future__ import annotations
 
+from audiencesync.core.window import RateLimit
 from audiencesync.iterable.batching import Batch, BatchPolicy, Unsendable
 from audiencesync.iterable.client import IterableClient
 from audiencesync.iterable.credentials import ApiKey
@@ -49,7 +50,6 @@ from audiencesync.iterable.regions import Region
 from audiencesync.iterable.retry import RetryPolicy, parse_retry_after
 from audiencesync.iterable.sending import BatchOutcome
 from audiencesync.iterable.stats import EndpointStats
-from audiencesync.window import RateLimit
 
 __all__ = [
     "DOCUMENTED_LIMITS",

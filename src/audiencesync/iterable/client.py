@@ -32,7 +32,7 @@ import orjson
 import stamina
 
 from audiencesync import __version__
-from audiencesync.clock import Clock, SystemClock
+from audiencesync.core.clock import Clock, SystemClock
 from audiencesync.iterable.batching import (
     Batcher,
     BatchPolicy,

@@ -2,7 +2,7 @@
 
 ::
 
-    IterableError (mixin: endpoint, status, code)
+    IterableError (mixin: endpoint, status, iterable_code)
     ├── FatalError ─────── InvalidKeyError         401: wrong key, key type or region
     │                      ForbiddenError          403
     │                      RequestRejectedError    400 BadParams/BadJsonBody, other 4xx
@@ -42,13 +42,13 @@ class IterableError(AudiencesyncError):
         *,
         endpoint: str,
         status: int | None = None,
-        code: str | None = None,
+        iterable_code: str | None = None,
         detail: str = "",
     ) -> None:
         super().__init__(message)
         self.endpoint = endpoint
         self.status = status
-        self.code = code
+        self.iterable_code = iterable_code  # Iterable's own code, e.g. BadApiKey
         self.detail = detail
 
 
@@ -81,12 +81,16 @@ class IterableRetryableError(IterableError, RetryableError):
         *,
         endpoint: str,
         status: int | None = None,
-        code: str | None = None,
+        iterable_code: str | None = None,
         retry_after: float | None = None,
         detail: str = "",
     ) -> None:
         super().__init__(
-            message, endpoint=endpoint, status=status, code=code, detail=detail
+            message,
+            endpoint=endpoint,
+            status=status,
+            iterable_code=iterable_code,
+            detail=detail,
         )
         self.retry_after = retry_after
 

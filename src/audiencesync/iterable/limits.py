@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Protocol
 
-from audiencesync.clock import Clock
+from audiencesync.core.clock import Clock
+from audiencesync.core.window import RateLimit, SlidingWindow
 from audiencesync.iterable.endpoints import Endpoint
-from audiencesync.window import RateLimit, SlidingWindow
 
 DOCUMENTED_LIMITS: Mapping[Endpoint, tuple[RateLimit, ...]] = MappingProxyType(
     {

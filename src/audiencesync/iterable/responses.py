@@ -337,7 +337,7 @@ def _list_error(
             text,
             endpoint=ctx.endpoint,
             status=status,
-            code=code,
+            iterable_code=code,
             retry_after=_list_ready_wait(ctx.list_age),
         )
     if ctx.list_listed:
@@ -346,11 +346,13 @@ def _list_error(
             text,
             endpoint=ctx.endpoint,
             status=status,
-            code=code,
+            iterable_code=code,
             retry_after=_list_ready_wait(ctx.list_age or ctx.list_ready_window),
         )
     text = f"{where}: the list no longer exists in Iterable; recreate it and resend"
-    return ListNotFoundError(text, endpoint=ctx.endpoint, status=status, code=code)
+    return ListNotFoundError(
+        text, endpoint=ctx.endpoint, status=status, iterable_code=code
+    )
 
 
 def _list_ready_wait(list_age: float) -> float:
@@ -376,12 +378,12 @@ def _error_by_status(
             text,
             endpoint=ctx.endpoint,
             status=status,
-            code=code,
+            iterable_code=code,
             retry_after=retry_after,
             detail=msg,
         )
     return error_class(
-        text, endpoint=ctx.endpoint, status=status, code=code, detail=msg
+        text, endpoint=ctx.endpoint, status=status, iterable_code=code, detail=msg
     )
 
 

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from audiencesync.audit import record_event
+from audiencesync.auth.audit import record_event
 from audiencesync.auth.roles import Action, Actor, check
 from audiencesync.auth.users import admin_names
 from audiencesync.profiles import service

@@ -27,8 +27,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from audiencesync.core.private import FILE_MODE
 from audiencesync.errors import NotFoundError, SourceError
-from audiencesync.private import FILE_MODE
 from audiencesync.profiles.identifiers import is_table_name, quote_literal
 
 TABLE_SUFFIX = ".parquet"

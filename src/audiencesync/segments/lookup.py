@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from audiencesync.core.suggest import closest, listed
 from audiencesync.errors import RuleError
 from audiencesync.profiles.catalog import Catalog, Column, Table
-from audiencesync.suggest import closest, listed
 
 
 def profile_of(catalog: Catalog) -> tuple[Table, str]:

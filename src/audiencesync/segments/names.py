@@ -2,15 +2,15 @@
 
 A segment's name becomes its Iterable list's name exactly, so any printable
 character is fine; only surrounding whitespace is trimmed. Control and invisible
-characters are refused (:mod:`audiencesync.naming`).
+characters are refused (:mod:`audiencesync.core.naming`).
 """
 
 from __future__ import annotations
 
 import unicodedata
 
+from audiencesync.core.naming import MAX_NAME_LENGTH, clean_name
 from audiencesync.errors import RuleError
-from audiencesync.naming import MAX_NAME_LENGTH, clean_name
 
 __all__ = ["MAX_NAME_LENGTH", "name_key", "normalize_name"]
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 from sqlalchemy import select
 
-from audiencesync.audit import record_event
+from audiencesync.auth.audit import record_event
 from audiencesync.auth.roles import Action, Actor, check
 from audiencesync.auth.users import admin_names
 from audiencesync.errors import NotFoundError, RuleError

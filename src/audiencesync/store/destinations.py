@@ -54,6 +54,10 @@ class Connection(Base):
         UTCDateTime, default=utc_now, onupdate=utc_now
     )
 
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": revision}  # noqa: RUF012 - SQLAlchemy reads it
+
     exports: Mapped[list[Export]] = relationship(back_populates="connection")
 
 
@@ -90,6 +94,10 @@ class Export(Base):
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utc_now, onupdate=utc_now
     )
+
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": revision}  # noqa: RUF012 - SQLAlchemy reads it
 
     connection: Mapped[Connection | None] = relationship(back_populates="exports")
     segment_links: Mapped[list[ExportSegment]] = relationship(

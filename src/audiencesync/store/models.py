@@ -96,6 +96,9 @@ class Segment(Base):
         UTCDateTime, default=utc_now, onupdate=utc_now
     )
     created_by: Mapped[str | None] = mapped_column(String(255))
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": revision}  # noqa: RUF012 - SQLAlchemy reads it
 
     evaluations: Mapped[list[SegmentEvaluation]] = relationship(
         back_populates="segment",

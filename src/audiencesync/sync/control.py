@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import update
 
-from audiencesync.audit import record_event
+from audiencesync.auth.audit import record_event
 from audiencesync.auth.roles import Action, check
 from audiencesync.errors import AccessDeniedError, ConflictError
 from audiencesync.store.models import utc_now
@@ -40,9 +40,9 @@ from audiencesync.sync.statuses import RunStatus
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from audiencesync.app.workspace import Workspace
     from audiencesync.sync.history import RunInfo
     from audiencesync.sync.progress import RunProgress
-    from audiencesync.workspace import Workspace
 
 Clock = Callable[[], datetime]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from audiencesync.private import FILE_MODE
+from audiencesync.core.private import FILE_MODE
 from audiencesync.profiles.identifiers import quote_literal
 
 if TYPE_CHECKING:

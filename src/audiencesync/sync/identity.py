@@ -9,7 +9,7 @@ wins:
 
 ``not_consenting``  the consent column is false or NULL (dropped, not a reject);
 ``empty``           no email, or only whitespace;
-``malformed``       not an address Iterable accepts (:mod:`audiencesync.emails`);
+``malformed``       not an address Iterable accepts (:mod:`audiencesync.core.emails`);
 ``too_large``       its subscribe row alone exceeds a request body;
 ``duplicate``       an earlier profile (by profile key) has the same email.
 
@@ -27,7 +27,11 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from audiencesync.emails import EMAIL_SQL_PATTERN, MAX_EMAIL_LENGTH, MAX_LOCAL_LENGTH
+from audiencesync.core.emails import (
+    EMAIL_SQL_PATTERN,
+    MAX_EMAIL_LENGTH,
+    MAX_LOCAL_LENGTH,
+)
 from audiencesync.profiles.identifiers import quote_literal
 
 if TYPE_CHECKING:

@@ -37,8 +37,8 @@ from audiencesync.sync.sending import REJECTED_FILE
 from audiencesync.sync.statuses import RunStatus
 
 if TYPE_CHECKING:
+    from audiencesync.app.workspace import Workspace
     from audiencesync.store.database import Database
-    from audiencesync.workspace import Workspace
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ How it ends:
 
 - every segment done: Succeeded, Succeeded with rejects, Succeeded with drift
   when a list read back lacks members beyond the export's drift threshold
-  (the administrators are alerted, see :mod:`audiencesync.alerts`), or Held
+  (the administrators are alerted, see :mod:`audiencesync.app.alerts`), or Held
   when the removal brake held some removals (an administrator approves or
   discards);
 - a segment whose condition the engine could not evaluate: that segment ends
@@ -38,7 +38,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from audiencesync.alerts import notify_refused_run, notify_run_state
+from audiencesync.app.alerts import notify_refused_run, notify_run_state
+from audiencesync.app.notifications import notify_failed_run
 from audiencesync.auth.roles import Action, check
 from audiencesync.errors import (
     AccessDeniedError,
@@ -49,7 +50,6 @@ from audiencesync.errors import (
 )
 from audiencesync.exports.records import find_export
 from audiencesync.iterable.client import IterableClient
-from audiencesync.notifications import notify_failed_run
 from audiencesync.store.models import utc_now
 from audiencesync.store.runs import Run
 from audiencesync.sync.drift import DriftCheck
@@ -87,11 +87,11 @@ from audiencesync.sync.statuses import RunStatus
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from audiencesync.app.workspace import Workspace
     from audiencesync.connections.records import ExportCredentials
     from audiencesync.store.database import Database
     from audiencesync.sync.history import RunInfo
     from audiencesync.sync.outcomes import SegmentOutcome
-    from audiencesync.workspace import Workspace
 
 __all__ = ["RunFailedError", "resume_run", "run_export"]
 

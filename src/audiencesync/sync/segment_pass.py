@@ -72,13 +72,13 @@ from audiencesync.sync.state_trust import state_owner, trusted_state
 from audiencesync.sync.statuses import RunStatus
 
 if TYPE_CHECKING:
+    from audiencesync.app.workspace import Workspace
     from audiencesync.iterable.client import IterableClient
     from audiencesync.sync.batches import Action, EncodedBatch
     from audiencesync.sync.drift import DriftCheck
     from audiencesync.sync.lists import ListFinder
     from audiencesync.sync.mapping import ExportMapping
     from audiencesync.sync.progress import RunProgress
-    from audiencesync.workspace import Workspace
 
 Clock = Callable[[], datetime]
 PREPARED_FILE = "state.prepared.parquet"

@@ -1,10 +1,11 @@
 """The system refresh: its schedule, and the pipeline one refresh runs.
 
 The refresh schedule is the :class:`SystemSetting` ``refresh_schedule``, stored
-as ``{"cron": ..., "timezone": ...}``; :func:`audiencesync.schedule.next_refresh`
-reads it to say when "with each refresh" exports run next. Only administrators
-change it (design section 6), and each change writes one audit event; setting
-the schedule it already has, or clearing an unset one, writes nothing.
+as ``{"cron": ..., "timezone": ...}``;
+:func:`audiencesync.scheduling.schedules.next_refresh` reads it to say when
+"with each refresh" exports run next. Only administrators change it (design
+section 6), and each change writes one audit event; setting the schedule it
+already has, or clearing an unset one, writes nothing.
 
 One refresh (:func:`run_refresh`), in order:
 
@@ -32,13 +33,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from audiencesync.audit import record_event
+from audiencesync.app.notifications import Notice, send_notice
+from audiencesync.auth.audit import record_event
 from audiencesync.auth.roles import Action, check
 from audiencesync.auth.users import admin_names
 from audiencesync.errors import AccessDeniedError, AudiencesyncError, ConfigError
-from audiencesync.notifications import Notice, send_notice
 from audiencesync.profiles.tables import read_table_info, table_names
-from audiencesync.schedule import (
+from audiencesync.scheduling.schedules import (
     CRON_EXAMPLE,
     DEFAULT_TIMEZONE,
     MANUAL,
@@ -59,11 +60,11 @@ from audiencesync.sync.statuses import RunStatus
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from audiencesync.app.workspace import Workspace
     from audiencesync.exports.records import ExportInfo
     from audiencesync.profiles.holds import Hold
     from audiencesync.profiles.refreshing import TableRefresh
     from audiencesync.profiles.tables import TableInfo
-    from audiencesync.workspace import Workspace
 
 logger = logging.getLogger(__name__)
 

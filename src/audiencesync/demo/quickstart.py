@@ -37,21 +37,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from audiencesync.emails import is_valid_email
+from audiencesync.app.home import initialize
+from audiencesync.app.workspace import open_workspace
+from audiencesync.core.emails import is_valid_email
 from audiencesync.emulator import ApiKeySpec, Emulator, EmulatorConfig, serve_in_thread
 from audiencesync.errors import NotFoundError
-from audiencesync.home import initialize
 from audiencesync.iterable import IterableClient, IterableError, RetryPolicy, Subscriber
 from audiencesync.profiles.tables import read_table_info
 from audiencesync.segments.rules import parse_where
 from audiencesync.sync.runner import run_export
-from audiencesync.workspace import open_workspace
 
 if TYPE_CHECKING:
+    from audiencesync.app.workspace import Workspace
     from audiencesync.settings import Settings
     from audiencesync.sync.history import RunInfo, SegmentRunInfo
     from audiencesync.sync.progress import RunProgress
-    from audiencesync.workspace import Workspace
 
 DEFAULT_PROFILES = 50_000
 SAMPLE_SEED = 7

@@ -4,7 +4,7 @@
 most :data:`MAX_WAIT` seconds, so a schedule saved meanwhile is picked up).
 Which schedules it follows:
 
-- the system refresh (:mod:`audiencesync.refresh`), when a schedule is set;
+- the system refresh (:mod:`audiencesync.scheduling.refresh`), when a schedule is set;
 - every active export with its own cron schedule (trigger ``scheduled``).
   "with each refresh" exports run inside the refresh, ``manual`` ones never;
 - stopped runs (see :mod:`audiencesync.sync.retries`): Interrupted ones are
@@ -42,10 +42,16 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from audiencesync.app.notifications import notify_failed_run
+from audiencesync.app.workspace import open_workspace
 from audiencesync.errors import AudiencesyncError
-from audiencesync.notifications import notify_failed_run
-from audiencesync.refresh import run_refresh
-from audiencesync.schedule import MANUAL, REFRESH, REFRESH_SETTING, next_cron_time
+from audiencesync.scheduling.refresh import run_refresh
+from audiencesync.scheduling.schedules import (
+    MANUAL,
+    REFRESH,
+    REFRESH_SETTING,
+    next_cron_time,
+)
 from audiencesync.store.accounts import SystemSetting
 from audiencesync.store.destinations import Export
 from audiencesync.store.models import utc_now
@@ -54,15 +60,14 @@ from audiencesync.sync.lock import RunInProgressError
 from audiencesync.sync.retention import tidy_run_files
 from audiencesync.sync.retries import Stopped, give_up, runs_to_resume
 from audiencesync.sync.runner import RunFailedError, resume_run, run_export
-from audiencesync.workspace import open_workspace
 
 if TYPE_CHECKING:
     from sqlalchemy import CursorResult
     from sqlalchemy.orm import Session
 
+    from audiencesync.app.workspace import Workspace
     from audiencesync.settings import Settings
     from audiencesync.store.database import Database
-    from audiencesync.workspace import Workspace
 
 logger = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from audiencesync.core.window import RateLimit
 from audiencesync.emulator import (
     DEFAULT_API_KEY,
     Emulator,
@@ -26,7 +27,6 @@ from audiencesync.iterable import (
     IterableClient,
     Subscriber,
 )
-from audiencesync.window import RateLimit
 
 Say = Callable[[str, str], None]
 

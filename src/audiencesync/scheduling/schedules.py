@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING
 
 from croniter import CroniterError, croniter
 
+from audiencesync.core.suggest import closest
 from audiencesync.errors import ConfigError
 from audiencesync.store.accounts import SystemSetting
-from audiencesync.suggest import closest
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

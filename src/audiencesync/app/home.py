@@ -4,7 +4,7 @@
 byte-identical, leaves a current database alone and upgrades an older one, and
 creates the first administrator only while there are no users at all.
 It never prints or logs the key or the administrator's password. It makes the
-data folder private (folders 0700, files 0600: :mod:`audiencesync.private`),
+data folder private (folders 0700, files 0600: :mod:`audiencesync.core.private`),
 narrowing what an older version left wider.
 """
 
@@ -19,9 +19,9 @@ from cryptography.fernet import Fernet
 from audiencesync.auth.directory import normalize_user_name
 from audiencesync.auth.passwords import check_password
 from audiencesync.auth.users import ensure_first_admin
+from audiencesync.core.private import restrict_new_files, tighten
+from audiencesync.core.secrets import parse_keys, read_key_file
 from audiencesync.errors import ConfigError
-from audiencesync.private import restrict_new_files, tighten
-from audiencesync.secrets import parse_keys, read_key_file
 from audiencesync.settings import Settings
 from audiencesync.store import Database, database_file
 

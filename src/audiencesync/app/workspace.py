@@ -16,17 +16,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import make_url
-
-from audiencesync.errors import ConfigError
-from audiencesync.private import restrict_new_files, tighten
-from audiencesync.profiles import open_engine
 from audiencesync.profiles.manager import ProfileManager
 from audiencesync.segments.service import SegmentService
-from audiencesync.store.database import Database, database_file
 
 if TYPE_CHECKING:
     from audiencesync.auth.roles import Actor
@@ -35,6 +28,7 @@ if TYPE_CHECKING:
     from audiencesync.exports import ExportService
     from audiencesync.profiles.engine import ProfileEngine
     from audiencesync.settings import Settings
+    from audiencesync.store.database import Database
 
 
 @dataclass
@@ -70,7 +64,7 @@ class Workspace:
             ConnectionService,
             IterableKeyVerifier,
         )
-        from audiencesync.secrets import KeyRing  # noqa: PLC0415 - on first use
+        from audiencesync.core.secrets import KeyRing  # noqa: PLC0415 - on first use
 
         return ConnectionService(
             self.database,
@@ -98,44 +92,16 @@ class Workspace:
 
 @contextmanager
 def open_workspace(settings: Settings) -> Iterator[Workspace]:
-    """Open the database (checked to be initialised), the engine, and the actor."""
-    from audiencesync.auth.users import resolve_actor  # noqa: PLC0415 - avoids a cycle
+    """The command line's workspace: ``--as`` / ``AUDIENCESYNC_USER``, else the admin.
 
-    _ensure_initialised(settings)
-    restrict_new_files()
-    tighten(
-        settings.home,
-        recursive=False,
-        extra=_database_files(settings),
-        leave=settings.key_file,
-    )
-    database = Database.open(settings.database)
-    try:
-        database.ensure_current()
-        actor = resolve_actor(database, settings.user)
-        engine = open_engine(settings)
-        try:
-            yield Workspace(settings, database, engine, actor)
-        finally:
-            engine.close()
-    finally:
-        database.close()
+    Only the command line falls back to the administrator ``init`` made; the web
+    app builds its workspaces from :meth:`AppContext.workspace` with the actor
+    its request authenticated, and never falls back.
+    """
+    from audiencesync.app.context import AppContext  # noqa: PLC0415 - avoids a cycle
+    from audiencesync.auth.directory import resolve_actor  # noqa: PLC0415
 
-
-def _database_files(settings: Settings) -> tuple[Path, ...]:
-    """The SQLite database file, when it lives outside the data folder."""
-    file = database_file(settings.database)
-    return () if file is None else (file,)
-
-
-def _ensure_initialised(settings: Settings) -> None:
-    url = make_url(settings.database)
-    if url.get_backend_name() != "sqlite" or not url.database:
-        return
-    if url.database != ":memory:" and not Path(url.database).exists():
-        msg = (
-            f"No audiencesync data folder at {settings.home}. Run `audiencesync init"
-            f" --home {settings.home}` first, or point --home (AUDIENCESYNC_HOME)"
-            " at an existing one."
-        )
-        raise ConfigError(msg)
+    with AppContext.open(settings) as context:
+        actor = resolve_actor(context.database, settings.user)
+        with context.workspace(actor) as workspace:
+            yield workspace

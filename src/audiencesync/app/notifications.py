@@ -4,7 +4,7 @@
 is called after every run and tells of a change of the export's state: a run
 Held for approval, Succeeded with drift, or one in which Iterable rejected every
 profile sent; :func:`notify_refused_run` of a run refused because the user it
-runs as may no longer run the export (both in :mod:`audiencesync.alerts`,
+runs as may no longer run the export (both in :mod:`audiencesync.app.alerts`,
 through :func:`send_notice`).
 
 Every notice writes one audit event naming the export, the status, the active
@@ -34,16 +34,16 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from sqlalchemy import select
 
-from audiencesync.audit import record_event
+from audiencesync.auth.audit import record_event
 from audiencesync.auth.roles import Role
 from audiencesync.store.accounts import User
 from audiencesync.sync.statuses import RunStatus
 
 if TYPE_CHECKING:
+    from audiencesync.app.workspace import Workspace
     from audiencesync.settings import Settings
     from audiencesync.store.database import Database
     from audiencesync.sync.history import RunInfo
-    from audiencesync.workspace import Workspace
 
 logger = logging.getLogger(__name__)
 

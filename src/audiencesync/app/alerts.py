@@ -3,7 +3,7 @@
 The states: a run **held** for approval, a run **drifted** beyond the export's
 threshold, a run in which Iterable **rejected everyone** it was sent, and a run
 **refused** because the user it runs as may no longer run the export. Each is
-sent on the channels of failure notices (:func:`~audiencesync.notifications.
+sent on the channels of failure notices (:func:`~audiencesync.app.notifications.
 send_notice`: e-mail, webhook, audit event) when the export enters it. An
 export that stays in it (Held for ten runs) is not told of again until a run
 ended well in between (Succeeded, or with rejects of some only). Runs that
@@ -21,16 +21,21 @@ from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import select
 
+from audiencesync.app.notifications import (
+    Notice,
+    email_body,
+    send_notice,
+    webhook_payload,
+)
 from audiencesync.exports.records import alert_key, find_export
-from audiencesync.notifications import Notice, email_body, send_notice, webhook_payload
 from audiencesync.store.accounts import SystemSetting
 from audiencesync.sync.statuses import RunStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from audiencesync.app.workspace import Workspace
     from audiencesync.sync.history import RunInfo
-    from audiencesync.workspace import Workspace
 
 logger = logging.getLogger(__name__)
 HELD, DRIFT, ALL_REJECTED, REFUSED = "held", "drift", "all_rejected", "refused"

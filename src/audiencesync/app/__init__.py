@@ -1,0 +1,1 @@
+"""The application layer: one workspace per actor, the run service, view models."""

@@ -1,0 +1,1 @@
+"""Foundations every layer may use: clocks, rate windows, names, emails, secrets."""

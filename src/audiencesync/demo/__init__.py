@@ -1,0 +1,1 @@
+"""The demo: quickstart on embedded defaults and the printed client walkthrough."""

@@ -1,0 +1,1 @@
+"""The refresh pipeline, schedules and the scheduler loop that fires them."""
