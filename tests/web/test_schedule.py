@@ -20,7 +20,7 @@ from tests.web.conftest import Api
 ADMIN, CONTRIBUTOR, VIEWER, NOBODY = "admin", "contributor", "viewer", None
 ALL = (ADMIN, CONTRIBUTOR, VIEWER, NOBODY)
 DAILY = {"cron": "0 6 * * *", "timezone": "Europe/Paris"}
-EVERYONE = {ADMIN: 200, CONTRIBUTOR: 200, VIEWER: 200}
+EVERYONE: dict[str | None, int] = {ADMIN: 200, CONTRIBUTOR: 200, VIEWER: 200}
 ADMINS: dict[str | None, int] = {ADMIN: 200, CONTRIBUTOR: 403, VIEWER: 403}
 
 # (method, path, body, {role: status}, (audit action, target) of an allowed change)
