@@ -20,6 +20,12 @@ One refresh (:func:`run_refresh`), in order:
 3. runs every active export whose schedule is ``refresh``, one after the other,
    with the trigger ``refresh``; one export's failure never stops the others.
 
+A refresh can also be *requested* (:func:`request_refresh`, the REST API's
+``POST /refresh``): the request is the :class:`SystemSetting` ``refresh_request``
+(who asked, and when), which the scheduler of the ``serve`` process claims on
+its next pass (:func:`claim_refresh_request`) and runs once, as the user who
+asked. A request made while one is pending is the pending one.
+
 The :class:`RefreshReport` says what happened to each source, segment and
 export. Messages and log lines name tables, segments, exports and runs only:
 never a profile value, an e-mail address or a key.
@@ -31,7 +37,10 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 
 from audiencesync.app.notifications import Notice, send_notice
 from audiencesync.auth.audit import record_event
@@ -58,6 +67,7 @@ from audiencesync.sync.runner import RunFailedError, run_export
 from audiencesync.sync.statuses import RunStatus
 
 if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
     from sqlalchemy.orm import Session
 
     from audiencesync.app.workspace import Workspace
@@ -65,6 +75,7 @@ if TYPE_CHECKING:
     from audiencesync.profiles.holds import Hold
     from audiencesync.profiles.refreshing import TableRefresh
     from audiencesync.profiles.tables import TableInfo
+    from audiencesync.store.database import Database
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +85,7 @@ SKIPPED = "skipped"
 HELD = "held"
 FAILED_TO_START = "failed to start"
 NOT_SET = "no refresh schedule is set"
+REQUEST_SETTING = "refresh_request"
 _FINE = frozenset(
     {
         RunStatus.SUCCEEDED.value,
@@ -198,17 +210,94 @@ def _saved(row: SystemSetting | None) -> datetime | None:
 
 
 def _audit(
-    session: Session, workspace: Workspace, action: str, details: Mapping[str, object]
+    session: Session,
+    workspace: Workspace,
+    action: str,
+    details: Mapping[str, object],
+    *,
+    target: str = REFRESH_SETTING,
 ) -> None:
     record_event(
         session,
         workspace.actor,
         action,
         target_type=SETTING_TARGET,
-        target=REFRESH_SETTING,
+        target=target,
         details=details,
     )
     logger.info("%s by %s", action, workspace.actor.name)
+
+
+# --- a requested refresh ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshRequest:
+    """A refresh someone asked for, which the ``serve`` scheduler runs next."""
+
+    requested_by: str
+    requested_at: datetime
+
+
+def request_refresh(workspace: Workspace, *, now: Clock = utc_now) -> RefreshRequest:
+    """Ask the ``serve`` scheduler for a refresh (users who may run exports).
+
+    The request is recorded, with an audit event; nothing runs here. While a
+    request is pending, asking again returns it and records nothing.
+    """
+    with workspace.database.session() as session:
+        check(workspace.actor, Action.RUN_EXPORTS, admins=admin_names(session))
+        pending = pending_refresh_request(session)
+    if pending is not None:
+        return pending
+    stamp = now()
+    try:
+        with workspace.database.session() as session:
+            value = {"requested_by": workspace.actor.name}
+            session.add(
+                SystemSetting(key=REQUEST_SETTING, value=value, updated_at=stamp)
+            )
+            session.flush()
+            _audit(session, workspace, "refresh.request", {}, target=REQUEST_SETTING)
+    except IntegrityError:  # someone else's request came first: that one stands
+        with workspace.database.session() as session:
+            pending = pending_refresh_request(session)
+        if pending is not None:
+            return pending
+        raise
+    return RefreshRequest(workspace.actor.name, stamp)
+
+
+def pending_refresh_request(session: Session) -> RefreshRequest | None:
+    """The refresh asked for and not yet claimed by a scheduler, if any."""
+    return _request(session.get(SystemSetting, REQUEST_SETTING))
+
+
+def claim_refresh_request(database: Database) -> RefreshRequest | None:
+    """Take the pending request, if any, so that this scheduler alone runs it.
+
+    The request is deleted when claimed (a compare-and-delete on its time): of
+    several ``serve`` processes on one database, one runs it, once.
+    """
+    with database.session() as session:
+        request = pending_refresh_request(session)
+        if request is None:
+            return None
+        result = session.execute(
+            delete(SystemSetting)
+            .where(SystemSetting.key == REQUEST_SETTING)
+            .where(SystemSetting.updated_at == request.requested_at)
+            .execution_options(synchronize_session=False)
+        )
+        claimed = cast("CursorResult[Any]", result).rowcount == 1
+    return request if claimed else None
+
+
+def _request(row: SystemSetting | None) -> RefreshRequest | None:
+    if row is None:
+        return None
+    value = row.value if isinstance(row.value, dict) else {}
+    return RefreshRequest(str(value.get("requested_by", "")), row.updated_at)
 
 
 # --- one refresh ---------------------------------------------------------------

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from audiencesync.web.routes import system
+from audiencesync.web.routes import audit, schedule, system, users
 
-ROUTERS: tuple[APIRouter, ...] = (system.router,)
+ROUTERS: tuple[APIRouter, ...] = (
+    system.router,
+    schedule.router,
+    users.router,
+    audit.router,
+)
