@@ -12,18 +12,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from audiencesync.app.views.schedule import (
-    RefreshRequestView,
-    ScheduleView,
-    SystemExportView,
-    SystemView,
-)
-from audiencesync.scheduling.refresh import (
+from audiencesync.app.refresh_schedule import (
     clear_refresh_schedule,
     pending_refresh_request,
     read_refresh_schedule,
     request_refresh,
     set_refresh_schedule,
+)
+from audiencesync.app.views.schedule import (
+    RefreshRequestView,
+    ScheduleView,
+    SystemExportView,
+    SystemView,
 )
 
 if TYPE_CHECKING:

@@ -46,10 +46,11 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from audiencesync.app.notifications import notify_failed_run
+from audiencesync.app.refresh_schedule import claim_refresh_request
 from audiencesync.app.workspace import open_workspace
 from audiencesync.auth.directory import resolve_actor
 from audiencesync.errors import AudiencesyncError
-from audiencesync.scheduling.refresh import claim_refresh_request, run_refresh
+from audiencesync.scheduling.refresh import run_refresh
 from audiencesync.scheduling.schedules import (
     MANUAL,
     REFRESH,

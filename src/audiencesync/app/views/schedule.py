@@ -15,8 +15,8 @@ from pydantic import Field
 from audiencesync.app.views import View
 
 if TYPE_CHECKING:
+    from audiencesync.app.refresh_schedule import RefreshRequest, RefreshSchedule
     from audiencesync.exports.records import ExportInfo, LastRun
-    from audiencesync.scheduling.refresh import RefreshRequest, RefreshSchedule
 
 
 class ScheduleView(View):
