@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from audiencesync.app.refresh_schedule import request_refresh
 from audiencesync.errors import AccessDeniedError
-from audiencesync.scheduling.refresh import request_refresh
 from audiencesync.scheduling.scheduler import REQUESTED_KEY, Scheduler
 from audiencesync.store.runs import Run
 from tests.refresh.conftest import Place
