@@ -261,7 +261,9 @@ def evaluate(
         echo_json(
             views_json(
                 [
-                    EvaluatedView(name=name, member_count=members, error=errors.get(name))
+                    EvaluatedView(
+                        name=name, member_count=members, error=errors.get(name)
+                    )
                     for name, members in counts.items()
                 ]
             )

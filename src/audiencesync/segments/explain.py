@@ -74,10 +74,10 @@ class _Plan:
     """The steps of a definition and the SQL condition of each, by column name."""
 
     root: Step
-    columns: dict[str, exp.Expression] = field(default_factory=dict)
+    columns: dict[str, exp.Expr] = field(default_factory=dict)
     steps: dict[str, Step] = field(default_factory=dict)
 
-    def add(self, step: Step, condition: exp.Expression) -> Step:
+    def add(self, step: Step, condition: exp.Expr) -> Step:
         name = f"c{len(self.columns)}"
         self.columns[name] = condition
         self.steps[name] = step
@@ -110,7 +110,9 @@ def explain(
         .where(match)
         .limit(1)
     )
-    rows = [row for batch in engine.stream(query, batch_rows=1) for row in batch.to_pylist()]
+    rows = [
+        row for batch in engine.stream(query, batch_rows=1) for row in batch.to_pylist()
+    ]
     if not rows:
         raise _no_profile(profile.name)
     row = rows[0]
@@ -184,7 +186,7 @@ def _where_plan(defn: WhereDefinition, catalog: Catalog, today: date) -> _Plan:
     return plan
 
 
-def _truth(condition: exp.Expression) -> exp.Expression:
+def _truth(condition: exp.Expr) -> exp.Expr:
     """The condition as a selectable value (true, false or null)."""
     return exp.Paren(this=condition.copy())
 

@@ -99,6 +99,15 @@ def definition_of(
     return None
 
 
+def required_definition(where: str | None, rules: object | None) -> Definition:
+    """The definition given; a ConfigError when there is none."""
+    definition = definition_of(where, rules, required=True)
+    if definition is None:  # pragma: no cover - required=True raises instead
+        msg = "A segment needs a definition."
+        raise ConfigError(msg, field="where")
+    return definition
+
+
 @contextmanager
 def _field(name: str) -> Iterator[None]:
     """Name the input field of a RuleError raised in the block, if it has none."""
@@ -177,7 +186,8 @@ class SegmentService:
     ) -> SegmentInfo:
         """Validate and save a new segment, then count its members once."""
         self._require(Action.EDIT_SEGMENTS)
-        clean = normalize_name(name)
+        with _field("name"):
+            clean = normalize_name(name)
         with self._database.session() as session:
             records.ensure_free(session, clean)
         with _field(_definition_field(definition)):
@@ -235,7 +245,8 @@ class SegmentService:
             _check_revision(segment.name, segment.revision, expected_revision)
             changes = records.changes(new_name, definition, description, segment.name)
             if new_name is not None:
-                clean = normalize_name(new_name)
+                with _field("name"):
+                    clean = normalize_name(new_name)
                 if name_key(clean) != segment.name_key:
                     records.ensure_free(session, clean)
                 segment.name, segment.name_key = clean, name_key(clean)
@@ -281,9 +292,7 @@ class SegmentService:
         """
         self._require(Action.EDIT_SEGMENTS)
         try:
-            definition = definition_of(where, rules, required=True)
-            if definition is None:  # pragma: no cover - required=True raises
-                raise RuleError
+            definition = required_definition(where, rules)
             with _field(_definition_field(definition)):
                 members, _ = self._trial(definition)
         except RuleError as exc:
@@ -469,4 +478,5 @@ __all__ = [
     "SegmentService",
     "Validation",
     "definition_of",
+    "required_definition",
 ]

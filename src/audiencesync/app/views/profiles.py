@@ -7,8 +7,7 @@ returns them. A source is named by its file name only (not the server's path).
 from __future__ import annotations
 
 from datetime import date, datetime
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
@@ -26,7 +25,9 @@ class ColumnView(View):
     """One column: its name, the kind conditions reason about, the engine's type."""
 
     name: str
-    kind: str = Field(description="text, integer, number, boolean, date, timestamp or other")
+    kind: str = Field(
+        description="text, integer, number, boolean, date, timestamp or other"
+    )
     type: str
 
 
@@ -131,7 +132,7 @@ class ImportView(View):
         )
 
 
-def _table_fields(table: Table) -> dict[str, object]:
+def _table_fields(table: Table) -> dict[str, Any]:
     return {
         "name": table.name,
         "key": table.key,

@@ -120,7 +120,7 @@ class ExplainStepView(View):
     condition reads is missing (a null condition does not select the profile).
     """
 
-    path: str = Field(description="Where it is in the definition, e.g. rules › all[1]")
+    path: str = Field(description="Where it is in the definition, e.g. rules › all[1]")  # noqa: RUF001
     kind: Literal["condition", "all", "any", "not", "exists", "where", "and", "or"]
     text: str = Field(description="The condition in one human line.")
     result: bool | None
