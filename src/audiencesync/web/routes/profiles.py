@@ -30,6 +30,7 @@ from audiencesync.app.views.profiles import (
     TableDetailView,
     TableView,
 )
+from audiencesync.errors import SourceError
 from audiencesync.profiles.sources import source_format
 from audiencesync.web.deps import WorkspaceDep
 from audiencesync.web.errors import ERROR_RESPONSES, ApiError
@@ -132,7 +133,11 @@ async def import_profiles(
         key = _text(form.get("key"), "key")
         replace = _flag(form.get("replace"))
         name = _file_name(upload.filename)
-        source_format(Path(name))  # the CLI's check and message for the suffix
+        try:
+            source_format(Path(name))  # the CLI's check and message for the suffix
+        except SourceError as exc:
+            exc.field = "file"
+            raise
         folder = _private_folder(workspace.settings.home / UPLOADS_FOLDER)
         try:
             path = folder / name
