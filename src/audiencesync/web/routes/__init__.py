@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from audiencesync.web.routes import audit, schedule, system, users
+from audiencesync.web.routes import audit, profiles, schedule, segments, system, users
 
 ROUTERS: tuple[APIRouter, ...] = (
     system.router,
+    profiles.router,
+    segments.router,
     schedule.router,
     users.router,
     audit.router,
