@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from audiencesync.web.routes import system
+from audiencesync.web.routes import connections, exports, system
 
-ROUTERS: tuple[APIRouter, ...] = (system.router,)
+ROUTERS: tuple[APIRouter, ...] = (
+    system.router,
+    connections.router,
+    exports.router,
+)
