@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from threading import Barrier
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from audiencesync.auth.directory import resolve_actor
@@ -54,7 +54,7 @@ def _no_key_in_any_answer(api: Api) -> Iterator[None]:
     """Every response of the test (body and headers) is free of key material."""
     answers: list[str] = []
 
-    def remember(response: httpx.Response) -> None:
+    def remember(response: httpx2.Response) -> None:
         response.read()
         answers.append(f"{response.headers}\n{response.text}")
 
@@ -150,7 +150,7 @@ READS = {"list", "show"}
 STATUS = {"admin": None, "contributor": 403, "viewer": 403, None: 401}
 
 
-def call(api: Api, case: Case, role: str | None, url: str) -> httpx.Response:
+def call(api: Api, case: Case, role: str | None, url: str) -> httpx2.Response:
     """Make the case's request as ``role``."""
     body = case.body(url) if case.body is not None else None
     return api.client.request(case.method, case.path, json=body, headers=api.auth(role))

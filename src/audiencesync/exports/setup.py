@@ -155,7 +155,7 @@ def given_options(**options: object) -> list[str]:
     given = [name for name, value in options.items() if value is not UNCHANGED]
     if not given:
         msg = "Nothing to change: give at least one new setting."
-        raise ConfigError(msg)
+        raise ConfigError(msg, code="nothing_to_change")
     return given
 
 
