@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from audiencesync.errors import StaleEditError
@@ -64,3 +65,12 @@ def stale_edits(subject: str, name: str) -> Iterator[None]:
         raise StaleEditError(
             stale_message(subject, name.strip()), details=details
         ) from exc
+
+
+def touch(row: object) -> None:
+    """Make the row's next flush an UPDATE, so its revision moves.
+
+    For edits that change only child rows (an export's segment links), or set
+    ``updated_at`` to the value it had (a pinned clock).
+    """
+    flag_modified(row, "updated_at")
