@@ -13,7 +13,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from audiencesync.app.views import View
+from audiencesync.app.views import Page, View
 from audiencesync.connections import ConnectionInfo, ConnectionSettings, RotationReport
 from audiencesync.connections.records import key_hint
 from audiencesync.connections.targets import Target
@@ -63,6 +63,10 @@ class ConnectionAdminView(View):
 
 AnyConnectionView = ConnectionAdminView | ConnectionView
 """A connection's view: with its settings for administrators, without otherwise."""
+
+
+class ConnectionPage(Page[ConnectionAdminView | ConnectionView]):
+    """One page of connections, each as its reader may see it."""
 
 
 def settings_view(settings: ConnectionSettings) -> ConnectionSettingsView:

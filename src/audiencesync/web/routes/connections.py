@@ -15,9 +15,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
-from audiencesync.app.views import Page
 from audiencesync.app.views.connections import (
     AnyConnectionView,
+    ConnectionPage,
     KeyCheckView,
     RotationView,
     connection_view,
@@ -111,10 +111,13 @@ def _answer(response: Response, view: AnyConnectionView) -> AnyConnectionView:
 @router.get("/connections", summary="List connections")
 def list_connections(
     workspace: WorkspaceDep, limit: Limit = 50, offset: Offset = 0
-) -> Page[AnyConnectionView]:
+) -> ConnectionPage:
     """Every connection by name; settings only for administrators."""
     views = [connection_view(info) for info in workspace.connections.list_all()]
-    return page_of(views, limit=limit, offset=offset)
+    page = page_of(views, limit=limit, offset=offset)
+    return ConnectionPage(
+        items=page.items, total=page.total, limit=limit, offset=offset
+    )
 
 
 @router.post(
