@@ -37,7 +37,7 @@ from audiencesync.auth.directory import (
     is_active_admin,
     normalize_user_name,
     resolve_actor,
-    unknown_user,
+    unknown_user_error,
     user_key,
 )
 from audiencesync.auth.roles import Action, Actor, Role, check
@@ -69,7 +69,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 INIT_ACTOR = "init"  # who created the first administrator
-SET_ROLE_HINT = "`audiencesync users set-role NAME --role admin`"
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,9 +221,11 @@ class UserService:
             if old is Role.ADMIN and _is_last_admin(session, user):
                 msg = (
                     f"{user.name} is the last active administrator and must stay one;"
-                    f" make another user an administrator first ({SET_ROLE_HINT})."
+                    " make another user an administrator first."
                 )
-                raise ConflictError(msg)
+                raise ConflictError(
+                    msg, code="last_admin", details={"name": user.name}
+                )
             user.role = new.value
             details = {"from": old.value, "to": new.value}
             _record(session, self.actor, "user.set_role", user.name, details)
@@ -263,10 +264,11 @@ class UserService:
             if user.role == Role.ADMIN and _is_last_admin(session, user):
                 msg = (
                     f"{user.name} is the last active administrator and cannot be"
-                    " removed; make another user an administrator first"
-                    f" ({SET_ROLE_HINT})."
+                    " removed; make another user an administrator first."
                 )
-                raise ConflictError(msg)
+                raise ConflictError(
+                    msg, code="last_admin", details={"name": user.name}
+                )
             now = utc_now()
             user.removed_at = now
             revoked = tokens.revoke_all(user, now)
@@ -342,7 +344,7 @@ class UserService:
             self._require_admin(session)
         user = find_user(session, name)
         if user is None:
-            raise NotFoundError(unknown_user(session, name))
+            raise unknown_user_error(session, name)
         return user
 
 
@@ -404,18 +406,20 @@ def _refuse_taken(existing: User | None) -> None:
             f" {day(existing.removed_at)}; names of removed users stay reserved so"
             " the audit log keeps pointing at one person. Choose another name."
         )
+        details = {"kind": "removed_user", "name": existing.name}
     else:
         msg = (
             f"User {existing.name!r} already exists ({Role(existing.role).title});"
-            " change their role with `audiencesync users set-role`."
+            " an administrator can change their role."
         )
-    raise ConflictError(msg)
+        details = {"kind": "user", "name": existing.name}
+    raise ConflictError(msg, code="name_taken", details=details)
 
 
 def _active_user(session: Session, name: str) -> User:
     user = find_user(session, name)
     if user is None:
-        raise NotFoundError(unknown_user(session, name))
+        raise unknown_user_error(session, name)
     if user.removed_at is not None:
         raise ConflictError(_removed(user))
     return user
