@@ -43,7 +43,7 @@ from audiencesync.auth.directory import (
 from audiencesync.auth.roles import Action, Actor, Role, check
 from audiencesync.auth.tokens import TokenInfo
 from audiencesync.core.emails import is_valid_email
-from audiencesync.errors import ConfigError, ConflictError, NotFoundError
+from audiencesync.errors import ConfigError, ConflictError
 from audiencesync.store.accounts import ApiToken, SystemSetting, User
 from audiencesync.store.models import utc_now
 
@@ -223,9 +223,7 @@ class UserService:
                     f"{user.name} is the last active administrator and must stay one;"
                     " make another user an administrator first."
                 )
-                raise ConflictError(
-                    msg, code="last_admin", details={"name": user.name}
-                )
+                raise ConflictError(msg, code="last_admin", details={"name": user.name})
             user.role = new.value
             details = {"from": old.value, "to": new.value}
             _record(session, self.actor, "user.set_role", user.name, details)
@@ -266,9 +264,7 @@ class UserService:
                     f"{user.name} is the last active administrator and cannot be"
                     " removed; make another user an administrator first."
                 )
-                raise ConflictError(
-                    msg, code="last_admin", details={"name": user.name}
-                )
+                raise ConflictError(msg, code="last_admin", details={"name": user.name})
             now = utc_now()
             user.removed_at = now
             revoked = tokens.revoke_all(user, now)
@@ -413,7 +409,7 @@ def _refuse_taken(existing: User | None) -> None:
             " an administrator can change their role."
         )
         details = {"kind": "user", "name": existing.name}
-    raise ConflictError(msg, code="name_taken", details=details)
+    raise ConflictError(msg, code="name_taken", field="name", details=details)
 
 
 def _active_user(session: Session, name: str) -> User:

@@ -41,15 +41,13 @@ HINTS: dict[str, Hint] = {
     ),
     "database_empty": lambda _: _INIT,
     "database_outdated": lambda _: "Run `audiencesync init` to upgrade it.",
-    "database_damaged": lambda _: (
-        "To start a new one, move it away and run `audiencesync init`."
-    ),
+    "database_damaged": lambda _: "Run `audiencesync init` to start a new one.",
     "database_unreachable": lambda _: (
-        "To create the default one, run `audiencesync init`."
+        "Run `audiencesync init` to create the default one."
     ),
     "secret_key_missing": lambda _: "Run `audiencesync init` to create it.",
     "secret_key_empty": lambda _: (
-        "With no connection yet: delete it and run `audiencesync init`."
+        "Run `audiencesync init` to create a new one (only with no connection yet)."
     ),
     # users and tokens
     "no_default_user": lambda _: (
@@ -57,16 +55,13 @@ HINTS: dict[str, Hint] = {
         " user with --as NAME."
     ),
     "default_user_removed": lambda _: "Act as another user with --as NAME.",
-    "no_users": lambda _: (
-        "Run `audiencesync init` to create the first administrator."
-    ),
+    "no_users": lambda _: "Run `audiencesync init` to create the first administrator.",
     "user_not_found": lambda _: "Run `audiencesync users add`.",
-    "last_admin": lambda _: (
-        "Make another user an administrator with"
-        " `audiencesync users set-role NAME --role admin`."
-    ),
+    "last_admin": lambda _: "Run `audiencesync users set-role NAME --role admin`.",
     "name_taken": _name_taken,
-    "token_ambiguous": lambda d: f"See `audiencesync users tokens {d['user']}`.",
+    "token_ambiguous": lambda d: (
+        f"Run `audiencesync users tokens {d['user']}` to see the labels."
+    ),
     # connections
     "consent_required": lambda _: "Add --i-agree.",
     "wrong_region": lambda d: f"Use --region {d['region']}.",
@@ -77,31 +72,29 @@ HINTS: dict[str, Hint] = {
         f"Run `audiencesync connections authorize {d['connection']}`."
     ),
     "env_key_rotation": lambda _: (
-        "Rotating the connections' keys is `audiencesync connections rotate-keys`."
+        "The middle step is `audiencesync connections rotate-keys`."
     ),
     "connection_in_use": lambda _: (
         "Run `audiencesync exports detach NAME` (or `exports remove NAME`)."
     ),
     "connection_not_found": lambda d: (
-        "" if d["usable"] else "Add one with `audiencesync connections add`."
+        "" if d.get("usable", True) else "Run `audiencesync connections add`."
     ),
     # exports, segments, profiles
     "export_not_found": lambda d: (
         "Run `audiencesync exports list` to see them." if d["known"] else ""
     ),
-    "export_detached": lambda d: (
-        f"Remove it with `audiencesync exports remove {d['name']}`."
-    ),
+    "export_detached": lambda d: f"Run `audiencesync exports remove {d['name']}`.",
     "segment_not_found": lambda d: (
         "Run `audiencesync segments list` to see them." if d["known"] else ""
     ),
     "no_profile_table": lambda _: _IMPORT,
     "table_not_found": lambda d: (
-        f"Import it with `audiencesync profiles import FILE --table {d['table']}`."
+        f"Run `audiencesync profiles import FILE --table {d['table']}`."
     ),
     "no_key_column": lambda d: (
         f"Import it again with `audiencesync profiles import FILE --table"
-        f" {d['table']} --key COLUMN` --replace."
+        f" {d['table']} --key COLUMN`."
     ),
     "no_join_key": lambda d: (
         f"E.g. `audiencesync profiles import FILE --table {d['table']}"
@@ -114,9 +107,7 @@ HINTS: dict[str, Hint] = {
     "key_column_needed": lambda _: "Pass --key COLUMN to choose the key.",
     "columns_differ": lambda _: "Import with --replace to change the table's columns.",
     "table_unreadable": lambda _: "Import the table again with --replace.",
-    "invalid_cron": lambda _: (
-        "To switch scheduled refreshes off, run `audiencesync schedule clear`."
-    ),
+    "invalid_cron": lambda _: "Run `audiencesync schedule clear` to switch them off.",
     # runs
     "run_not_found": lambda _: "See `audiencesync runs list`.",
     "run_failed": lambda d: f"See `audiencesync runs show {d['run_id']}`.",

@@ -52,6 +52,8 @@ _REGION_NAMES = {Region.US: "US", Region.EU: "EU"}
 class KeyRejectedError(FatalError):
     """Raised when Iterable refuses the key, or it is not a server-side key."""
 
+    code = "iterable_key_rejected"
+
 
 class KeyVerifier(Protocol):
     """Checks that a key may manage lists in its data center; raises if not."""
@@ -72,7 +74,7 @@ def check_key_shape(api_key: str) -> str:
             " project's server-side key (32 characters) from Iterable, Integrations >"
             " API Keys. Nothing was saved."
         )
-        raise KeyRejectedError(msg)
+        raise KeyRejectedError(msg, field="api_key")
     return key
 
 
@@ -108,13 +110,18 @@ class IterableKeyVerifier:
                 other = _other(region)
                 msg = (
                     f"The API key ending {_tail(key)} belongs to a project in the"
-                    f" {_REGION_NAMES[other]} data center: use --region"
+                    f" {_REGION_NAMES[other]} data center: use region"
                     f" {other.value}. Nothing was saved."
                 )
-                raise KeyRejectedError(msg) from exc
-            raise KeyRejectedError(_refused(key, exc, where)) from exc
+                raise KeyRejectedError(
+                    msg,
+                    code="wrong_region",
+                    field="region",
+                    details={"region": other.value},
+                ) from exc
+            raise KeyRejectedError(_refused(key, exc, where), field="api_key") from exc
         except _ReadOnlyKeyError as exc:
-            raise KeyRejectedError(_read_only(key)) from exc
+            raise KeyRejectedError(_read_only(key), field="api_key") from exc
         except IterableError as exc:
             raise FatalError(_unchecked(exc, url)) from exc
 
@@ -167,7 +174,7 @@ def _where(region: Region | None, base_url: str | None) -> str:
     chosen = region or Region.US
     return (
         f"of a project in the {_REGION_NAMES[chosen]} data center"
-        f" (--region {chosen.value})"
+        f" (region {chosen.value})"
     )
 
 

@@ -283,9 +283,11 @@ class ExportService:
             if row.connection is None:
                 msg = (
                     f"Export {row.name!r} is already detached (no connection): it is"
-                    " inactive. Remove it with `audiencesync exports remove`."
+                    " inactive. Remove it instead."
                 )
-                raise ConflictError(msg)
+                raise ConflictError(
+                    msg, code="export_detached", details={"name": row.name}
+                )
             self._check_export(row, admins, verb="detach")
             details = {"connection": row.connection.name}
             row.connection = None

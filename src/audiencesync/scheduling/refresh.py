@@ -331,7 +331,7 @@ def _reimport(workspace: Workspace, info: TableInfo) -> SourceResult:
         error = (
             f"The source {files} {gone} of table {info.name} is gone; the table keeps"
             " its rows. Put the file back, or import the table again from its new"
-            " place, replacing it."
+            " place in replace mode."
         )
         return SourceResult(info.name, shown, "missing", rows=result.rows, error=error)
     if result.hold is not None:

@@ -356,8 +356,8 @@ def _stopped(exc: Exception, run_id: int) -> tuple[RunStatus, str]:
     if isinstance(exc, RetryableError):
         return RunStatus.FAILED_RETRYING, (
             f"Iterable did not answer after retries ({type(exc).__name__});"
-            " acknowledged batches are kept. The next run of the export, or"
-            f" resuming run {run_id}, continues it."
+            " acknowledged batches are kept. The next run of the export (or a"
+            f" resume of run {run_id}) continues it."
         )
     return RunStatus.FAILED_PERMANENT, _safe_reason(exc)
 
