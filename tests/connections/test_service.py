@@ -82,8 +82,9 @@ def test_add_without_agreement_saves_nothing(
     admin: ConnectionService, database: Database, verifier: FakeVerifier
 ) -> None:
     """Without agreement the add is refused before the key is even checked."""
-    with pytest.raises(ConsentRequiredError, match="--i-agree") as caught:
+    with pytest.raises(ConsentRequiredError, match="is agreed to") as caught:
         add(admin, agreed=False)
+    assert (caught.value.code, caught.value.field) == ("consent_required", "i_agree")
     assert (count(database, Connection), events(database), verifier.calls) == (
         0,
         [],

@@ -107,6 +107,10 @@ HINTS: dict[str, Hint] = {
     "key_column_needed": lambda _: "Pass --key COLUMN to choose the key.",
     "columns_differ": lambda _: "Import with --replace to change the table's columns.",
     "table_unreadable": lambda _: "Import the table again with --replace.",
+    "hold_outdated": lambda d: (
+        f"Run `audiencesync profiles discard {d['table']}`, then"
+        " `audiencesync refresh`."
+    ),
     "invalid_cron": lambda _: "Run `audiencesync schedule clear` to switch them off.",
     # runs
     "run_not_found": lambda _: "See `audiencesync runs list`.",
