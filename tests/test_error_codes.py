@@ -93,7 +93,7 @@ def test_service_errors_carry_code_field_and_details(
     ("call", "code", "field"),
     [
         (lambda: require_agreement(agreed=False), "consent_required", "i_agree"),
-        (lambda: check_key_shape("too short"), "iterable_key_rejected", "api_key"),
+        (lambda: check_key_shape("too short"), "key_malformed", "api_key"),
         (
             lambda: choose_key(["email"], key="email", existing_key="customer_id",
                                source="new.csv", table="customers"),

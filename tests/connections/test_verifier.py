@@ -175,7 +175,7 @@ def test_an_eu_key_added_on_us_saves_nothing(
     )
     with pytest.raises(KeyRejectedError, match="use region eu") as caught:
         service.add("EU", api_key=EU_KEY, region="us", agreed=True)
-    assert (caught.value.code, caught.value.field) == ("wrong_region", "region")
+    assert (caught.value.code, caught.value.field) == ("key_wrong_region", "region")
     assert caught.value.details == {"region": "eu"}
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(Connection)) == 0

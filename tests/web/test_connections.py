@@ -364,7 +364,7 @@ def test_an_unknown_connection_is_404(api: Api) -> None:
     """A name nobody gave is 404 in the error shape."""
     answer = api.client.get("/api/v1/connections/nope", headers=api.auth("viewer"))
     assert answer.status_code == 404
-    assert answer.json()["error"]["code"] == "not_found"
+    assert answer.json()["error"]["code"] == "connection_not_found"
 
 
 def test_a_connection_in_use_cannot_be_removed(connected: Api) -> None:

@@ -143,7 +143,7 @@ def test_the_last_administrator_cannot_be_demoted(api: Api) -> None:
     )
     assert answer.status_code == 409
     assert answer.json()["error"]["code"] == "last_admin"
-    assert answer.json()["error"]["details"] == {"user": "admin"}
+    assert answer.json()["error"]["details"] == {"name": "admin"}
     me = api.client.get("/api/v1/me", headers=api.auth(ADMIN)).json()
     assert me["role"] == "admin"
 
@@ -278,13 +278,13 @@ def test_list_pages_through_the_users(api: Api) -> None:
         ("POST", "/users", {"name": "ni\x00na", "role": "viewer"}, 422, "invalid"),
         ("POST", "/users", {"name": "x" * 300, "role": "viewer"}, 422, None),
         ("POST", "/users", {"name": "nina", "role": "viewer", "x": 1}, 422, None),
-        ("POST", "/users", {"name": "Viewer", "role": "viewer"}, 409, "conflict"),
+        ("POST", "/users", {"name": "Viewer", "role": "viewer"}, 409, "name_taken"),
         ("POST", "/users", {"name": "n", "role": "viewer", "password": "s"}, 422, None),
-        ("GET", "/users/zoe", None, 404, "not_found"),
+        ("GET", "/users/zoe", None, 404, "user_not_found"),
         ("GET", "/users/a%00b", None, 422, "invalid_request"),
-        ("PATCH", "/users/zoe", {"role": "viewer"}, 404, "not_found"),
+        ("PATCH", "/users/zoe", {"role": "viewer"}, 404, "user_not_found"),
         ("PATCH", "/users/viewer", {"role": "viewer", "name": "x"}, 422, None),
-        ("DELETE", "/users/zoe", None, 404, "not_found"),
+        ("DELETE", "/users/zoe", None, 404, "user_not_found"),
         ("POST", "/users/viewer/tokens", {"label": "a\x00b"}, 422, "invalid"),
         ("POST", "/users/viewer/tokens", {"label": "token-1"}, 409, "conflict"),
         ("DELETE", "/users/viewer/tokens/nope", None, 404, "not_found"),

@@ -64,7 +64,7 @@ HINTS: dict[str, Hint] = {
     ),
     # connections
     "consent_required": lambda _: "Add --i-agree.",
-    "wrong_region": lambda d: f"Use --region {d['region']}.",
+    "key_wrong_region": lambda d: f"Use --region {d['region']}.",
     "api_key_unreadable": lambda d: (
         f"Run `audiencesync connections set-key {d['connection']}`."
     ),

@@ -59,8 +59,6 @@ class KeyRejectedError(FatalError):
 
     code = "key_rejected"
 
-    code = "iterable_key_rejected"
-
 
 class KeyVerifier(Protocol):
     """Checks that a key may manage lists in its data center; raises if not."""
