@@ -7,7 +7,7 @@ Iterable on a loopback port in a thread; runs really send to it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,3 +102,28 @@ def stage(context: AppContext, folder: Path, url: str, emulator: Emulator) -> St
         )
     emulator.reset_requests()  # the key checks of the connection
     return staged
+
+
+class CtrlC:
+    """A progress receiver that presses Ctrl-C after the first acknowledged batch."""
+
+    def segment_started(self, segment: str, *, rows: int) -> None:
+        """Nothing to do."""
+
+    def advanced(self, segment: str, *, rows: int, rate: float | None) -> None:
+        """Stop the run as Ctrl-C would."""
+        del segment, rows, rate
+        raise KeyboardInterrupt
+
+    def segment_finished(self, segment: str) -> None:
+        """Nothing to do."""
+
+
+def interrupted_run(staged: Stage) -> RunView:
+    """A run stopped by Ctrl-C after its first batch: Interrupted (resumable)."""
+    with staged.workspace() as workspace:
+        with suppress(KeyboardInterrupt):
+            workspace.runs.run(EXPORT, progress=CtrlC())
+        (run,) = workspace.runs.list().items
+    assert run.status == "Interrupted (resumable)", run.error
+    return run
