@@ -92,6 +92,7 @@ def test_a_demoted_requester_is_refused(staged: Stage) -> None:
     assert ended.error is not None
     assert "cannot run exports" in ended.error
     assert staged.emulator.requests == []
+    assert ("notifier", "export.notify_state") in _actions(staged)  # admins alerted
 
 
 def test_a_queued_run_of_a_removed_export_ends_canceled(staged: Stage) -> None:

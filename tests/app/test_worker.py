@@ -57,12 +57,14 @@ def test_the_background_thread_runs_queued_runs_and_stops(staged: Stage) -> None
 
 
 def test_a_refused_run_does_not_stop_the_worker(staged: Stage) -> None:
-    """A requester removed meanwhile: that run fails, the next export's still runs."""
+    """A requester removed meanwhile: that run ends Failed; the worker goes on."""
     with staged.workspace("contributor") as workspace:
         refused = workspace.runs.request(EXPORT)
     with staged.workspace() as workspace:
         workspace.users.remove("contributor")
 
-    (ended,) = RunWorker(staged.context).poll_once()
+    worker = RunWorker(staged.context)
+    (ended,) = worker.poll_once()
 
     assert (ended.id, ended.status) == (refused.id, "Failed (permanent)")
+    assert worker.poll_once() == []

@@ -27,12 +27,11 @@ from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from typing import TYPE_CHECKING
 
-from audiencesync.app.alerts import notify_refused_run
 from audiencesync.app.running import (
     approve_run,
     cancel_run,
     discard_run,
-    prepare,
+    prepare_alerting,
     resume_run,
     run_env,
     run_export,
@@ -105,7 +104,9 @@ class RunService:
         ExportUserError...); the worker executes the run later.
         """
         workspace = self._workspace
-        target, _ = prepare(workspace, export)
+        target, _ = prepare_alerting(
+            workspace, export, trigger="manual", dry_run=dry_run
+        )  # a person asked: told now
         with workspace.database.session() as session:
             run = create_run(session, target.export_id, trigger=API,
                              requested_by=workspace.actor.name, dry_run=dry_run,
@@ -155,11 +156,12 @@ class RunService:
         self, workspace: Workspace, run_id: int, *, progress: RunProgress | None
     ) -> RunView:
         with workspace.database.session() as session:
-            export = run_info(session, run_id).export_name
+            queued = run_info(session, run_id)
         try:
-            target, credentials = prepare(workspace, export)
+            target, credentials = prepare_alerting(
+                workspace, queued.export_name, trigger=API, dry_run=queued.dry_run
+            )  # nobody waits for it: a refusal is the administrators' business
         except (AccessDeniedError, ExportUserError) as exc:
-            notify_refused_run(workspace, export, str(exc))
             return self._refused(run_id, str(exc))
         except (ConflictError, NotFoundError) as exc:  # no connection any more...
             return self._refused(run_id, str(exc))

@@ -157,18 +157,17 @@ def run_target(
         if resumed is not None:
             return resumed
     with env.database.session() as session:
-        if queued is None:
-            assert isinstance(request, NewRun)  # noqa: S101 - narrowed above
+        resync = needs_resync(session, target.export_id)
+        if isinstance(request, NewRun):
             run_id = create_run(
                 session, target.export_id, trigger=request.trigger,
                 requested_by=request.requested_by, dry_run=dry_run,
-                full_resync=request.full_resync
-                or needs_resync(session, target.export_id),
+                full_resync=request.full_resync or resync,
             ).id  # fmt: skip
         else:
-            run_id = queued
-            run = get_run(session, queued)
-            run.full_resync = run.full_resync or needs_resync(session, target.export_id)
+            run_id = request
+            run = get_run(session, run_id)
+            run.full_resync = run.full_resync or resync
     return execute(env, target, credentials, run_id, now=now, progress=progress,
                    fresh=True, how=Pass(dry_run=dry_run),
                    keep_queued=queued is not None)  # fmt: skip
