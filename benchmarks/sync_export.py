@@ -53,6 +53,7 @@ import httpx
 import orjson
 
 from audiencesync.app.home import initialize
+from audiencesync.app.running import run_export
 from audiencesync.app.workspace import open_workspace
 from audiencesync.core.emails import EMAIL_SQL_PATTERN
 from audiencesync.errors import AudiencesyncError
@@ -63,7 +64,6 @@ from audiencesync.profiles.service import import_profiles
 from audiencesync.profiles.tables import table_path
 from audiencesync.segments.where import parse_where
 from audiencesync.settings import Settings, load_settings
-from audiencesync.sync.runner import run_export
 
 FRESH_RATIO_BUDGET = 2.0
 DELTA_BUDGET_SECONDS = 1.5

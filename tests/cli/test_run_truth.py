@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -62,7 +63,8 @@ def test_exports_list_json_has_the_last_and_next_run(place: Place) -> None:
 
     assert export["last_run"]["id"] == run["id"]
     assert export["last_run"]["status"] == run["status"]
-    assert export["last_run"]["finished_at"] == run["finished_at"]
+    ended = datetime.fromisoformat(run["finished_at"])  # ISO 8601, Z or +00:00
+    assert datetime.fromisoformat(export["last_run"]["finished_at"]) == ended
     assert export["last_run_status"] == run["status"]
     assert "next_run" in export
 

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from audiencesync.app.refresh_schedule import set_refresh_schedule
-from audiencesync.app.workspace import Workspace
+from audiencesync.app.runs import RunService
+from audiencesync.app.views.runs import RunView
 from audiencesync.profiles.service import import_profiles
-from audiencesync.scheduling import scheduler as scheduler_module
 from audiencesync.scheduling.scheduler import Scheduler
 from audiencesync.segments.where import parse_where
-from audiencesync.sync.history import RunInfo
-from audiencesync.sync.runner import run_export
 from audiencesync.sync.statuses import RunStatus
 from tests.refresh.conftest import HOURLY, Place
 
@@ -80,13 +79,15 @@ def test_an_unexpected_error_in_one_export_is_one_log_line(
 ) -> None:
     """A crash inside one export is logged by type only; the next export still runs."""
 
-    def breaking(workspace: Workspace, name: str, **options: object) -> RunInfo:
-        if name == "Hourly":
+    running = RunService.run
+
+    def breaking(service: RunService, export: str, **options: Any) -> RunView:
+        if export == "Hourly":
             msg = "ana@example.com broke it"
             raise RuntimeError(msg)
-        return run_export(workspace, name, **options)  # type: ignore[arg-type]
+        return running(service, export, **options)
 
-    monkeypatch.setattr(scheduler_module, "run_export", breaking)
+    monkeypatch.setattr(RunService, "run", breaking)
     with place.workspace() as workspace:
         workspace.segments.create("For Second", parse_where("country = 'DE'"))
         workspace.exports.add(

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from audiencesync.app.refresh_schedule import set_refresh_schedule
+from audiencesync.app.running import run_export
 from audiencesync.emulator import ScriptedFault
 from audiencesync.exports.records import find_export
 from audiencesync.scheduling.scheduler import Firing, Scheduler, serve_forever
@@ -23,7 +24,6 @@ from audiencesync.store.runs import Run
 from audiencesync.sync.history import run_info
 from audiencesync.sync.lock import acquire, release
 from audiencesync.sync.records import create_run, start
-from audiencesync.sync.runner import run_export
 from audiencesync.sync.statuses import RunStatus
 from tests.refresh.conftest import Place
 

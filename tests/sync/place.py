@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from audiencesync.app.home import initialize
+from audiencesync.app.running import run_export
 from audiencesync.app.workspace import open_workspace
 from audiencesync.emulator import Emulator, EmulatorConfig, serve_in_thread
 from audiencesync.emulator.config import DEFAULT_API_KEY
@@ -24,7 +25,6 @@ from audiencesync.segments.where import parse_where
 from audiencesync.settings import Settings, load_settings
 from audiencesync.sync.history import RunInfo
 from audiencesync.sync.lock import RunInProgressError
-from audiencesync.sync.runner import run_export
 
 HEADER = "customer_id,email,country,plan\n"
 FIRST = HEADER + (

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import pytest
 
+from audiencesync.app.running import (
+    approve_run,
+    cancel_run,
+    discard_run,
+    resume_run,
+    run_export,
+)
 from audiencesync.app.workspace import open_workspace
 from audiencesync.auth.roles import Role
 from audiencesync.emulator import ScriptedFault
 from audiencesync.errors import AccessDeniedError
 from audiencesync.settings import load_settings
-from audiencesync.sync.control import approve_run, cancel_run, discard_run
 from audiencesync.sync.history import RunInfo
 from audiencesync.sync.run_history import RunHistory
-from audiencesync.sync.runner import resume_run, run_export
 from audiencesync.sync.statuses import RunStatus
 from tests.sync.place import EXPORT, FRANCE, Place
 from tests.sync.test_run_lifecycle import EXODUS

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from audiencesync.app.running import resume_run, run_export
 from audiencesync.app.workspace import open_workspace
 from audiencesync.auth.roles import Role
 from audiencesync.errors import AccessDeniedError, ConflictError
@@ -22,7 +23,6 @@ from audiencesync.store.runs import Run
 from audiencesync.sync.lock import acquire
 from audiencesync.sync.records import create_run, start
 from audiencesync.sync.run_history import RunHistory
-from audiencesync.sync.runner import resume_run, run_export
 from audiencesync.sync.statuses import RunStatus
 from tests.sync.place import EXPORT, Place, make_place
 
@@ -32,7 +32,7 @@ ROOT = Path(__file__).parent.parent.parent
 KILLED_AFTER_FIRST_BATCH = """
 import os, signal, sys
 from audiencesync.settings import load_settings
-from audiencesync.sync.runner import run_export
+from audiencesync.app.running import run_export
 from audiencesync.app.workspace import open_workspace
 from tests.sync.place import EXPORT, OnBatch
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from audiencesync.app.running import run_export
 from audiencesync.app.workspace import open_workspace
 from audiencesync.emulator import EmulatorConfig, ScriptedFault
 from audiencesync.emulator.config import DEFAULT_API_KEY
 from audiencesync.iterable import IterableClient
 from audiencesync.sync.history import run_info
-from audiencesync.sync.runner import run_export
 from audiencesync.sync.statuses import RunStatus
 from tests.sync.place import EXPORT, FRANCE, GERMANY, Crash, Place, make_place
 

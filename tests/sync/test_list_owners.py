@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
+from audiencesync.app.running import run_export
 from audiencesync.app.workspace import open_workspace
 from audiencesync.emulator.config import DEFAULT_API_KEY
 from audiencesync.errors import ConflictError
@@ -15,7 +16,6 @@ from audiencesync.segments.where import parse_where
 from audiencesync.store.runs import Binding
 from audiencesync.sync.history import run_info
 from audiencesync.sync.outcomes import RunFailedError
-from audiencesync.sync.runner import run_export
 from audiencesync.sync.statuses import RunStatus
 from tests.sync.place import EXPORT, FRANCE, GERMANY, Place
 

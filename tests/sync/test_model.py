@@ -33,6 +33,7 @@ from hypothesis.stateful import (
 )
 
 from audiencesync.app.home import initialize as initialize_home
+from audiencesync.app.running import approve_run, run_export
 from audiencesync.app.workspace import open_workspace
 from audiencesync.emulator import (
     Emulator,
@@ -44,9 +45,7 @@ from audiencesync.emulator.config import DEFAULT_API_KEY
 from audiencesync.profiles.service import import_profiles
 from audiencesync.segments.where import parse_where
 from audiencesync.settings import Settings, load_settings
-from audiencesync.sync.control import approve_run
 from audiencesync.sync.history import RunInfo
-from audiencesync.sync.runner import run_export
 from audiencesync.sync.statuses import RunStatus
 from tests.reliability.figures import Figures
 from tests.sync.place import OnBatch, forget_in_iterable

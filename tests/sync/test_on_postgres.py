@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from audiencesync.app.running import resume_run
 from audiencesync.app.workspace import open_workspace
-from audiencesync.sync.runner import resume_run
 from audiencesync.sync.statuses import RunStatus
 from tests.sync.place import (
     CROWD,

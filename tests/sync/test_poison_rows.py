@@ -11,12 +11,12 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from audiencesync.app.running import run_export
 from audiencesync.app.workspace import open_workspace
 from audiencesync.emulator.config import DEFAULT_API_KEY
 from audiencesync.iterable.client import IterableClient
 from audiencesync.store.runs import RunBatch, RunReject
 from audiencesync.sync.history import run_info
-from audiencesync.sync.runner import run_export
 from audiencesync.sync.statuses import RunStatus
 from tests.sync.place import EXPORT, HEADER, Crash, Place, make_place
 

@@ -9,13 +9,13 @@ import httpx
 import pytest
 from sqlalchemy import delete, select, update
 
+from audiencesync.app.running import run_export
 from audiencesync.app.workspace import open_workspace
 from audiencesync.emulator.config import DEFAULT_API_KEY
 from audiencesync.store.destinations import Export
 from audiencesync.store.runs import Run
 from audiencesync.sync.records import create_run, finish, start
 from audiencesync.sync.resync import needs_resync
-from audiencesync.sync.runner import run_export
 from audiencesync.sync.statuses import RunStatus
 from tests.sync.place import EXPORT, HEADER, Place, make_place
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from audiencesync.app.running import approve_run, discard_run
 from audiencesync.app.workspace import open_workspace
-from audiencesync.sync.control import approve_run, discard_run
 from audiencesync.sync.history import RunInfo, run_info
 from audiencesync.sync.retention import runs_folder, sweep_run_files
 from audiencesync.sync.statuses import RunStatus

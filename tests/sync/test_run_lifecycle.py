@@ -11,6 +11,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from audiencesync.app.running import (
+    approve_run,
+    cancel_run,
+    discard_run,
+    resume_run,
+    run_export,
+)
 from audiencesync.app.workspace import Workspace, open_workspace
 from audiencesync.auth.audit import list_events
 from audiencesync.emulator import ScriptedFault
@@ -21,12 +28,11 @@ from audiencesync.segments.where import parse_where
 from audiencesync.store.models import utc_now
 from audiencesync.store.runs import Run
 from audiencesync.sync import runner
-from audiencesync.sync.control import approve_run, cancel_run, discard_run
 from audiencesync.sync.history import RunInfo, run_info
 from audiencesync.sync.lock import Lease, LeaseLostError, acquire
 from audiencesync.sync.outcomes import SegmentOutcome
 from audiencesync.sync.records import create_run, start
-from audiencesync.sync.runner import RunFailedError, resume_run, run_export
+from audiencesync.sync.runner import RunFailedError
 from audiencesync.sync.statuses import RunStatus
 from tests.sync.place import (
     CROWD,

@@ -8,6 +8,7 @@ import shutil
 import pyarrow.parquet as pq
 import pytest
 
+from audiencesync.app.running import run_export
 from audiencesync.app.workspace import open_workspace
 from audiencesync.emulator import (
     ScriptedFault,
@@ -18,7 +19,7 @@ from audiencesync.iterable.client import IterableClient
 from audiencesync.sync.history import rejects, run_info
 from audiencesync.sync.lock import RunInProgressError, acquire, release
 from audiencesync.sync.records import create_run
-from audiencesync.sync.runner import RunFailedError, run_export
+from audiencesync.sync.runner import RunFailedError
 from audiencesync.sync.segment_pass import PREPARED_FILE
 from audiencesync.sync.state import commit_state, read_identity
 from audiencesync.sync.statuses import RunStatus

@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import select
 
 from audiencesync.app.home import initialize
+from audiencesync.app.running import run_export
 from audiencesync.app.workspace import open_workspace
 from audiencesync.emulator.config import DEFAULT_API_KEY
 from audiencesync.profiles.service import import_profiles
 from audiencesync.segments.where import parse_where
 from audiencesync.settings import DATABASE_FILE
 from audiencesync.store.runs import Binding
-from audiencesync.sync.runner import run_export
 from audiencesync.sync.segment_pass import state_path
 from audiencesync.sync.state import StateIdentity, read_identity
 from tests.sync.place import EXPORT, FRANCE, GERMANY, Place

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from audiencesync.app.running import run_export
 from audiencesync.app.workspace import open_workspace
 from audiencesync.errors import EvaluationError
 from audiencesync.segments.where import parse_where
 from audiencesync.sync.history import list_runs
-from audiencesync.sync.runner import RunFailedError, run_export
+from audiencesync.sync.runner import RunFailedError
 from audiencesync.sync.statuses import RunStatus
 from tests.sync.place import EXPORT, GERMANY, HEADER, make_place
 

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from audiencesync.app.running import run_export
 from audiencesync.auth.directory import resolve_actor
 from audiencesync.profiles.service import import_profiles
 from audiencesync.segments.where import parse_where
 from audiencesync.settings import Settings
 from audiencesync.store.runs import Run
-from audiencesync.sync.runner import run_export
 from tests.canary import CANARY_API_KEY
 from tests.web.conftest import Api
 

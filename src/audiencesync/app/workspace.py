@@ -22,6 +22,7 @@ from audiencesync.profiles.manager import ProfileManager
 from audiencesync.segments.service import SegmentService
 
 if TYPE_CHECKING:
+    from audiencesync.app.runs import RunService
     from audiencesync.app.system import SystemService
     from audiencesync.auth.roles import Actor
     from audiencesync.auth.users import UserService
@@ -92,6 +93,13 @@ class Workspace:
         from audiencesync.app.system import SystemService  # noqa: PLC0415 - a cycle
 
         return SystemService(self)
+
+    @cached_property
+    def runs(self) -> RunService:
+        """Run exports (now, or queued for the worker) and read their history."""
+        from audiencesync.app.runs import RunService  # noqa: PLC0415 - on first use
+
+        return RunService(self)
 
     def _project_peers(self, connection_id: int) -> frozenset[int]:
         """Read when needed: the connections (and their key ring) load lazily."""

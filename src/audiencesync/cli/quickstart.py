@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from audiencesync.app.views.runs import RunView
 from audiencesync.cli.options import HomeOption, settings_for
 from audiencesync.cli.render import print_table
 from audiencesync.cli.runs import SUCCESS, bar, render_run
@@ -37,7 +38,7 @@ class ConsoleDisplay:
 
     def run(self, info: RunInfo) -> None:
         """The run, drawn exactly as ``exports run`` draws it."""
-        render_run(info, as_json=False)
+        render_run(RunView.of(info), as_json=False)
 
     def landed(self, lists: Sequence[LandedList]) -> None:
         """Each list in Iterable: name, id, size and the rejects by bucket."""

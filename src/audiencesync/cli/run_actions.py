@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import sys
 import tempfile
@@ -14,6 +13,8 @@ from typing import Annotated, TextIO
 import typer
 from rich.table import Table
 
+from audiencesync.app.runs import csv_lines
+from audiencesync.app.views.runs import RejectView
 from audiencesync.app.workspace import open_workspace
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
 from audiencesync.cli.render import echo_json, print_table
@@ -25,17 +26,11 @@ from audiencesync.cli.runs import (
     runs_app,
 )
 from audiencesync.errors import ConfigError
-from audiencesync.sync.control import approve_run, cancel_run, discard_run
 from audiencesync.sync.history import RejectRow
-from audiencesync.sync.run_history import RunHistory
-from audiencesync.sync.runner import resume_run
+from audiencesync.sync.statuses import RunStatus
 
 RunId = Annotated[int, typer.Argument(help="The run's number (see `runs list`).")]
 SHOWN = 50  # reject rows printed on a terminal; --csv has them all
-CSV_COLUMNS = (
-    "segment", "batch", "profile_key", "identifier", "bucket", "reason", "retryable",
-)  # fmt: skip
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def register() -> None:
@@ -56,7 +51,7 @@ def resume(
         bar(as_json=as_json) as progress,
         failed_run_shown(workspace, as_json=as_json),
     ):
-        info = resume_run(workspace, run_id, progress=progress)
+        info = workspace.runs.resume(run_id, progress=progress)
     finish_run(info, as_json=as_json)
 
 
@@ -67,8 +62,8 @@ def cancel(*, run_id: RunId, home: HomeOption = None, as_user: AsOption = None) 
     Example: audiencesync runs cancel 12
     """
     with open_workspace(settings_for(home, as_user)) as workspace:
-        status = cancel_run(workspace, run_id)
-    if status.name == "RUNNING":
+        view = workspace.runs.cancel(run_id)
+    if view.status == RunStatus.RUNNING:
         typer.echo(f"Run {run_id} stops at its next batch boundary.")
     else:
         typer.echo(f"Run {run_id} is canceled.")
@@ -88,7 +83,7 @@ def approve(
         bar(as_json=as_json) as progress,
         failed_run_shown(workspace, as_json=as_json),
     ):
-        info = approve_run(workspace, run_id, progress=progress)
+        info = workspace.runs.approve(run_id, progress=progress)
     finish_run(info, as_json=as_json)
 
 
@@ -103,7 +98,7 @@ def discard(
     Example: audiencesync runs discard 12
     """
     with open_workspace(settings_for(home, as_user)) as workspace:
-        info = discard_run(workspace, run_id)
+        info = workspace.runs.discard(run_id)
     render_run(info, as_json=as_json)
 
 
@@ -129,14 +124,14 @@ def rejects(
     Example: audiencesync runs rejects 12 --csv rejects.csv
     """
     with open_workspace(settings_for(home, as_user)) as workspace:
-        rows = RunHistory(workspace.database, workspace.actor).rejects(run_id)
+        rows = workspace.runs.reject_rows(run_id)
         if csv_file == "-":
             _write_csv(rows, sys.stdout)
         elif csv_file is not None:
             count = _write_csv_file(rows, Path(csv_file))
             typer.echo(f"Wrote {count:,} rejects of run {run_id} to {csv_file}.")
         elif as_json:
-            echo_json([_row_json(row) for row in rows])
+            echo_json([RejectView.of(row).as_json() for row in rows])
         else:
             _print(run_id, rows)
 
@@ -171,35 +166,12 @@ def _unwritable(path: Path, exc: OSError) -> ConfigError:
 
 
 def _write_csv(rows: Iterable[RejectRow], handle: TextIO) -> int:
-    writer = csv.writer(handle)
-    writer.writerow(CSV_COLUMNS)
-    count = 0
-    for row in rows:
-        writer.writerow(
-            [_cell(row.segment_name), "" if row.batch is None else row.batch,
-             _cell(row.profile_key or ""), _cell(row.identifier), row.bucket,
-             _cell(row.reason),
-             "yes" if row.retryable else "no"]
-        )  # fmt: skip
+    """Write the rejects CSV to ``handle``; how many rejects it holds."""
+    count = -1  # the header is no reject
+    for line in csv_lines(rows):
+        handle.write(line)
         count += 1
     return count
-
-
-def _cell(value: str) -> str:
-    """A text cell a spreadsheet will not run as a formula."""
-    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
-
-
-def _row_json(row: RejectRow) -> dict[str, object]:
-    return {
-        "segment": row.segment_name,
-        "batch": row.batch,
-        "profile_key": row.profile_key,
-        "identifier": row.identifier,
-        "bucket": row.bucket,
-        "reason": row.reason,
-        "retryable": row.retryable,
-    }
 
 
 def _print(run_id: int, rows: Iterable[RejectRow]) -> None:

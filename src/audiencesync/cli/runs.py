@@ -8,28 +8,29 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from audiencesync.app.views import as_json as views_json
+from audiencesync.app.views.runs import RunView, SegmentRunView
 from audiencesync.app.workspace import Workspace, open_workspace
 from audiencesync.cli.hints import run_hint
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
 from audiencesync.cli.progress import BarProgress
-from audiencesync.cli.render import echo_json, iso, print_table, when
-from audiencesync.sync.history import RunInfo, SegmentRunInfo
+from audiencesync.cli.render import echo_json, print_table, when
 from audiencesync.sync.lock import RunInProgressError
+from audiencesync.sync.outcomes import RunFailedError
 from audiencesync.sync.progress import NoProgress, RunProgress
-from audiencesync.sync.run_history import RunHistory
-from audiencesync.sync.runner import RunFailedError, run_export
 from audiencesync.sync.statuses import RunStatus
 
 runs_app = typer.Typer(
     name="runs", help="The history of export runs.", no_args_is_help=True
 )
-SUCCESS = {RunStatus.SUCCEEDED, RunStatus.SUCCEEDED_WITH_REJECTS}
+SUCCESS = frozenset({RunStatus.SUCCEEDED.value, RunStatus.SUCCEEDED_WITH_REJECTS.value})
+"""The statuses a run command exits 0 with."""
 
 
 def register(app: typer.Typer, exports_app: typer.Typer) -> None:
@@ -72,10 +73,8 @@ def run(
         bar(as_json=as_json) as progress,
         failed_run_shown(workspace, as_json=as_json),
     ):
-        info = run_export(
-            workspace, name, dry_run=dry_run, full_resync=full, progress=progress
-        )
-    finish_run(info, as_json=as_json)
+        view = workspace.runs.run(name, dry_run=dry_run, full=full, progress=progress)
+    finish_run(view, as_json=as_json)
 
 
 @contextmanager
@@ -89,8 +88,7 @@ def failed_run_shown(workspace: Workspace, *, as_json: bool) -> Iterator[None]:
     except (RunFailedError, RunInProgressError) as exc:
         shown = exc.run_id if isinstance(exc, RunFailedError) else exc.refused_run_id
         if as_json and shown is not None:
-            history = RunHistory(workspace.database, workspace.actor)
-            echo_json(run_json(history.show(shown)))
+            echo_json(workspace.runs.show(shown).as_json())
         raise
 
 
@@ -105,10 +103,10 @@ def bar(*, as_json: bool) -> Iterator[RunProgress]:
         yield progress
 
 
-def finish_run(info: RunInfo, *, as_json: bool) -> None:
+def finish_run(view: RunView, *, as_json: bool) -> None:
     """Print the run; exit 1 unless it succeeded (with or without rejects)."""
-    render_run(info, as_json=as_json)
-    if info.status not in SUCCESS:
+    render_run(view, as_json=as_json)
+    if view.status not in SUCCESS:
         raise typer.Exit(1)
 
 
@@ -128,25 +126,30 @@ def list_command(
     Example: audiencesync runs list --export Newsletter
     """
     with open_workspace(settings_for(home, as_user)) as workspace:
-        infos = RunHistory(workspace.database, workspace.actor).list_all(export=export)
+        infos = workspace.runs.list(export=export).items
     if as_json:
-        echo_json([run_json(info) for info in infos])
+        echo_json(views_json(infos))
         return
     table = Table("Run", "Export", "Status", "Trigger", "Started", "Added", "Removed")
     for info in infos:
         table.add_row(
-            str(info.id), info.export_label, str(info.status), trigger_text(info),
+            str(info.id), export_label(info), info.status, trigger_text(info),
             when(info.started_at, never="not yet"), *_sent(info),
         )  # fmt: skip
     print_table(table)
 
 
-def trigger_text(info: RunInfo) -> str:
+def export_label(view: RunView) -> str:
+    """The export's name for people, marked when the export was removed."""
+    return f"{view.export} (removed)" if view.export_removed else view.export
+
+
+def trigger_text(info: RunView) -> str:
     """How the run started, marked when it was a dry run (it sent nothing)."""
     return f"{info.trigger}, dry run" if info.dry_run else info.trigger
 
 
-def _sent(info: RunInfo) -> tuple[str, str]:
+def _sent(info: RunView) -> tuple[str, str]:
     """Added and removed for a list row: a dry run sends nothing, so none."""
     if info.dry_run:
         return "— (dry run)", "— (dry run)"
@@ -168,56 +171,11 @@ def show(
     Example: audiencesync runs show 12 --json
     """
     with open_workspace(settings_for(home, as_user)) as workspace:
-        info = RunHistory(workspace.database, workspace.actor).show(run_id)
-    render_run(info, as_json=as_json)
+        view = workspace.runs.show(run_id)
+    render_run(view, as_json=as_json)
 
 
-def run_json(info: RunInfo) -> dict[str, Any]:
-    """A run as JSON: at least id, status and per segment list and counts."""
-    return {
-        "id": info.id,
-        "export": info.export_name,
-        "export_removed": info.export_removed,
-        "status": str(info.status),
-        "trigger": info.trigger,
-        "dry_run": info.dry_run,
-        "full_resync": info.full_resync,
-        "requested_by": info.requested_by,
-        "started_at": iso(info.started_at),
-        "finished_at": iso(info.finished_at),
-        "error": info.error,
-        "duration_seconds": info.duration.total_seconds() if info.duration else None,
-        "segments": [_segment_json(segment) for segment in info.segments],
-    }
-
-
-def _segment_json(segment: SegmentRunInfo) -> dict[str, Any]:
-    return {
-        "segment": segment.segment_name,
-        "status": str(segment.status),
-        "list_id": segment.list_id,
-        "list_action": segment.list_action,
-        "planned_add": segment.planned_add,
-        "planned_update": segment.planned_update,
-        "planned_remove": segment.planned_remove,
-        "added": segment.added,
-        "updated": segment.updated,
-        "removed": segment.removed,
-        "unchanged": segment.unchanged,
-        "rejected": dict(segment.rejected),
-        "invalid_in_source": segment.invalid_in_source,
-        "not_consenting": segment.not_consenting,
-        "batches": segment.batches_acked,
-        "batches_total": segment.batches_total,
-        "retries": segment.retries,
-        "held_removals": segment.held_removals,
-        "expected_size": segment.expected_size,
-        "actual_size": segment.actual_size,
-        "drift": segment.drift,
-    }
-
-
-def _render_plan(info: RunInfo) -> None:
+def _render_plan(info: RunView) -> None:
     table = Table("Segment", "List", "To add", "To update", "To remove", "Unchanged",
                   "Invalid in source")  # fmt: skip
     for segment in info.segments:
@@ -230,28 +188,31 @@ def _render_plan(info: RunInfo) -> None:
         else:
             target = str(segment.list_id)
         table.add_row(
-            segment.segment_name, target, f"{segment.planned_add:,}",
+            segment.segment, target, f"{segment.planned_add:,}",
             f"{segment.planned_update:,}", f"{segment.planned_remove:,}",
             f"{segment.unchanged:,}", f"{segment.invalid_in_source:,}",
         )  # fmt: skip
     print_table(table)
 
 
-def render_run(info: RunInfo, *, as_json: bool) -> None:
+def render_run(info: RunView, *, as_json: bool) -> None:
     """A run for people (status, error, a table of segments) or as JSON."""
     if as_json:
-        echo_json(run_json(info))
+        echo_json(info.as_json())
         return
     kind = "Dry run" if info.dry_run else "Run"
     removed = " (removed)" if info.export_removed else ""
-    typer.echo(f"{kind} {info.id} of {info.export_name!r}{removed}: {info.status}")
+    typer.echo(f"{kind} {info.id} of {info.export!r}{removed}: {info.status}")
     if info.dry_run:
         _render_plan(info)
         return
     if info.error:
         typer.echo(f"  {info.error}")
     hint = run_hint(
-        info.id, info.status, note=info.error, export_removed=info.export_removed
+        info.id,
+        RunStatus(info.status),
+        note=info.error,
+        export_removed=info.export_removed,
     )
     if hint is not None:
         typer.echo(f"  {hint}")
@@ -261,7 +222,7 @@ def render_run(info: RunInfo, *, as_json: bool) -> None:
     )  # fmt: skip
     for segment in info.segments:
         table.add_row(
-            segment.segment_name,
+            segment.segment,
             list_text(segment),
             f"{segment.added:,}", f"{segment.updated:,}", f"{segment.removed:,}",
             f"{segment.unchanged:,}", f"{sum(segment.rejected.values()):,}",
@@ -270,10 +231,10 @@ def render_run(info: RunInfo, *, as_json: bool) -> None:
     print_table(table)
     for segment in info.segments:
         for note in segment_notes(segment):
-            typer.echo(f"  {segment.segment_name}: {note}")
+            typer.echo(f"  {segment.segment}: {note}")
 
 
-def list_text(segment: SegmentRunInfo) -> str:
+def list_text(segment: SegmentRunView) -> str:
     """The segment's Iterable list in a run, and how it came to be used."""
     if segment.list_id is None:
         return "none yet" if segment.list_action is None else "—"
@@ -282,7 +243,7 @@ def list_text(segment: SegmentRunInfo) -> str:
     return f"{segment.list_id} ({segment.list_action})"
 
 
-def segment_notes(segment: SegmentRunInfo) -> list[str]:
+def segment_notes(segment: SegmentRunView) -> list[str]:
     """What people should know of a segment beyond its counts."""
     notes = []
     if segment.list_action == "recreated":
@@ -290,7 +251,7 @@ def segment_notes(segment: SegmentRunInfo) -> list[str]:
             "its list was deleted in Iterable; a new list was created and filled"
             " by a full resend."
         )
-    if segment.held_removals and segment.status is RunStatus.HELD:
+    if segment.held_removals and segment.status == RunStatus.HELD:
         notes.append(
             f"{segment.planned_remove:,} removals held until an administrator"
             " approves or discards them."

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from audiencesync.app.home import initialize
+from audiencesync.app.running import run_export
 from audiencesync.app.workspace import open_workspace
 from audiencesync.core.emails import is_valid_email
 from audiencesync.emulator import ApiKeySpec, Emulator, EmulatorConfig, serve_in_thread
@@ -45,7 +46,6 @@ from audiencesync.errors import NotFoundError
 from audiencesync.iterable import IterableClient, IterableError, RetryPolicy, Subscriber
 from audiencesync.profiles.tables import read_table_info
 from audiencesync.segments.rules import parse_where
-from audiencesync.sync.runner import run_export
 
 if TYPE_CHECKING:
     from audiencesync.app.workspace import Workspace

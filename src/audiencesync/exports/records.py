@@ -7,7 +7,6 @@ connections they may use.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +18,8 @@ from audiencesync.errors import ConflictError, NotFoundError
 from audiencesync.scheduling.schedules import NextRun, describe_schedule
 from audiencesync.segments.names import name_key
 from audiencesync.store.destinations import Connection, Export, ExportSegment
+from audiencesync.sync.export_rows import did_you_mean as _did_you_mean
+from audiencesync.sync.export_rows import find_export  # noqa: F401 - re-exported
 
 
 def alert_key(export_id: int) -> str:
@@ -136,20 +137,6 @@ def info(row: Export, next_run: NextRun, last_run: LastRun | None = None) -> Exp
     )
 
 
-def find_export(session: Session, name: str) -> Export:
-    """The export called ``name`` (any case), or a NotFoundError with a hint."""
-    key = name_key(name)
-    row = session.scalars(select(Export).where(Export.name_key == key)).first()
-    if row is not None:
-        return row
-    names = list(session.scalars(select(Export.name).order_by(Export.name_key)))
-    hint = _did_you_mean(name, names)
-    msg = f"There is no export named {name.strip()!r}.{hint}"
-    raise NotFoundError(
-        msg, code="export_not_found", details={"name": name, "known": bool(names)}
-    )
-
-
 def ensure_export_free(session: Session, name: str) -> None:
     """Raise ConflictError if an export already has this name (in any case)."""
     clash = session.scalars(
@@ -213,8 +200,3 @@ def exports_using_segment(session: Session, segment_id: int) -> list[str]:
             .order_by(Export.name_key)
         )
     )
-
-
-def _did_you_mean(name: str, names: list[str]) -> str:
-    close = difflib.get_close_matches(name.strip(), names, n=1, cutoff=0.6)
-    return f" Did you mean {', '.join(repr(n) for n in close)}?" if close else ""

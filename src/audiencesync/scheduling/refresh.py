@@ -39,7 +39,7 @@ from audiencesync.scheduling.schedules import (
 )
 from audiencesync.store.models import utc_now
 from audiencesync.sync.lock import RunInProgressError
-from audiencesync.sync.runner import RunFailedError, run_export
+from audiencesync.sync.outcomes import RunFailedError
 from audiencesync.sync.statuses import RunStatus
 
 if TYPE_CHECKING:
@@ -287,7 +287,7 @@ def _run_one(workspace: Workspace, export: ExportInfo, *, trigger: str) -> Expor
     except AccessDeniedError as exc:
         return ExportResult(export.name, None, SKIPPED, str(exc))
     try:
-        run = run_export(workspace, export.name, trigger=trigger)
+        run = workspace.runs.run(export.name, trigger=trigger)
     except RunFailedError as exc:
         return ExportResult(
             export.name, exc.run_id, RunStatus.FAILED_PERMANENT.value, str(exc)
@@ -301,4 +301,4 @@ def _run_one(workspace: Workspace, export: ExportInfo, *, trigger: str) -> Expor
         return ExportResult(export.name, None, SKIPPED, str(exc))
     except AudiencesyncError as exc:
         return ExportResult(export.name, None, FAILED_TO_START, str(exc))
-    return ExportResult(export.name, run.id, run.status.value, run.error)
+    return ExportResult(export.name, run.id, run.status, run.error)

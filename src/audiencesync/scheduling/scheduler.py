@@ -39,6 +39,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, cast
 
@@ -62,9 +63,9 @@ from audiencesync.store.destinations import Export
 from audiencesync.store.models import utc_now
 from audiencesync.sync.history import run_info
 from audiencesync.sync.lock import RunInProgressError
+from audiencesync.sync.outcomes import RunFailedError
 from audiencesync.sync.retention import tidy_run_files
 from audiencesync.sync.retries import Stopped, give_up, runs_to_resume
-from audiencesync.sync.runner import RunFailedError, resume_run, run_export
 
 if TYPE_CHECKING:
     from sqlalchemy import CursorResult
@@ -179,7 +180,9 @@ class Scheduler:
             ]
             firings += self._requested_refresh(workspace)
             firings += self._continue_stopped(workspace)
-            tidy_run_files(workspace, now=self._now())
+            settings = workspace.settings
+            tidy_run_files(database, Path(settings.home), now=self._now(),
+                           retention_days=settings.retention_days)  # fmt: skip
             return firings, _next_slot(database, now=self._now())
 
     def _requested_refresh(self, workspace: Workspace) -> list[Firing]:
@@ -373,7 +376,7 @@ def _refresh(workspace: Workspace) -> str:
 def _resume(workspace: Workspace, stopped: Stopped) -> str:
     logger.info("run %d of export %r is resumed", stopped.run_id, stopped.export)
     try:
-        run = resume_run(workspace, stopped.run_id)
+        run = workspace.runs.resume(stopped.run_id)
     except RunInProgressError:
         return SKIPPED
     except RunFailedError:
@@ -386,13 +389,13 @@ def _resume(workspace: Workspace, stopped: Stopped) -> str:
         _unexpected(f"resume of run {stopped.run_id}", exc)
         return FAILED
     logger.info("resumed run %d: %s", run.id, run.status)
-    return run.status.value
+    return run.status
 
 
 def _run(workspace: Workspace, plan: Plan) -> str:
     logger.info("scheduled run of export %r starts", plan.name)
     try:
-        run = run_export(workspace, plan.name, trigger=SCHEDULED)
+        run = workspace.runs.run(plan.name, trigger=SCHEDULED)
     except RunInProgressError as exc:
         logger.warning(
             "scheduled run of export %r skipped: run %d holds its lock",
@@ -410,7 +413,7 @@ def _run(workspace: Workspace, plan: Plan) -> str:
         _unexpected(f"scheduled run of export {plan.name!r}", exc)
         return FAILED
     logger.info("scheduled run %d of export %r: %s", run.id, plan.name, run.status)
-    return run.status.value
+    return run.status
 
 
 def _unexpected(what: str, exc: Exception) -> None:

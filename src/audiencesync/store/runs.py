@@ -52,7 +52,7 @@ RUN_STATUS_CODES = (
     "discarded",
     "drift",
 )
-RUN_TRIGGERS = ("manual", "scheduled", "refresh", "resume")
+RUN_TRIGGERS = ("manual", "scheduled", "refresh", "resume", "api")
 LIST_ACTIONS = ("adopted", "created", "recreated", "existing")
 BATCH_ACTIONS = ("subscribe", "unsubscribe")
 

@@ -17,6 +17,9 @@ later runs hold those segments' removals whatever the brake says (see
 administrator. The runs of a removed export can no longer be acted on.
 
 Each of these writes one audit event (run id and export; no profile data).
+The application layer (:class:`audiencesync.app.runs.RunService`) checks that
+the actor may run the export and finds its credentials first; these functions
+take the actor and the narrow things they need.
 """
 
 from __future__ import annotations
@@ -28,86 +31,95 @@ from typing import TYPE_CHECKING
 from sqlalchemy import update
 
 from audiencesync.auth.audit import record_event
-from audiencesync.auth.roles import Action, check
+from audiencesync.auth.roles import Action, Actor, check
 from audiencesync.errors import AccessDeniedError, ConflictError
 from audiencesync.store.models import utc_now
 from audiencesync.store.runs import RunSegment
 from audiencesync.sync.history import require_export, run_info
 from audiencesync.sync.records import finish, get_run, newer_run, request_cancel
-from audiencesync.sync.runner import Pass, execute, prepare, stopped_run
+from audiencesync.sync.runner import Pass, execute
 from audiencesync.sync.statuses import RunStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from audiencesync.app.workspace import Workspace
+    from audiencesync.store.database import Database
+    from audiencesync.sync.credentials import ExportCredentials
+    from audiencesync.sync.environment import RunEnv
     from audiencesync.sync.history import RunInfo
     from audiencesync.sync.progress import RunProgress
+    from audiencesync.sync.segment_pass import Target
 
 Clock = Callable[[], datetime]
 
 
-def cancel_run(workspace: Workspace, run_id: int, *, now: Clock = utc_now) -> RunStatus:
-    """Cancel a run; Running until its next batch boundary, else Canceled now."""
-    run = stopped_run(workspace, run_id, now=now)
-    prepare(workspace, run.export_name)  # may the actor run (so stop) it?
-    if run.status is RunStatus.HELD and not workspace.actor.is_admin:
+def cancel_run(
+    database: Database, actor: Actor, run: RunInfo, *, now: Clock = utc_now
+) -> RunStatus:
+    """Cancel a run; Running until its next batch boundary, else Canceled now.
+
+    The caller has checked that ``actor`` may run (so stop) the run's export.
+    """
+    if run.status is RunStatus.HELD and not actor.is_admin:
         msg = (
-            f"Run {run_id} is Held: canceling it would drop its held removals, and"
+            f"Run {run.id} is Held: canceling it would drop its held removals, and"
             " only an administrator may release or drop them. Ask an administrator"
             " to approve or discard the run."
         )
         raise AccessDeniedError(msg)
-    with workspace.database.session() as session:
-        status = request_cancel(session, run_id, now=now())
-        _audit(session, workspace, "run.cancel", run)
+    with database.session() as session:
+        status = request_cancel(session, run.id, now=now())
+        _audit(session, actor, "run.cancel", run)
     return status
 
 
 def approve_run(
-    workspace: Workspace,
-    run_id: int,
+    env: RunEnv,
+    actor: Actor,
+    run: RunInfo,
+    target: Target,
+    credentials: ExportCredentials,
     *,
     now: Clock = utc_now,
     progress: RunProgress | None = None,
 ) -> RunInfo:
-    """Send the held removals of a Held run (administrators only)."""
-    check(workspace.actor, Action.APPROVE_REMOVALS)
-    run = _held(workspace, run_id)
-    target, credentials = prepare(workspace, run.export_name)
-    with workspace.database.session() as session:
-        _audit(session, workspace, "run.approve", run)
+    """Send the held removals of Held run ``run`` (see :func:`held_run`)."""
+    check(actor, Action.APPROVE_REMOVALS)
+    with env.database.session() as session:
+        _audit(session, actor, "run.approve", run)
         session.execute(  # kept, so a resume of a killed approval still sends them
             update(RunSegment)
-            .where(RunSegment.run_id == run_id, RunSegment.held_removals)
+            .where(RunSegment.run_id == run.id, RunSegment.held_removals)
             .values(removals_approved=True)
         )
-    return execute(workspace, target, credentials, run_id, now=now,
+    return execute(env, target, credentials, run.id, now=now,
                    progress=progress, fresh=False, how=Pass(approve=True))  # fmt: skip
 
 
-def discard_run(workspace: Workspace, run_id: int, *, now: Clock = utc_now) -> RunInfo:
+def discard_run(
+    database: Database, actor: Actor, run_id: int, *, now: Clock = utc_now
+) -> RunInfo:
     """End a Held run without its removals (administrators only)."""
-    check(workspace.actor, Action.APPROVE_REMOVALS)
-    run = _held(workspace, run_id)
-    with workspace.database.session() as session:
+    check(actor, Action.APPROVE_REMOVALS)
+    run = held_run(database, run_id)
+    with database.session() as session:
         _settle_held(session, run_id)
         finish(session, run_id, RunStatus.DISCARDED, now=now(), error=(
-            f"Held removals discarded by {workspace.actor.name}; the next run plans"
+            f"Held removals discarded by {actor.name}; the next run plans"
             " them again."))  # fmt: skip
-        _audit(session, workspace, "run.discard", run)
+        _audit(session, actor, "run.discard", run)
         return run_info(session, run_id)
 
 
-def _audit(session: Session, workspace: Workspace, action: str, run: RunInfo) -> None:
+def _audit(session: Session, actor: Actor, action: str, run: RunInfo) -> None:
     details = {"export": run.export_name}
-    record_event(session, workspace.actor, action, target_type="run",
+    record_event(session, actor, action, target_type="run",
                  target=str(run.id), details=details)  # fmt: skip
 
 
-def _held(workspace: Workspace, run_id: int) -> RunInfo:
+def held_run(database: Database, run_id: int) -> RunInfo:
     """The run, if it is Held and still the export's newest run."""
-    with workspace.database.session() as session:
+    with database.session() as session:
         run = require_export(run_info(session, run_id))
         if run.status is not RunStatus.HELD:
             msg = f"Run {run_id} is {run.status}, not Held: it has no held removals."

@@ -33,14 +33,14 @@ async def dry_run_segment(ctx: PassContext, segment: tuple[int, str]) -> Segment
         list_id, action = await _would_use(ctx, part)
     except ListClaimError as exc:
         return refused(ctx, part, exc)
-    with ctx.workspace.database.session() as session:
+    with ctx.env.database.session() as session:
         record_list(session, part.id, list_id=list_id, action=action)
     try:
         ensure_plan(ctx, part)
     except EvaluationError as exc:
         return unevaluable(ctx, part, exc)
     set_status(ctx, part.id, RunStatus.SUCCEEDED)
-    with ctx.workspace.database.session() as session:
+    with ctx.env.database.session() as session:
         invalid = session.get_one(RunSegment, part.id).invalid_in_source
     return SegmentOutcome(rejected=invalid > 0)
 

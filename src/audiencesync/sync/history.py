@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from audiencesync.errors import ConflictError
@@ -136,25 +136,50 @@ def list_runs(
     *,
     export_id: int | None = None,
     removed_names: tuple[str, ...] = (),
+    status: RunStatus | None = None,
     limit: int = 50,
+    offset: int = 0,
 ) -> list[RunInfo]:
     """The newest runs first: all, or those of one export and of removed ones.
 
-    ``removed_names`` adds the runs of removed exports that had these names.
+    ``removed_names`` adds the runs of removed exports that had these names;
+    ``status`` keeps the runs recorded in that status.
     """
-    query = _with_export_and_lock().order_by(Run.id.desc()).limit(limit)
-    wanted = []
+    conditions = _conditions(export_id, removed_names, status)
+    query = _with_export_and_lock().where(*conditions).order_by(Run.id.desc())
+    now = utc_now()
+    return [
+        _info(run, name, lock, now=now)
+        for run, name, lock in session.execute(query.limit(limit).offset(offset))
+    ]
+
+
+def count_runs(
+    session: Session,
+    *,
+    export_id: int | None = None,
+    removed_names: tuple[str, ...] = (),
+    status: RunStatus | None = None,
+) -> int:
+    """How many runs :func:`list_runs` lists over all its pages."""
+    conditions = _conditions(export_id, removed_names, status)
+    query = select(func.count(Run.id)).where(*conditions)
+    return session.scalar(query) or 0
+
+
+def _conditions(
+    export_id: int | None, removed_names: tuple[str, ...], status: RunStatus | None
+) -> list[ColumnElement[bool]]:
+    wanted: list[ColumnElement[bool]] = []
     if export_id is not None:
         wanted.append(Run.export_id == export_id)
     if removed_names:
         removed = Run.export_id.is_(None) & Run.export_name.in_(removed_names)
         wanted.append(removed)
-    if wanted:
-        query = query.where(or_(*wanted))
-    now = utc_now()
-    return [
-        _info(run, name, lock, now=now) for run, name, lock in session.execute(query)
-    ]
+    conditions = [or_(*wanted)] if wanted else []
+    if status is not None:
+        conditions.append(Run.status == status.code)
+    return conditions
 
 
 def last_runs(session: Session, *, export_id: int | None = None) -> dict[int, RunInfo]:
@@ -205,13 +230,17 @@ def _with_export_and_lock() -> Select[Run, str, ExportLock]:
     )
 
 
-def rejects(session: Session, run_id: int) -> Iterator[RejectRow]:
-    """Every reject of the run, segment by segment, streamed in chunks."""
+def rejects(
+    session: Session, run_id: int, *, limit: int | None = None, offset: int = 0
+) -> Iterator[RejectRow]:
+    """Every reject of the run (or one page), segment by segment, streamed in chunks."""
     query = (
         select(RunSegment.segment_name, RunReject)
         .join(RunSegment, RunSegment.id == RunReject.run_segment_id)
         .where(RunSegment.run_id == run_id)
         .order_by(RunSegment.id, RunReject.id)
+        .offset(offset)
+        .limit(limit)
         .execution_options(yield_per=STREAM_CHUNK)
     )
     result = session.execute(query)
@@ -223,6 +252,22 @@ def rejects(session: Session, run_id: int) -> Iterator[RejectRow]:
             )  # fmt: skip
     finally:
         result.close()  # a consumer that stops early frees the server-side cursor
+
+
+def count_rejects(session: Session, run_id: int) -> int:
+    """How many rejects the run has."""
+    query = (
+        select(func.count(RunReject.id))
+        .join(RunSegment, RunSegment.id == RunReject.run_segment_id)
+        .where(RunSegment.run_id == run_id)
+    )
+    return session.scalar(query) or 0
+
+
+def waiting_runs(session: Session) -> list[int]:
+    """The Queued runs' ids, oldest first."""
+    query = select(Run.id).where(Run.status == RunStatus.QUEUED.code).order_by(Run.id)
+    return list(session.scalars(query))
 
 
 def _info(

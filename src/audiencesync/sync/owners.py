@@ -126,7 +126,7 @@ def refused(ctx: PassContext, part: Part, exc: ListClaimError) -> SegmentOutcome
 
     Nothing was sent for it; the run's other segments go on.
     """
-    with ctx.workspace.database.session() as session:
+    with ctx.env.database.session() as session:
         set_segment_status(session, part.id, RunStatus.FAILED_PERMANENT)
     ctx.progress.segment_finished(part.name)
     return SegmentOutcome(failed=f"Segment {part.name!r} was not synced: {exc}")
@@ -140,14 +140,14 @@ def check_claim(ctx: PassContext, part: Part, list_id: int) -> None:
     run, so its next run adopts or creates one of its own.
     """
     stored = part.list_id == list_id
-    peers = ctx.workspace.connections.project_peers(ctx.target.connection_id)
-    with ctx.workspace.database.session() as session:
+    peers = ctx.env.project_peers(ctx.target.connection_id)
+    with ctx.env.database.session() as session:
         feeder = other_feeder(session, list_id, binding_id=part.binding_id,
                               connection_ids=peers, older_only=stored)  # fmt: skip
     if feeder is None:
         return
     if stored and not ctx.dry_run:
-        with ctx.workspace.database.session() as session:
+        with ctx.env.database.session() as session:
             binding = session.get_one(Binding, part.binding_id)
             binding.list_id, binding.list_name = None, None
         part.list_id = None

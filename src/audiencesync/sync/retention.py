@@ -37,7 +37,6 @@ from audiencesync.sync.sending import REJECTED_FILE
 from audiencesync.sync.statuses import RunStatus
 
 if TYPE_CHECKING:
-    from audiencesync.app.workspace import Workspace
     from audiencesync.store.database import Database
 
 logger = logging.getLogger(__name__)
@@ -50,16 +49,12 @@ def runs_folder(home: Path) -> Path:
     return home / "sync" / "runs"
 
 
-def tidy_run_files(workspace: Workspace, *, now: datetime) -> None:
+def tidy_run_files(
+    database: Database, home: Path, *, retention_days: int, now: datetime
+) -> None:
     """Remove what finished runs no longer need (never raises on a file error)."""
-    settings = workspace.settings
     try:
-        sweep_run_files(
-            workspace.database,
-            Path(settings.home),
-            now=now,
-            retention_days=settings.retention_days,
-        )
+        sweep_run_files(database, home, now=now, retention_days=retention_days)
     except OSError as exc:
         logger.warning("run files could not be tidied: %s", type(exc).__name__)
 

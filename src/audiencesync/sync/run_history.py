@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING
 from audiencesync.auth.roles import Action, Actor, check
 from audiencesync.auth.users import admin_names
 from audiencesync.errors import AccessDeniedError, NotFoundError
-from audiencesync.exports.records import find_export
 from audiencesync.segments.names import name_key
+from audiencesync.sync.export_rows import find_export
 from audiencesync.sync.history import (
     RejectRow,
     RunInfo,
+    count_rejects,
+    count_runs,
     list_runs,
     rejects,
     removed_export_names,
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from audiencesync.store.database import Database
+    from audiencesync.sync.statuses import RunStatus
 
 
 class RunHistory:
@@ -40,19 +43,40 @@ class RunHistory:
         self._database = database
         self._actor = actor
 
-    def list_all(self, *, export: str | None = None, limit: int = 50) -> list[RunInfo]:
+    def list_all(
+        self,
+        *,
+        export: str | None = None,
+        status: RunStatus | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[RunInfo]:
         """The newest runs first, of one export when ``export`` is given.
 
         ``export`` may name a removed export: its runs are listed too.
         """
+        return self.page(export=export, status=status, limit=limit, offset=offset)[0]
+
+    def page(
+        self,
+        *,
+        export: str | None = None,
+        status: RunStatus | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[RunInfo], int]:
+        """One page of :meth:`list_all`, and how many runs all pages hold."""
         with self._database.session() as session:
             check(self._actor, Action.READ, admins=admin_names(session))
-            if export is None:
-                return list_runs(session, limit=limit)
-            export_id, removed = _export_runs(session, export)
-            return list_runs(
-                session, export_id=export_id, removed_names=removed, limit=limit
-            )
+            export_id: int | None = None
+            removed: tuple[str, ...] = ()
+            if export is not None:
+                export_id, removed = _export_runs(session, export)
+            infos = list_runs(session, export_id=export_id, removed_names=removed,
+                              status=status, limit=limit, offset=offset)  # fmt: skip
+            total = count_runs(session, export_id=export_id, removed_names=removed,
+                               status=status)  # fmt: skip
+            return infos, total
 
     def show(self, run_id: int) -> RunInfo:
         """One run with its segments and counts."""
@@ -68,6 +92,15 @@ class RunHistory:
         """
         self.check_rejects(run_id)
         return self._stream(run_id)
+
+    def rejects_page(
+        self, run_id: int, *, limit: int, offset: int = 0
+    ) -> tuple[list[RejectRow], int]:
+        """One page of the run's rejects, and how many it has."""
+        self.check_rejects(run_id)
+        with self._database.session() as session:
+            rows = list(rejects(session, run_id, limit=limit, offset=offset))
+            return rows, count_rejects(session, run_id)
 
     def check_rejects(self, run_id: int) -> RunInfo:
         """The run, if the actor may read its rejects; else an error."""

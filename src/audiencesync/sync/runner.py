@@ -1,20 +1,24 @@
 """Run an export: every segment into its Iterable list, crash-safe, one at a time.
 
-:func:`run_export` is the one service the CLI, the scheduler and (later) the
-web page call. It checks the actor may run the export, marks runs whose process
-died Interrupted, and then either continues the export's newest resumable run
-(Interrupted or Failed (retrying)) from its persisted plans, or starts a new
-run. :func:`resume_run` continues a named run; :mod:`audiencesync.sync.control`
-approves, discards and cancels.
+This is the engine; :mod:`audiencesync.app.runs` is the application service that
+the CLI, the scheduler, the web API and the run worker call. The service checks
+the actor may run the export and finds its credentials; it then hands the engine
+a :class:`~audiencesync.sync.environment.RunEnv` (database, data folder, the
+segments' members, where to report) and the export as a :class:`Target`.
+
+:func:`run_target` marks runs whose process died Interrupted, and then either
+continues the export's newest resumable run (Interrupted or Failed (retrying))
+from its persisted plans, or starts a run: a new one, or one queued earlier (the
+web API queues runs; the worker executes them). :func:`execute` is one pass over
+a run; :mod:`audiencesync.sync.control` approves, discards and cancels.
 
 A pass over a run takes the export's lease, moves the run to Running and
 hands each segment to :func:`~audiencesync.sync.segment_pass.sync_segment`.
 How it ends:
 
 - every segment done: Succeeded, Succeeded with rejects, Succeeded with drift
-  when a list read back lacks members beyond the export's drift threshold
-  (the administrators are alerted, see :mod:`audiencesync.app.alerts`), or Held
-  when the removal brake held some removals (an administrator approves or
+  when a list read back lacks members beyond the export's drift threshold, or
+  Held when the removal brake held some removals (an administrator approves or
   discards);
 - a segment whose condition the engine could not evaluate: that segment ends
   Failed (permanent) and the others go on; the run then ends Failed (permanent)
@@ -22,11 +26,12 @@ How it ends:
 - a cancel asked for: Canceled at the next batch boundary;
 - Iterable unreachable after the client's retries: Failed (retrying), which the
   next run resumes; a lost lease, Ctrl-C: Interrupted (resumable);
-- anything else: Failed (permanent), administrators are notified, and
-  RunFailedError is raised.
+- anything else: Failed (permanent), and RunFailedError is raised.
 
-Acknowledged batches are committed to the sync state whatever the ending. No
-identifier (email, userId) and no key ever reaches a log line or a message.
+Every pass's end is reported (``RunEnv.report``) once the run's record is final:
+the application layer alerts the administrators from there. Acknowledged batches
+are committed to the sync state whatever the ending. No identifier (email,
+userId) and no key ever reaches a log line or a message.
 """
 
 from __future__ import annotations
@@ -38,22 +43,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from audiencesync.app.alerts import notify_refused_run, notify_run_state
-from audiencesync.app.notifications import notify_failed_run
-from audiencesync.auth.roles import Action, check
-from audiencesync.errors import (
-    AccessDeniedError,
-    AudiencesyncError,
-    ConflictError,
-    ExportUserError,
-    RetryableError,
-)
-from audiencesync.exports.records import find_export
+from audiencesync.errors import AudiencesyncError, ConflictError, RetryableError
 from audiencesync.iterable.client import IterableClient
 from audiencesync.store.models import utc_now
 from audiencesync.store.runs import Run
 from audiencesync.sync.drift import DriftCheck
 from audiencesync.sync.dry_run import dry_run_segment
+from audiencesync.sync.export_rows import find_export
 from audiencesync.sync.history import require_export, run_info
 from audiencesync.sync.lists import ListFinder
 from audiencesync.sync.lock import (
@@ -87,13 +83,13 @@ from audiencesync.sync.statuses import RunStatus
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from audiencesync.app.workspace import Workspace
-    from audiencesync.connections.records import ExportCredentials
     from audiencesync.store.database import Database
+    from audiencesync.sync.credentials import ExportCredentials
+    from audiencesync.sync.environment import RunEnv
     from audiencesync.sync.history import RunInfo
     from audiencesync.sync.outcomes import SegmentOutcome
 
-__all__ = ["RunFailedError", "resume_run", "run_export"]
+__all__ = ["NewRun", "RunFailedError", "execute", "load_target", "run_target"]
 
 Clock = Callable[[], datetime]
 KEEP_ALIVE_SECONDS = 20.0  # the lease (2 minutes) is renewed once a third is gone
@@ -113,65 +109,117 @@ class Pass:
     approve: bool = False
 
 
-def run_export(
-    workspace: Workspace,
-    name: str,
+@dataclass(frozen=True, slots=True)
+class NewRun:
+    """A run to create: who asked for it, how, and what kind."""
+
+    trigger: str
+    requested_by: str
+    dry_run: bool = False
+    full_resync: bool = False
+
+
+def run_target(
+    env: RunEnv,
+    target: Target,
+    credentials: ExportCredentials,
+    request: NewRun | int,
     *,
-    trigger: str = "manual",
-    dry_run: bool = False,
-    full_resync: bool = False,
     now: Clock = utc_now,
     progress: RunProgress | None = None,
 ) -> RunInfo:
-    """Run export ``name`` to its end (continuing a stopped run first).
+    """Run the export to its end (continuing a stopped run first).
 
-    ``full_resync`` re-sends every current member (see
-    :mod:`audiencesync.sync.resync`); a new run is also a full resync when the
-    export's last run drifted and the export has auto resync on.
+    ``request`` is a new run to create, or the id of a Queued run to execute.
+    A new run is a full resync when asked (see :mod:`audiencesync.sync.resync`),
+    or when the export's last run drifted and the export has auto resync on.
 
     A stopped run (Interrupted, Failed (retrying)) of the export is continued
     from its persisted plan, sending only what Iterable has not acknowledged.
-    Its plan was made from the data of its start, so when it ends well a new run
+    Its plan was made from the data of its start, so when it ends well the run
     follows at once: it plans against the state the continued run left and
     sends only what changed since, so the list matches the segment as it is now.
-    That new run is returned; a continued run that did not end well is returned.
+    That run is returned. When the continued run did not end well, it is
+    returned (a Queued run ends Canceled, saying so, rather than wait forever).
 
     A dry run plans every segment and names the list it would use, calling only
     Iterable's read endpoints: it creates no list, sends nothing, changes no sync
     state and takes no lock. Its counts are the run's ``planned_*`` figures.
 
-    Raises RunInProgressError when another run holds the export, and
-    RunFailedError when the run ended Failed (permanent).
+    Raises RunInProgressError when another run holds the export (a Queued run
+    stays Queued), and RunFailedError when the run ended Failed (permanent).
     """
-    try:
-        target, credentials = prepare(workspace, name)
-    except (AccessDeniedError, ExportUserError) as exc:
-        if _alerts_on_refusal(exc, trigger=trigger, dry_run=dry_run):
-            notify_refused_run(workspace, name, str(exc))
-        raise
-    database = workspace.database
+    queued = request if isinstance(request, int) else None
+    dry_run = _is_dry(env, request)
     if not dry_run:
-        with database.session() as session:
-            recover(session, target.export_id, now=now())
-            stopped = latest_resumable(session, target.export_id)
-            resume_id = stopped.id if stopped is not None else None
-        if resume_id is not None:
-            resumed = execute(workspace, target, credentials, resume_id,
-                              now=now, progress=progress, fresh=False)  # fmt: skip
-            if resumed.status not in _CAUGHT_UP:
-                return resumed
-    with database.session() as session:
-        run_id = create_run(
-            session,
-            target.export_id,
-            trigger=trigger,
-            requested_by=workspace.actor.name,
-            dry_run=dry_run,
-            full_resync=full_resync or needs_resync(session, target.export_id),
-        ).id
-    how = Pass(dry_run=dry_run)
-    return execute(workspace, target, credentials, run_id, now=now,
-                   progress=progress, fresh=True, how=how)  # fmt: skip
+        resumed = _continue_stopped(env, target, credentials, queued, now=now,
+                                    progress=progress)  # fmt: skip
+        if resumed is not None:
+            return resumed
+    with env.database.session() as session:
+        resync = needs_resync(session, target.export_id)
+        if isinstance(request, NewRun):
+            run_id = create_run(
+                session, target.export_id, trigger=request.trigger,
+                requested_by=request.requested_by, dry_run=dry_run,
+                full_resync=request.full_resync or resync,
+            ).id  # fmt: skip
+        else:
+            run_id = request
+            run = get_run(session, run_id)
+            run.full_resync = run.full_resync or resync
+    return execute(env, target, credentials, run_id, now=now, progress=progress,
+                   fresh=True, how=Pass(dry_run=dry_run),
+                   keep_queued=queued is not None)  # fmt: skip
+
+
+def _is_dry(env: RunEnv, request: NewRun | int) -> bool:
+    if isinstance(request, NewRun):
+        return request.dry_run
+    with env.database.session() as session:
+        return get_run(session, request).dry_run
+
+
+def _continue_stopped(
+    env: RunEnv,
+    target: Target,
+    credentials: ExportCredentials,
+    queued: int | None,
+    *,
+    now: Clock,
+    progress: RunProgress | None,
+) -> RunInfo | None:
+    """Continue the export's stopped run, if any; its record unless it caught up."""
+    with env.database.session() as session:
+        recover(session, target.export_id, now=now())
+        stopped = latest_resumable(session, target.export_id)
+        resume_id = stopped.id if stopped is not None else None
+    if resume_id is None:
+        return None
+    try:
+        resumed = execute(env, target, credentials, resume_id, now=now,
+                          progress=progress, fresh=False)  # fmt: skip
+    except RunFailedError as exc:
+        if queued is not None:
+            _give_way(env, queued, resume_id, RunStatus.FAILED_PERMANENT, now=now)
+        raise exc from None
+    if resumed.status in _CAUGHT_UP:
+        return None
+    if queued is None:
+        return resumed
+    return _give_way(env, queued, resume_id, resumed.status, now=now)
+
+
+def _give_way(
+    env: RunEnv, queued: int, resumed: int, status: RunStatus, *, now: Clock
+) -> RunInfo:
+    """End a Queued run Canceled: the stopped run continued first did not end well."""
+    with env.database.session() as session:
+        finish(session, queued, RunStatus.CANCELED, now=now(), error=(
+            f"Did not start: run {resumed} of the export, continued first, ended"
+            f" {status}. Deal with run {resumed}, then run the export again."
+        ))  # fmt: skip
+        return run_info(session, queued)
 
 
 _CAUGHT_UP = frozenset(
@@ -179,61 +227,52 @@ _CAUGHT_UP = frozenset(
 )
 
 
-def resume_run(
-    workspace: Workspace,
+def resume(
+    env: RunEnv,
+    target: Target,
+    credentials: ExportCredentials,
     run_id: int,
     *,
     now: Clock = utc_now,
     progress: RunProgress | None = None,
 ) -> RunInfo:
     """Continue an Interrupted or Failed (retrying) run from its persisted plans."""
-    run = stopped_run(workspace, run_id, now=now)
-    target, credentials = prepare(workspace, run.export_name)
+    with env.database.session() as session:
+        run = run_info(session, run_id)
     if not run.status.is_resumable:
         msg = (
             f"Run {run_id} is {run.status}; only Interrupted and Failed (retrying)"
             " runs can be resumed."
         )
         raise ConflictError(msg)
-    return execute(workspace, target, credentials, run_id, now=now,
+    return execute(env, target, credentials, run_id, now=now,
                    progress=progress, fresh=False)  # fmt: skip
 
 
-def stopped_run(workspace: Workspace, run_id: int, *, now: Clock) -> RunInfo:
+def stopped_run(database: Database, run_id: int, *, now: Clock) -> RunInfo:
     """The run after marking it Interrupted if its process died."""
-    with workspace.database.session() as session:
+    with database.session() as session:
         recover(session, get_run(session, run_id).export_id, now=now())
         return require_export(run_info(session, run_id))
 
 
-def _alerts_on_refusal(exc: Exception, *, trigger: str, dry_run: bool) -> bool:
-    """Whether a refused run is the administrators' business.
-
-    A connection whose export user is no longer authorised stops every run of
-    its exports; an unattended (scheduled, refresh) run refused by the sharing
-    rules needs an administrator too. A person refused at the command line is
-    told there, and a refusal they cause is no event.
-    """
-    if dry_run:
-        return False
-    return isinstance(exc, ExportUserError) or trigger != "manual"
-
-
-def prepare(workspace: Workspace, name: str) -> tuple[Target, ExportCredentials]:
-    """The export as a run target, after checking the actor may run it."""
-    with workspace.database.session() as session:
+def connection_of(database: Database, name: str) -> tuple[str, str]:
+    """The export's exact name and its connection's; ConflictError without one."""
+    with database.session() as session:
         found = find_export(session, name)  # exact, or differing only in case
         name, connection = found.name, found.connection
         connection_name = None if connection is None else connection.name
     if connection_name is None:
         msg = f"Export {name!r} has no connection; attach one before running."
-        raise ConflictError(msg)
-    scope = workspace.connections.scope(connection_name)
-    check(workspace.actor, Action.RUN_EXPORTS, connection=scope)
-    credentials = workspace.connections.api_key_for_export(connection_name)
-    with workspace.database.session() as session:
+        raise ConflictError(msg, code="no_connection", details={"export": name})
+    return name, connection_name
+
+
+def load_target(database: Database, name: str) -> Target:
+    """The export as a run target, read once at the start."""
+    with database.session() as session:
         row = find_export(session, name)
-        target = Target(
+        return Target(
             export_id=row.id,
             connection_id=row.connection_id or 0,
             name=row.name,
@@ -250,14 +289,13 @@ def prepare(workspace: Workspace, name: str) -> tuple[Target, ExportCredentials]
                 (link.segment.id, link.segment.name) for link in row.segment_links
             ),
         )
-    return target, credentials
 
 
 @dataclass(frozen=True, slots=True)
 class _Job:
     """One pass over one run: what it runs, with what, and how."""
 
-    workspace: Workspace
+    env: RunEnv
     target: Target
     credentials: ExportCredentials
     run_id: int
@@ -268,7 +306,7 @@ class _Job:
 
 
 def execute(
-    workspace: Workspace,
+    env: RunEnv,
     target: Target,
     credentials: ExportCredentials,
     run_id: int,
@@ -277,14 +315,20 @@ def execute(
     progress: RunProgress | None,
     fresh: bool,
     how: Pass = Pass(),
+    keep_queued: bool = False,
 ) -> RunInfo:
-    """One pass over run ``run_id`` under the export's lease; the run's record."""
-    database = workspace.database
+    """One pass over run ``run_id`` under the export's lease; the run's record.
+
+    A fresh run the lease is refused to ends Canceled, unless ``keep_queued``:
+    a Queued run then stays Queued, to be tried again.
+    """
+    database = env.database
     keeper = None
     if not how.dry_run:
-        keeper = _Keeper.take(database, target, run_id, now=now, fresh=fresh)
+        keeper = _Keeper.take(database, target, run_id, now=now,
+                              fresh=fresh and not keep_queued)  # fmt: skip
     job = _Job(
-        workspace,
+        env,
         target,
         credentials,
         run_id,
@@ -309,11 +353,9 @@ def execute(
     with database.session() as session:
         info = run_info(session, run_id)
     log_ended(info, time.monotonic() - began, taken_over=error == _TAKEN_OVER)
-    tidy_run_files(workspace, now=now())
-    if not how.dry_run:
-        notify_run_state(workspace, info)
+    tidy_run_files(database, env.home, retention_days=env.retention_days, now=now())
+    env.report(info)
     if status is RunStatus.FAILED_PERMANENT:
-        _notify(workspace, info)
         raise RunFailedError(run_id, error or "it stopped.")
     return info
 
@@ -323,7 +365,7 @@ def _drive(job: _Job) -> tuple[RunStatus, str | None]:
     try:
         outcomes = asyncio.run(_segments(job))
     except KeyboardInterrupt:
-        with job.workspace.database.session() as session:
+        with job.env.database.session() as session:
             _close_segments(session, job.run_id, RunStatus.INTERRUPTED)
             finish(session, job.run_id, RunStatus.INTERRUPTED, now=job.now(),
                    error="Stopped by the user. Resume the run, or run the"
@@ -337,7 +379,7 @@ def _drive(job: _Job) -> tuple[RunStatus, str | None]:
     if failed:
         return RunStatus.FAILED_PERMANENT, failed
     if any(outcome.drifted for outcome in outcomes):
-        with job.workspace.database.session() as session:
+        with job.env.database.session() as session:
             return RunStatus.DRIFTED, drift_note(session, job.run_id)
     if any(outcome.rejected for outcome in outcomes):
         return RunStatus.SUCCEEDED_WITH_REJECTS, None
@@ -374,12 +416,12 @@ def _held_note(run_id: int) -> str:
 
 
 async def _segments(job: _Job) -> list[SegmentOutcome]:
-    credentials, database = job.credentials, job.workspace.database
+    credentials, database = job.credentials, job.env.database
     async with IterableClient(
         credentials.api_key, region=credentials.region, base_url=credentials.base_url
     ) as client:
         ctx = PassContext(
-            workspace=job.workspace,
+            env=job.env,
             target=job.target,
             run_id=job.run_id,
             now=job.now,
@@ -433,7 +475,7 @@ async def _kept_alive(
 
 
 async def _each_segment(job: _Job, ctx: PassContext) -> list[SegmentOutcome]:
-    database = job.workspace.database
+    database = job.env.database
     outcomes = []
     for segment in job.target.segments:
         if job.how.dry_run:
@@ -498,11 +540,6 @@ def _close_segments(session: Session, run_id: int, status: RunStatus) -> None:
             and status in {RunStatus.CANCELED, RunStatus.FAILED_PERMANENT}
         ):
             part.status = status.code
-
-
-def _notify(workspace: Workspace, info: RunInfo) -> None:
-    """Tell the administrators a run failed for good (never breaks the caller)."""
-    notify_failed_run(workspace, info)
 
 
 def _safe_reason(exc: BaseException) -> str:

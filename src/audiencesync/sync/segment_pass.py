@@ -72,10 +72,10 @@ from audiencesync.sync.state_trust import state_owner, trusted_state
 from audiencesync.sync.statuses import RunStatus
 
 if TYPE_CHECKING:
-    from audiencesync.app.workspace import Workspace
     from audiencesync.iterable.client import IterableClient
     from audiencesync.sync.batches import Action, EncodedBatch
     from audiencesync.sync.drift import DriftCheck
+    from audiencesync.sync.environment import RunEnv
     from audiencesync.sync.lists import ListFinder
     from audiencesync.sync.mapping import ExportMapping
     from audiencesync.sync.progress import RunProgress
@@ -107,7 +107,7 @@ class Target:
 class PassContext:
     """Everything a segment's pass shares with the rest of its run."""
 
-    workspace: Workspace
+    env: RunEnv
     target: Target
     run_id: int
     now: Clock
@@ -204,7 +204,7 @@ def unevaluable(ctx: PassContext, part: Part, exc: EvaluationError) -> SegmentOu
 def open_part(ctx: PassContext, segment: tuple[int, str]) -> Part:
     """The run's part for the segment, made on the run's first pass."""
     segment_id, name = segment
-    with ctx.workspace.database.session() as session:
+    with ctx.env.database.session() as session:
         binding = ensure_binding(session, ctx.target.export_id, segment_id)
         run = get_run(session, ctx.run_id)
         row = next((p for p in run.segments if p.binding_id == binding.id), None)
@@ -244,7 +244,7 @@ async def _choose_list(ctx: PassContext, part: Part) -> int:
 
 
 def _store_list(ctx: PassContext, part: Part, list_id: int, action: str) -> None:
-    with ctx.workspace.database.session() as session:
+    with ctx.env.database.session() as session:
         set_list(session.get_one(Binding, part.binding_id), list_id=list_id,
                  list_name=part.name)  # fmt: skip
         record_list(session, part.id, list_id=list_id, action=action)
@@ -271,7 +271,7 @@ async def _recreate(ctx: PassContext, part: Part) -> int:
     if part.list_id is not None:
         ctx.lists.forget(part.list_id)
     list_id = await ctx.lists.create(part.name)
-    with ctx.workspace.database.session() as session:
+    with ctx.env.database.session() as session:
         session.execute(delete(RunBatch).where(RunBatch.run_segment_id == part.id))
         session.execute(delete(RunReject).where(RunReject.run_segment_id == part.id))
         row = session.get_one(RunSegment, part.id)
@@ -286,16 +286,16 @@ def ensure_plan(ctx: PassContext, part: Part) -> Path:
     """The part's persisted plan: reused when a pass made it, else made now."""
     if part.plan_path is not None and (Path(part.plan_path) / PLAN_FILE).exists():
         return Path(part.plan_path)
-    workspace, target = ctx.workspace, ctx.target
-    home = Path(workspace.settings.home)
+    env, target = ctx.env, ctx.target
+    home = env.home
     out = plan_folder(home, ctx.run_id, part.binding_id)
     out.mkdir(parents=True, exist_ok=True)
-    with workspace.database.session() as session:
+    with env.database.session() as session:
         final = final_identifiers(session, part.binding_id)
         still_held = held_earlier(session, part.binding_id, before=ctx.run_id)
         full = get_run(session, ctx.run_id).full_resync
     final_file = write_emails(out / "final.parquet", final) if final else None
-    members = workspace.segments.evaluate(part.name, columns=target.mapping.columns)
+    members = env.segments.evaluate(part.name, columns=target.mapping.columns)
     summary = plan_binding(
         members,
         mapping=target.mapping,
@@ -311,7 +311,7 @@ def ensure_plan(ctx: PassContext, part: Part) -> Path:
     )  # fmt: skip
     if still_held is not None and target.mapping.is_mirror and summary.to_remove:
         held = True  # only an administrator releases held removals (sync.holds)
-    with workspace.database.session() as session:
+    with env.database.session() as session:
         record_plan(
             session,
             part.id,
@@ -334,7 +334,7 @@ def ensure_plan(ctx: PassContext, part: Part) -> Path:
 
 def _trusted_state(ctx: PassContext, part: Part) -> Path | None:
     """The binding's sync state to plan against; None when it is not provably its."""
-    with ctx.workspace.database.session() as session:
+    with ctx.env.database.session() as session:
         owner = state_owner(
             session, part.binding_id, list_id=part.list_id, run_id=ctx.run_id
         )
@@ -376,7 +376,7 @@ async def _send(ctx: PassContext, part: Part, list_id: int, out: Path) -> None:
     acked: frozenset[int] = frozenset()
     try:
         acked = await send_batches(
-            ctx.workspace.database,
+            ctx.env.database,
             ctx.client,
             list_id=list_id,
             part=PartRef(ctx.run_id, part.id),
@@ -427,7 +427,7 @@ def _commit(
     put in place instead.
     """
     try:
-        with ctx.workspace.database.session() as session:
+        with ctx.env.database.session() as session:
             numbers = set(
                 session.scalars(
                     select(RunBatch.batch).where(
@@ -456,12 +456,12 @@ def _rows(path: Path) -> int:
 
 
 def _batches_total(ctx: PassContext, part: Part) -> int:
-    with ctx.workspace.database.session() as session:
+    with ctx.env.database.session() as session:
         return session.get_one(RunSegment, part.id).batches_total
 
 
 def _rows_left(ctx: PassContext, part: Part, out: Path) -> int:
-    with ctx.workspace.database.session() as session:
+    with ctx.env.database.session() as session:
         row = session.get_one(RunSegment, part.id)
         removals = row.planned_remove if part.held else 0
         sent = session.scalar(
@@ -476,16 +476,16 @@ def _rows_left(ctx: PassContext, part: Part, out: Path) -> int:
 def _outcome(
     ctx: PassContext, part_id: int, *, held: bool, drifted: bool = False
 ) -> SegmentOutcome:
-    with ctx.workspace.database.session() as session:
+    with ctx.env.database.session() as session:
         row = session.get_one(RunSegment, part_id)
         rejected = bool(sum((row.rejected or {}).values()) or row.invalid_in_source)
     return SegmentOutcome(rejected=rejected, held=held, drifted=drifted)
 
 
 def set_status(ctx: PassContext, part_id: int, status: RunStatus) -> None:
-    with ctx.workspace.database.session() as session:
+    with ctx.env.database.session() as session:
         set_segment_status(session, part_id, status)
 
 
 def _state(ctx: PassContext, part: Part) -> Path:
-    return state_path(Path(ctx.workspace.settings.home), part.binding_id)
+    return state_path(ctx.env.home, part.binding_id)

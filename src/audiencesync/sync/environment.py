@@ -1,0 +1,54 @@
+"""What the sync engine needs from its caller: a few narrow things, not a workspace.
+
+The application layer (:mod:`audiencesync.app.runs`) builds a :class:`RunEnv`
+from its workspace: the control-plane database, the data folder, the segments'
+members, the connections that share an Iterable project, and where to report
+each run's end (alerts and failure notices are the application's business).
+The engine never imports the application layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from audiencesync.store.database import Database
+    from audiencesync.sync.history import RunInfo
+
+
+class SegmentMembers(Protocol):
+    """Reads a segment's members (key first, then ``columns``) as record batches."""
+
+    def evaluate(
+        self, name: str, *, columns: Sequence[str] = ()
+    ) -> Iterable[pa.RecordBatch]:
+        """The members of segment ``name`` now."""
+        ...
+
+
+def _ignore(info: RunInfo) -> None:
+    """Nobody listens."""
+
+
+def _alone(connection_id: int) -> frozenset[int]:
+    """No other connection shares the connection's Iterable project."""
+    return frozenset({connection_id})
+
+
+@dataclass(frozen=True, slots=True)
+class RunEnv:
+    """The engine's view of the world for one run (or one pass over it)."""
+
+    database: Database
+    home: Path
+    segments: SegmentMembers
+    retention_days: int = 30
+    project_peers: Callable[[int], frozenset[int]] = field(default=_alone)
+    report: Callable[[RunInfo], None] = field(default=_ignore)
+    """Told of every pass's end (once the run's record is final), before a
+    Failed (permanent) run raises RunFailedError."""

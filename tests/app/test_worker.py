@@ -1,0 +1,70 @@
+"""The run worker: executes queued runs, one per export at a time, and stops cleanly."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from audiencesync.app.worker import RunWorker
+from tests.app.stage import EXPORT, FRANCE, Stage
+
+pytestmark = pytest.mark.socket
+
+
+def test_a_poll_executes_the_waiting_run(staged: Stage) -> None:
+    """poll_once() runs the queued run as its requester; the list is the segment."""
+    with staged.workspace("contributor") as workspace:
+        queued = workspace.runs.request(EXPORT)
+
+    (ended,) = RunWorker(staged.context).poll_once()
+
+    assert (ended.id, ended.requested_by) == (queued.id, "contributor")
+    assert staged.members(ended) == FRANCE
+
+
+def test_one_run_per_export_per_poll(staged: Stage) -> None:
+    """Two queued runs of one export: the older first, the newer at the next poll."""
+    with staged.workspace() as workspace:
+        first = workspace.runs.request(EXPORT)
+        second = workspace.runs.request(EXPORT)
+    worker = RunWorker(staged.context)
+
+    assert [run.id for run in worker.poll_once()] == [first.id]
+    assert [run.id for run in worker.poll_once()] == [second.id]
+    assert worker.poll_once() == []
+
+
+def test_the_background_thread_runs_queued_runs_and_stops(staged: Stage) -> None:
+    """start() polls in a thread; stop() ends it once the run in progress ended."""
+    worker = RunWorker(staged.context, poll_seconds=0.05)
+    worker.start()
+    try:
+        with staged.workspace() as workspace:
+            queued = workspace.runs.request(EXPORT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with staged.workspace() as workspace:
+                status = workspace.runs.show(queued.id).status
+            if status not in {"Queued", "Running"}:
+                break
+            time.sleep(0.05)
+    finally:
+        worker.stop(timeout=60)
+
+    assert status.startswith("Succeeded")
+    assert not worker.is_running
+
+
+def test_a_refused_run_does_not_stop_the_worker(staged: Stage) -> None:
+    """A requester removed meanwhile: that run ends Failed; the worker goes on."""
+    with staged.workspace("contributor") as workspace:
+        refused = workspace.runs.request(EXPORT)
+    with staged.workspace() as workspace:
+        workspace.users.remove("contributor")
+
+    worker = RunWorker(staged.context)
+    (ended,) = worker.poll_once()
+
+    assert (ended.id, ended.status) == (refused.id, "Failed (permanent)")
+    assert worker.poll_once() == []
