@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from audiencesync.auth.roles import Role
 from audiencesync.errors import AccessDeniedError, ConflictError, NotFoundError
-from audiencesync.exports.records import find_export
 from audiencesync.store.accounts import AuditEvent
+from audiencesync.sync.export_rows import find_export
 from audiencesync.sync.lock import RunInProgressError, acquire, release, this_process
 from audiencesync.sync.statuses import RunStatus
 from tests.app.stage import EXPORT, FRANCE, Stage

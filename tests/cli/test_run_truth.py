@@ -22,7 +22,7 @@ from audiencesync.app.workspace import open_workspace
 from audiencesync.auth.roles import Role
 from audiencesync.cli import app
 from audiencesync.emulator import ScriptedFault
-from audiencesync.exports.records import find_export
+from audiencesync.sync.export_rows import find_export
 from audiencesync.sync.lock import acquire, this_process
 from audiencesync.sync.records import create_run, start
 from audiencesync.sync.statuses import RunStatus

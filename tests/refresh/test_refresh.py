@@ -10,8 +10,8 @@ import pytest
 from audiencesync.emulator import Emulator, EmulatorConfig, serve_in_thread
 from audiencesync.emulator.config import DEFAULT_API_KEY
 from audiencesync.errors import AccessDeniedError
-from audiencesync.exports.records import find_export
 from audiencesync.scheduling.refresh import SKIPPED, run_refresh
+from audiencesync.sync.export_rows import find_export
 from audiencesync.sync.lock import acquire, release
 from audiencesync.sync.records import create_run
 from audiencesync.sync.statuses import RunStatus

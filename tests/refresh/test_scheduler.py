@@ -17,10 +17,10 @@ from sqlalchemy import select
 from audiencesync.app.refresh_schedule import set_refresh_schedule
 from audiencesync.app.running import run_export
 from audiencesync.emulator import ScriptedFault
-from audiencesync.exports.records import find_export
 from audiencesync.scheduling.scheduler import Firing, Scheduler, serve_forever
 from audiencesync.store.models import utc_now
 from audiencesync.store.runs import Run
+from audiencesync.sync.export_rows import find_export
 from audiencesync.sync.history import run_info
 from audiencesync.sync.lock import acquire, release
 from audiencesync.sync.records import create_run, start

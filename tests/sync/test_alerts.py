@@ -14,9 +14,10 @@ from audiencesync.app.running import approve_run, run_export
 from audiencesync.app.workspace import open_workspace
 from audiencesync.auth.roles import Role
 from audiencesync.errors import AccessDeniedError, ExportUserError
-from audiencesync.exports.records import alert_key, find_export
+from audiencesync.exports.records import alert_key
 from audiencesync.store.accounts import AuditEvent, SystemSetting
 from audiencesync.store.destinations import Export
+from audiencesync.sync.export_rows import find_export
 from audiencesync.sync.statuses import RunStatus
 from tests.refresh.test_notifications import Hook, hook  # noqa: F401 - a fixture
 from tests.sync.place import EXPORT, SECOND, Place, make_place

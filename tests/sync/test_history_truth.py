@@ -16,10 +16,10 @@ from audiencesync.app.running import resume_run, run_export
 from audiencesync.app.workspace import open_workspace
 from audiencesync.auth.roles import Role
 from audiencesync.errors import AccessDeniedError, ConflictError
-from audiencesync.exports.records import find_export
 from audiencesync.settings import load_settings
 from audiencesync.store.models import utc_now
 from audiencesync.store.runs import Run
+from audiencesync.sync.export_rows import find_export
 from audiencesync.sync.lock import acquire
 from audiencesync.sync.records import create_run, start
 from audiencesync.sync.run_history import RunHistory

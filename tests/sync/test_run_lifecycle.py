@@ -22,12 +22,12 @@ from audiencesync.app.workspace import Workspace, open_workspace
 from audiencesync.auth.audit import list_events
 from audiencesync.emulator import ScriptedFault
 from audiencesync.emulator.config import DEFAULT_API_KEY
-from audiencesync.exports.records import find_export
 from audiencesync.iterable.client import IterableClient
 from audiencesync.segments.where import parse_where
 from audiencesync.store.models import utc_now
 from audiencesync.store.runs import Run
 from audiencesync.sync import runner
+from audiencesync.sync.export_rows import find_export
 from audiencesync.sync.history import RunInfo, run_info
 from audiencesync.sync.lock import Lease, LeaseLostError, acquire
 from audiencesync.sync.outcomes import SegmentOutcome

@@ -14,8 +14,8 @@ from audiencesync.emulator import (
     ScriptedFault,
 )
 from audiencesync.emulator.config import DEFAULT_API_KEY
-from audiencesync.exports.records import find_export
 from audiencesync.iterable.client import IterableClient
+from audiencesync.sync.export_rows import find_export
 from audiencesync.sync.history import rejects, run_info
 from audiencesync.sync.lock import RunInProgressError, acquire, release
 from audiencesync.sync.records import create_run

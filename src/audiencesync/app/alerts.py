@@ -27,8 +27,9 @@ from audiencesync.app.notifications import (
     send_notice,
     webhook_payload,
 )
-from audiencesync.exports.records import alert_key, find_export
+from audiencesync.exports.records import alert_key
 from audiencesync.store.accounts import SystemSetting
+from audiencesync.sync.export_rows import find_export
 from audiencesync.sync.statuses import RunStatus
 
 if TYPE_CHECKING:

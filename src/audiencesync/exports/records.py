@@ -19,7 +19,6 @@ from audiencesync.scheduling.schedules import NextRun, describe_schedule
 from audiencesync.segments.names import name_key
 from audiencesync.store.destinations import Connection, Export, ExportSegment
 from audiencesync.sync.export_rows import did_you_mean as _did_you_mean
-from audiencesync.sync.export_rows import find_export  # noqa: F401 - re-exported
 
 
 def alert_key(export_id: int) -> str:

@@ -47,6 +47,7 @@ from audiencesync.store.accounts import SystemSetting
 from audiencesync.store.destinations import Connection, Export
 from audiencesync.store.revisions import check_revision, stale_edits
 from audiencesync.store.runs import Run
+from audiencesync.sync.export_rows import find_export
 from audiencesync.sync.history import last_runs
 from audiencesync.sync.recovery import live_run
 from audiencesync.sync.statuses import RunStatus
@@ -102,7 +103,7 @@ class ExportService:
         """One export by name (exact, or differing only in case)."""
         with self._database.session() as session:
             self._require(session, Action.READ)
-            row = records.find_export(session, name)
+            row = find_export(session, name)
             last = last_runs(session, export_id=row.id).get(row.id)
             return self._info(row, next_refresh(session, now=self._now()), last)
 
@@ -203,7 +204,7 @@ class ExportService:
         )  # fmt: skip
         with self._database.session() as session:
             admins = self._require(session, Action.EDIT_EXPORTS)
-            row = records.find_export(session, name)
+            row = find_export(session, name)
             self._check_export(row, admins, verb="change")
             check_revision(row, expected_revision, subject="export")
             clean = self._new_name(session, row, new_name)
@@ -235,7 +236,7 @@ class ExportService:
             self._peers(target_id) if {"segments", "connection"} & set(given) else ()
         )
         with stale_edits("export", name), self._database.session() as session:
-            row = records.find_export(session, name)
+            row = find_export(session, name)
             check_revision(row, expected_revision, subject="export")
             claims.ensure_unclaimed(session, setup.segments, connection_ids=peers,
                                     export=clean, export_id=row.id)  # fmt: skip
@@ -260,7 +261,7 @@ class ExportService:
         """
         with stale_edits("export", name), self._database.session() as session:
             admins = self._require(session, Action.EDIT_EXPORTS)
-            row = records.find_export(session, name)
+            row = find_export(session, name)
             self._check_export(row, admins, verb="remove")
             check_revision(row, expected_revision, subject="export")
             _ensure_not_running(session, row)
@@ -286,7 +287,7 @@ class ExportService:
         """Unlink an export from its connection: it goes inactive, "No connection"."""
         with stale_edits("export", name), self._database.session() as session:
             admins = self._require(session, Action.EDIT_EXPORTS)
-            row = records.find_export(session, name)
+            row = find_export(session, name)
             if row.connection is None:
                 msg = (
                     f"Export {row.name!r} is already detached (no connection): it is"
