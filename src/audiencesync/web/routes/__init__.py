@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from audiencesync.web.routes import system
+from audiencesync.web.routes import run_events, system
 
-ROUTERS: tuple[APIRouter, ...] = (system.router,)
+ROUTERS: tuple[APIRouter, ...] = (
+    system.router,
+    run_events.router,
+)
