@@ -114,7 +114,7 @@ def test_the_cli_says_a_port_is_in_use_in_one_line(settings: Settings) -> None:
 
 
 def test_an_uninitialised_folder_is_one_line_too(
-    tmp_path: pytest.TempPathFactory,
+    tmp_path: Path,
 ) -> None:
     """`serve` on a folder `init` never made says so, exit 2, no traceback."""
     result = CliRunner().invoke(cli, ["serve", "--home", f"{tmp_path}/nothing"])
