@@ -129,13 +129,11 @@ def test_a_run_is_followed_from_progress_to_its_end(api: Api) -> None:
         seen.append(next(stream))
         run.finish()
         seen.extend(stream)  # the end event, then the stream closes
-    assert [(e.name, e.data["status"]) for e in seen] == [
-        ("progress", "Running"),
-        ("progress", "Running"),
-        ("progress", "Running"),
-        ("end", "Succeeded"),
-    ]
-    assert [e.data["segments"][0]["sent"] for e in seen] == [0, 1, 3, 3]
+    names = [event.name for event in seen]
+    sent = [event.data["segments"][0]["sent"] for event in seen]
+    assert names == ["progress"] * (len(seen) - 1) + ["end"]
+    assert sent == sorted(sent)  # a poll may land between two writes: no fewer
+    assert {0, 1, 3} <= set(sent)
     assert seen[-1].data["segments"][0] == {
         "segment": "VIP",
         "status": "Succeeded",
