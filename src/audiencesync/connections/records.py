@@ -19,9 +19,11 @@ from audiencesync.auth.directory import find_user
 from audiencesync.auth.users import is_active_admin
 from audiencesync.core.naming import clean_name
 from audiencesync.errors import ConflictError, NotFoundError
-from audiencesync.iterable import ApiKey, Region
 from audiencesync.store.accounts import User
 from audiencesync.store.destinations import Connection, Export
+from audiencesync.sync.credentials import (
+    ExportCredentials as ExportCredentials,  # noqa: PLC0414 - re-exported
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -87,15 +89,6 @@ class ConnectionInfo:
     kind: str
     usable: bool
     settings: ConnectionSettings | None
-
-
-@dataclass(frozen=True, slots=True)
-class ExportCredentials:
-    """What the sync engine needs to call Iterable; the key's repr is masked."""
-
-    api_key: ApiKey
-    region: Region
-    base_url: str | None
 
 
 def key_hint(last4: str) -> str:
