@@ -76,7 +76,9 @@ def follow(client: httpx.Client, run_id: int) -> list[tuple[str, dict[str, Any]]
 
 def segment_emails(client: httpx.Client) -> set[str]:
     """The segment's members' addresses as Iterable knows people: valid, trimmed."""
-    preview = client.get(f"/segments/{SEGMENT}/preview", params={"limit": 100})
+    preview = client.get(
+        f"/segments/{SEGMENT}/preview", params={"limit": 100, "column": "email"}
+    )
     assert preview.status_code == 200
     addresses = (
         str(row["email"] or "").strip().lower() for row in preview.json()["members"]

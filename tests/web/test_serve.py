@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -40,8 +41,21 @@ def admin_token(settings: Settings) -> str:
     return token
 
 
+@dataclass(frozen=True, slots=True)
+class Serving:
+    """A ``serve`` running in a thread: where it listens, and its stop event."""
+
+    address: Address
+    stop: threading.Event
+
+    @property
+    def api_url(self) -> str:
+        """The API's root URL."""
+        return self.address.api_url
+
+
 @contextlib.contextmanager
-def serving(settings: Settings) -> Iterator[Address]:
+def serving(settings: Settings) -> Iterator[Serving]:
     """``serve`` in a thread (signals stay with pytest); stopped on the way out."""
     stop, started = threading.Event(), list[Address]()
     thread = threading.Thread(
@@ -61,7 +75,7 @@ def serving(settings: Settings) -> Iterator[Address]:
             assert thread.is_alive(), "serve ended before it started"
             assert time.monotonic() < deadline, "serve did not start"
             time.sleep(0.02)
-        yield started[0]
+        yield Serving(started[0], stop)
     finally:
         stop.set()
         thread.join(WAIT)
@@ -79,7 +93,8 @@ def busy_socket() -> socket.socket:
 def test_serve_answers_the_api_and_stops_when_told(settings: Settings) -> None:
     """The API, its docs and a token's user answer; the stop event ends it all."""
     token = admin_token(settings)
-    with serving(settings) as address:
+    with serving(settings) as served:
+        address = served.address
         me = httpx.get(
             f"{address.api_url}/me", headers={"Authorization": f"Bearer {token}"}
         )
@@ -164,3 +179,23 @@ def test_a_client_that_leaves_leaves_no_loop_behind(
             time.sleep(0.02)
         left = streams.live
     assert (first.name, watching, left) == ("progress", 1, 0)
+
+
+def test_stopping_ends_open_event_streams(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopping while someone follows a run: the stream closes and serve returns."""
+    monkeypatch.setattr(run_events, "POLL_SECONDS", 0.02)
+    token = admin_token(settings)
+    with AppContext.open(settings) as context:
+        run = hand_run(context.database)
+        run.start(planned=10)
+    with serving(settings) as served:
+        url = f"{served.api_url}/runs/{run.id}/events"
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.stream("GET", url, headers=headers, timeout=WAIT) as answer:
+            stream = events(answer.iter_lines())
+            first = next(stream)
+            served.stop.set()
+            rest = list(stream)  # ends when the server closes the stream
+    assert (first.name, rest) == ("progress", [])
