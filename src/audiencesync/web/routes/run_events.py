@@ -66,6 +66,14 @@ def first_sample(
     "/runs/{run_id}/events",
     response_class=EventSourceResponse,
     summary="Follow a run's progress (server-sent events)",
+    responses={
+        200: {
+            "description": "`progress` events while the run changes, then one"
+            " `end` event; each event's data is the run's progress as JSON: run_id,"
+            " export, status, finished, error, and per segment: segment, status,"
+            " sent, planned, rate_per_second, eta_seconds."
+        }
+    },
 )
 async def run_events(
     first: Annotated[RunSample, Depends(first_sample)],
