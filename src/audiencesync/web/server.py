@@ -108,7 +108,7 @@ def serve(
             if on_start is not None:
                 on_start(address)
             while not stop.wait(WATCH_INTERVAL):
-                pass
+                pass  # timed waits: the signal handlers run between two of them
 
 
 @contextlib.contextmanager
