@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from audiencesync.errors import AccessDeniedError, ConfigError
-from audiencesync.scheduling.refresh import (
+from audiencesync.app.refresh_schedule import (
     clear_refresh_schedule,
     read_refresh_schedule,
     set_refresh_schedule,
 )
+from audiencesync.errors import AccessDeniedError, ConfigError
 from audiencesync.scheduling.schedules import REFRESH_SETTING
 from audiencesync.store.accounts import SystemSetting
 from tests.refresh.conftest import Place

@@ -9,6 +9,7 @@ that reach Iterable (connect checks, runs).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,10 +46,12 @@ class Api:
             return {}
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
-    def workspace(self, role: str = "admin") -> Workspace:
-        """A workspace as that role's user (close it: use it in a ``with``)."""
+    @contextmanager
+    def workspace(self, role: str = "admin") -> Iterator[Workspace]:
+        """A workspace as that role's user, for a ``with`` block."""
         actor = resolve_actor(self.context.database, role)
-        return self.context.workspace(actor).__enter__()
+        with self.context.workspace(actor) as opened:
+            yield opened
 
     def audit_actions(self) -> list[tuple[str, str, str]]:
         """Every audit event so far as (actor, action, target), oldest first."""

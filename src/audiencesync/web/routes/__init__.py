@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from audiencesync.web.routes import run_events, system
+from audiencesync.web.routes import audit, run_events, schedule, system, users
 
 ROUTERS: tuple[APIRouter, ...] = (
     system.router,
+    schedule.router,
+    users.router,
+    audit.router,
     run_events.router,
 )
