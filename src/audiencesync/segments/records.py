@@ -47,6 +47,12 @@ class SegmentInfo:
     updated_at: datetime
     created_by: str | None
     last: EvaluationRecord | None
+    revision: int = 1
+
+    @property
+    def kind(self) -> str:
+        """``rules`` or ``where``."""
+        return self.definition.kind
 
     @property
     def summary(self) -> str:
@@ -174,6 +180,7 @@ def info(session: Session, segment: Segment) -> SegmentInfo:
         updated_at=segment.updated_at,
         created_by=segment.created_by,
         last=record(latest) if latest else None,
+        revision=segment.revision,
     )
 
 

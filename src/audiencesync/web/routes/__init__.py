@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from audiencesync.web.routes import audit, run_events, schedule, system, users
+from audiencesync.web.routes import (
+    audit,
+    profiles,
+    run_events,
+    schedule,
+    segments,
+    system,
+    users,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     system.router,
+    profiles.router,
+    segments.router,
     schedule.router,
     users.router,
     audit.router,
