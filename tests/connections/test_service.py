@@ -25,6 +25,7 @@ from audiencesync.errors import (
     ConflictError,
     FatalError,
     NotFoundError,
+    StaleEditError,
 )
 from audiencesync.iterable import Region
 from audiencesync.store import Database
@@ -574,3 +575,30 @@ def test_a_connection_without_export_user_is_not_authorised(
     assert info.settings is not None
     assert info.settings.export_user is None
     assert "the connection has no export user" in info.settings.status.message
+
+
+# --- optimistic edits ---------------------------------------------------------
+
+
+def test_every_change_moves_the_revision(admin: ConnectionService) -> None:
+    """Share, unshare and a new key each raise it by one."""
+    assert _revision(admin.add("Iterable US", api_key=US_KEY, agreed=True)) == 1
+    assert _revision(admin.set_sharing("Iterable US", shared=True)) == 2
+    assert _revision(admin.set_sharing("Iterable US", shared=False)) == 3
+    assert _revision(admin.set_key("Iterable US", api_key=OTHER_KEY)) == 4
+
+
+def test_a_stale_expected_revision_is_refused(admin: ConnectionService) -> None:
+    """An edit naming an old revision raises StaleEditError and changes nothing."""
+    admin.add("Iterable US", api_key=US_KEY, agreed=True)
+    admin.set_sharing("Iterable US", shared=True)
+    with pytest.raises(StaleEditError):
+        admin.set_sharing("Iterable US", shared=False, expected_revision=1)
+    with pytest.raises(StaleEditError):
+        admin.remove("Iterable US", expected_revision=1)
+    assert _revision(admin.get("Iterable US")) == 2
+
+
+def _revision(info: ConnectionInfo) -> int:
+    assert info.settings is not None
+    return info.settings.revision

@@ -8,6 +8,7 @@ that reach Iterable (connect checks, runs).
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -60,23 +61,39 @@ class Api:
             return [(row.actor, row.action, row.target) for row in rows]
 
 
+@pytest.fixture(scope="session")
+def _template_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An initialised data folder with a user of each role, made once per session.
+
+    Initialising (the migrations) and hashing two passwords take seconds; each
+    test copies this folder instead.
+    """
+    home = tmp_path_factory.mktemp("template") / "home"
+    made = load_settings(home=home)
+    initialize(made, admin="admin")
+    with AppContext.open(made) as context:
+        admin = resolve_actor(context.database, "admin")
+        with context.workspace(admin) as workspace:
+            for role in ROLES[1:]:
+                workspace.users.add(role, role=Role(role), password="correct horse 1")
+    return home
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Settings of a data folder in tmp_path, initialised, admin named ``admin``."""
-    chosen = load_settings(home=tmp_path / "home")
-    initialize(chosen, admin="admin")
-    return chosen
+def settings(tmp_path: Path, _template_home: Path) -> Settings:
+    """A data folder of its own: initialised, users admin, contributor and viewer."""
+    home = tmp_path / "home"
+    shutil.copytree(_template_home, home)
+    return load_settings(home=home)
 
 
 @pytest.fixture
 def api(settings: Settings) -> Iterator[Api]:
-    """The API over the data folder, with a user and a token of each role."""
+    """The API over the data folder, with a token for each role's user."""
     with AppContext.open(settings) as context:
         admin = resolve_actor(context.database, "admin")
         tokens: dict[str, str] = {}
         with context.workspace(admin) as workspace:
-            for role in ROLES[1:]:
-                workspace.users.add(role, role=Role(role), password="correct horse 1")
             for role in ROLES:
                 tokens[role], _ = workspace.users.create_token(role)
         with TestClient(create_app(context), raise_server_exceptions=False) as client:

@@ -34,6 +34,8 @@ transfers, but data already sent stays in Iterable until you delete it there.
 class ConsentRequiredError(ConfigError):
     """Raised when a connection is saved without agreeing to the statement."""
 
+    code = "consent_required"
+
 
 def require_agreement(*, agreed: bool) -> None:
     """Raise ConsentRequiredError unless the statement was agreed to."""
@@ -43,4 +45,8 @@ def require_agreement(*, agreed: bool) -> None:
             " statement is agreed to (it is shown with this error and in"
             " docs/connections.md): add --i-agree. Nothing was saved."
         )
-        raise ConsentRequiredError(msg)
+        raise ConsentRequiredError(
+            msg,
+            field="i_agree",
+            details={"statement": PRIVACY_STATEMENT, "version": CONSENT_VERSION},
+        )

@@ -75,6 +75,7 @@ class ConnectionSettings:
     created_at: datetime
     created_by: str | None
     updated_at: datetime
+    revision: int
 
 
 @dataclass(frozen=True, slots=True)

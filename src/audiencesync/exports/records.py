@@ -76,6 +76,7 @@ class ExportInfo:
     updated_at: datetime
     drift_threshold: int = 5
     auto_resync: bool = True
+    revision: int = 1
 
     @property
     def last_run_status(self) -> str:
@@ -131,6 +132,7 @@ def info(row: Export, next_run: NextRun, last_run: LastRun | None = None) -> Exp
         updated_at=row.updated_at,
         drift_threshold=row.drift_threshold,
         auto_resync=row.auto_resync,
+        revision=row.revision,
     )
 
 

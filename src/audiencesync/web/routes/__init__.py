@@ -6,6 +6,8 @@ from fastapi import APIRouter
 
 from audiencesync.web.routes import (
     audit,
+    connections,
+    exports,
     profiles,
     run_events,
     schedule,
@@ -18,6 +20,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     system.router,
     profiles.router,
     segments.router,
+    connections.router,
+    exports.router,
     schedule.router,
     users.router,
     audit.router,
