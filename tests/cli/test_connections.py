@@ -160,7 +160,7 @@ def test_add_without_agreement_shows_the_statement(home: Path, base_url: str) ->
     result = add(home, base_url)
     assert result.exit_code == 2
     assert result.stderr.startswith("Data privacy and compliance\n")
-    assert "add --i-agree. Nothing was saved." in result.stderr
+    assert "Nothing was saved. Add --i-agree." in result.stderr
     assert listed(home) == []
 
 
@@ -274,7 +274,7 @@ def test_a_demoted_export_user_needs_a_new_authorisation(connected: Path) -> Non
     assert run(connected, *demote).exit_code == 0
     settings = shown(connected, "--as", "bo")["settings"]
     assert settings["status"] == "export user no longer authorised"
-    assert "connections authorize Iterable US" in settings["problem"]
+    assert "must authorise the connection" in settings["problem"]
     result = run(connected, "connections", "authorize", "Iterable US", "--as", "bo")
     assert result.exit_code == 0, result.output
     settings = shown(connected, "--as", "bo")["settings"]

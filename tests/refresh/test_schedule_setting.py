@@ -77,7 +77,7 @@ def test_set_without_timezone_keeps_the_zone_already_set(place: Place) -> None:
 @pytest.mark.parametrize(
     ("cron", "message"),
     [
-        ("manual", "schedule clear"),
+        ("manual", "clear the schedule"),
         ("0 25 * * *", "The hour field '25'"),
     ],
     ids=["a keyword", "bad hour"],

@@ -143,10 +143,10 @@ def _checked_cron(raw: str) -> str:
     if expression.casefold() in {REFRESH, MANUAL, ""}:
         msg = (
             "The refresh schedule is a cron schedule, e.g."
-            f" {CRON_EXAMPLE}; to switch scheduled refreshes off, run"
-            " `audiencesync schedule clear`."
+            f" {CRON_EXAMPLE}; to switch scheduled refreshes off, clear the"
+            " schedule."
         )
-        raise ConfigError(msg)
+        raise ConfigError(msg, code="invalid_cron", field="cron")
     check_cron(expression)
     return expression
 

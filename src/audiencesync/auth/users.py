@@ -45,13 +45,13 @@ from audiencesync.auth.directory import (
     is_active_admin,
     normalize_user_name,
     resolve_actor,
-    unknown_user,
+    unknown_user_error,
     user_key,
 )
 from audiencesync.auth.roles import Action, Actor, Role, check
 from audiencesync.auth.tokens import TokenInfo
 from audiencesync.core.emails import is_valid_email
-from audiencesync.errors import ConfigError, ConflictError, NotFoundError
+from audiencesync.errors import ConfigError, ConflictError
 from audiencesync.store.accounts import ApiToken, SystemSetting, User
 from audiencesync.store.models import utc_now
 
@@ -78,7 +78,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 INIT_ACTOR = "init"  # who created the first administrator
-SET_ROLE_HINT = "`audiencesync users set-role NAME --role admin`"
 LAST_ADMIN = "last_admin"  # the error code of a change that would leave no admin
 REMOVE_SELF = "cannot_remove_self"
 
@@ -278,9 +277,9 @@ class UserService:
         if old is Role.ADMIN and _is_last_admin(session, user):
             msg = (
                 f"{user.name} is the last active administrator and must stay one;"
-                f" make another user an administrator first ({SET_ROLE_HINT})."
+                f" make another user an administrator first."
             )
-            raise ConflictError(msg, code=LAST_ADMIN, details={"user": user.name})
+            raise ConflictError(msg, code=LAST_ADMIN, details={"name": user.name})
         user.role = new.value
         details = {"from": old.value, "to": new.value}
         _record(session, self.actor, "user.set_role", user.name, details)
@@ -305,14 +304,13 @@ class UserService:
                     f"You cannot remove yourself ({user.name});"
                     " another administrator must do it."
                 )
-                raise ConflictError(msg, code=REMOVE_SELF, details={"user": user.name})
+                raise ConflictError(msg, code=REMOVE_SELF, details={"name": user.name})
             if user.role == Role.ADMIN and _is_last_admin(session, user):
                 msg = (
                     f"{user.name} is the last active administrator and cannot be"
-                    " removed; make another user an administrator first"
-                    f" ({SET_ROLE_HINT})."
+                    " removed; make another user an administrator first."
                 )
-                raise ConflictError(msg, code=LAST_ADMIN, details={"user": user.name})
+                raise ConflictError(msg, code=LAST_ADMIN, details={"name": user.name})
             now = utc_now()
             user.removed_at = now
             revoked = tokens.revoke_all(user, now)
@@ -398,7 +396,7 @@ class UserService:
             self._require_admin(session)
         user = find_user(session, name)
         if user is None:
-            raise NotFoundError(unknown_user(session, name))
+            raise unknown_user_error(session, name)
         return user
 
 
@@ -460,18 +458,20 @@ def _refuse_taken(existing: User | None) -> None:
             f" {day(existing.removed_at)}; names of removed users stay reserved so"
             " the audit log keeps pointing at one person. Choose another name."
         )
+        details = {"kind": "removed_user", "name": existing.name}
     else:
         msg = (
             f"User {existing.name!r} already exists ({Role(existing.role).title});"
-            " change their role with `audiencesync users set-role`."
+            " an administrator can change their role."
         )
-    raise ConflictError(msg)
+        details = {"kind": "user", "name": existing.name}
+    raise ConflictError(msg, code="name_taken", field="name", details=details)
 
 
 def _active_user(session: Session, name: str) -> User:
     user = find_user(session, name)
     if user is None:
-        raise NotFoundError(unknown_user(session, name))
+        raise unknown_user_error(session, name)
     if user.removed_at is not None:
         raise ConflictError(_removed(user))
     return user

@@ -43,7 +43,7 @@ def require_agreement(*, agreed: bool) -> None:
         msg = (
             "A connection cannot be saved until its data privacy and compliance"
             " statement is agreed to (it is shown with this error and in"
-            " docs/connections.md): add --i-agree. Nothing was saved."
+            " docs/connections.md). Nothing was saved."
         )
         raise ConsentRequiredError(
             msg,

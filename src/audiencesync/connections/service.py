@@ -120,7 +120,7 @@ class ConnectionService:
             self._require(session, Action.RUN_EXPORTS, row)
             problem = records.export_user_problem(session, row)
             if problem is not None:
-                raise ExportUserError(problem)
+                raise ExportUserError(problem, details={"connection": row.name})
             key = self._keys.decrypt(row)
             region = Region(row.region) if row.region else Region.US
             return ExportCredentials(ApiKey(key), region, row.base_url)
@@ -297,8 +297,12 @@ class ConnectionService:
             if exports:
                 msg = (
                     f"Connection {row.name!r} is used by {len(exports)} export(s):"
-                    f" {', '.join(exports)}. Remove or detach them first:"
-                    " `audiencesync exports detach NAME` (or `exports remove NAME`)."
+                    f" {', '.join(exports)}. Detach or remove them first."
+                )
+                raise ConflictError(
+                    msg,
+                    code="connection_in_use",
+                    details={"connection": row.name, "exports": exports},
                 )
                 raise ConflictError(
                     msg,

@@ -59,6 +59,8 @@ class KeyRejectedError(FatalError):
 
     code = "key_rejected"
 
+    code = "iterable_key_rejected"
+
 
 class KeyVerifier(Protocol):
     """Checks that a key may manage lists in its data center; raises if not."""
@@ -115,7 +117,7 @@ class IterableKeyVerifier:
                 other = _other(region)
                 msg = (
                     f"The API key ending {_tail(key)} belongs to a project in the"
-                    f" {_REGION_NAMES[other]} data center: use --region"
+                    f" {_REGION_NAMES[other]} data center: use region"
                     f" {other.value}. Nothing was saved."
                 )
                 raise KeyRejectedError(
@@ -182,7 +184,7 @@ def _where(region: Region | None, base_url: str | None) -> str:
     chosen = region or Region.US
     return (
         f"of a project in the {_REGION_NAMES[chosen]} data center"
-        f" (--region {chosen.value})"
+        f" (region {chosen.value})"
     )
 
 

@@ -290,9 +290,11 @@ class ExportService:
             if row.connection is None:
                 msg = (
                     f"Export {row.name!r} is already detached (no connection): it is"
-                    " inactive. Remove it with `audiencesync exports remove`."
+                    " inactive. Remove it instead."
                 )
-                raise ConflictError(msg)
+                raise ConflictError(
+                    msg, code="export_detached", details={"name": row.name}
+                )
             self._check_export(row, admins, verb="detach")
             check_revision(row, expected_revision, subject="export")
             details = {"connection": row.connection.name}

@@ -108,10 +108,13 @@ class SetupChecker:
         if catalog.profile is None:
             msg = (
                 f"There is no profile table {catalog.profile_table!r} yet, so no"
-                " email field can be chosen. Run `audiencesync profiles import FILE`"
-                " first."
+                " email field can be chosen. Import profiles first."
             )
-            raise NotFoundError(msg)
+            raise NotFoundError(
+                msg,
+                code="no_profile_table",
+                details={"table": catalog.profile_table},
+            )
         return catalog.profile
 
     def _segment_names(self, names: Sequence[str]) -> tuple[str, ...]:

@@ -188,7 +188,7 @@ def _reimport(workspace: Workspace, info: TableInfo) -> SourceResult:
         error = (
             f"The source {files} {gone} of table {info.name} is gone; the table keeps"
             " its rows. Put the file back, or import the table again from its new"
-            " place with --replace."
+            " place in replace mode."
         )
         return SourceResult(info.name, shown, "missing", rows=result.rows, error=error)
     if result.hold is not None:
@@ -224,9 +224,8 @@ def held_notice(hold: Hold) -> Notice:
         f"The refresh of table {hold.table} would remove {hold.removed:,} of its"
         f" {hold.rows:,} rows, more than the removal brake allows ({hold.brake:g} %)."
         f"\nThe table keeps its {hold.rows:,} rows, and exports run on them, until"
-        " an administrator decides.\n\n"
-        f"Approve: audiencesync profiles approve {hold.table}\n"
-        f"Discard: audiencesync profiles discard {hold.table}\n\n"
+        " an administrator decides: approving the refresh of table"
+        f" {hold.table} removes the rows, discarding it keeps them.\n\n"
         "You get this message because you are an audiencesync administrator.\n"
     )
     details = {

@@ -84,15 +84,18 @@ def find(session: Session, name: str) -> Segment:
     segment = session.scalars(select(Segment).where(Segment.name_key == key)).first()
     if segment is None:
         names = session.scalars(select(Segment.name)).all()
-        raise NotFoundError(not_found_message(name, list(names)))
+        raise NotFoundError(
+            not_found_message(name, list(names)),
+            code="segment_not_found",
+            details={"name": name, "known": bool(names)},
+        )
     return segment
 
 
 def not_found_message(name: str, names: list[str]) -> str:
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
     hint = f" Did you mean {', '.join(repr(n) for n in close)}?" if close else ""
-    listing = " Run `audiencesync segments list` to see them." if names else ""
-    return f"There is no segment named {name!r}.{hint}{listing}"
+    return f"There is no segment named {name!r}.{hint}"
 
 
 def ensure_free(session: Session, name: str) -> None:
@@ -106,7 +109,12 @@ def ensure_free(session: Session, name: str) -> None:
             " Iterable list of the same name, so names must be unique: choose"
             " another name, or edit or delete the existing segment."
         )
-        raise ConflictError(msg)
+        raise ConflictError(
+            msg,
+            code="name_taken",
+            field="name",
+            details={"kind": "segment", "name": clash},
+        )
 
 
 def ensure_unused(session: Session, segment: Segment) -> None:

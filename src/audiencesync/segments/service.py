@@ -367,18 +367,25 @@ class SegmentService:
         The count is the one saving records anyway: checking costs nothing more.
         """
         started = time.perf_counter()
-        query = members_query(definition, self._catalog(), today=self._today())
+        try:
+            query = members_query(definition, self._catalog(), today=self._today())
+        except RuleError as exc:
+            exc.field = exc.field or definition.kind  # "where" or "rules"
+            raise
         return self._engine.count(query), started
 
     def _catalog(self) -> Catalog:
         catalog = self._engine.catalog()
         if catalog.profile is None:
             msg = (
-                f"There is no profile table {catalog.profile_table!r} yet. Run"
-                " `audiencesync profiles import FILE` or `audiencesync profiles"
-                " generate --count 10000` first."
+                f"There is no profile table {catalog.profile_table!r} yet. Import"
+                " profiles (or make a sample) first."
             )
-            raise NotFoundError(msg)
+            raise NotFoundError(
+                msg,
+                code="no_profile_table",
+                details={"table": catalog.profile_table},
+            )
         return catalog
 
     @contextmanager
