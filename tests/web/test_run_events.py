@@ -189,7 +189,7 @@ def test_an_unknown_run_is_a_404_before_any_event(api: Api) -> None:
     """A run that does not exist is a plain 404 in the error shape."""
     answer = api.client.get(_url(4242), headers=api.auth("viewer"))
     assert answer.status_code == 404
-    assert answer.json()["error"]["code"] == "not_found"
+    assert answer.json()["error"]["code"] == "run_not_found"
 
 
 @pytest.mark.parametrize("run_id", ["0", "-1", "x", str(2**63), "9" * 400])
