@@ -14,10 +14,11 @@ from audiencesync.app.views.runs import RunView
 from audiencesync.cli.options import HomeOption, settings_for
 from audiencesync.cli.render import print_table
 from audiencesync.cli.runs import SUCCESS, bar, render_run
+from audiencesync.cli.schedule import DEFAULT_HOST, DEFAULT_PORT, serve_until_stopped
 from audiencesync.demo.quickstart import DEFAULT_PROFILES, LandedList, run_quickstart
-from audiencesync.scheduling.scheduler import serve_forever
 
 if TYPE_CHECKING:
+    from audiencesync.settings import Settings
     from audiencesync.sync.history import RunInfo
     from audiencesync.sync.progress import RunProgress
 
@@ -61,6 +62,11 @@ def rejects_text(landed: LandedList) -> str:
     return "; ".join(parts) or "none"
 
 
+def serve_default(settings: Settings) -> None:
+    """What ``quickstart`` ends with: ``serve`` on its default address."""
+    serve_until_stopped(settings, host=DEFAULT_HOST, port=DEFAULT_PORT)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``quickstart`` command to ``app``."""
 
@@ -92,7 +98,7 @@ def register(app: typer.Typer) -> None:
             settings_for(home),
             display=ConsoleDisplay(),
             profiles=profiles,
-            serve=None if no_serve else serve_forever,
+            serve=None if no_serve else serve_default,
         )
         if report.run.status not in SUCCESS:
             raise typer.Exit(1)

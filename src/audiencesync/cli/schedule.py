@@ -3,14 +3,14 @@
 Thin commands over :class:`~audiencesync.app.system.SystemService` (the refresh
 schedule and the system overview), :mod:`audiencesync.scheduling.refresh` (the
 refresh pipeline) and :mod:`audiencesync.scheduling.scheduler` (the loop
-``serve`` runs).
+``serve`` runs beside the REST API, see :mod:`audiencesync.web.server`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -25,8 +25,11 @@ from audiencesync.scheduling.refresh import (
     SourceResult,
     run_refresh,
 )
-from audiencesync.scheduling.scheduler import serve_forever
 from audiencesync.sync.run_log import RUN_LOG
+
+if TYPE_CHECKING:
+    from audiencesync.settings import Settings
+    from audiencesync.web.server import Address
 
 schedule_app = typer.Typer(
     name="schedule",
@@ -134,35 +137,44 @@ def refresh(
 def serve(
     *,
     host: Annotated[
-        str, typer.Option("--host", help="Address the web UI will listen on.")
+        str, typer.Option("--host", help="Address the REST API listens on.")
     ] = DEFAULT_HOST,
     port: Annotated[
-        int, typer.Option("--port", help="Port the web UI will listen on.")
+        int,
+        typer.Option(
+            "--port", min=0, max=65535, help="Port the REST API listens on (0: any)."
+        ),
     ] = DEFAULT_PORT,
     home: HomeOption = None,
 ) -> None:
-    """Run the scheduler until Ctrl-C (the web UI and REST API come later).
+    """Serve the REST API, the scheduler and the run worker until Ctrl-C.
 
-    Scheduled work acts as the default user. Each run's start and end is
-    logged on stderr. --host and --port are accepted for the web UI, which is
-    not there yet.
-    Example: audiencesync serve --home ./data
+    One process: the API under /api/v1 (docs at /api/docs), the refresh and
+    export schedules, and the runs the API queued. Scheduled work acts as the
+    default user; each run's start and end is logged on stderr. A port in use
+    exits 2.
+    Example: audiencesync serve --home ./data --port 8000
     """
-    settings = settings_for(home)
-    with open_workspace(settings):  # fail fast, with one line, before looping
-        pass
+    serve_until_stopped(settings_for(home), host=host, port=port)
+
+
+def serve_until_stopped(settings: Settings, *, host: str, port: int) -> None:
+    """Serve (``serve``, and ``quickstart`` at its end) until Ctrl-C or SIGTERM."""
+    from audiencesync.web.server import serve as serve_process  # noqa: PLC0415 - heavy
+
     show_progress_log()
 
-    def started() -> None:
+    def started(address: Address) -> None:
         typer.echo(
-            f"Scheduler running for {settings.home} (Ctrl-C to stop). The web UI"
-            f" is not available yet; {host}:{port} is reserved for it.",
+            f"REST API on {address.api_url} (docs: {address.docs_url}); the"
+            f" scheduler and the run worker run for {settings.home}."
+            " Ctrl-C stops.",
             err=True,
         )
 
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C before the handler is in
-        serve_forever(settings, on_start=started)
-    typer.echo("Scheduler stopped.", err=True)
+        serve_process(settings, host=host, port=port, on_start=started)
+    typer.echo("Stopped.", err=True)
 
 
 def show_progress_log() -> None:

@@ -20,8 +20,8 @@
 8. read back what landed: each list's name (``GET /api/lists``) and size (the
    run's drift check, else ``GET /api/lists/{id}/size``; the emulator's own
    count only when Iterable's limit of 5 size reads a minute is used up);
-9. optionally serve until Ctrl-C (the CLI passes the scheduler's
-   ``serve_forever``), the emulator still up.
+9. optionally serve until Ctrl-C (the CLI passes ``serve``: the REST API, the
+   scheduler and the run worker), the emulator still up.
 
 No API key and no email address is ever shown or logged.
 """
@@ -172,9 +172,9 @@ def run_quickstart(
         if serve is not None:
             display.step(
                 "Serving",
-                f"the scheduler runs and the emulator stays up at {emulator.base_url};"
-                f" try `audiencesync runs list --home {report.home}` in another"
-                " shell. Ctrl-C stops.",
+                f"the REST API, the scheduler and the run worker; the emulator"
+                f" stays up at {emulator.base_url}. Try `audiencesync runs list"
+                f" --home {report.home}` in another shell. Ctrl-C stops.",
             )
             serve(acting)
     if serve is not None:
