@@ -8,7 +8,9 @@ that reach Iterable (connect checks, runs).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,6 +70,24 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def api(settings: Settings) -> Iterator[Api]:
     """The API over the data folder, with a user and a token of each role."""
+    with serve_api(settings) as opened:
+        yield opened
+
+
+@pytest.fixture
+def emulator_url() -> Iterator[str]:
+    """A real emulator on a loopback port that knows the canary key."""
+    served = Emulator(EmulatorConfig(keys=(ApiKeySpec(CANARY_API_KEY),)))
+    with serve_in_thread(served) as address:
+        yield address
+
+
+@contextmanager
+def serve_api(settings: Settings) -> Iterator[Api]:
+    """The API over an initialised data folder, with a user and token of each role.
+
+    The ``api`` fixture for one test; module-scoped fixtures use it directly.
+    """
     with AppContext.open(settings) as context:
         admin = resolve_actor(context.database, "admin")
         tokens: dict[str, str] = {}
@@ -80,9 +100,15 @@ def api(settings: Settings) -> Iterator[Api]:
             yield Api(client, context, tokens)
 
 
-@pytest.fixture
-def emulator_url() -> Iterator[str]:
-    """A real emulator on a loopback port that knows the canary key."""
-    served = Emulator(EmulatorConfig(keys=(ApiKeySpec(CANARY_API_KEY),)))
-    with serve_in_thread(served) as address:
-        yield address
+@contextmanager
+def clean_data_folder(folder: Path) -> Iterator[Settings]:
+    """Settings of a new data folder in ``folder`` (admin ``admin``), read with no
+    AUDIENCESYNC_* variable of the developer's (for module-scoped fixtures, which
+    start before the per-test clean environment)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith("AUDIENCESYNC_"):
+                patch.delenv(name)
+        chosen = load_settings(home=folder / "home")
+        initialize(chosen, admin="admin")
+        yield chosen

@@ -12,13 +12,17 @@ from typing import Annotated
 
 from fastapi import Header, Response
 
-from audiencesync.web.errors import ApiError
+from audiencesync.web.errors import ApiError, printable
+
+IF_MATCH_PATTERN = r'^(\*|(W/)?"[0-9]{1,18}"|[0-9]{1,18})$'
+"""An ETag as this API sends it (``"3"``, also weak or bare), or ``*``; else 422."""
 
 IfMatch = Annotated[
     str | None,
     Header(
         alias="If-Match",
         description='The ETag the editor read, e.g. "3"; a stale one is refused (412).',
+        pattern=IF_MATCH_PATTERN,
     ),
 ]
 
@@ -43,6 +47,6 @@ def expected_revision(if_match: str | None) -> int | None:
             412,
             "stale_edit",
             'If-Match must be the ETag this resource was read with, such as "3".',
-            details={"if_match": if_match[:40]},
+            details={"if_match": printable(if_match[:40])},
         )
     return int(text)
