@@ -64,6 +64,12 @@ def probe(  # noqa: PLR0917 - a route takes its parameters positionally
     return {"name": name, "revision": revision, "limit": limit, "offset": offset}
 
 
+@router.get("/probe/{name}")
+def probe_read(name: str, workspace: WorkspaceDep) -> dict[str, Any]:
+    """A second route at the probe's path (another method)."""
+    return {"name": name}
+
+
 @router.get("/probe-raises/{kind}")
 def probe_raises(kind: str, workspace: WorkspaceDep) -> None:
     """Raise a service error, or an unexpected one."""
@@ -262,6 +268,29 @@ def test_a_wrong_method_is_a_405_with_allow(probe_api: Api) -> None:
     answer = probe_api.client.delete("/api/v1/me", headers=probe_api.auth("admin"))
     assert _error(answer, 405)["code"] == "method_not_allowed"
     assert answer.headers["Allow"] == "GET"
+
+
+def test_a_wrong_method_allows_every_method_of_the_path(probe_api: Api) -> None:
+    """Allow lists the methods of every route at the path, not only the first."""
+    answer = probe_api.client.delete(f"{PROBE}/x", headers=probe_api.auth("admin"))
+    assert _error(answer, 405)["code"] == "method_not_allowed"
+    assert answer.headers["Allow"] == "GET, POST"
+
+
+def test_an_unknown_query_parameter_is_a_422_naming_it(probe_api: Api) -> None:
+    """A misspelt parameter is refused, not silently ignored."""
+    answer = _post(probe_api, "/x?limt=5", json={"name": "a"})
+    assert _invalid_field(answer) == "limt"
+    message = answer.json()["error"]["details"]["fields"][0]["message"]
+    assert message.endswith("takes limit, offset")
+
+
+def test_a_query_parameter_on_an_operation_without_any_is_a_422(
+    probe_api: Api,
+) -> None:
+    """An operation that takes no query parameters refuses one."""
+    answer = probe_api.client.get("/api/v1/me?x=1", headers=probe_api.auth("admin"))
+    assert _invalid_field(answer) == "x"
 
 
 def test_a_service_error_names_its_field(probe_api: Api) -> None:

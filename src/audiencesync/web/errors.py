@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from audiencesync.errors import (
     AccessDeniedError,
@@ -167,13 +168,36 @@ _HTTP_CODES = {
 }
 
 
-def _http_error(_: Request, exc: Exception) -> JSONResponse:
+def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101
     if exc.status_code == 400 and exc.detail == _UNREADABLE_BODY:
         return _invalid([{"in": "body", "field": "body", "message": _UNREADABLE}])
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     message = printable(str(exc.detail)) if exc.detail else "Request refused."
-    return error_response(exc.status_code, code, message, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return error_response(exc.status_code, code, message, headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers at this request's path.
+
+    Starlette's own 405 lists the methods of the first route whose path
+    matched; a path often has several routes (``GET`` and ``POST /segments``).
+    """
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in routes
+        )
+    ]
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 _UNREADABLE_BODY = "There was an error parsing the body"

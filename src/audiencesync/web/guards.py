@@ -6,7 +6,9 @@ surrogate (it cannot be encoded as UTF-8, neither into the database nor back
 out in a JSON answer), an integer beyond 64 bits (no database column holds it).
 :func:`screen_input` is a dependency of the whole app: it looks at the path
 and query parameters and at a JSON body before any route does, and refuses
-such a value as invalid input that names its field.
+such a value as invalid input that names its field. It also refuses a query
+parameter the operation does not take (``?limt=5`` is a typo, not a default
+limit), as bodies refuse fields they do not know.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any, Union, get_args, get_origin
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
 
 LARGEST = 2**63 - 1
 """The largest integer a request may carry: a signed 64-bit column's."""
@@ -27,7 +30,7 @@ _JSON_TYPES = ("application/json",)
 
 
 async def screen_input(request: Request) -> None:
-    """Refuse NUL, lone surrogates and over-64-bit integers anywhere in the input."""
+    """Refuse NUL, lone surrogates, over-64-bit integers and unknown query names."""
     problems = [
         *_parameters(request, "path", request.path_params.items()),
         *_parameters(request, "query", request.query_params.multi_items()),
@@ -38,13 +41,22 @@ async def screen_input(request: Request) -> None:
 
 
 def _parameters(request: Request, place: str, items: Any) -> Iterator[dict[str, Any]]:
-    integers = _integer_parameters(request, place)
+    declared = _declared(request, place)
     for name, value in items:
-        problem = _text_problem(value)
-        if problem is None and name in integers:
-            problem = _integer_text_problem(value)
+        problem = _text_problem(name) or _text_problem(value)
+        if problem is None and declared is not None:
+            if name not in declared:
+                problem = _unknown(declared) if place == "query" else None
+            elif _is_integer(declared[name]):
+                problem = _integer_text_problem(value)
         if problem is not None:
             yield _error((place, name), problem)
+
+
+def _unknown(declared: dict[str, Any]) -> str:
+    if not declared:
+        return "This operation takes no query parameters"
+    return f"Unknown query parameter; this operation takes {', '.join(declared)}"
 
 
 async def _body(request: Request) -> list[dict[str, Any]]:
@@ -108,17 +120,21 @@ def _error(where: Where, message: str) -> dict[str, Any]:
     return {"type": "value_error", "loc": where, "msg": message, "input": None}
 
 
-def _integer_parameters(request: Request, place: str) -> set[str]:
-    """The names of the route's ``place`` parameters declared as integers."""
+def _declared(request: Request, place: str) -> dict[str, Any] | None:
+    """The route's ``place`` parameters, name to annotation (None: no route)."""
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
     if not isinstance(dependant, Dependant):
-        return set()
-    return {
-        field.alias
-        for field in _fields(dependant, place)
-        if _is_integer(field.field_info.annotation)
-    }
+        return None
+    declared: dict[str, Any] = {}
+    for field in _fields(dependant, place):
+        annotation = field.field_info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            for name, inner in annotation.model_fields.items():
+                declared[inner.alias or name] = inner.annotation
+        else:
+            declared[field.alias] = annotation
+    return declared
 
 
 def _fields(dependant: Dependant, place: str) -> Iterator[Any]:
