@@ -18,8 +18,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+from starlette.types import Scope
 
 from audiencesync.errors import (
     AccessDeniedError,
@@ -176,23 +178,22 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
     message = printable(str(exc.detail)) if exc.detail else "Request refused."
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
-        headers["Allow"] = ", ".join(allowed_methods(request))
+        headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
     return error_response(exc.status_code, code, message, headers=headers)
 
 
-def allowed_methods(request: Request) -> list[str]:
-    """Every method some route answers at this request's path.
+def allowed_methods(app: Starlette, scope: Scope) -> list[str]:
+    """Every method some route of ``app`` answers at the path of ``scope``.
 
     Starlette's own 405 lists the methods of the first route whose path
     matched; a path often has several routes (``GET`` and ``POST /segments``).
     """
-    routes = request.app.router.routes
     return [
         method
         for method in _METHODS
         if any(
-            route.matches({**request.scope, "method": method})[0] == Match.FULL
-            for route in routes
+            route.matches({**scope, "method": method})[0] == Match.FULL
+            for route in app.router.routes
         )
     ]
 
