@@ -140,6 +140,13 @@ def test_a_number_too_long_to_parse_is_a_422_on_the_body(probe_api: Api) -> None
     assert _invalid_field(_raw(probe_api, body)) == "body"
 
 
+@pytest.mark.parametrize("depth", [900, 100_000])
+def test_a_deeply_nested_body_is_a_422(probe_api: Api, depth: int) -> None:
+    """Nesting deeper than the parser (or the screening) goes is refused."""
+    body = b'{"name": "a", "count": ' + b"[" * depth + b"]" * depth + b"}"
+    assert _invalid_field(_raw(probe_api, body)) in {"body", "count"}
+
+
 @pytest.mark.parametrize("content_type", ["text/plain", "application/xml", None])
 def test_a_json_body_sent_as_another_type_is_a_422(
     probe_api: Api, content_type: str | None

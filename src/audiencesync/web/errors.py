@@ -202,10 +202,10 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 _UNREADABLE_BODY = "There was an error parsing the body"
-"""FastAPI's 400 for a body it cannot decode (not UTF-8, a number too long)."""
+"""FastAPI's 400 for a body it cannot decode (not UTF-8, too deep, ...)."""
 _UNREADABLE = (
     "The body cannot be read as its content type says"
-    " (it is not UTF-8, or a number in it is too long)."
+    " (it is not UTF-8, nests too deeply, or has a number too long)."
 )
 
 

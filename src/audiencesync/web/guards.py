@@ -68,7 +68,10 @@ async def _body(request: Request) -> list[dict[str, Any]]:
         value = json.loads(raw) if raw else None
     except ValueError:
         return []  # FastAPI reports it, as unreadable JSON
-    return [_error(("body", *at), problem) for at, problem in _walk(value, ())]
+    try:
+        return [_error(("body", *at), problem) for at, problem in _walk(value, ())]
+    except RecursionError:
+        return [_error(("body",), "Input nests too deeply")]
 
 
 Where = tuple[str | int, ...]
