@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 
+import httpx
 import pytest
 import sqlalchemy
 import stamina
@@ -83,6 +84,38 @@ def _canary_key_never_logged() -> Iterator[None]:
         root.removeHandler(watch)
         root.setLevel(level)
     assert watch.leaks == [], f"the canary API key was logged by {watch.leaks}"
+
+
+# --- never the real Iterable ----------------------------------------------
+# A route or a command given a region (not a base URL) would call Iterable itself;
+# tests only ever talk to the emulator. Any real transport asked for an
+# iterable.com host fails as if the network were down.
+
+
+def _refused(request: httpx.Request) -> None:
+    if request.url.host.endswith("iterable.com"):
+        msg = "tests never call the real Iterable; use the emulator's base URL"
+        raise httpx.ConnectError(msg, request=request)
+
+
+@pytest.fixture(autouse=True)
+def _never_the_real_iterable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refuse, as a network error, any request to a real Iterable host."""
+    send = httpx.HTTPTransport.handle_request
+    send_async = httpx.AsyncHTTPTransport.handle_async_request
+
+    def guarded(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+        _refused(request)
+        return send(self, request)
+
+    async def guarded_async(
+        self: httpx.AsyncHTTPTransport, request: httpx.Request
+    ) -> httpx.Response:
+        _refused(request)
+        return await send_async(self, request)
+
+    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", guarded)
+    monkeypatch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", guarded_async)
 
 
 # --- PostgreSQL -------------------------------------------------------------

@@ -70,6 +70,7 @@ DOCS = {
         for name in ("set", "show", "clear")
     },
     "refresh": ROOT / "docs" / "schedule.md",
+    "system": ROOT / "docs" / "schedule.md",
     "serve": ROOT / "docs" / "schedule.md",
     "walkthrough": ROOT / "README.md",
     "quickstart": ROOT / "docs" / "quickstart.md",

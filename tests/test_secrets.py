@@ -47,9 +47,10 @@ def test_key_file_is_read_when_the_env_is_unset(tmp_path: Path) -> None:
 
 
 def test_a_missing_key_file_says_to_run_init(tmp_path: Path) -> None:
-    """No key anywhere: the error names the file and `audiencesync init`."""
-    with pytest.raises(ConfigError, match="Run `audiencesync init`"):
+    """No key anywhere: the error names the file and says to initialise."""
+    with pytest.raises(ConfigError, match="Initialise the data folder") as caught:
         KeyRing.from_settings(Settings(home=tmp_path))
+    assert caught.value.code == "secret_key_missing"
 
 
 def test_an_invalid_env_key_is_not_shown(tmp_path: Path) -> None:

@@ -40,9 +40,10 @@ def test_resolve_actor_unknown_name_lists_the_users(team: Database) -> None:
     with pytest.raises(NotFoundError) as caught:
         resolve_actor(team, "zoe")
     assert str(caught.value) == (
-        "No user named 'zoe'. Users: admin, ana, vic."
-        " Add one with `audiencesync users add`."
+        "No user named 'zoe'. Users: admin, ana, vic. An administrator can add one."
     )
+    assert caught.value.code == "user_not_found"
+    assert caught.value.details == {"name": "zoe"}
 
 
 def test_resolve_actor_removed_user_is_refused_with_the_date(team: Database) -> None:
@@ -61,24 +62,31 @@ def test_resolve_actor_removed_default_user_suggests_as(team: Database) -> None:
     admin = as_user(team, "admin")
     admin.set_role("ana", Role.ADMIN)
     as_user(team, "ana").remove("admin")
-    with pytest.raises(AccessDeniedError, match=r"default user; act as another one"):
+    with pytest.raises(
+        AccessDeniedError, match=r"default user; act as another user"
+    ) as caught:
         resolve_actor(team, None)
+    assert caught.value.code == "default_user_removed"
 
 
 def test_resolve_actor_without_default_user_asks_to_run_init(
     bare_database: Database,
 ) -> None:
     """A database init never finished: the fix is `audiencesync init`."""
-    with pytest.raises(ConfigError, match=r"no default user\. Run `audiencesync init`"):
+    with pytest.raises(
+        ConfigError, match=r"no default user: .* Initialise it"
+    ) as caught:
         resolve_actor(bare_database, None)
+    assert caught.value.code == "no_default_user"
 
 
 def test_resolve_actor_with_no_users_at_all_asks_to_run_init(
     bare_database: Database,
 ) -> None:
     """A name given while no user exists: the fix is `audiencesync init`."""
-    with pytest.raises(NotFoundError, match=r"no users yet\. Run `audiencesync init`"):
+    with pytest.raises(NotFoundError, match=r"no users yet: initialising") as caught:
         resolve_actor(bare_database, "admin")
+    assert caught.value.code == "no_users"
 
 
 def test_admin_names_lists_active_administrators_only(team: Database) -> None:

@@ -57,9 +57,11 @@ def test_add_refuses_a_name_taken_in_another_case(admin: UserService) -> None:
     with pytest.raises(ConflictError) as caught:
         admin.add("ANA", role=Role.ADMIN)
     assert str(caught.value) == (
-        "User 'ana' already exists (a contributor); change their role with"
-        " `audiencesync users set-role`."
+        "User 'ana' already exists (a contributor); an administrator can change"
+        " their role."
     )
+    assert caught.value.code == "name_taken"
+    assert caught.value.details == {"kind": "user", "name": "ana"}
 
 
 def test_add_refuses_the_name_of_a_removed_user(admin: UserService) -> None:
@@ -143,9 +145,9 @@ def test_set_role_refuses_demoting_the_last_administrator(admin: UserService) ->
         admin.set_role("admin", Role.VIEWER)
     assert str(caught.value) == (
         "admin is the last active administrator and must stay one; make another"
-        " user an administrator first (`audiencesync users set-role NAME --role"
-        " admin`)."
+        " user an administrator first."
     )
+    assert caught.value.code == "last_admin"
 
 
 def test_set_role_demotes_an_administrator_when_another_remains(
@@ -213,8 +215,7 @@ def test_remove_refuses_removing_the_last_administrator(team: Database) -> None:
         stale.remove("admin")
     assert str(caught.value) == (
         "admin is the last active administrator and cannot be removed; make"
-        " another user an administrator first (`audiencesync users set-role NAME"
-        " --role admin`)."
+        " another user an administrator first."
     )
 
 

@@ -37,7 +37,7 @@ def test_audit_json_is_newest_first(home: Path) -> None:
     ]
     assert events[0]["target_type"] == "user"
     assert events[0]["details"] == {"role": "viewer", "has_password": False}
-    assert events[0]["at"].endswith("+00:00")
+    assert events[0]["at"].endswith("Z")  # ISO 8601 in UTC
 
 
 def test_audit_limit(home: Path) -> None:

@@ -160,7 +160,7 @@ def test_add_without_agreement_shows_the_statement(home: Path, base_url: str) ->
     result = add(home, base_url)
     assert result.exit_code == 2
     assert result.stderr.startswith("Data privacy and compliance\n")
-    assert "add --i-agree. Nothing was saved." in result.stderr
+    assert "Nothing was saved. Add --i-agree." in result.stderr
     assert listed(home) == []
 
 
@@ -229,9 +229,9 @@ def test_only_administrators_add(home: Path, base_url: str, user: str) -> None:
 
 @pytest.mark.parametrize("user", ["cy", "vi"])
 def test_others_list_name_and_type_only(connected: Path, user: str) -> None:
-    """Contributors and viewers see name, type and whether they may use it."""
+    """Contributors and viewers see the name and the type, nothing more."""
     assert listed(connected, "--as", user) == [
-        {"name": "Iterable US", "type": "iterable", "usable": False}
+        {"name": "Iterable US", "type": "iterable"}
     ]
 
 
@@ -245,10 +245,13 @@ def test_show_gives_administrators_the_settings(connected: Path) -> None:
 
 def test_share_lets_contributors_use_it(connected: Path) -> None:
     """After ``share`` a contributor may use it; after ``unshare`` not."""
+    as_cy = ("connections", "show", "Iterable US", "--as", "cy")
     assert run(connected, "connections", "share", "Iterable US").exit_code == 0
-    assert shown(connected, "--as", "cy")["usable"] is True
+    assert shown(connected)["settings"]["shared"] is True
+    assert "You may use:  yes" in run(connected, *as_cy).stdout
     assert run(connected, "connections", "unshare", "Iterable US").exit_code == 0
-    assert shown(connected, "--as", "cy")["usable"] is False
+    assert shown(connected)["settings"]["shared"] is False
+    assert "You may use:  no" in run(connected, *as_cy).stdout
 
 
 def test_set_key_replaces_the_key(connected: Path) -> None:
@@ -271,7 +274,7 @@ def test_a_demoted_export_user_needs_a_new_authorisation(connected: Path) -> Non
     assert run(connected, *demote).exit_code == 0
     settings = shown(connected, "--as", "bo")["settings"]
     assert settings["status"] == "export user no longer authorised"
-    assert "connections authorize Iterable US" in settings["problem"]
+    assert "must authorise the connection" in settings["problem"]
     result = run(connected, "connections", "authorize", "Iterable US", "--as", "bo")
     assert result.exit_code == 0, result.output
     settings = shown(connected, "--as", "bo")["settings"]

@@ -125,7 +125,7 @@ def test_unknown_acting_user_exits_2(home: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr == (
         "Error: No user named 'zoe'. Users: admin, ana, vic."
-        " Add one with `audiencesync users add`.\n"
+        " An administrator can add one. Run `audiencesync users add`.\n"
     )
 
 

@@ -25,6 +25,7 @@ from audiencesync.errors import (
     ConflictError,
     FatalError,
     NotFoundError,
+    StaleEditError,
 )
 from audiencesync.iterable import Region
 from audiencesync.store import Database
@@ -82,8 +83,9 @@ def test_add_without_agreement_saves_nothing(
     admin: ConnectionService, database: Database, verifier: FakeVerifier
 ) -> None:
     """Without agreement the add is refused before the key is even checked."""
-    with pytest.raises(ConsentRequiredError, match="--i-agree") as caught:
+    with pytest.raises(ConsentRequiredError, match="is agreed to") as caught:
         add(admin, agreed=False)
+    assert (caught.value.code, caught.value.field) == ("consent_required", "i_agree")
     assert (count(database, Connection), events(database), verifier.calls) == (
         0,
         [],
@@ -295,7 +297,7 @@ def test_losing_the_export_user_is_reported(
     assert status.state is ConnectionState.UNAUTHORISED
     assert status.message.startswith("export user no longer authorised")
     assert why in status.message
-    assert "connections authorize Iterable US" in status.message
+    assert "An administrator must authorise the connection" in status.message
 
 
 def test_exports_refuse_the_key_without_an_authorised_export_user(
@@ -425,7 +427,7 @@ def test_a_tampered_key_breaks_only_its_connection(
         if info.settings
     }
     assert states == {"Damaged": ConnectionState.BROKEN, "Fine": ConnectionState.OK}
-    assert "set-key Damaged" in admin.status("Damaged").message
+    assert "must enter it again" in admin.status("Damaged").message
 
 
 def test_exports_on_a_broken_connection_fail_clearly(
@@ -437,8 +439,10 @@ def test_exports_on_a_broken_connection_fail_clearly(
         row = session.scalars(select(Connection)).one()
         row.api_key_token = "gAAAA" + row.api_key_token[5:-4] + "AAAA"
         token = row.api_key_token
-    with pytest.raises(SecretUnreadableError, match="set-key Iterable US") as caught:
+    with pytest.raises(SecretUnreadableError, match="must enter it again") as caught:
         admin.api_key_for_export("Iterable US")
+    assert caught.value.code == "api_key_unreadable"
+    assert caught.value.details == {"connection": "Iterable US"}
     assert token[10:30] not in str(caught.value)
     assert_clean(str(caught.value))
 
@@ -455,7 +459,12 @@ def test_remove_is_refused_while_exports_use_it(
     add_export(database, "Iterable US", "Daily")
     with pytest.raises(ConflictError, match="2 export\\(s\\): Daily, Weekly") as caught:
         admin.remove("Iterable US")
-    assert "exports detach NAME" in str(caught.value)
+    assert "Detach or remove them first." in str(caught.value)
+    assert caught.value.code == "connection_in_use"
+    assert caught.value.details == {
+        "connection": "Iterable US",
+        "exports": ["Daily", "Weekly"],
+    }
     assert (count(database, Connection), events(database)) == (1, ["connection.add"])
 
 
@@ -574,3 +583,30 @@ def test_a_connection_without_export_user_is_not_authorised(
     assert info.settings is not None
     assert info.settings.export_user is None
     assert "the connection has no export user" in info.settings.status.message
+
+
+# --- optimistic edits ---------------------------------------------------------
+
+
+def test_every_change_moves_the_revision(admin: ConnectionService) -> None:
+    """Share, unshare and a new key each raise it by one."""
+    assert _revision(admin.add("Iterable US", api_key=US_KEY, agreed=True)) == 1
+    assert _revision(admin.set_sharing("Iterable US", shared=True)) == 2
+    assert _revision(admin.set_sharing("Iterable US", shared=False)) == 3
+    assert _revision(admin.set_key("Iterable US", api_key=OTHER_KEY)) == 4
+
+
+def test_a_stale_expected_revision_is_refused(admin: ConnectionService) -> None:
+    """An edit naming an old revision raises StaleEditError and changes nothing."""
+    admin.add("Iterable US", api_key=US_KEY, agreed=True)
+    admin.set_sharing("Iterable US", shared=True)
+    with pytest.raises(StaleEditError):
+        admin.set_sharing("Iterable US", shared=False, expected_revision=1)
+    with pytest.raises(StaleEditError):
+        admin.remove("Iterable US", expected_revision=1)
+    assert _revision(admin.get("Iterable US")) == 2
+
+
+def _revision(info: ConnectionInfo) -> int:
+    assert info.settings is not None
+    return info.settings.revision

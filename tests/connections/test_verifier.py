@@ -102,15 +102,15 @@ def test_an_eu_base_url_is_used_as_given(
 
 
 def test_an_eu_key_on_us_says_use_region_eu(checker: IterableKeyVerifier) -> None:
-    """The other data center is asked, and the message names --region eu."""
+    """The other data center is asked, and the message names region eu."""
     text = refusal(checker, EU_KEY, Region.US)
-    assert "belongs to a project in the EU data center: use --region eu" in text
+    assert "belongs to a project in the EU data center: use region eu" in text
     assert f"…{EU_KEY[-4:]}" in text
 
 
 def test_a_us_key_on_eu_says_use_region_us(checker: IterableKeyVerifier) -> None:
     """The same holds the other way round."""
-    assert "use --region us" in refusal(checker, US_KEY, Region.EU)
+    assert "use region us" in refusal(checker, US_KEY, Region.EU)
 
 
 def test_an_unknown_key_is_refused_clearly(checker: IterableKeyVerifier) -> None:
@@ -119,7 +119,7 @@ def test_an_unknown_key_is_refused_clearly(checker: IterableKeyVerifier) -> None
     assert text.startswith(
         f"Iterable refused the API key ending …{OTHER_KEY[-4:]} (BadApiKey)."
     )
-    assert "server-side key of a project in the US data center (--region us)" in text
+    assert "server-side key of a project in the US data center (region us)" in text
 
 
 def test_a_read_only_key_is_refused(checker: IterableKeyVerifier) -> None:
@@ -173,8 +173,10 @@ def test_an_eu_key_added_on_us_saves_nothing(
     service = ConnectionService(
         database, Actor("ana", Role.ADMIN), keyring=keyring, verifier=checker
     )
-    with pytest.raises(KeyRejectedError, match="use --region eu"):
+    with pytest.raises(KeyRejectedError, match="use region eu") as caught:
         service.add("EU", api_key=EU_KEY, region="us", agreed=True)
+    assert (caught.value.code, caught.value.field) == ("wrong_region", "region")
+    assert caught.value.details == {"region": "eu"}
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(Connection)) == 0
     assert service.add("EU", api_key=EU_KEY, region="eu", agreed=True).name == "EU"

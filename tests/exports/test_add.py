@@ -263,8 +263,8 @@ def test_no_usable_connection_says_who_can_fix_it(place: Place) -> None:
         session.execute(update(Connection).values(shared=False))
     expected = (
         "There is no connection named 'Elsewhere'. No connection is available to"
-        " cora: an administrator (admin) must add one with `audiencesync connections"
-        " add`, or share one with contributors."
+        " cora: an administrator (admin) must add one, or share one with"
+        " contributors."
     )
     with pytest.raises(NotFoundError, match=f"^{re.escape(expected)}$"):
         place.add(connection="Elsewhere", actor=CONTRIBUTOR)

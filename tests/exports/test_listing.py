@@ -28,14 +28,13 @@ def test_list_all_is_empty_before_any_export(place: Place) -> None:
 
 
 def test_get_an_unknown_export_suggests_the_closest(place: Place) -> None:
-    """A misspelt name gets "Did you mean" and the command that lists them."""
+    """A misspelt name gets "Did you mean", a code and the name."""
     place.add("Newsletter")
-    expected = (
-        "There is no export named 'Newsleter'. Did you mean 'Newsletter'? Run"
-        " `audiencesync exports list` to see them."
-    )
-    with pytest.raises(NotFoundError, match=f"^{re.escape(expected)}$"):
+    expected = "There is no export named 'Newsleter'. Did you mean 'Newsletter'?"
+    with pytest.raises(NotFoundError, match=f"^{re.escape(expected)}$") as caught:
         place.service().get("Newsleter")
+    assert caught.value.code == "export_not_found"
+    assert caught.value.details == {"name": "Newsleter", "known": True}
 
 
 NEXT_RUNS = [

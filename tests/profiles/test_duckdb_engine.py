@@ -180,7 +180,7 @@ def test_a_corrupt_table_file_is_reported(tmp_path: Path) -> None:
         DuckDBEngine(tmp_path)
     assert str(raised.value) == (
         f"{tmp_path / 'customers.parquet'} is not a readable Parquet file; move it"
-        " away, or import the table again with --replace."
+        " away, or import the table again in replace mode."
     )
 
 

@@ -13,7 +13,7 @@ from audiencesync.profiles.tables import table_path
 from tests.profiles.conftest import digest, leftovers
 
 HEADER = "customer_id,email,lifetime_value,signup_date,marketing_consent,orders\n"
-REPLACE_HINT = "import with --replace to change the table's columns."
+REPLACE_HINT = "import it in replace mode to change the table's columns."
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,13 +126,13 @@ CASES = [
         "new.csv",
         "id,email\n9,a@example.com\n",
         "Key column customer_id is not in new.csv; its columns are: id, email. Add"
-        " the column, or pass --key with one of these.",
+        " the column, or choose one of these as the key.",
     ),
     Case(
         "new.csv",
         "id,email\n9,a@example.com\n",
         "new.csv has no customer_id column to use as the key; its columns are: id,"
-        " email. Pass --key COLUMN to choose the key.",
+        " email. Choose the key column.",
         {"table": "people"},
     ),
     Case(
@@ -140,14 +140,14 @@ CASES = [
         HEADER + "C9,a@example.com,1,2024-01-01,true,1\n",
         "Key column cid is not in new.csv; its columns are: customer_id, email,"
         " lifetime_value, signup_date, marketing_consent, orders. Add the column,"
-        " or pass --key with one of these.",
+        " or choose one of these as the key.",
         {"key": "cid", "replace": True},
     ),
     Case(
         "new.csv",
         HEADER + "C9,a@example.com,1,2024-01-01,true,1\n",
-        "Table customers is keyed by customer_id, not email. Import with --key"
-        " customer_id, or with --replace to change the key.",
+        "Table customers is keyed by customer_id, not email. Import with key"
+        " customer_id, or in replace mode to change the key.",
         {"key": "email"},
     ),
     Case(

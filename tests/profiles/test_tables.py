@@ -83,13 +83,14 @@ def test_a_missing_folder_has_no_tables(tmp_path: Path) -> None:
 
 
 def test_reading_a_missing_table_says_how_to_make_it(tmp_path: Path) -> None:
-    """NotFoundError names the table and the import command."""
+    """NotFoundError names the table and says to import it."""
     with pytest.raises(NotFoundError) as raised:
         read_table_info(tmp_path, "customers")
     assert str(raised.value) == (
-        f"Table customers does not exist in {tmp_path}; import it with"
-        " `audiencesync profiles import FILE`."
+        f"Table customers does not exist in {tmp_path}; import it first."
     )
+    assert raised.value.code == "table_not_found"
+    assert raised.value.details == {"table": "customers"}
 
 
 def test_replacing_keeps_the_target_when_the_block_fails(tmp_path: Path) -> None:

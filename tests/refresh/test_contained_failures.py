@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
+from audiencesync.app.refresh_schedule import set_refresh_schedule
 from audiencesync.app.workspace import Workspace
 from audiencesync.profiles.service import import_profiles
 from audiencesync.scheduling import scheduler as scheduler_module
-from audiencesync.scheduling.refresh import set_refresh_schedule
 from audiencesync.scheduling.scheduler import Scheduler
 from audiencesync.segments.where import parse_where
 from audiencesync.sync.history import RunInfo

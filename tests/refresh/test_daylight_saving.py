@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from audiencesync.scheduling.refresh import set_refresh_schedule
+from audiencesync.app.refresh_schedule import set_refresh_schedule
 from audiencesync.scheduling.scheduler import Scheduler
 from tests.refresh.conftest import Place
 

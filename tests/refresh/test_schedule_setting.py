@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from audiencesync.errors import AccessDeniedError, ConfigError
-from audiencesync.scheduling.refresh import (
+from audiencesync.app.refresh_schedule import (
     clear_refresh_schedule,
     read_refresh_schedule,
     set_refresh_schedule,
 )
+from audiencesync.errors import AccessDeniedError, ConfigError
 from audiencesync.scheduling.schedules import REFRESH_SETTING
 from audiencesync.store.accounts import SystemSetting
 from tests.refresh.conftest import Place
@@ -77,7 +77,7 @@ def test_set_without_timezone_keeps_the_zone_already_set(place: Place) -> None:
 @pytest.mark.parametrize(
     ("cron", "message"),
     [
-        ("manual", "schedule clear"),
+        ("manual", "clear the schedule"),
         ("0 25 * * *", "The hour field '25'"),
     ],
     ids=["a keyword", "bad hour"],

@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from audiencesync.app.refresh_schedule import set_refresh_schedule
 from audiencesync.emulator import ScriptedFault
 from audiencesync.exports.records import find_export
-from audiencesync.scheduling.refresh import set_refresh_schedule
 from audiencesync.scheduling.scheduler import Firing, Scheduler, serve_forever
 from audiencesync.store.models import utc_now
 from audiencesync.store.runs import Run

@@ -118,9 +118,10 @@ def test_segments_need_a_profile_table(tmp_path: Path) -> None:
     settings = load_settings(home=tmp_path / "empty")
     initialize(settings)
     with open_workspace(settings) as opened:
-        expected = r"no profile table 'customers' yet\. Run `audiencesync profiles"
-        with pytest.raises(NotFoundError, match=expected):
+        expected = r"no profile table 'customers' yet\. Import profiles"
+        with pytest.raises(NotFoundError, match=expected) as caught:
             opened.segments.create("Any", parse_where(FRENCH_VIP))
+    assert caught.value.code == "no_profile_table"
 
 
 def test_unknown_segment_suggests_close_names(service: SegmentService) -> None:

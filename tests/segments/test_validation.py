@@ -290,7 +290,7 @@ CATALOG_ERRORS = [
         "exists table without link",
         {"exists": {"table": "events"}},
         r"Table events has no column linking its rows to profiles: it needs a column"
-        r" named customer_id .* --key",
+        r" named customer_id .* Import it again with its key column",
     ),
     (
         "unknown column inside exists",
@@ -468,11 +468,11 @@ def test_a_catalog_without_profiles_is_refused() -> None:
 
 
 def test_a_profile_table_without_key_is_refused() -> None:
-    """Without a key column there is nothing to export: import with --key."""
+    """Without a key column there is nothing to export: import with a key."""
     table = Table("customers", (Column("country", ColumnKind.TEXT, "VARCHAR"),))
     catalog = Catalog(tables=(table,), profile_table="customers")
     with pytest.raises(
-        RuleError, match="has no key column: import it again with --key"
+        RuleError, match="has no key column: import it again with a key column"
     ):
         members_query(parse_rules(FR), catalog, today=TODAY)
 

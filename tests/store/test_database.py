@@ -55,13 +55,14 @@ def test_ensure_current_passes_at_the_head(database: Database) -> None:
 def test_ensure_current_on_an_empty_database_says_run_init(
     empty_database: Database,
 ) -> None:
-    """No audiencesync tables: the message names ``audiencesync init``."""
+    """No audiencesync tables: the message says to initialise it."""
     expected = (
-        f"The database at {empty_database.url} has no audiencesync tables."
-        " Run `audiencesync init` first."
+        f"The database at {empty_database.url} has no audiencesync tables:"
+        " initialise it first."
     )
-    with pytest.raises(ConfigError, match=re.escape(expected)):
+    with pytest.raises(ConfigError, match=re.escape(expected)) as caught:
         empty_database.ensure_current()
+    assert caught.value.code == "database_empty"
 
 
 def test_ensure_current_on_an_older_schema_says_upgrade(
@@ -72,10 +73,11 @@ def test_ensure_current_on_an_older_schema_says_upgrade(
     monkeypatch.setattr(schema_module, "head_revision", lambda: "0002")
     expected = (
         f"The database at {database.url} is at schema 0001, this audiencesync"
-        " needs 0002. Run `audiencesync init` to upgrade it."
+        " needs 0002. Initialising it again upgrades it."
     )
-    with pytest.raises(ConfigError, match=re.escape(expected)):
+    with pytest.raises(ConfigError, match=re.escape(expected)) as caught:
         database.ensure_current()
+    assert caught.value.code == "database_outdated"
 
 
 def test_ensure_current_on_an_unknown_revision_says_newer_audiencesync(
@@ -89,12 +91,12 @@ def test_ensure_current_on_an_unknown_revision_says_newer_audiencesync(
 
 
 def test_unreachable_sqlite_file_is_a_config_error(tmp_path: Path) -> None:
-    """A database in a missing folder gives one line naming the URL and init."""
+    """A database in a missing folder gives one line naming the URL and the fix."""
     url = f"sqlite:///{tmp_path}/missing/control.db"
     with (
         Database.open(url) as database,
         pytest.raises(
-            ConfigError, match=r"Cannot open the database at .*audiencesync init"
+            ConfigError, match=r"Cannot open the database at .*initialise the data"
         ),
     ):
         database.revision()

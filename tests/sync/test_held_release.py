@@ -165,8 +165,10 @@ def test_a_superseded_held_run_no_longer_invites_an_approval(place: Place) -> No
 
     assert older.status is RunStatus.HELD
     assert (older.error or "").startswith(f"Superseded by run {again.id}")
-    assert f"runs approve {first.id}" not in (older.error or "")
-    assert f"runs approve {again.id}" in (newer.error or "")
+    assert f"held removals of run {first.id}" not in (older.error or "")
+    assert f"approve or discard the held removals of run {again.id}" in (
+        newer.error or ""
+    )
 
 
 def test_a_removed_exports_held_run_says_nothing_will_be_sent(place: Place) -> None:
@@ -177,4 +179,4 @@ def test_a_removed_exports_held_run_says_nothing_will_be_sent(place: Place) -> N
         shown = RunHistory(workspace.database, workspace.actor).show(held.id)
 
     assert (shown.error or "").startswith("Its export was removed")
-    assert "runs approve" not in (shown.error or "")
+    assert "approve or discard" not in (shown.error or "")

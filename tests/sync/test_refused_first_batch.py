@@ -28,7 +28,7 @@ def test_a_user_id_project_without_a_user_id_mapping_stops_the_run(
 ) -> None:
     """Every profile refused as not found: Failed (permanent), the fix named."""
     with make_place(tmp_path, config=USER_ID_PROJECT) as place:
-        with pytest.raises(RunFailedError, match="--user-id-field"):
+        with pytest.raises(RunFailedError, match="user ID field"):
             place.run()
         calls = [r for r in place.emulator.requests if r.endpoint == "lists/subscribe"]
         with open_workspace(place.settings) as ws, ws.database.session() as session:
@@ -58,4 +58,5 @@ def test_a_first_batch_refused_for_its_field_types_names_only_the_code(
     message = str(raised.value)
     assert "all 12 profiles of the first batch as invalid_data" in message
     assert "(RequestFieldsTypesMismatched)" in message
-    assert "--field" in message
+    assert "the export's field mapping" in message
+    assert "`" not in message  # no command: the error is stored and e-mailed

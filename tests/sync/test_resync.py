@@ -89,7 +89,7 @@ def test_without_auto_resync_a_full_run_repairs_on_demand(
         full = run_export(workspace, EXPORT, full_resync=True)
 
     assert (first.status, second.status) == (RunStatus.DRIFTED, RunStatus.DRIFTED)
-    assert "exports run --full" in (second.error or "")
+    assert "a full resync of the export re-sends" in (second.error or "")
     assert full.status is RunStatus.SUCCEEDED
     assert full.segments[0].updated == MEMBERS  # everyone re-sent, counted updated
     assert place.emulator.list_members(list_id) == SEGMENT

@@ -8,7 +8,7 @@ that reach Iterable (connect checks, runs).
 
 from __future__ import annotations
 
-import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -47,10 +47,12 @@ class Api:
             return {}
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
-    def workspace(self, role: str = "admin") -> Workspace:
-        """A workspace as that role's user (close it: use it in a ``with``)."""
+    @contextmanager
+    def workspace(self, role: str = "admin") -> Iterator[Workspace]:
+        """A workspace as that role's user, for a ``with`` block."""
         actor = resolve_actor(self.context.database, role)
-        return self.context.workspace(actor).__enter__()
+        with self.context.workspace(actor) as opened:
+            yield opened
 
     def audit_actions(self) -> list[tuple[str, str, str]]:
         """Every audit event so far as (actor, action, target), oldest first."""
@@ -59,19 +61,43 @@ class Api:
             return [(row.actor, row.action, row.target) for row in rows]
 
 
+@pytest.fixture(scope="session")
+def _template_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An initialised data folder with a user of each role, made once per session.
+
+    Initialising (the migrations) and hashing two passwords take seconds; each
+    test copies this folder instead.
+    """
+    home = tmp_path_factory.mktemp("template") / "home"
+    made = load_settings(home=home)
+    initialize(made, admin="admin")
+    with AppContext.open(made) as context:
+        admin = resolve_actor(context.database, "admin")
+        with context.workspace(admin) as workspace:
+            for role in ROLES[1:]:
+                workspace.users.add(role, role=Role(role), password="correct horse 1")
+    return home
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Settings of a data folder in tmp_path, initialised, admin named ``admin``."""
-    chosen = load_settings(home=tmp_path / "home")
-    initialize(chosen, admin="admin")
-    return chosen
+def settings(tmp_path: Path, _template_home: Path) -> Settings:
+    """A data folder of its own: initialised, users admin, contributor and viewer."""
+    home = tmp_path / "home"
+    shutil.copytree(_template_home, home)
+    return load_settings(home=home)
 
 
 @pytest.fixture
 def api(settings: Settings) -> Iterator[Api]:
-    """The API over the data folder, with a user and a token of each role."""
-    with serve_api(settings) as opened:
-        yield opened
+    """The API over the data folder, with a token for each role's user."""
+    with AppContext.open(settings) as context:
+        admin = resolve_actor(context.database, "admin")
+        tokens: dict[str, str] = {}
+        with context.workspace(admin) as workspace:
+            for role in ROLES:
+                tokens[role], _ = workspace.users.create_token(role)
+        with TestClient(create_app(context), raise_server_exceptions=False) as client:
+            yield Api(client, context, tokens)
 
 
 @pytest.fixture
@@ -80,35 +106,3 @@ def emulator_url() -> Iterator[str]:
     served = Emulator(EmulatorConfig(keys=(ApiKeySpec(CANARY_API_KEY),)))
     with serve_in_thread(served) as address:
         yield address
-
-
-@contextmanager
-def serve_api(settings: Settings) -> Iterator[Api]:
-    """The API over an initialised data folder, with a user and token of each role.
-
-    The ``api`` fixture for one test; module-scoped fixtures use it directly.
-    """
-    with AppContext.open(settings) as context:
-        admin = resolve_actor(context.database, "admin")
-        tokens: dict[str, str] = {}
-        with context.workspace(admin) as workspace:
-            for role in ROLES[1:]:
-                workspace.users.add(role, role=Role(role), password="correct horse 1")
-            for role in ROLES:
-                tokens[role], _ = workspace.users.create_token(role)
-        with TestClient(create_app(context), raise_server_exceptions=False) as client:
-            yield Api(client, context, tokens)
-
-
-@contextmanager
-def clean_data_folder(folder: Path) -> Iterator[Settings]:
-    """Settings of a new data folder in ``folder`` (admin ``admin``), read with no
-    AUDIENCESYNC_* variable of the developer's (for module-scoped fixtures, which
-    start before the per-test clean environment)."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name in list(os.environ):
-            if name.startswith("AUDIENCESYNC_"):
-                patch.delenv(name)
-        chosen = load_settings(home=folder / "home")
-        initialize(chosen, admin="admin")
-        yield chosen

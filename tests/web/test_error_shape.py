@@ -11,7 +11,6 @@ names its field in ``details.field``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Annotated, Any
 
 import pytest
@@ -34,7 +33,7 @@ from audiencesync.web.app import openapi_document
 from audiencesync.web.deps import WorkspaceDep
 from audiencesync.web.errors import ERROR_RESPONSES, ErrorBody, status_of
 from audiencesync.web.etag import IfMatch, expected_revision
-from tests.web.conftest import Api, clean_data_folder, serve_api
+from tests.web.conftest import Api
 
 PROBE = "/api/v1/probe"
 
@@ -80,15 +79,13 @@ def probe_raises(kind: str, workspace: WorkspaceDep) -> None:
     raise RuntimeError(msg)
 
 
-@pytest.fixture(scope="module")
-def probe_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    """An API with the probe routes added, for the whole module (nothing changes)."""
-    folder = tmp_path_factory.mktemp("error-shape")
-    with clean_data_folder(folder) as settings, serve_api(settings) as api:
-        app = api.client.app
-        assert isinstance(app, FastAPI)
-        app.include_router(router, prefix="/api/v1")
-        yield api
+@pytest.fixture
+def probe_api(api: Api) -> Api:
+    """The test API with the probe routes added."""
+    app = api.client.app
+    assert isinstance(app, FastAPI)
+    app.include_router(router, prefix="/api/v1")
+    return api
 
 
 def _post(api: Api, path: str = "/x", **kwargs: Any) -> Response:

@@ -16,6 +16,7 @@ failure prints the Hypothesis blob and the request (as curl) that reproduce it.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -42,11 +43,11 @@ from audiencesync.app.context import AppContext
 from audiencesync.auth.directory import resolve_actor
 from audiencesync.cli import app as cli
 from audiencesync.emulator import ApiKeySpec, Emulator, EmulatorConfig, serve_in_thread
-from audiencesync.settings import load_settings
+from audiencesync.settings import Settings, load_settings
 from audiencesync.web.app import create_app, openapi_document
 from audiencesync.web.errors import allowed_methods
 from tests.canary import CANARY_API_KEY
-from tests.web.conftest import Api, clean_data_folder, serve_api
+from tests.web.conftest import Api
 
 MAX_EXAMPLES = 30
 """Generated requests per operation and phase: bounded so CI stays in minutes."""
@@ -90,22 +91,35 @@ def _cli(home: Path, *args: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Template]:
+def template(
+    _template_home: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Template]:
     """One of each resource, built once; the emulator serves the whole module."""
     folder = tmp_path_factory.mktemp("conform")
+    home = folder / "home"
+    shutil.copytree(_template_home, home)
     config = EmulatorConfig(
         keys=(ApiKeySpec(CANARY_API_KEY),), rate_limits_enabled=False
     )
     with (
+        pytest.MonkeyPatch.context() as patch,  # starts before the clean env does
         serve_in_thread(Emulator(config)) as emulator_url,
-        clean_data_folder(folder) as settings,
     ):
-        _seed(settings.home, folder, emulator_url)
-        with serve_api(settings) as api:
-            admin = resolve_actor(api.context.database, "admin")
-            with api.context.workspace(admin) as workspace:
-                workspace.users.create_token("viewer", label="conform")
-            yield Template(settings.home, api.tokens)
+        for name in list(os.environ):
+            if name.startswith("AUDIENCESYNC_"):
+                patch.delenv(name)
+        _seed(home, folder, emulator_url)
+        yield Template(home, _tokens(load_settings(home=home)))
+
+
+def _tokens(settings: Settings) -> dict[str, str]:
+    """The administrator's token, and a viewer's token labelled "conform"."""
+    with AppContext.open(settings) as context:
+        admin = resolve_actor(context.database, "admin")
+        with context.workspace(admin) as workspace:
+            token, _ = workspace.users.create_token("admin")
+            workspace.users.create_token("viewer", label="conform")
+    return {"admin": token}
 
 
 def _seed(home: Path, folder: Path, emulator_url: str) -> None:

@@ -247,7 +247,7 @@ def email_body(info: RunInfo, *, label: str = "Error") -> str:
         f"Trigger: {info.trigger} (requested by {info.requested_by})\n"
         f"Finished: {finished}\n"
         f"{label}: {info.error or 'no error text was recorded'}\n\n"
-        f"See the run with `audiencesync runs show {info.id}`.\n"
+        f"The run history shows run {info.id} in full.\n"
         "You get this message because you are an audiencesync administrator.\n"
     )
 

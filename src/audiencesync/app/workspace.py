@@ -22,6 +22,7 @@ from audiencesync.profiles.manager import ProfileManager
 from audiencesync.segments.service import SegmentService
 
 if TYPE_CHECKING:
+    from audiencesync.app.system import SystemService
     from audiencesync.auth.roles import Actor
     from audiencesync.auth.users import UserService
     from audiencesync.connections import ConnectionService
@@ -84,6 +85,13 @@ class Workspace:
             self.actor,
             project_peers=self._project_peers,
         )
+
+    @cached_property
+    def system(self) -> SystemService:
+        """The refresh schedule, refresh requests and the system overview."""
+        from audiencesync.app.system import SystemService  # noqa: PLC0415 - a cycle
+
+        return SystemService(self)
 
     def _project_peers(self, connection_id: int) -> frozenset[int]:
         """Read when needed: the connections (and their key ring) load lazily."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from audiencesync.store.accounts import AuditEvent
 from audiencesync.store.models import utc_now
@@ -60,12 +60,25 @@ def record_event(
     )
 
 
-def list_events(session: Session, *, limit: int = DEFAULT_LIMIT) -> list[AuditEntry]:
-    """The latest events, newest first."""
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    """One page of the audit log, newest first, and how many events there are."""
+
+    entries: list[AuditEntry]
+    total: int
+    limit: int
+    offset: int
+
+
+def list_events(
+    session: Session, *, limit: int = DEFAULT_LIMIT, offset: int = 0
+) -> list[AuditEntry]:
+    """The latest events, newest first, skipping the ``offset`` newest."""
     rows = session.scalars(
         select(AuditEvent)
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         .limit(limit)
+        .offset(offset)
     ).all()
     return [
         AuditEntry(
@@ -73,3 +86,14 @@ def list_events(session: Session, *, limit: int = DEFAULT_LIMIT) -> list[AuditEn
         )
         for row in rows
     ]
+
+
+def count_events(session: Session) -> int:
+    """How many audit events there are."""
+    return session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+
+
+def read_page(session: Session, *, limit: int, offset: int = 0) -> AuditPage:
+    """The page of events from ``offset`` (newest first), with the total."""
+    entries = list_events(session, limit=limit, offset=offset)
+    return AuditPage(entries, count_events(session), limit, offset)

@@ -95,14 +95,17 @@ def resolve_actor(database: Database, name: str | None) -> Actor:
         chosen = default_user(session) if name is None else name
         user = find_user(session, chosen)
         if user is None:
-            raise NotFoundError(unknown_user(session, chosen))
+            raise unknown_user_error(session, chosen)
         if user.removed_at is not None:
             msg = (
                 f"User {user.name!r} was removed on {day(user.removed_at)};"
                 f" {ask_admins(session)} if you need access."
             )
             if name is None:
-                msg += " It was the default user; act as another one with --as NAME."
+                msg += " It was the default user; act as another user."
+                raise AccessDeniedError(
+                    msg, code="default_user_removed", details={"user": user.name}
+                )
             raise AccessDeniedError(msg)
         return actor_of(user)
 
@@ -112,28 +115,31 @@ def default_user(session: Session) -> str:
     setting = session.get(SystemSetting, DEFAULT_USER)
     if setting is None or not isinstance(setting.value, str):
         msg = (
-            "This data folder has no default user. Run `audiencesync init` to"
-            " create the first administrator, or act as a user with --as NAME."
+            "This data folder has no default user: its first administrator was"
+            " never created. Initialise it, or act as a user by name."
         )
-        raise ConfigError(msg)
+        raise ConfigError(msg, code="no_default_user")
     return setting.value
 
 
-def unknown_user(session: Session, name: str) -> str:
-    """The message for a user name nobody has: the active users, and the fix."""
+def unknown_user_error(session: Session, name: str) -> NotFoundError:
+    """The error for a user name nobody has: the active users, and the fix."""
     names = sorted(
         session.scalars(select(User.name).where(User.removed_at.is_(None))),
         key=str.casefold,
     )
+    details = {"name": name}
     if not names:
-        return (
-            f"No user named {name!r}, and no users yet. Run `audiencesync init`"
-            " to create the first administrator."
+        msg = (
+            f"No user named {name!r}, and no users yet: initialising the data"
+            " folder creates the first administrator."
         )
-    return (
+        return NotFoundError(msg, code="no_users", details=details)
+    msg = (
         f"No user named {name!r}. Users: {', '.join(names)}."
-        " Add one with `audiencesync users add`."
+        " An administrator can add one."
     )
+    return NotFoundError(msg, code="user_not_found", details=details)
 
 
 def authenticate_password(database: Database, name: str, password: str) -> Actor:

@@ -148,9 +148,11 @@ def pick_token(user: User, which: str) -> ApiToken:
     if found:
         msg = (
             f"{len(found)} active tokens of {user.name} end in {which!r};"
-            " give the label instead (see `audiencesync users tokens`)."
+            " give the label instead (each token is listed with its label)."
         )
-        raise ConflictError(msg)
+        raise ConflictError(
+            msg, code="token_ambiguous", details={"user": user.name, "which": which}
+        )
     listed = ", ".join(f"{row.label} (…{row.last4})" for row in active) or "none"
     msg = (
         f"{user.name} has no active token labelled or ending in {which!r}."

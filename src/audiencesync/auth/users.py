@@ -15,16 +15,24 @@ Who is acting, and the lookups other services need, live in
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from sqlalchemy import select
 
 from audiencesync.auth import passwords, tokens
-from audiencesync.auth.audit import DEFAULT_LIMIT, AuditEntry, list_events, record_event
+from audiencesync.auth.audit import (
+    DEFAULT_LIMIT,
+    AuditEntry,
+    AuditPage,
+    list_events,
+    read_page,
+    record_event,
+)
 from audiencesync.auth.directory import (
     DEFAULT_USER,
     actor_of,
@@ -37,13 +45,13 @@ from audiencesync.auth.directory import (
     is_active_admin,
     normalize_user_name,
     resolve_actor,
-    unknown_user,
+    unknown_user_error,
     user_key,
 )
 from audiencesync.auth.roles import Action, Actor, Role, check
 from audiencesync.auth.tokens import TokenInfo
 from audiencesync.core.emails import is_valid_email
-from audiencesync.errors import ConfigError, ConflictError, NotFoundError
+from audiencesync.errors import ConfigError, ConflictError
 from audiencesync.store.accounts import ApiToken, SystemSetting, User
 from audiencesync.store.models import utc_now
 
@@ -53,6 +61,7 @@ if TYPE_CHECKING:
     from audiencesync.store.database import Database
 
 __all__ = [
+    "KEEP",
     "TokenInfo",
     "UserInfo",
     "UserService",
@@ -69,7 +78,16 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 INIT_ACTOR = "init"  # who created the first administrator
-SET_ROLE_HINT = "`audiencesync users set-role NAME --role admin`"
+LAST_ADMIN = "last_admin"  # the error code of a change that would leave no admin
+REMOVE_SELF = "cannot_remove_self"
+
+
+class _Keep(enum.Enum):
+    KEEP = "keep"
+
+
+KEEP: Final = _Keep.KEEP
+"""For :meth:`UserService.update`: leave this field as it is (None clears it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,40 +229,67 @@ class UserService:
             users = session.scalars(select(User).order_by(User.name_key))
             return [_info(user) for user in users]
 
+    def get(self, name: str) -> UserInfo:
+        """One user, removed or not: administrators see anyone, others themselves."""
+        with self._database.session() as session:
+            return _info(self._owner(session, name))
+
     def set_role(self, name: str, role: Role) -> UserInfo:
         """Change a user's role; the last active administrator keeps theirs."""
-        with self._database.session() as session:
-            self._require_admin(session)
-            user = _active_user(session, name)
-            new, old = Role(role), Role(user.role)
-            if new is old:
-                return _info(user)
-            if old is Role.ADMIN and _is_last_admin(session, user):
-                msg = (
-                    f"{user.name} is the last active administrator and must stay one;"
-                    f" make another user an administrator first ({SET_ROLE_HINT})."
-                )
-                raise ConflictError(msg)
-            user.role = new.value
-            details = {"from": old.value, "to": new.value}
-            _record(session, self.actor, "user.set_role", user.name, details)
-            return _info(user)
+        return self.update(name, role=role)
 
     def set_email(self, name: str, email: str | None) -> UserInfo:
         """Set (or, with None, clear) a user's e-mail address; no-op if unchanged.
 
         The audit event says whether an address is set, never the address.
         """
-        address = None if email is None else normalize_user_email(email)
+        return self.update(name, email=email)
+
+    def update(
+        self,
+        name: str,
+        *,
+        role: Role | None = None,
+        email: str | Literal[_Keep.KEEP] | None = KEEP,
+    ) -> UserInfo:
+        """Change a user's role and/or e-mail address in one transaction.
+
+        ``role`` None and ``email`` :data:`KEEP` leave them as they are; ``email``
+        None clears the address. Each change writes its own audit event; a value
+        that is already the user's writes nothing.
+        """
+        address = (
+            email if email is KEEP or email is None else normalize_user_email(email)
+        )
         with self._database.session() as session:
             self._require_admin(session)
             user = _active_user(session, name)
-            if user.email == address:
-                return _info(user)
-            details = {"had_email": user.email is not None, "has_email": bool(address)}
-            user.email = address
-            _record(session, self.actor, "user.set_email", user.name, details)
+            if role is not None:
+                self._change_role(session, user, Role(role))
+            if address is not KEEP:
+                self._change_email(session, user, address)
             return _info(user)
+
+    def _change_role(self, session: Session, user: User, new: Role) -> None:
+        old = Role(user.role)
+        if new is old:
+            return
+        if old is Role.ADMIN and _is_last_admin(session, user):
+            msg = (
+                f"{user.name} is the last active administrator and must stay one;"
+                f" make another user an administrator first."
+            )
+            raise ConflictError(msg, code=LAST_ADMIN, details={"name": user.name})
+        user.role = new.value
+        details = {"from": old.value, "to": new.value}
+        _record(session, self.actor, "user.set_role", user.name, details)
+
+    def _change_email(self, session: Session, user: User, address: str | None) -> None:
+        if user.email == address:
+            return
+        details = {"had_email": user.email is not None, "has_email": bool(address)}
+        user.email = address
+        _record(session, self.actor, "user.set_email", user.name, details)
 
     def remove(self, name: str) -> UserInfo:
         """Mark a user removed and revoke their tokens.
@@ -259,14 +304,13 @@ class UserService:
                     f"You cannot remove yourself ({user.name});"
                     " another administrator must do it."
                 )
-                raise ConflictError(msg)
+                raise ConflictError(msg, code=REMOVE_SELF, details={"name": user.name})
             if user.role == Role.ADMIN and _is_last_admin(session, user):
                 msg = (
                     f"{user.name} is the last active administrator and cannot be"
-                    " removed; make another user an administrator first"
-                    f" ({SET_ROLE_HINT})."
+                    " removed; make another user an administrator first."
                 )
-                raise ConflictError(msg)
+                raise ConflictError(msg, code=LAST_ADMIN, details={"name": user.name})
             now = utc_now()
             user.removed_at = now
             revoked = tokens.revoke_all(user, now)
@@ -319,11 +363,21 @@ class UserService:
             )
             return tokens.token_info(row, user)
 
-    def read_audit(self, *, limit: int = DEFAULT_LIMIT) -> list[AuditEntry]:
+    def read_audit(
+        self, *, limit: int = DEFAULT_LIMIT, offset: int = 0
+    ) -> list[AuditEntry]:
         """The latest audit events, newest first (administrators only)."""
         with self._database.session() as session:
             check(self.actor, Action.READ_AUDIT, admins=admin_names(session))
-            return list_events(session, limit=limit)
+            return list_events(session, limit=limit, offset=offset)
+
+    def read_audit_page(
+        self, *, limit: int = DEFAULT_LIMIT, offset: int = 0
+    ) -> AuditPage:
+        """One page of the audit log, newest first, with the total (admins only)."""
+        with self._database.session() as session:
+            check(self.actor, Action.READ_AUDIT, admins=admin_names(session))
+            return read_page(session, limit=limit, offset=offset)
 
     def authenticate_password(self, name: str, password: str) -> Actor:
         """See :func:`authenticate_password`."""
@@ -337,12 +391,12 @@ class UserService:
         check(self.actor, Action.MANAGE_USERS, admins=admin_names(session))
 
     def _owner(self, session: Session, name: str) -> User:
-        """The user whose tokens are at stake: yourself, or anyone for admins."""
+        """The user at stake, or whose tokens are: yourself, or anyone for admins."""
         if user_key(name) != user_key(self.actor.name):
             self._require_admin(session)
         user = find_user(session, name)
         if user is None:
-            raise NotFoundError(unknown_user(session, name))
+            raise unknown_user_error(session, name)
         return user
 
 
@@ -404,18 +458,20 @@ def _refuse_taken(existing: User | None) -> None:
             f" {day(existing.removed_at)}; names of removed users stay reserved so"
             " the audit log keeps pointing at one person. Choose another name."
         )
+        details = {"kind": "removed_user", "name": existing.name}
     else:
         msg = (
             f"User {existing.name!r} already exists ({Role(existing.role).title});"
-            " change their role with `audiencesync users set-role`."
+            " an administrator can change their role."
         )
-    raise ConflictError(msg)
+        details = {"kind": "user", "name": existing.name}
+    raise ConflictError(msg, code="name_taken", field="name", details=details)
 
 
 def _active_user(session: Session, name: str) -> User:
     user = find_user(session, name)
     if user is None:
-        raise NotFoundError(unknown_user(session, name))
+        raise unknown_user_error(session, name)
     if user.removed_at is not None:
         raise ConflictError(_removed(user))
     return user

@@ -8,13 +8,18 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from audiencesync.app.views import as_json as views_json
+from audiencesync.app.views.audit import AuditView
 from audiencesync.app.workspace import open_workspace
-from audiencesync.auth.audit import DEFAULT_LIMIT, AuditEntry
+from audiencesync.auth.audit import DEFAULT_LIMIT
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
-from audiencesync.cli.render import echo_json, iso, print_table, when
+from audiencesync.cli.render import echo_json, print_table, when
 
 LimitOption = Annotated[
     int, typer.Option("--limit", min=1, help="How many events to show, newest first.")
+]
+OffsetOption = Annotated[
+    int, typer.Option("--offset", min=0, help="How many of the newest events to skip.")
 ]
 
 
@@ -26,6 +31,7 @@ def register(app: typer.Typer) -> None:
 def audit(
     *,
     limit: LimitOption = DEFAULT_LIMIT,
+    offset: OffsetOption = 0,
     home: HomeOption = None,
     as_user: AsOption = None,
     as_json: JsonOption = False,
@@ -35,9 +41,9 @@ def audit(
     Example: audiencesync audit --limit 20 --json
     """
     with open_workspace(settings_for(home, as_user)) as workspace:
-        entries = workspace.users.read_audit(limit=limit)
+        entries = workspace.users.read_audit(limit=limit, offset=offset)
     if as_json:
-        echo_json([entry_json(entry) for entry in entries])
+        echo_json(views_json([AuditView.of(entry) for entry in entries]))
         return
     table = Table("At", "Actor", "Action", "Target type", "Target")
     table.add_column("Details", overflow="fold")
@@ -51,18 +57,6 @@ def audit(
             describe_details(entry.details),
         )
     print_table(table)
-
-
-def entry_json(entry: AuditEntry) -> dict[str, Any]:
-    """One event as ``--json`` prints it."""
-    return {
-        "at": iso(entry.at),
-        "actor": entry.actor,
-        "action": entry.action,
-        "target_type": entry.target_type,
-        "target": entry.target,
-        "details": dict(entry.details),
-    }
 
 
 def describe_details(details: Mapping[str, Any]) -> str:

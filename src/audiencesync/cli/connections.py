@@ -13,14 +13,15 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from audiencesync.app.views.connections import connection_view, rotation_view
 from audiencesync.app.workspace import open_workspace
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
-from audiencesync.cli.render import cell, echo_json, iso, plain, print_table, when
+from audiencesync.cli.render import cell, echo_json, plain, print_table, when
 from audiencesync.cli.stdin import read_secret
 from audiencesync.connections import (
     PRIVACY_STATEMENT,
@@ -145,7 +146,7 @@ def list_connections(
     with _service(home, as_user) as service:
         infos = service.list_all()
     if as_json:
-        echo_json([info_json(info) for info in infos])
+        echo_json([connection_view(info).as_json() for info in infos])
         return
     if not infos:
         typer.echo("No connections yet. An administrator adds one with")
@@ -269,7 +270,7 @@ def rotate_keys(
     with _service(home, as_user) as service:
         report = service.rotate_keys()
     if as_json:
-        echo_json(rotation_json(report))
+        echo_json(rotation_view(report).as_json())
         return
     for line in rotation_lines(report):
         typer.echo(line)
@@ -288,44 +289,6 @@ def _read_key(from_stdin: bool, env_variable: str | None) -> str:
         msg = f"The environment variable {env_variable} is not set or is empty."
         raise ConfigError(msg)
     return value
-
-
-def info_json(info: ConnectionInfo) -> dict[str, Any]:
-    """A connection as JSON; settings only when the reader may see them."""
-    data: dict[str, Any] = {"name": info.name, "type": info.kind, "usable": info.usable}
-    if info.settings is not None:
-        data["settings"] = settings_json(info.settings)
-    return data
-
-
-def settings_json(settings: ConnectionSettings) -> dict[str, Any]:
-    """An administrator's view of a connection's settings, as JSON."""
-    return {
-        "shared": settings.shared,
-        "region": settings.region,
-        "base_url": settings.base_url,
-        "key": settings.key_hint,
-        "export_user": settings.export_user,
-        "consent": {
-            "version": settings.consent.version,
-            "by": settings.consent.by,
-            "at": iso(settings.consent.at),
-        },
-        "status": settings.status.state.value,
-        "problem": None if settings.status.is_ok else settings.status.message,
-        "created_at": iso(settings.created_at),
-        "created_by": settings.created_by,
-        "updated_at": iso(settings.updated_at),
-    }
-
-
-def rotation_json(report: RotationReport) -> dict[str, Any]:
-    """A rotation report as JSON."""
-    return {
-        "rotated": list(report.rotated),
-        "broken": list(report.broken),
-        "key_file": str(report.key_file) if report.key_file else None,
-    }
 
 
 def rotation_lines(report: RotationReport) -> list[str]:
@@ -362,7 +325,7 @@ def _who(settings: ConnectionSettings) -> str:
 
 def _print_info(info: ConnectionInfo, *, as_json: bool, verb: str | None) -> None:
     if as_json:
-        echo_json(info_json(info))
+        echo_json(connection_view(info).as_json())
         return
     if verb is not None:
         typer.echo(f"{verb}: {plain(info.name)}")

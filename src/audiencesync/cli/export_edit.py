@@ -10,12 +10,8 @@ from typing import Annotated
 
 import typer
 
-from audiencesync.cli.exports import (
-    NameArgument,
-    created_json,
-    export_service,
-    print_created,
-)
+from audiencesync.app.views.exports import export_saved_view
+from audiencesync.cli.exports import NameArgument, export_service, print_created
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption
 from audiencesync.cli.render import echo_json
 from audiencesync.errors import ConfigError
@@ -145,7 +141,7 @@ def edit(
             auto_resync=UNCHANGED if auto_resync is None else auto_resync,
         )  # fmt: skip
     if as_json:
-        echo_json(created_json(changed))
+        echo_json(export_saved_view(changed).as_json())
         return
     print_created(changed)
 

@@ -10,15 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from audiencesync.app.views.exports import export_saved_view, export_view
 from audiencesync.app.workspace import open_workspace
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
-from audiencesync.cli.render import cell, echo_json, iso, plain, print_table, when
+from audiencesync.cli.render import cell, echo_json, plain, print_table, when
 from audiencesync.cli.render import members as members_text
 from audiencesync.exports import (
     ExportCreated,
@@ -26,7 +27,6 @@ from audiencesync.exports import (
     ExportService,
     parse_field_options,
 )
-from audiencesync.exports.records import LastRun
 
 exports_app = typer.Typer(
     name="exports",
@@ -168,7 +168,7 @@ def add(
             auto_resync=auto_resync,
         )
     if as_json:
-        echo_json(created_json(created))
+        echo_json(export_saved_view(created).as_json())
         return
     print_created(created)
 
@@ -184,7 +184,7 @@ def list_exports(
     with export_service(home, as_user) as service:
         infos = service.list_all()
     if as_json:
-        echo_json([_info_json(info) for info in infos])
+        echo_json([export_view(info).as_json() for info in infos])
         return
     if not infos:
         typer.echo("No exports yet. Add one with `audiencesync exports add`.")
@@ -219,7 +219,7 @@ def show(
     with export_service(home, as_user) as service:
         info = service.get(name)
     if as_json:
-        echo_json(_info_json(info))
+        echo_json(export_view(info).as_json())
         return
     _print_info(info)
 
@@ -260,7 +260,7 @@ def detach(
         connection = service.get(name).connection
         info = service.detach(name)
     if as_json:
-        echo_json(_info_json(info))
+        echo_json(export_view(info).as_json())
         return
     typer.echo(
         f"Detached export {info.name!r} from {connection!r}: it is inactive and"
@@ -271,58 +271,12 @@ def detach(
 # --- rendering ----------------------------------------------------------------
 
 
-def _info_json(info: ExportInfo) -> dict[str, Any]:
-    return {
-        "name": info.name,
-        "connection": info.connection,
-        "connection_shared": info.connection_shared,
-        "active": info.active,
-        "segments": list(info.segments),
-        "email_field": info.email_field,
-        "user_id_field": info.user_id_field,
-        "fields": dict(info.fields),
-        "schedule": info.schedule,
-        "timezone": info.timezone,
-        "mode": info.mode,
-        "removal_brake": info.removal_brake,
-        "consent_column": info.consent_column,
-        "drift_threshold": info.drift_threshold,
-        "auto_resync": info.auto_resync,
-        "next_run": iso(info.next_run),
-        "next_run_text": info.next_run_text,
-        "last_run_status": info.last_run_status,
-        "last_run": _last_run_json(info.last_run),
-        "created_at": iso(info.created_at),
-        "created_by": info.created_by,
-        "updated_at": iso(info.updated_at),
-    }
-
-
-def _last_run_json(last: LastRun | None) -> dict[str, Any] | None:
-    if last is None:
-        return None
-    return {
-        "id": last.id,
-        "status": last.status,
-        "started_at": iso(last.started_at),
-        "finished_at": iso(last.finished_at),
-    }
-
-
 def last_run_text(info: ExportInfo) -> str:
     """``run 12, Succeeded, 2026-12-05 06:00 UTC``, or "none yet" (dry runs aside)."""
     last = info.last_run
     if last is None:
         return info.last_run_status
     return f"run {last.id}, {last.status}, {when(last.at)}"
-
-
-def created_json(created: ExportCreated) -> dict[str, Any]:
-    return {
-        **_info_json(created.export),
-        "member_counts": dict(created.member_counts),
-        "warnings": list(created.warnings),
-    }
 
 
 def print_created(created: ExportCreated) -> None:

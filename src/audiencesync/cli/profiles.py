@@ -9,23 +9,28 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from audiencesync.app.views import as_json
+from audiencesync.app.views.profiles import (
+    GenerateView,
+    HoldView,
+    ImportView,
+    TableView,
+)
 from audiencesync.app.workspace import open_workspace
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
 from audiencesync.cli.render import echo_json
 from audiencesync.errors import ConfigError
 from audiencesync.profiles import service
-from audiencesync.profiles.schema import table_as_dict
 
 if TYPE_CHECKING:
     from audiencesync.profiles.catalog import Catalog, Table
     from audiencesync.profiles.generator import GenerateReport
-    from audiencesync.profiles.holds import Hold
     from audiencesync.profiles.importing import ImportReport
 
 TableOption = Annotated[
@@ -85,7 +90,7 @@ def import_command(
             file, table=table, key=key, replace=replace
         )
     if json_output:
-        echo_json(import_as_dict(report))
+        echo_json(ImportView.of(report).as_json())
     else:
         _console().print(import_summary(report))
 
@@ -133,7 +138,7 @@ def generate_command(
                 count=count, seed=seed, anchor=day, purchases=not no_purchases
             )
     if json_output:
-        echo_json(generate_as_dict(report))
+        echo_json(GenerateView.of(report).as_json())
     else:
         _console().print(generate_summary(report))
 
@@ -152,7 +157,7 @@ def schema_command(
     with open_workspace(settings) as workspace:
         catalog = workspace.profiles.schema()
     if json_output:
-        echo_json([table_as_dict(table) for table in catalog.tables])
+        echo_json(as_json([TableView.of(table) for table in catalog.tables]))
         return
     console = _console()
     if not catalog.tables:
@@ -182,7 +187,7 @@ def approve_command(
     with open_workspace(settings_for(home, as_user)) as workspace:
         hold = workspace.profiles.approve_refresh(table)
     if json_output:
-        echo_json(hold_as_dict(hold))
+        echo_json(HoldView.of(hold).as_json())
     else:
         typer.echo(
             f"Applied the held refresh of {hold.table}: {hold.rows:,} rows became"
@@ -204,25 +209,13 @@ def discard_command(
     with open_workspace(settings_for(home, as_user)) as workspace:
         hold = workspace.profiles.discard_refresh(table)
     if json_output:
-        echo_json(hold_as_dict(hold))
+        echo_json(HoldView.of(hold).as_json())
     else:
         typer.echo(
             f"Discarded the held refresh of {hold.table}; the table keeps its rows."
             " The next refresh holds it again while its source files stay as they"
             " are."
         )
-
-
-def hold_as_dict(hold: Hold) -> dict[str, Any]:
-    """A held refresh as JSON-ready data."""
-    return {
-        "table": hold.table,
-        "rows": hold.rows,
-        "rows_after": hold.new_rows,
-        "removed": hold.removed,
-        "brake": hold.brake,
-        "held_at": hold.held_at.isoformat(),
-    }
 
 
 def parse_anchor(text: str | None) -> date | None:
@@ -236,20 +229,6 @@ def parse_anchor(text: str | None) -> date | None:
         raise ConfigError(msg) from exc
 
 
-def import_as_dict(report: ImportReport) -> dict[str, Any]:
-    """An import report as JSON-ready data."""
-    return {
-        "table": report.table,
-        "mode": report.mode.value,
-        "rows": report.rows,
-        "rows_added": report.rows_added,
-        "rows_updated": report.rows_updated,
-        "key": report.key,
-        "columns": list(report.columns),
-        "source": str(report.source),
-    }
-
-
 def import_summary(report: ImportReport) -> str:
     """One line on what an import did."""
     return (
@@ -257,19 +236,6 @@ def import_summary(report: ImportReport) -> str:
         f" {report.rows_added:,} added, {report.rows_updated:,} updated,"
         f" {report.rows:,} rows now; key {report.key}; {len(report.columns)} columns."
     )
-
-
-def generate_as_dict(report: GenerateReport) -> dict[str, Any]:
-    """A generation report as JSON-ready data."""
-    return {
-        "count": report.count,
-        "seed": report.seed,
-        "anchor": report.anchor.isoformat(),
-        "files": [
-            {"table": file.table, "path": str(file.path), "rows": file.rows}
-            for file in report.files
-        ],
-    }
 
 
 def generate_summary(report: GenerateReport) -> str:

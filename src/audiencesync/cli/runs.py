@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from audiencesync.app.workspace import Workspace, open_workspace
+from audiencesync.cli.hints import run_hint
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
 from audiencesync.cli.progress import BarProgress
 from audiencesync.cli.render import echo_json, iso, print_table, when
@@ -249,6 +250,11 @@ def render_run(info: RunInfo, *, as_json: bool) -> None:
         return
     if info.error:
         typer.echo(f"  {info.error}")
+    hint = run_hint(
+        info.id, info.status, note=info.error, export_removed=info.export_removed
+    )
+    if hint is not None:
+        typer.echo(f"  {hint}")
     table = Table(
         "Segment", "List", "Added", "Updated", "Removed", "Unchanged", "Rejected",
         "Invalid in source",

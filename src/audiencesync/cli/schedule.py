@@ -1,7 +1,8 @@
-"""``audiencesync schedule set | show | clear``, ``refresh`` and ``serve``.
+"""``audiencesync schedule set | show | clear``, ``system``, ``refresh``, ``serve``.
 
-Thin commands over :mod:`audiencesync.scheduling.refresh` (the refresh schedule
-and the refresh pipeline) and :mod:`audiencesync.scheduling.scheduler` (the loop
+Thin commands over :class:`~audiencesync.app.system.SystemService` (the refresh
+schedule and the system overview), :mod:`audiencesync.scheduling.refresh` (the
+refresh pipeline) and :mod:`audiencesync.scheduling.scheduler` (the loop
 ``serve`` runs).
 """
 
@@ -14,18 +15,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from audiencesync.app.views.schedule import ScheduleView, SystemView
 from audiencesync.app.workspace import open_workspace
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
-from audiencesync.cli.render import echo_json, iso, print_table
+from audiencesync.cli.render import echo_json, iso, print_table, when
 from audiencesync.scheduling.refresh import (
     HELD,
     RefreshReport,
-    RefreshSchedule,
     SourceResult,
-    clear_refresh_schedule,
-    read_refresh_schedule,
     run_refresh,
-    set_refresh_schedule,
 )
 from audiencesync.scheduling.scheduler import serve_forever
 from audiencesync.sync.run_log import RUN_LOG
@@ -40,8 +38,9 @@ DEFAULT_PORT = 8000
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``schedule`` group and the ``refresh`` and ``serve`` commands."""
+    """Add the ``schedule`` group and the ``system``, ``refresh``, ``serve``."""
     app.add_typer(schedule_app)
+    app.command("system")(system)
     app.command("refresh")(refresh)
     app.command("serve")(serve)
 
@@ -69,7 +68,7 @@ def set_schedule(
     Example: audiencesync schedule set "0 6,18 * * *" --timezone Europe/Paris
     """
     with open_workspace(settings_for(home, as_user)) as workspace:
-        schedule = set_refresh_schedule(workspace, cron, timezone=timezone)
+        schedule = workspace.system.set_schedule(cron, timezone=timezone)
     _render_schedule(schedule, as_json=as_json)
 
 
@@ -82,7 +81,7 @@ def show_schedule(
     Example: audiencesync schedule show --json
     """
     with open_workspace(settings_for(home, as_user)) as workspace:
-        schedule = read_refresh_schedule(workspace)
+        schedule = workspace.system.schedule()
     _render_schedule(schedule, as_json=as_json)
 
 
@@ -95,8 +94,23 @@ def clear_schedule(
     Example: audiencesync schedule clear
     """
     with open_workspace(settings_for(home, as_user)) as workspace:
-        schedule = clear_refresh_schedule(workspace)
+        schedule = workspace.system.clear_schedule()
     _render_schedule(schedule, as_json=as_json)
+
+
+def system(
+    *, home: HomeOption = None, as_user: AsOption = None, as_json: JsonOption = False
+) -> None:
+    """Show the refresh schedule and each export's last run and next run.
+
+    Example: audiencesync system --json
+    """
+    with open_workspace(settings_for(home, as_user)) as workspace:
+        overview = workspace.system.overview()
+    if as_json:
+        echo_json(overview.as_json())
+        return
+    _print_overview(overview)
 
 
 def refresh(
@@ -167,17 +181,6 @@ def show_progress_log() -> None:
     runs.propagate = False  # not twice through the root's warning handler
 
 
-def schedule_json(schedule: RefreshSchedule) -> dict[str, Any]:
-    """The refresh schedule as ``--json`` prints it."""
-    return {
-        "cron": schedule.cron,
-        "timezone": schedule.timezone,
-        "next_run": iso(schedule.next_run.at),
-        "next_run_text": schedule.next_run.text,
-        "updated_at": iso(schedule.updated_at),
-    }
-
-
 def report_json(report: RefreshReport) -> dict[str, Any]:
     """A refresh report as ``--json`` prints it."""
     return {
@@ -218,18 +221,43 @@ def held_line(source: SourceResult) -> str:
     )
 
 
-def _render_schedule(schedule: RefreshSchedule, *, as_json: bool) -> None:
+def _render_schedule(schedule: ScheduleView, *, as_json: bool) -> None:
     if as_json:
-        echo_json(schedule_json(schedule))
+        echo_json(schedule.as_json())
         return
-    if not schedule.is_set:
+    if schedule.cron is None:
         typer.echo(
             "No refresh schedule is set: refreshes run only with `audiencesync"
             ' refresh`. Set one with `audiencesync schedule set "0 6 * * *"`.'
         )
         return
     typer.echo(f"Refresh schedule: cron {schedule.cron} ({schedule.timezone})")
-    typer.echo(f"Next refresh: {schedule.next_run.text}")
+    typer.echo(f"Next refresh: {schedule.next_run_text}")
+
+
+def _print_overview(overview: SystemView) -> None:
+    _render_schedule(overview.schedule, as_json=False)
+    request = overview.refresh_requested
+    if request is not None:
+        typer.echo(
+            f"A refresh was requested by {request.requested_by} at"
+            f" {when(request.requested_at)}; `audiencesync serve` runs it next."
+        )
+    if not overview.exports:
+        typer.echo("No exports yet.")
+        return
+    table = Table("Export", "Schedule", "Last run", "Next run")
+    for export in overview.exports:
+        last = export.last_run
+        table.add_row(
+            export.name,
+            export.schedule_text,
+            "none yet"
+            if last is None
+            else f"run {last.id}, {last.status}, {when(last.at)}",
+            export.next_run_text,
+        )
+    print_table(table)
 
 
 def _print_report(report: RefreshReport) -> None:

@@ -11,25 +11,31 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from audiencesync.app.views import as_json as views_json
+from audiencesync.app.views.segments import (
+    DeletedView,
+    EvaluatedView,
+    PreviewView,
+    SegmentDetailView,
+    SegmentView,
+)
 from audiencesync.app.workspace import open_workspace
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
-from audiencesync.cli.render import cell, echo_json, iso, plain, print_table, when
+from audiencesync.cli.render import cell, echo_json, plain, print_table, when
 from audiencesync.cli.render import members as members_text
 from audiencesync.errors import ConfigError, EvaluationError, RuleError
 from audiencesync.segments.rules import (
     Definition,
-    definition_to_json,
     parse_rules_text,
     parse_where,
 )
 from audiencesync.segments.service import (
-    EvaluationRecord,
     Preview,
     SegmentInfo,
     SegmentService,
@@ -148,7 +154,7 @@ def list_segments(
     with _service(home, as_user) as service:
         infos = service.list_all()
     if as_json:
-        echo_json([_info_json(info) for info in infos])
+        echo_json(views_json([SegmentView.of(info) for info in infos]))
         return
     if not infos:
         typer.echo("No segments yet. Create one with `audiencesync segments create`.")
@@ -180,7 +186,7 @@ def show(
         info = service.get(name)
         history = service.history(info.name)
     if as_json:
-        echo_json({**_info_json(info), "history": [_record_json(r) for r in history]})
+        echo_json(SegmentDetailView.with_history(info, history).as_json())
         return
     _print_info(info, as_json=False, verb=None)
     if history:
@@ -219,7 +225,7 @@ def preview(
     with _service(home, as_user) as service:
         result = service.preview(name, limit=limit, columns=column)
     if as_json:
-        echo_json(_preview_json(result))
+        echo_json(PreviewView.of(result).as_json())
         return
     _print_preview(result)
 
@@ -252,12 +258,16 @@ def evaluate(
             except EvaluationError as exc:
                 counts[name], errors[name] = None, str(exc)
     if as_json:
-        rows: list[dict[str, object]] = []
-        for name, members in counts.items():
-            rows.append({"name": name, "member_count": members})
-            if name in errors:
-                rows[-1]["error"] = errors[name]
-        echo_json(rows)
+        echo_json(
+            views_json(
+                [
+                    EvaluatedView(
+                        name=name, member_count=members, error=errors.get(name)
+                    )
+                    for name, members in counts.items()
+                ]
+            )
+        )
     else:
         for segment, members in counts.items():
             shown = errors.get(segment) or members_text(members)
@@ -287,7 +297,7 @@ def delete(
         info = service.get(name)
         service.delete(info.name)
     if as_json:
-        echo_json({"name": info.name, "deleted": True})
+        echo_json(DeletedView(name=info.name).as_json())
         return
     typer.echo(f"Deleted segment {info.name!r}.")
 
@@ -327,42 +337,9 @@ def _read_rules(path: Path) -> str:
         raise RuleError(msg) from exc
 
 
-def _info_json(info: SegmentInfo) -> dict[str, Any]:
-    return {
-        "name": info.name,
-        "description": info.description,
-        "member_count": info.member_count,
-        "evaluated_at": iso(info.evaluated_at),
-        "summary": info.summary,
-        "definition": definition_to_json(info.definition),
-        "created_at": iso(info.created_at),
-        "updated_at": iso(info.updated_at),
-        "created_by": info.created_by,
-    }
-
-
-def _record_json(record: EvaluationRecord) -> dict[str, Any]:
-    return {
-        "evaluated_at": iso(record.evaluated_at),
-        "member_count": record.member_count,
-        "duration_ms": record.duration_ms,
-        "engine": record.engine,
-        "error": record.error,
-    }
-
-
-def _preview_json(result: Preview) -> dict[str, Any]:
-    return {
-        "name": result.segment,
-        "member_count": result.member_count,
-        "columns": result.members.column_names,
-        "members": result.members.to_pylist(),
-    }
-
-
 def _print_info(info: SegmentInfo, *, as_json: bool, verb: str | None) -> None:
     if as_json:
-        echo_json(_info_json(info))
+        echo_json(SegmentView.of(info).as_json())
         return
     console = Console(highlight=False)
     if verb:

@@ -10,17 +10,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from audiencesync.app.views import as_json as views_json
+from audiencesync.app.views.users import (
+    SHOWN_ONCE,
+    CreatedTokenView,
+    TokenView,
+    UserView,
+)
 from audiencesync.app.workspace import open_workspace
 from audiencesync.auth.roles import Role
-from audiencesync.auth.tokens import TokenInfo
-from audiencesync.auth.users import UserInfo, UserService
+from audiencesync.auth.users import UserService
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
-from audiencesync.cli.render import echo_json, iso, print_table, when
+from audiencesync.cli.render import echo_json, print_table, when
 from audiencesync.cli.stdin import read_secret
 
 users_app = typer.Typer(
@@ -49,9 +55,6 @@ EmailOption = Annotated[
         show_default=False,
     ),
 ]
-SHOWN_ONCE = (
-    "Copy this token now: it is not shown again (audiencesync keeps only its digest)."
-)
 
 
 def register(app: typer.Typer) -> None:
@@ -87,7 +90,7 @@ def add(
     with _service(home, as_user) as service:
         info = service.add(name, role=role, password=password, email=email)
     if as_json:
-        echo_json(user_json(info))
+        echo_json(UserView.of(info).as_json())
         return
     typer.echo(f"Added user {info.name} ({info.role.title}).")
 
@@ -103,7 +106,7 @@ def list_users(
     with _service(home, as_user) as service:
         infos = service.list_all()
     if as_json:
-        echo_json([user_json(info) for info in infos])
+        echo_json(views_json([UserView.of(info) for info in infos]))
         return
     table = Table("User", "Role", "E-mail", "Password", "Created", "By", "Removed")
     for info in infos:
@@ -135,7 +138,7 @@ def set_role(
     with _service(home, as_user) as service:
         info = service.set_role(name, role)
     if as_json:
-        echo_json(user_json(info))
+        echo_json(UserView.of(info).as_json())
         return
     typer.echo(f"{info.name} is {info.role.title}.")
 
@@ -167,7 +170,7 @@ def set_email(
     with _service(home, as_user) as service:
         info = service.set_email(name, None if clear else email)
     if as_json:
-        echo_json(user_json(info))
+        echo_json(UserView.of(info).as_json())
         return
     if info.email is None:
         typer.echo(f"{info.name} has no e-mail address.")
@@ -190,7 +193,7 @@ def remove(
     with _service(home, as_user) as service:
         info = service.remove(name)
     if as_json:
-        echo_json(user_json(info))
+        echo_json(UserView.of(info).as_json())
         return
     typer.echo(f"Removed user {info.name}; their API tokens no longer work.")
 
@@ -220,7 +223,7 @@ def create_token(
     with _service(home, as_user) as service:
         token, info = service.create_token(name, label=label)
     if as_json:
-        echo_json({**token_json(info), "token": token, "warning": SHOWN_ONCE})
+        echo_json(CreatedTokenView.created(token, info).as_json())
         return
     typer.echo(f"Created API token {info.label!r} for {info.user}.", err=True)
     typer.echo(token)
@@ -242,7 +245,7 @@ def list_tokens(
     with _service(home, as_user) as service:
         infos = service.list_tokens(name)
     if as_json:
-        echo_json([token_json(info) for info in infos])
+        echo_json(views_json([TokenView.of(info) for info in infos]))
         return
     if not infos:
         typer.echo(
@@ -279,33 +282,6 @@ def revoke_token(
     with _service(home, as_user) as service:
         info = service.revoke_token(name, token)
     if as_json:
-        echo_json(token_json(info))
+        echo_json(TokenView.of(info).as_json())
         return
     typer.echo(f"Revoked API token {info.label!r} (…{info.last4}) of {info.user}.")
-
-
-def user_json(info: UserInfo) -> dict[str, Any]:
-    """A user as ``--json`` prints it."""
-    return {
-        "name": info.name,
-        "role": info.role.value,
-        "active": info.is_active,
-        "has_password": info.has_password,
-        "email": info.email,
-        "created_at": iso(info.created_at),
-        "created_by": info.created_by,
-        "removed_at": iso(info.removed_at),
-    }
-
-
-def token_json(info: TokenInfo) -> dict[str, Any]:
-    """A token's info (never the token) as ``--json`` prints it."""
-    return {
-        "user": info.user,
-        "label": info.label,
-        "last4": info.last4,
-        "active": info.is_active,
-        "created_at": iso(info.created_at),
-        "last_used_at": iso(info.last_used_at),
-        "revoked_at": iso(info.revoked_at),
-    }

@@ -34,6 +34,8 @@ transfers, but data already sent stays in Iterable until you delete it there.
 class ConsentRequiredError(ConfigError):
     """Raised when a connection is saved without agreeing to the statement."""
 
+    code = "consent_required"
+
 
 def require_agreement(*, agreed: bool) -> None:
     """Raise ConsentRequiredError unless the statement was agreed to."""
@@ -41,6 +43,10 @@ def require_agreement(*, agreed: bool) -> None:
         msg = (
             "A connection cannot be saved until its data privacy and compliance"
             " statement is agreed to (it is shown with this error and in"
-            " docs/connections.md): add --i-agree. Nothing was saved."
+            " docs/connections.md). Nothing was saved."
         )
-        raise ConsentRequiredError(msg)
+        raise ConsentRequiredError(
+            msg,
+            field="i_agree",
+            details={"statement": PRIVACY_STATEMENT, "version": CONSENT_VERSION},
+        )

@@ -41,11 +41,10 @@ class StoredKeys:
         try:
             return self._ring.decrypt(row.api_key_token, what=what)
         except SecretUnreadableError as exc:
-            msg = (
-                f"{exc} An administrator must enter it again:"
-                f" `audiencesync connections set-key {row.name}`."
-            )
-            raise SecretUnreadableError(msg) from exc
+            msg = f"{exc} An administrator must enter it again."
+            raise SecretUnreadableError(
+                msg, code="api_key_unreadable", details={"connection": row.name}
+            ) from exc
 
     def is_readable(self, row: Connection) -> bool:
         """Whether the connection's stored key can be decrypted."""

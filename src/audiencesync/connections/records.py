@@ -19,9 +19,11 @@ from audiencesync.auth.directory import find_user
 from audiencesync.auth.users import is_active_admin
 from audiencesync.core.naming import clean_name
 from audiencesync.errors import ConflictError, NotFoundError
-from audiencesync.iterable import ApiKey, Region
 from audiencesync.store.accounts import User
 from audiencesync.store.destinations import Connection, Export
+from audiencesync.sync.credentials import (
+    ExportCredentials as ExportCredentials,  # noqa: PLC0414 - re-exported
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -73,6 +75,7 @@ class ConnectionSettings:
     created_at: datetime
     created_by: str | None
     updated_at: datetime
+    revision: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,15 +90,6 @@ class ConnectionInfo:
     kind: str
     usable: bool
     settings: ConnectionSettings | None
-
-
-@dataclass(frozen=True, slots=True)
-class ExportCredentials:
-    """What the sync engine needs to call Iterable; the key's repr is masked."""
-
-    api_key: ApiKey
-    region: Region
-    base_url: str | None
 
 
 def key_hint(last4: str) -> str:
@@ -124,7 +118,7 @@ def find(session: Session, name: str) -> Connection:
     names = session.scalars(select(Connection.name).order_by(Connection.name_key))
     known = ", ".join(repr(n) for n in names) or "none yet"
     msg = f"No connection named {name.strip()!r}. Connections: {known}."
-    raise NotFoundError(msg)
+    raise NotFoundError(msg, code="connection_not_found", details={"name": name})
 
 
 def ensure_free(session: Session, name: str) -> None:
@@ -137,7 +131,12 @@ def ensure_free(session: Session, name: str) -> None:
             f"A connection named {taken!r} already exists; names are unique"
             " regardless of case. Choose another name."
         )
-        raise ConflictError(msg)
+        raise ConflictError(
+            msg,
+            code="name_taken",
+            field="name",
+            details={"kind": "connection", "name": taken},
+        )
 
 
 def export_names(session: Session, connection: Connection) -> list[str]:
@@ -188,8 +187,8 @@ def export_user_problem(session: Session, connection: Connection) -> str | None:
     else:
         why = f"its export user {user.name} is no longer an administrator"
     return (
-        f"{ConnectionState.UNAUTHORISED.value}: {why}. An administrator must run"
-        f" `audiencesync connections authorize {connection.name}` before exports on"
+        f"{ConnectionState.UNAUTHORISED.value}: {why}. An administrator must"
+        " authorise the connection (and become its export user) before exports on"
         f" {connection.name!r} can run."
     )
 
@@ -201,8 +200,8 @@ def status_of(
     if not readable:
         return ConnectionStatus(
             ConnectionState.BROKEN,
-            "broken: the stored API key cannot be decrypted (re-enter it with"
-            f" `audiencesync connections set-key {connection.name}`)",
+            "broken: the stored API key cannot be decrypted (an administrator must"
+            " enter it again)",
         )
     problem = export_user_problem(session, connection)
     if problem is not None:

@@ -88,10 +88,10 @@ def _require_new_env_key(keyring: KeyRing) -> None:
     msg = (
         f"The secret key comes from {ENV_VARIABLE}, which audiencesync cannot"
         f" change. To rotate it: make a new key ({NEW_KEY_COMMAND}), set"
-        f" {ENV_VARIABLE}=NEW,OLD (new key first), run `audiencesync connections"
-        f" rotate-keys`, then set {ENV_VARIABLE}=NEW alone."
+        f" {ENV_VARIABLE}=NEW,OLD (new key first), rotate the connections' keys,"
+        f" then set {ENV_VARIABLE}=NEW alone."
     )
-    raise ConfigError(msg)
+    raise ConfigError(msg, code="env_key_rotation")
 
 
 def _reencrypt(

@@ -43,12 +43,14 @@ from audiencesync.connections.targets import (
 from audiencesync.connections.verifier import KeyVerifier, check_key_shape
 from audiencesync.errors import (
     AccessDeniedError,
+    ConfigError,
     ConflictError,
     ExportUserError,
 )
 from audiencesync.iterable import ApiKey, Region
 from audiencesync.store.destinations import Connection
 from audiencesync.store.models import utc_now
+from audiencesync.store.revisions import check_revision, stale_edits
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -118,7 +120,7 @@ class ConnectionService:
             self._require(session, Action.RUN_EXPORTS, row)
             problem = records.export_user_problem(session, row)
             if problem is not None:
-                raise ExportUserError(problem)
+                raise ExportUserError(problem, details={"connection": row.name})
             key = self._keys.decrypt(row)
             region = Region(row.region) if row.region else Region.US
             return ExportCredentials(ApiKey(key), region, row.base_url)
@@ -163,35 +165,83 @@ class ConnectionService:
             session.flush()
             return self._info(session, row)
 
-    def set_sharing(self, name: str, *, shared: bool) -> ConnectionInfo:
-        """Let contributors use the connection, or not; exports are unaffected."""
+    def check_key(
+        self,
+        *,
+        api_key: str,
+        region: Region | str | None = None,
+        base_url: str | None = None,
+    ) -> Target:
+        """Check a key against Iterable as :meth:`add` would; nothing is saved.
+
+        Returns where the key was checked (region or base URL).
+        """
+        self.require_manager()
+        target = resolve_target(region, base_url)
+        key = check_key_shape(api_key)
+        self._verifier.verify(api_key=key, region=target[0], base_url=target[1])
+        return target
+
+    def edit(
+        self,
+        name: str,
+        *,
+        shared: bool | None = None,
+        region: Region | str | None = None,
+        base_url: str | None = None,
+        expected_revision: int | None = None,
+    ) -> ConnectionInfo:
+        """Change who may use the connection and where it sends, in one edit.
+
+        A new address (a region, or a base URL) is checked with the stored key
+        first; a refusal changes nothing. What does not change writes no audit
+        event and leaves the revision as it was.
+        """
+        moving = region is not None or base_url is not None
+        if shared is None and not moving:
+            msg = "Nothing to change: give allow_contributors, region or base_url."
+            raise ConfigError(msg, code="nothing_to_change")
         with self._database.session() as session:
             row = records.find(session, name)
             self._require(session, Action.MANAGE_CONNECTIONS, row)
-            if row.shared != shared:
-                row.shared = shared
-                record_event(
-                    session,
-                    self._actor,
-                    "connection.set_sharing",
-                    target_type="connection",
-                    target=row.name,
-                    details={"shared": shared},
-                )
+            check_revision(row, expected_revision, subject="connection")
+            key = self._keys.decrypt(row) if moving else ""
+        target = resolve_target(region, base_url) if moving else None
+        if target is not None:
+            self._verifier.verify(api_key=key, region=target[0], base_url=target[1])
+        with stale_edits("connection", name), self._database.session() as session:
+            row = records.find(session, name)
+            check_revision(row, expected_revision, subject="connection")
+            if shared is not None:
+                self._share(session, row, shared=shared)
+            if target is not None:
+                self._move(session, row, target)
+            session.flush()
             return self._info(session, row)
 
-    def set_key(self, name: str, *, api_key: str) -> ConnectionInfo:
+    def set_sharing(
+        self, name: str, *, shared: bool, expected_revision: int | None = None
+    ) -> ConnectionInfo:
+        """Let contributors use the connection, or not; exports are unaffected."""
+        return self.edit(name, shared=shared, expected_revision=expected_revision)
+
+    def set_key(
+        self, name: str, *, api_key: str, expected_revision: int | None = None
+    ) -> ConnectionInfo:
         """Replace the connection's key, checked against Iterable first."""
         with self._database.session() as session:
             row = records.find(session, name)
             self._require(session, Action.MANAGE_CONNECTIONS, row)
+            check_revision(row, expected_revision, subject="connection")
             target = target_of(row)
         key = check_key_shape(api_key)
         self._verifier.verify(api_key=key, region=target[0], base_url=target[1])
-        with self._database.session() as session:
+        with stale_edits("connection", name), self._database.session() as session:
             row = records.find(session, name)
+            check_revision(row, expected_revision, subject="connection")
             row.api_key_token = self._keys.encrypt(key)
             row.key_last4 = key[-4:]
+            row.updated_at = self._now()
             record_event(
                 session,
                 self._actor,
@@ -200,44 +250,32 @@ class ConnectionService:
                 target=row.name,
                 details={"key_changed": True},
             )
+            session.flush()
             return self._info(session, row)
 
-    def set_address(self, name: str, *, base_url: str) -> ConnectionInfo:
+    def set_address(
+        self, name: str, *, base_url: str, expected_revision: int | None = None
+    ) -> ConnectionInfo:
         """Point the connection at an explicit base URL, e.g. the emulator's new port.
 
         The stored key is checked at the new address first; a refusal changes
         nothing. An unchanged address writes no audit event.
         """
-        with self._database.session() as session:
-            row = records.find(session, name)
-            self._require(session, Action.MANAGE_CONNECTIONS, row)
-            key = self._keys.decrypt(row)
-        target = resolve_target(None, base_url)
-        self._verifier.verify(api_key=key, region=None, base_url=target[1])
-        with self._database.session() as session:
-            row = records.find(session, name)
-            if row.base_url != target[1] or row.region is not None:
-                row.region, row.base_url = None, target[1]
-                row.updated_at = self._now()
-                record_event(
-                    session,
-                    self._actor,
-                    "connection.set_address",
-                    target_type="connection",
-                    target=row.name,
-                    details=where_details(target),
-                )
-            return self._info(session, row)
+        return self.edit(name, base_url=base_url, expected_revision=expected_revision)
 
-    def authorize(self, name: str) -> ConnectionInfo:
+    def authorize(
+        self, name: str, *, expected_revision: int | None = None
+    ) -> ConnectionInfo:
         """Make the acting administrator the connection's export user."""
-        with self._database.session() as session:
+        with stale_edits("connection", name), self._database.session() as session:
             row = records.find(session, name)
             self._require(session, Action.MANAGE_CONNECTIONS, row)
+            check_revision(row, expected_revision, subject="connection")
             user_id = records.active_user_id(session, self._actor.name)
             if row.export_user_id != user_id:
                 previous = records.export_user_name(session, row)
                 row.export_user_id = user_id
+                row.updated_at = self._now()
                 record_event(
                     session,
                     self._actor,
@@ -246,21 +284,31 @@ class ConnectionService:
                     target=row.name,
                     details={"export_user": self._actor.name, "previous": previous},
                 )
+            session.flush()
             return self._info(session, row)
 
-    def remove(self, name: str) -> None:
+    def remove(self, name: str, *, expected_revision: int | None = None) -> None:
         """Delete the connection; refused while any export still uses it."""
-        with self._database.session() as session:
+        with stale_edits("connection", name), self._database.session() as session:
             row = records.find(session, name)
             self._require(session, Action.MANAGE_CONNECTIONS, row)
+            check_revision(row, expected_revision, subject="connection")
             exports = records.export_names(session, row)
             if exports:
                 msg = (
                     f"Connection {row.name!r} is used by {len(exports)} export(s):"
-                    f" {', '.join(exports)}. Remove or detach them first:"
-                    " `audiencesync exports detach NAME` (or `exports remove NAME`)."
+                    f" {', '.join(exports)}. Detach or remove them first."
                 )
-                raise ConflictError(msg)
+                raise ConflictError(
+                    msg,
+                    code="connection_in_use",
+                    details={"connection": row.name, "exports": exports},
+                )
+                raise ConflictError(
+                    msg,
+                    code="connection_in_use",
+                    details={"connection": row.name, "exports": exports},
+                )
             session.delete(row)
             record_event(
                 session,
@@ -283,6 +331,35 @@ class ConnectionService:
         scope = _scope(row) if row is not None else None
         admins = admin_names(session)
         check(self._actor, action, connection=scope, admins=admins)
+
+    def _share(self, session: Session, row: Connection, *, shared: bool) -> None:
+        if row.shared == shared:
+            return
+        row.shared = shared
+        row.updated_at = self._now()
+        record_event(
+            session,
+            self._actor,
+            "connection.set_sharing",
+            target_type="connection",
+            target=row.name,
+            details={"shared": shared},
+        )
+
+    def _move(self, session: Session, row: Connection, target: Target) -> None:
+        region = target[0].value if target[0] is not None else None
+        if (row.region, row.base_url) == (region, target[1]):
+            return
+        row.region, row.base_url = region, target[1]
+        row.updated_at = self._now()
+        record_event(
+            session,
+            self._actor,
+            "connection.set_address",
+            target_type="connection",
+            target=row.name,
+            details=where_details(target),
+        )
 
     def _may(self, action: Action, row: Connection) -> bool:
         try:
@@ -331,6 +408,7 @@ class ConnectionService:
                 created_at=row.created_at,
                 created_by=row.created_by,
                 updated_at=row.updated_at,
+                revision=row.revision,
             )
         usable = self._may(Action.EDIT_EXPORTS, row)
         return ConnectionInfo(row.name, row.kind, usable, settings)

@@ -50,7 +50,16 @@ _REGION_NAMES = {Region.US: "US", Region.EU: "EU"}
 
 
 class KeyRejectedError(FatalError):
-    """Raised when Iterable refuses the key, or it is not a server-side key."""
+    """Raised when Iterable refuses the key, or it is not a server-side key.
+
+    Codes: ``key_rejected`` (wrong or client-side key), ``key_read_only``,
+    ``key_wrong_region`` (``details["region"]`` is the right one) and
+    ``key_malformed`` (cannot be a key at all).
+    """
+
+    code = "key_rejected"
+
+    code = "iterable_key_rejected"
 
 
 class KeyVerifier(Protocol):
@@ -72,7 +81,7 @@ def check_key_shape(api_key: str) -> str:
             " project's server-side key (32 characters) from Iterable, Integrations >"
             " API Keys. Nothing was saved."
         )
-        raise KeyRejectedError(msg)
+        raise KeyRejectedError(msg, code="key_malformed", field="api_key")
     return key
 
 
@@ -83,7 +92,7 @@ class IterableKeyVerifier:
     an emulator (``{US: url, EU: url + "/eu"}``).
     """
 
-    def __init__(self, *, region_urls: Mapping[Region, str] = REGION_URLS) -> None:
+    def __init__(self, *, region_urls: Mapping[Region, str] | None = None) -> None:
         self._region_urls = region_urls
 
     def verify(
@@ -108,15 +117,22 @@ class IterableKeyVerifier:
                 other = _other(region)
                 msg = (
                     f"The API key ending {_tail(key)} belongs to a project in the"
-                    f" {_REGION_NAMES[other]} data center: use --region"
+                    f" {_REGION_NAMES[other]} data center: use region"
                     f" {other.value}. Nothing was saved."
                 )
-                raise KeyRejectedError(msg) from exc
-            raise KeyRejectedError(_refused(key, exc, where)) from exc
+                raise KeyRejectedError(
+                    msg,
+                    code="key_wrong_region",
+                    field="region",
+                    details={"region": other.value},
+                ) from exc
+            raise KeyRejectedError(_refused(key, exc, where), field="api_key") from exc
         except _ReadOnlyKeyError as exc:
-            raise KeyRejectedError(_read_only(key)) from exc
+            raise KeyRejectedError(
+                _read_only(key), code="key_read_only", field="api_key"
+            ) from exc
         except IterableError as exc:
-            raise FatalError(_unchecked(exc, url)) from exc
+            raise FatalError(_unchecked(exc, url), code="key_not_checked") from exc
 
     async def _works_in_other(self, key: ApiKey, region: Region) -> bool:
         try:
@@ -126,7 +142,8 @@ class IterableKeyVerifier:
         return True
 
     def _url(self, region: Region) -> str:
-        return self._region_urls[region]
+        urls = REGION_URLS if self._region_urls is None else self._region_urls
+        return urls[region]
 
 
 class _ReadOnlyKeyError(Exception):
@@ -167,7 +184,7 @@ def _where(region: Region | None, base_url: str | None) -> str:
     chosen = region or Region.US
     return (
         f"of a project in the {_REGION_NAMES[chosen]} data center"
-        f" (--region {chosen.value})"
+        f" (region {chosen.value})"
     )
 
 

@@ -1,4 +1,7 @@
-"""Which email addresses Iterable accepts, shared by the emulator and the sync plan.
+"""Which email addresses the product sends to Iterable (the sync plan, user emails).
+
+The emulator keeps its own reading of Iterable's rules, on purpose (see
+:mod:`audiencesync.emulator.emails`): the contract tests compare the two.
 
 Addresses are checked lowercased. One definition of the address grammar serves
 two regex engines: Python's ``re`` gets possessive quantifiers (each piece has a

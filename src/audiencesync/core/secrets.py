@@ -133,10 +133,10 @@ def parse_keys(lines: Sequence[str], *, source: str) -> list[bytes]:
     if not keys:
         msg = (
             f"{source} holds no key. Restore it from your backup (a new key cannot"
-            " read stored API keys); if no connection exists yet, delete it and run"
-            " `audiencesync init` to create one."
+            " read stored API keys); if no connection exists yet, delete it and"
+            " initialise the data folder again to create one."
         )
-        raise ConfigError(msg)
+        raise ConfigError(msg, code="secret_key_empty")
     for position, key in enumerate(keys, start=1):
         try:
             Fernet(key)
@@ -155,10 +155,10 @@ def read_key_file(path: Path) -> list[bytes]:
         mode = stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError as exc:
         msg = (
-            f"No secret key file at {path}. Run `audiencesync init` to create it,"
-            f" or set {ENV_VARIABLE}."
+            f"No secret key file at {path}. Initialise the data folder to create"
+            f" it, or set {ENV_VARIABLE}."
         )
-        raise ConfigError(msg) from exc
+        raise ConfigError(msg, code="secret_key_missing") from exc
     if mode & 0o077:
         msg = (
             f"The secret key file {path} is readable by others (mode {mode:04o})."

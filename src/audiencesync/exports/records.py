@@ -76,6 +76,7 @@ class ExportInfo:
     updated_at: datetime
     drift_threshold: int = 5
     auto_resync: bool = True
+    revision: int = 1
 
     @property
     def last_run_status(self) -> str:
@@ -131,6 +132,7 @@ def info(row: Export, next_run: NextRun, last_run: LastRun | None = None) -> Exp
         updated_at=row.updated_at,
         drift_threshold=row.drift_threshold,
         auto_resync=row.auto_resync,
+        revision=row.revision,
     )
 
 
@@ -142,9 +144,10 @@ def find_export(session: Session, name: str) -> Export:
         return row
     names = list(session.scalars(select(Export.name).order_by(Export.name_key)))
     hint = _did_you_mean(name, names)
-    listing = " Run `audiencesync exports list` to see them." if names else ""
-    msg = f"There is no export named {name.strip()!r}.{hint}{listing}"
-    raise NotFoundError(msg)
+    msg = f"There is no export named {name.strip()!r}.{hint}"
+    raise NotFoundError(
+        msg, code="export_not_found", details={"name": name, "known": bool(names)}
+    )
 
 
 def ensure_export_free(session: Session, name: str) -> None:
@@ -159,7 +162,9 @@ def ensure_export_free(session: Session, name: str) -> None:
         f"An export named {name!r} already exists{same}. Choose another name, or"
         f" change the existing export."
     )
-    raise ConflictError(msg)
+    raise ConflictError(
+        msg, code="name_taken", field="name", details={"kind": "export", "name": clash}
+    )
 
 
 def find_connection(
@@ -179,10 +184,15 @@ def find_connection(
         who = f" ({', '.join(admins)})" if admins else ""
         msg += (
             f" No connection is available to {actor.name}: an administrator{who}"
-            " must add one with `audiencesync connections add`"
+            " must add one"
             + ("." if actor.is_admin else ", or share one with contributors.")
         )
-    raise NotFoundError(msg)
+    raise NotFoundError(
+        msg,
+        code="connection_not_found",
+        field="connection",
+        details={"name": name, "usable": bool(usable)},
+    )
 
 
 def usable_connections(session: Session, actor: Actor) -> list[str]:

@@ -45,6 +45,7 @@ from audiencesync.scheduling.schedules import (
 from audiencesync.segments.names import name_key
 from audiencesync.store.accounts import SystemSetting
 from audiencesync.store.destinations import Connection, Export
+from audiencesync.store.revisions import check_revision, stale_edits
 from audiencesync.store.runs import Run
 from audiencesync.sync.history import last_runs
 from audiencesync.sync.recovery import live_run
@@ -185,10 +186,13 @@ class ExportService:
         consent_column: str | Unchanged | None = UNCHANGED,
         drift_threshold: int | Unchanged = UNCHANGED,
         auto_resync: bool | Unchanged = UNCHANGED,
+        expected_revision: int | None = None,
     ) -> ExportCreated:
         """Change an export with the checks of :meth:`add`; ``None`` clears a field.
 
         Member counts (and size warnings) come back when the segments changed.
+        With ``expected_revision``, an export changed since then is not touched
+        (StaleEditError). Every edit moves the revision.
         """
         given = given_options(
             name=new_name, connection=connection, email_field=email_field,
@@ -201,6 +205,7 @@ class ExportService:
             admins = self._require(session, Action.EDIT_EXPORTS)
             row = records.find_export(session, name)
             self._check_export(row, admins, verb="change")
+            check_revision(row, expected_revision, subject="export")
             clean = self._new_name(session, row, new_name)
             target_id = row.connection_id
             if not isinstance(connection, Unchanged):
@@ -229,8 +234,9 @@ class ExportService:
         peers = (
             self._peers(target_id) if {"segments", "connection"} & set(given) else ()
         )
-        with self._database.session() as session:
+        with stale_edits("export", name), self._database.session() as session:
             row = records.find_export(session, name)
+            check_revision(row, expected_revision, subject="export")
             claims.ensure_unclaimed(session, setup.segments, connection_ids=peers,
                                     export=clean, export_id=row.id)  # fmt: skip
             row.name, row.name_key, row.connection_id = (
@@ -246,16 +252,17 @@ class ExportService:
             info = self._info(row, next_refresh(session, now=self._now()))
         return ExportCreated(info, counts, tuple(checks.size_warnings(counts)))
 
-    def remove(self, name: str) -> ExportInfo:
+    def remove(self, name: str, *, expected_revision: int | None = None) -> ExportInfo:
         """Delete an export setup; returns it as it was (admins may always).
 
         Its runs stay, under its name (marked removed). A running export is
         not removed: its run would go on sending for an export that is gone.
         """
-        with self._database.session() as session:
+        with stale_edits("export", name), self._database.session() as session:
             admins = self._require(session, Action.EDIT_EXPORTS)
             row = records.find_export(session, name)
             self._check_export(row, admins, verb="remove")
+            check_revision(row, expected_revision, subject="export")
             _ensure_not_running(session, row)
             removed = records.info(row, NextRun(None, "removed"))
             self._audit(session, "export.remove", row, summary(row))
@@ -275,22 +282,26 @@ class ExportService:
             session.delete(row)
             return removed
 
-    def detach(self, name: str) -> ExportInfo:
+    def detach(self, name: str, *, expected_revision: int | None = None) -> ExportInfo:
         """Unlink an export from its connection: it goes inactive, "No connection"."""
-        with self._database.session() as session:
+        with stale_edits("export", name), self._database.session() as session:
             admins = self._require(session, Action.EDIT_EXPORTS)
             row = records.find_export(session, name)
             if row.connection is None:
                 msg = (
                     f"Export {row.name!r} is already detached (no connection): it is"
-                    " inactive. Remove it with `audiencesync exports remove`."
+                    " inactive. Remove it instead."
                 )
-                raise ConflictError(msg)
+                raise ConflictError(
+                    msg, code="export_detached", details={"name": row.name}
+                )
             self._check_export(row, admins, verb="detach")
+            check_revision(row, expected_revision, subject="export")
             details = {"connection": row.connection.name}
             row.connection = None
             row.updated_at = self._now()
             self._audit(session, "export.detach", row, details)
+            session.flush()
             return self._info(row, records.INACTIVE)
 
     # --- internals -------------------------------------------------------

@@ -22,6 +22,7 @@ from audiencesync.scheduling.schedules import normalize_schedule, normalize_time
 from audiencesync.segments.names import name_key
 from audiencesync.store.destinations import Export, ExportSegment
 from audiencesync.store.models import Segment
+from audiencesync.store.revisions import touch
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -107,10 +108,13 @@ class SetupChecker:
         if catalog.profile is None:
             msg = (
                 f"There is no profile table {catalog.profile_table!r} yet, so no"
-                " email field can be chosen. Run `audiencesync profiles import FILE`"
-                " first."
+                " email field can be chosen. Import profiles first."
             )
-            raise NotFoundError(msg)
+            raise NotFoundError(
+                msg,
+                code="no_profile_table",
+                details={"table": catalog.profile_table},
+            )
         return catalog.profile
 
     def _segment_names(self, names: Sequence[str]) -> tuple[str, ...]:
@@ -136,18 +140,25 @@ def setup_of(row: Export) -> Setup:
 
 
 def apply(session: Session, row: Export, setup: Setup, *, stamp: datetime) -> None:
-    """Write ``setup`` into ``row``; the segments keep the order given."""
-    row.email_field, row.user_id_field = setup.email_field, setup.user_id_field
-    row.fields = dict(setup.fields)
-    row.schedule, row.timezone = setup.schedule, setup.timezone
-    row.mode, row.removal_brake = setup.mode, setup.removal_brake
-    row.consent_column = setup.consent_column
-    row.drift_threshold, row.auto_resync = setup.drift_threshold, setup.auto_resync
-    row.segment_links = [
-        ExportSegment(segment=segment, position=position)
-        for position, segment in enumerate(_segment_rows(session, setup.segments))
-    ]
-    row.updated_at = stamp
+    """Write ``setup`` into ``row``; the segments keep the order given.
+
+    The row is written in one UPDATE at the next flush, which moves its
+    revision even when only the segments changed.
+    """
+    with session.no_autoflush:  # one UPDATE at the next flush, not one per step
+        row.email_field, row.user_id_field = setup.email_field, setup.user_id_field
+        row.fields = dict(setup.fields)
+        row.schedule, row.timezone = setup.schedule, setup.timezone
+        row.mode, row.removal_brake = setup.mode, setup.removal_brake
+        row.consent_column = setup.consent_column
+        row.drift_threshold = setup.drift_threshold
+        row.auto_resync = setup.auto_resync
+        row.segment_links = [
+            ExportSegment(segment=segment, position=position)
+            for position, segment in enumerate(_segment_rows(session, setup.segments))
+        ]
+        row.updated_at = stamp
+    touch(row)
 
 
 def given_options(**options: object) -> list[str]:
@@ -155,7 +166,7 @@ def given_options(**options: object) -> list[str]:
     given = [name for name, value in options.items() if value is not UNCHANGED]
     if not given:
         msg = "Nothing to change: give at least one new setting."
-        raise ConfigError(msg)
+        raise ConfigError(msg, code="nothing_to_change")
     return given
 
 

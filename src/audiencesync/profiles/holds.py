@@ -118,7 +118,7 @@ def _current_hold(folder: Path, table: str) -> Hold:
             f"Table {table} changed since its refresh was held, so the held content"
             " would undo that change; discard the held refresh and refresh again."
         )
-        raise ConflictError(msg)
+        raise ConflictError(msg, code="hold_outdated", details={"table": table})
     return hold
 
 
@@ -127,7 +127,7 @@ def _no_hold(table: str) -> NotFoundError:
         f"Table {table} has no refresh waiting for approval; a refresh holds one only"
         " when it would remove more rows than the refresh removal brake allows."
     )
-    return NotFoundError(msg)
+    return NotFoundError(msg, code="hold_not_found", details={"table": table})
 
 
 def _record_path(folder: Path, table: str) -> Path:

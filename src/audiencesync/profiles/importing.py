@@ -57,7 +57,7 @@ from audiencesync.settings import DEFAULT_PROFILE_TABLE
 DEFAULT_KEY = "customer_id"
 SHOWN_KEYS = 5
 SHOWN_COLUMNS = 20
-_REPLACE_HINT = "import with --replace to change the table's columns"
+_REPLACE_HINT = "import it in replace mode to change the table's columns"
 
 
 class ImportMode(enum.StrEnum):
@@ -162,23 +162,30 @@ def choose_key(
     found = _listed(columns)
     if key is not None and existing_key is not None and key != existing_key:
         msg = (
-            f"Table {table} is keyed by {existing_key}, not {key}. Import with"
-            f" --key {existing_key}, or with --replace to change the key."
+            f"Table {table} is keyed by {existing_key}, not {key}. Import with key"
+            f" {existing_key}, or in replace mode to change the key."
         )
-        raise SourceError(msg)
+        raise SourceError(
+            msg,
+            code="key_mismatch",
+            field="key",
+            details={"table": table, "key": existing_key},
+        )
     chosen = key or existing_key
     if chosen is not None and chosen not in columns:
         msg = (
             f"Key column {chosen} is not in {source}; its columns are: {found}."
-            " Add the column, or pass --key with one of these."
+            " Add the column, or choose one of these as the key."
         )
-        raise SourceError(msg)
+        raise SourceError(
+            msg, code="key_column_missing", field="key", details={"key": chosen}
+        )
     if chosen is None and DEFAULT_KEY not in columns:
         msg = (
             f"{source} has no {DEFAULT_KEY} column to use as the key; its columns"
-            f" are: {found}. Pass --key COLUMN to choose the key."
+            f" are: {found}. Choose the key column."
         )
-        raise SourceError(msg)
+        raise SourceError(msg, code="key_column_needed", field="key")
     return chosen or DEFAULT_KEY
 
 
@@ -227,14 +234,18 @@ def check_columns(
             f"{source} lacks columns of table {table}: {_listed(missing)}. Add them"
             f" to the file, or {_REPLACE_HINT}."
         )
-        raise SourceError(msg)
+        raise SourceError(
+            msg, code="columns_differ", field="replace", details={"table": table}
+        )
     extra = [column.name for column in new if column.name not in old_names]
     if extra:
         msg = (
             f"{source} has columns that table {table} does not: {_listed(extra)}."
             f" Remove them from the file, or {_REPLACE_HINT}."
         )
-        raise SourceError(msg)
+        raise SourceError(
+            msg, code="columns_differ", field="replace", details={"table": table}
+        )
     changed = [column for column in old if new_types[column.name] != column.type]
     empty = _empty_columns(connection, [column.name for column in changed])
     for column in changed:
@@ -244,7 +255,9 @@ def check_columns(
                 f" {new_types[column.name]} in {source}. Fix the file, or"
                 f" {_REPLACE_HINT}."
             )
-            raise SourceError(msg)
+            raise SourceError(
+                msg, code="columns_differ", field="replace", details={"table": table}
+            )
 
 
 def fits(old_type: str, new_type: str) -> bool:
@@ -380,7 +393,9 @@ def _write(
                 f"{source} has values that do not fit the column types of table"
                 f" {table}. Fix the file, or {_REPLACE_HINT}."
             )
-            raise SourceError(msg) from exc
+            raise SourceError(
+                msg, code="columns_differ", field="replace", details={"table": table}
+            ) from exc
 
 
 def _row_count(connection: duckdb.DuckDBPyConnection) -> int:

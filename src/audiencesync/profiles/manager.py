@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from audiencesync.profiles.holds import Hold
     from audiencesync.profiles.importing import ImportReport
     from audiencesync.profiles.refreshing import TableRefresh
+    from audiencesync.profiles.service import TableDetail
     from audiencesync.settings import Settings
     from audiencesync.store.database import Database
 
@@ -124,6 +125,20 @@ class ProfileManager:
         """The tables of the profile engine."""
         self._require(Action.READ)
         return service.read_schema(self._settings)
+
+    def tables(self) -> list[TableDetail]:
+        """Every table with its imports and held refresh."""
+        self._require(Action.READ)
+        return service.table_details(self._settings)
+
+    def table(self, name: str) -> TableDetail:
+        """One table with its imports and held refresh."""
+        self._require(Action.READ)
+        return service.table_detail(self._settings, name)
+
+    def check_import(self) -> None:
+        """Refuse a user who may not import, before any file is received."""
+        self._require(Action.MANAGE_PROFILES)
 
     def _require(self, action: Action) -> None:
         with self._database.session() as session:

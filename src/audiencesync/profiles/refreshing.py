@@ -58,7 +58,7 @@ from audiencesync.profiles.tables import (
 
 CURRENT = "refreshed"  # the new content, built in the in-memory database
 _NEXT = "refreshed_next"
-_REPLACE_HINT = "import the table again with --replace"
+_REPLACE_HINT = "import the table again in replace mode"
 
 
 class RefreshOutcome(enum.StrEnum):

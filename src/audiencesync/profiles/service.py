@@ -7,20 +7,22 @@ audiencesync never writes into a database it does not own.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from audiencesync.errors import ConfigError
+from audiencesync.errors import ConfigError, NotFoundError
 from audiencesync.profiles.engines import open_engine
 
 if TYPE_CHECKING:
     from datetime import date
     from pathlib import Path
 
-    from audiencesync.profiles.catalog import Catalog
+    from audiencesync.profiles.catalog import Catalog, Table
     from audiencesync.profiles.generator import GenerateReport
     from audiencesync.profiles.holds import Hold
     from audiencesync.profiles.importing import ImportReport
     from audiencesync.profiles.refreshing import TableRefresh
+    from audiencesync.profiles.tables import TableInfo
     from audiencesync.settings import Settings
 
 
@@ -107,6 +109,44 @@ def read_schema(settings: Settings) -> Catalog:
         return engine.catalog()
     finally:
         engine.close()
+
+
+@dataclass(frozen=True, slots=True)
+class TableDetail:
+    """A table of the engine, with its imports and held refresh when it has them."""
+
+    table: Table
+    info: TableInfo | None = None
+    hold: Hold | None = None
+
+
+def table_details(settings: Settings) -> list[TableDetail]:
+    """Every table of the engine, with the embedded store's sources and holds."""
+    catalog = read_schema(settings)
+    return [_detail(settings, table) for table in catalog.tables]
+
+
+def table_detail(settings: Settings, name: str) -> TableDetail:
+    """One table by its exact name (NotFoundError when it does not exist)."""
+    catalog = read_schema(settings)
+    table = catalog.table(name)
+    if table is None:
+        msg = f"There is no table named {name!r}."
+        raise NotFoundError(msg, details={"table": name})
+    return _detail(settings, table)
+
+
+def _detail(settings: Settings, table: Table) -> TableDetail:
+    if settings.profiles_url is not None:
+        return TableDetail(table)
+    from audiencesync.profiles.holds import read_hold  # noqa: PLC0415 - on first use
+    from audiencesync.profiles.tables import read_table_info  # noqa: PLC0415
+
+    try:
+        info = read_table_info(settings.profiles_folder, table.name)
+    except ConfigError:
+        info = None
+    return TableDetail(table, info, read_hold(settings.profiles_folder, table.name))
 
 
 def _require_embedded(settings: Settings, command: str) -> None:

@@ -124,11 +124,10 @@ def read_table_info(folder: Path, name: str) -> TableInfo:
     try:
         metadata = pq.read_metadata(path)
     except FileNotFoundError as exc:
-        msg = (
-            f"Table {name} does not exist in {folder}; import it with"
-            " `audiencesync profiles import FILE`."
-        )
-        raise NotFoundError(msg) from exc
+        msg = f"Table {name} does not exist in {folder}; import it first."
+        raise NotFoundError(
+            msg, code="table_not_found", details={"table": name}
+        ) from exc
     except (OSError, pa.ArrowException) as exc:
         raise unreadable_table(path) from exc
     fields = _decoded(metadata.metadata or {})
@@ -149,9 +148,9 @@ def unreadable_table(path: Path) -> SourceError:
     """The error for a table file that is not readable Parquet."""
     msg = (
         f"{path} is not a readable Parquet file; move it away, or import the table"
-        " again with --replace."
+        " again in replace mode."
     )
-    return SourceError(msg)
+    return SourceError(msg, code="table_unreadable")
 
 
 def table_metadata(

@@ -1,11 +1,7 @@
-"""The system refresh: its schedule, and the pipeline one refresh runs.
+"""The system refresh: the pipeline one refresh runs.
 
-The refresh schedule is the :class:`SystemSetting` ``refresh_schedule``, stored
-as ``{"cron": ..., "timezone": ...}``;
-:func:`audiencesync.scheduling.schedules.next_refresh` reads it to say when
-"with each refresh" exports run next. Only administrators change it (design
-section 6), and each change writes one audit event; setting the schedule it
-already has, or clearing an unset one, writes nothing.
+Its schedule and the requests for a refresh are
+:mod:`audiencesync.app.refresh_schedule`; the scheduler of ``serve`` runs it.
 
 One refresh (:func:`run_refresh`), in order:
 
@@ -28,38 +24,25 @@ never a profile value, an e-mail address or a key.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from audiencesync.app.notifications import Notice, send_notice
-from audiencesync.auth.audit import record_event
 from audiencesync.auth.roles import Action, check
 from audiencesync.auth.users import admin_names
-from audiencesync.errors import AccessDeniedError, AudiencesyncError, ConfigError
+from audiencesync.errors import AccessDeniedError, AudiencesyncError
 from audiencesync.profiles.tables import read_table_info, table_names
 from audiencesync.scheduling.schedules import (
-    CRON_EXAMPLE,
-    DEFAULT_TIMEZONE,
-    MANUAL,
     REFRESH,
-    REFRESH_SETTING,
-    NextRun,
-    check_cron,
-    format_time,
-    next_cron_time,
-    normalize_timezone,
 )
-from audiencesync.store.accounts import SystemSetting
 from audiencesync.store.models import utc_now
 from audiencesync.sync.lock import RunInProgressError
 from audiencesync.sync.runner import RunFailedError, run_export
 from audiencesync.sync.statuses import RunStatus
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from audiencesync.app.workspace import Workspace
     from audiencesync.exports.records import ExportInfo
     from audiencesync.profiles.holds import Hold
@@ -74,6 +57,7 @@ SKIPPED = "skipped"
 HELD = "held"
 FAILED_TO_START = "failed to start"
 NOT_SET = "no refresh schedule is set"
+REQUEST_SETTING = "refresh_request"
 _FINE = frozenset(
     {
         RunStatus.SUCCEEDED.value,
@@ -82,133 +66,6 @@ _FINE = frozenset(
         SKIPPED,
     }
 )
-
-
-# --- the schedule ------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RefreshSchedule:
-    """The system refresh schedule as people see it (``cron`` None: off)."""
-
-    cron: str | None
-    timezone: str
-    next_run: NextRun
-    updated_at: datetime | None
-
-    @property
-    def is_set(self) -> bool:
-        """Whether a refresh schedule is set."""
-        return self.cron is not None
-
-
-def read_refresh_schedule(
-    workspace: Workspace, *, now: Clock = utc_now
-) -> RefreshSchedule:
-    """The refresh schedule and its next run (everyone may read it)."""
-    with workspace.database.session() as session:
-        check(workspace.actor, Action.READ, admins=admin_names(session))
-        return _schedule(session.get(SystemSetting, REFRESH_SETTING), now=now())
-
-
-def set_refresh_schedule(
-    workspace: Workspace,
-    cron: str,
-    *,
-    timezone: str | None = None,
-    now: Clock = utc_now,
-) -> RefreshSchedule:
-    """Set the refresh schedule (administrators only); unchanged: no audit event.
-
-    Without ``timezone`` the zone already set is kept, else UTC.
-    """
-    expression = _checked_cron(cron)
-    with workspace.database.session() as session:
-        check(workspace.actor, Action.MANAGE_SCHEDULE, admins=admin_names(session))
-        row = session.get(SystemSetting, REFRESH_SETTING)
-        old = _schedule(row, now=now())
-        zone = normalize_timezone(timezone or old.timezone)
-        if (old.cron, old.timezone) == (expression, zone):
-            return old
-        stamp = now()
-        value = {"cron": expression, "timezone": zone}
-        if row is None:
-            row = SystemSetting(key=REFRESH_SETTING, value=value, updated_at=stamp)
-            session.add(row)
-        else:
-            row.value, row.updated_at = value, stamp
-        details = {
-            "cron": expression,
-            "timezone": zone,
-            "previous_cron": old.cron,
-            "previous_timezone": old.timezone if old.is_set else None,
-        }
-        _audit(session, workspace, "schedule.set", details)
-        return _schedule(row, now=stamp)
-
-
-def clear_refresh_schedule(
-    workspace: Workspace, *, now: Clock = utc_now
-) -> RefreshSchedule:
-    """Switch the scheduled refresh off (administrators only); off already: no-op."""
-    with workspace.database.session() as session:
-        check(workspace.actor, Action.MANAGE_SCHEDULE, admins=admin_names(session))
-        row = session.get(SystemSetting, REFRESH_SETTING)
-        old = _schedule(row, now=now())
-        if row is None:
-            return old
-        session.delete(row)
-        details = {"previous_cron": old.cron, "previous_timezone": old.timezone}
-        _audit(session, workspace, "schedule.clear", details)
-        return _schedule(None, now=now())
-
-
-def _checked_cron(raw: str) -> str:
-    expression = " ".join(raw.split())
-    if expression.casefold() in {REFRESH, MANUAL, ""}:
-        msg = (
-            "The refresh schedule is a cron schedule, e.g."
-            f" {CRON_EXAMPLE}; to switch scheduled refreshes off, run"
-            " `audiencesync schedule clear`."
-        )
-        raise ConfigError(msg)
-    check_cron(expression)
-    return expression
-
-
-def _schedule(row: SystemSetting | None, *, now: datetime) -> RefreshSchedule:
-    value = row.value if row is not None else None
-    if isinstance(value, str):  # the bare cron form schedule.next_refresh accepts
-        value = {"cron": value}
-    if not isinstance(value, dict) or not isinstance(value.get("cron"), str):
-        return RefreshSchedule(None, DEFAULT_TIMEZONE, NextRun(None, NOT_SET), None)
-    cron, zone = value["cron"], str(value.get("timezone") or DEFAULT_TIMEZONE)
-    try:
-        check_cron(cron)
-        zone = normalize_timezone(zone)
-    except ConfigError:
-        text = "the stored schedule is not valid; an administrator can set it again"
-        return RefreshSchedule(cron, zone, NextRun(None, text), _saved(row))
-    at = next_cron_time(cron, zone, after=now)
-    return RefreshSchedule(cron, zone, NextRun(at, format_time(at)), _saved(row))
-
-
-def _saved(row: SystemSetting | None) -> datetime | None:
-    return None if row is None else row.updated_at
-
-
-def _audit(
-    session: Session, workspace: Workspace, action: str, details: Mapping[str, object]
-) -> None:
-    record_event(
-        session,
-        workspace.actor,
-        action,
-        target_type=SETTING_TARGET,
-        target=REFRESH_SETTING,
-        details=details,
-    )
-    logger.info("%s by %s", action, workspace.actor.name)
 
 
 # --- one refresh ---------------------------------------------------------------
@@ -331,7 +188,7 @@ def _reimport(workspace: Workspace, info: TableInfo) -> SourceResult:
         error = (
             f"The source {files} {gone} of table {info.name} is gone; the table keeps"
             " its rows. Put the file back, or import the table again from its new"
-            " place with --replace."
+            " place in replace mode."
         )
         return SourceResult(info.name, shown, "missing", rows=result.rows, error=error)
     if result.hold is not None:
@@ -367,9 +224,8 @@ def held_notice(hold: Hold) -> Notice:
         f"The refresh of table {hold.table} would remove {hold.removed:,} of its"
         f" {hold.rows:,} rows, more than the removal brake allows ({hold.brake:g} %)."
         f"\nThe table keeps its {hold.rows:,} rows, and exports run on them, until"
-        " an administrator decides.\n\n"
-        f"Approve: audiencesync profiles approve {hold.table}\n"
-        f"Discard: audiencesync profiles discard {hold.table}\n\n"
+        " an administrator decides: approving the refresh of table"
+        f" {hold.table} removes the rows, discarding it keeps them.\n\n"
         "You get this message because you are an audiencesync administrator.\n"
     )
     details = {

@@ -5,6 +5,8 @@ most :data:`MAX_WAIT` seconds, so a schedule saved meanwhile is picked up).
 Which schedules it follows:
 
 - the system refresh (:mod:`audiencesync.scheduling.refresh`), when a schedule is set;
+- a refresh someone requested (``POST /refresh``): claimed at the next pass and
+  run once, as the user who asked;
 - every active export with its own cron schedule (trigger ``scheduled``).
   "with each refresh" exports run inside the refresh, ``manual`` ones never;
 - stopped runs (see :mod:`audiencesync.sync.retries`): Interrupted ones are
@@ -30,6 +32,7 @@ or a key.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import signal
 import threading
@@ -43,7 +46,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from audiencesync.app.notifications import notify_failed_run
+from audiencesync.app.refresh_schedule import claim_refresh_request
 from audiencesync.app.workspace import open_workspace
+from audiencesync.auth.directory import resolve_actor
 from audiencesync.errors import AudiencesyncError
 from audiencesync.scheduling.refresh import run_refresh
 from audiencesync.scheduling.schedules import (
@@ -79,6 +84,7 @@ MAX_WAIT = 60.0
 MIN_WAIT = 0.5  # never spin when a slot is due right now
 SCHEDULED = "scheduled"  # the run trigger of an export's own cron schedule
 REFRESH_KEY = "last_fire:refresh"
+REQUESTED_KEY = "requested:refresh"  # a Firing's key for a requested refresh
 SKIPPED = "skipped"
 FAILED = "failed"
 
@@ -171,9 +177,27 @@ class Scheduler:
                 for due in _due(database, now=self._now())
                 if _claim(database, due, now=self._now())  # one by one, in order
             ]
+            firings += self._requested_refresh(workspace)
             firings += self._continue_stopped(workspace)
             tidy_run_files(workspace, now=self._now())
             return firings, _next_slot(database, now=self._now())
+
+    def _requested_refresh(self, workspace: Workspace) -> list[Firing]:
+        """Run the refresh someone requested, once, as them (if they still may)."""
+        request = claim_refresh_request(workspace.database)
+        if request is None:
+            return []
+        started = self._now()
+        try:
+            asker = resolve_actor(workspace.database, request.requested_by)
+        except AudiencesyncError as exc:  # removed since they asked
+            logger.error("requested refresh could not run: %s", exc)  # noqa: TRY400 - no trace
+            outcome = FAILED
+        else:
+            logger.info("refresh requested by %s starts", asker.name)
+            outcome = _refresh(dataclasses.replace(workspace, actor=asker))
+        firing = Firing(REQUESTED_KEY, REFRESH, request.requested_at, started, outcome)
+        return [firing]
 
     def _continue_stopped(self, workspace: Workspace) -> list[Firing]:
         """Resume Interrupted and Failed (retrying) runs; give up on old ones."""

@@ -65,6 +65,24 @@ def compile_condition(
     return cast("exp.Expression", _compile(defn.root, scope, ("rules",)))
 
 
+def compile_node(
+    node: Node, catalog: Catalog, *, today: date, path: Path
+) -> exp.Expression:
+    """The SQL condition of one rules ``node`` over the profile table ``p``.
+
+    ``path`` is where the node sits in its definition, for messages.
+    """
+    profile, key = profile_of(catalog)
+    scope = _Scope(
+        catalog=catalog,
+        table=profile,
+        alias=PROFILE_ALIAS,
+        profile_key=key,
+        today=today,
+    )
+    return cast("exp.Expression", _compile(node, scope, path))
+
+
 def members_query(
     defn: Definition, catalog: Catalog, *, columns: Sequence[str] = (), today: date
 ) -> exp.Select:

@@ -15,15 +15,17 @@ def profile_of(catalog: Catalog) -> tuple[Table, str]:
     if table is None:
         msg = (
             f"There is no profile table {catalog.profile_table} yet: import"
-            " profiles first with `audiencesync profiles import FILE`."
+            " profiles first."
         )
-        raise RuleError(msg)
+        raise RuleError(
+            msg, code="no_profile_table", details={"table": catalog.profile_table}
+        )
     if table.key is None or table.column(table.key) is None:
         msg = (
             f"The profile table {table.name} has no key column: import it again"
-            " with --key COLUMN (the column that identifies each profile)."
+            " with a key column (the column that identifies each profile)."
         )
-        raise RuleError(msg)
+        raise RuleError(msg, code="no_key_column", details={"table": table.name})
     return table, table.key
 
 
@@ -35,7 +37,7 @@ def table_of(catalog: Catalog, name: str) -> Table:
     names = [tab.name for tab in catalog.tables]
     hint = _did_you_mean(name, names)
     msg = f'Unknown table "{name}".{hint} (tables: {listed(names)})'
-    raise RuleError(msg)
+    raise RuleError(msg, code="unknown_table", details={"table": name})
 
 
 def column_of(table: Table, name: str) -> Column:
@@ -48,7 +50,9 @@ def column_of(table: Table, name: str) -> Column:
         f'Unknown column "{name}" in table {table.name}.{_did_you_mean(name, names)}'
         f" (columns: {listed(names)})"
     )
-    raise RuleError(msg)
+    raise RuleError(
+        msg, code="unknown_column", details={"table": table.name, "column": name}
+    )
 
 
 def join_key_of(table: Table, profile_key: str) -> str:
@@ -60,10 +64,11 @@ def join_key_of(table: Table, profile_key: str) -> str:
     msg = (
         f"Table {table.name} has no column linking its rows to profiles: it needs"
         f" a column named {profile_key} (the profile key) or a key chosen on"
-        f" import. Import it again with --key COLUMN, e.g. `audiencesync profiles"
-        f" import FILE --table {table.name} --key {profile_key}`."
+        f" import. Import it again with its key column, e.g. {profile_key}."
     )
-    raise RuleError(msg)
+    raise RuleError(
+        msg, code="no_join_key", details={"table": table.name, "key": profile_key}
+    )
 
 
 def _did_you_mean(name: str, names: Sequence[str]) -> str:

@@ -47,6 +47,12 @@ class SegmentInfo:
     updated_at: datetime
     created_by: str | None
     last: EvaluationRecord | None
+    revision: int = 1
+
+    @property
+    def kind(self) -> str:
+        """``rules`` or ``where``."""
+        return self.definition.kind
 
     @property
     def summary(self) -> str:
@@ -78,15 +84,18 @@ def find(session: Session, name: str) -> Segment:
     segment = session.scalars(select(Segment).where(Segment.name_key == key)).first()
     if segment is None:
         names = session.scalars(select(Segment.name)).all()
-        raise NotFoundError(not_found_message(name, list(names)))
+        raise NotFoundError(
+            not_found_message(name, list(names)),
+            code="segment_not_found",
+            details={"name": name, "known": bool(names)},
+        )
     return segment
 
 
 def not_found_message(name: str, names: list[str]) -> str:
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
     hint = f" Did you mean {', '.join(repr(n) for n in close)}?" if close else ""
-    listing = " Run `audiencesync segments list` to see them." if names else ""
-    return f"There is no segment named {name!r}.{hint}{listing}"
+    return f"There is no segment named {name!r}.{hint}"
 
 
 def ensure_free(session: Session, name: str) -> None:
@@ -100,7 +109,12 @@ def ensure_free(session: Session, name: str) -> None:
             " Iterable list of the same name, so names must be unique: choose"
             " another name, or edit or delete the existing segment."
         )
-        raise ConflictError(msg)
+        raise ConflictError(
+            msg,
+            code="name_taken",
+            field="name",
+            details={"kind": "segment", "name": clash},
+        )
 
 
 def ensure_unused(session: Session, segment: Segment) -> None:
@@ -174,6 +188,7 @@ def info(session: Session, segment: Segment) -> SegmentInfo:
         updated_at=segment.updated_at,
         created_by=segment.created_by,
         last=record(latest) if latest else None,
+        revision=segment.revision,
     )
 
 

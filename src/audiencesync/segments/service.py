@@ -17,24 +17,31 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from audiencesync.auth.audit import record_event
 from audiencesync.auth.roles import Action, Actor, check
 from audiencesync.auth.users import admin_names
-from audiencesync.errors import NotFoundError, RuleError
+from audiencesync.errors import ConfigError, NotFoundError, RuleError, StaleEditError
 from audiencesync.segments import records
 from audiencesync.segments.compiler import members_query
+from audiencesync.segments.explain import Explanation, explain
 from audiencesync.segments.names import name_key, normalize_name
 from audiencesync.segments.records import EvaluationRecord, Preview, SegmentInfo
 from audiencesync.segments.references import referenced_columns
 from audiencesync.segments.rules import (
     Definition,
     definition_to_json,
+    describe,
+    parse_rules,
+    parse_where,
 )
 from audiencesync.store.models import Segment, SegmentEvaluation
 
@@ -51,6 +58,69 @@ MAX_PREVIEW = 10_000
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Validation:
+    """A definition checked without saving: its member count, or the RuleError."""
+
+    member_count: int | None = None
+    summary: str | None = None
+    error: RuleError | None = None
+
+    @property
+    def valid(self) -> bool:
+        """True when the definition compiles and the engine evaluates it."""
+        return self.error is None
+
+
+def definition_of(
+    where: str | None, rules: object | None, *, required: bool
+) -> Definition | None:
+    """The definition given as an SQL condition or as decoded rules JSON.
+
+    A RuleError names its input field (``where`` or ``rules``).
+    """
+    if where is not None and rules is not None:
+        msg = "Give either a where condition or rules, not both."
+        raise ConfigError(msg, code="invalid", field="where")
+    if where is not None:
+        with _field("where"):
+            return parse_where(where)
+    if rules is not None:
+        with _field("rules"):
+            return parse_rules(rules)
+    if required:
+        msg = (
+            "A segment needs a definition: a where condition (SQL) or rules"
+            " (see docs/segments.md)."
+        )
+        raise ConfigError(msg, code="invalid", field="where")
+    return None
+
+
+def required_definition(where: str | None, rules: object | None) -> Definition:
+    """The definition given; a ConfigError when there is none."""
+    definition = definition_of(where, rules, required=True)
+    if definition is None:  # pragma: no cover - required=True raises instead
+        msg = "A segment needs a definition."
+        raise ConfigError(msg, field="where")
+    return definition
+
+
+@contextmanager
+def _field(name: str) -> Iterator[None]:
+    """Name the input field of a RuleError raised in the block, if it has none."""
+    try:
+        yield
+    except RuleError as exc:
+        if exc.field is None:
+            exc.field = name
+        raise
+
+
+def _definition_field(definition: Definition) -> str:
+    return "where" if definition.kind == "where" else "rules"
 
 
 class SegmentService:
@@ -116,10 +186,12 @@ class SegmentService:
     ) -> SegmentInfo:
         """Validate and save a new segment, then count its members once."""
         self._require(Action.EDIT_SEGMENTS)
-        clean = normalize_name(name)
+        with _field("name"):
+            clean = normalize_name(name)
         with self._database.session() as session:
             records.ensure_free(session, clean)
-        members, started = self._trial(definition)
+        with _field(_definition_field(definition)):
+            members, started = self._trial(definition)
         with self._database.session() as session:
             records.ensure_free(session, clean)
             stamp = self._now()
@@ -153,15 +225,28 @@ class SegmentService:
         new_name: str | None = None,
         definition: Definition | None = None,
         description: str | None = None,
+        expected_revision: int | None = None,
     ) -> SegmentInfo:
-        """Rename a segment, change its definition or its description."""
+        """Rename a segment, change its definition or its description.
+
+        With ``expected_revision`` (the revision the editor read), an edit of a
+        segment changed since is refused with StaleEditError.
+        """
         self._require(Action.EDIT_SEGMENTS)
-        trial = self._trial(definition) if definition is not None else None
-        with self._database.session() as session:
+        if new_name is None and definition is None and description is None:
+            msg = "Nothing to change: give a new name, a definition or a description."
+            raise ConfigError(msg)
+        trial = None
+        if definition is not None:
+            with _field(_definition_field(definition)):
+                trial = self._trial(definition)
+        with self._revised(name), self._database.session() as session:
             segment = records.find(session, name)
+            _check_revision(segment.name, segment.revision, expected_revision)
             changes = records.changes(new_name, definition, description, segment.name)
             if new_name is not None:
-                clean = normalize_name(new_name)
+                with _field("name"):
+                    clean = normalize_name(new_name)
                 if name_key(clean) != segment.name_key:
                     records.ensure_free(session, clean)
                 segment.name, segment.name_key = clean, name_key(clean)
@@ -184,11 +269,12 @@ class SegmentService:
             self._record(final, *trial)
         return self.get(final)
 
-    def delete(self, name: str) -> None:
+    def delete(self, name: str, *, expected_revision: int | None = None) -> None:
         """Remove a segment and its evaluation history (not while exports use it)."""
         self._require(Action.EDIT_SEGMENTS)
-        with self._database.session() as session:
+        with self._revised(name), self._database.session() as session:
             segment = records.find(session, name)
+            _check_revision(segment.name, segment.revision, expected_revision)
             records.ensure_unused(session, segment)
             record_event(
                 session,
@@ -199,7 +285,38 @@ class SegmentService:
             )
             session.delete(segment)
 
+    def validate(self, where: str | None, rules: object | None) -> Validation:
+        """Check a definition and count its members now; nothing is saved.
+
+        An invalid definition is not raised but returned, with its field.
+        """
+        self._require(Action.EDIT_SEGMENTS)
+        try:
+            definition = required_definition(where, rules)
+            with _field(_definition_field(definition)):
+                members, _ = self._trial(definition)
+        except RuleError as exc:
+            return Validation(error=exc)
+        return Validation(member_count=members, summary=describe(definition))
+
     # --- evaluating ------------------------------------------------------
+
+    def explain(self, name: str, key: str) -> Explanation:
+        """Why the profile whose key is ``key`` is in or out of segment ``name``.
+
+        Shows profile data (a profile's results), so only roles that see
+        profiles may ask; an unknown key is a NotFoundError without the key.
+        """
+        self._require(Action.VIEW_PROFILES)
+        info = self.get(name)
+        return explain(
+            self._engine,
+            self._catalog(),
+            info.name,
+            info.definition,
+            key,
+            today=self._today(),
+        )
 
     def count(self, name: str) -> int:
         """Count the members now and record the evaluation."""
@@ -250,19 +367,34 @@ class SegmentService:
         The count is the one saving records anyway: checking costs nothing more.
         """
         started = time.perf_counter()
-        query = members_query(definition, self._catalog(), today=self._today())
+        try:
+            query = members_query(definition, self._catalog(), today=self._today())
+        except RuleError as exc:
+            exc.field = exc.field or definition.kind  # "where" or "rules"
+            raise
         return self._engine.count(query), started
 
     def _catalog(self) -> Catalog:
         catalog = self._engine.catalog()
         if catalog.profile is None:
             msg = (
-                f"There is no profile table {catalog.profile_table!r} yet. Run"
-                " `audiencesync profiles import FILE` or `audiencesync profiles"
-                " generate --count 10000` first."
+                f"There is no profile table {catalog.profile_table!r} yet. Import"
+                " profiles (or make a sample) first."
             )
-            raise NotFoundError(msg)
+            raise NotFoundError(
+                msg,
+                code="no_profile_table",
+                details={"table": catalog.profile_table},
+            )
         return catalog
+
+    @contextmanager
+    def _revised(self, name: str) -> Iterator[None]:
+        """A concurrent edit that won the race is a StaleEditError, too."""
+        try:
+            yield
+        except StaleDataError as exc:
+            raise _stale(name) from exc
 
     def _today(self) -> date:
         return self._now().date()
@@ -324,6 +456,22 @@ class Evaluation:
         self._service._record(self.segment, self.member_count, self._started)
 
 
+def _check_revision(name: str, current: int, expected: int | None) -> None:
+    if expected is not None and expected != current:
+        raise _stale(name, current)
+
+
+def _stale(name: str, current: int | None = None) -> StaleEditError:
+    msg = (
+        f"Segment {name!r} was changed since it was read; read it again and"
+        " redo the edit on the current version."
+    )
+    details: dict[str, object] = {"segment": name}
+    if current is not None:
+        details["revision"] = current
+    return StaleEditError(msg, details=details)
+
+
 def _empty(query: exp.Select) -> pa.Table:
     return pa.table({name: pa.array([], pa.null()) for name in query.named_selects})
 
@@ -331,7 +479,11 @@ def _empty(query: exp.Select) -> pa.Table:
 __all__ = [
     "Evaluation",
     "EvaluationRecord",
+    "Explanation",
     "Preview",
     "SegmentInfo",
     "SegmentService",
+    "Validation",
+    "definition_of",
+    "required_definition",
 ]

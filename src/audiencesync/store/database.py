@@ -74,10 +74,10 @@ def damaged(url: str, exc: DatabaseError) -> ConfigError:
     reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unreadable"
     msg = (
         f"The database at {url} is damaged or is not an audiencesync database"
-        f" ({reason}). Restore it from a backup, or move it away and run"
-        " `audiencesync init` to start a new one."
+        f" ({reason}). Restore it from a backup, or move it away and initialise"
+        " a new one."
     )
-    return ConfigError(msg)
+    return ConfigError(msg, code="database_damaged")
 
 
 class Database:
@@ -145,21 +145,24 @@ class Database:
             return
         if current is None:
             msg = (
-                f"The database at {self.url} has no audiencesync tables."
-                " Run `audiencesync init` first."
+                f"The database at {self.url} has no audiencesync tables:"
+                " initialise it first."
             )
+            code = "database_empty"
         elif schema.is_known_revision(current):
             msg = (
                 f"The database at {self.url} is at schema {current}, this"
-                f" audiencesync needs {head}. Run `audiencesync init` to upgrade it."
+                f" audiencesync needs {head}. Initialising it again upgrades it."
             )
+            code = "database_outdated"
         else:
             msg = (
                 f"The database at {self.url} is at schema {current}, which"
                 f" audiencesync {__version__} does not know: a newer audiencesync"
                 " upgraded it. Install that version or a newer one."
             )
-        raise ConfigError(msg)
+            code = "database_too_new"
+        raise ConfigError(msg, code=code)
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -184,10 +187,10 @@ class Database:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "no reason"
             msg = (
                 f"Cannot open the database at {self.url} ({reason}). Check"
-                " AUDIENCESYNC_DATABASE_URL, or run `audiencesync init` to create"
+                " AUDIENCESYNC_DATABASE_URL, or initialise the data folder to create"
                 " the default one."
             )
-            raise ConfigError(msg) from exc
+            raise ConfigError(msg, code="database_unreachable") from exc
         except DatabaseError as exc:
             raise damaged(self.url, exc) from exc
         with connection:

@@ -33,8 +33,8 @@ from audiencesync.sync.state import expected_members
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from audiencesync.connections.records import ExportCredentials
     from audiencesync.store.database import Database
+    from audiencesync.sync.credentials import ExportCredentials
 
 CHECKS_PER_RUN = 5
 SIZE_TIMEOUT = 5.0  # seconds a size read may take: a hung read must not hold the run

@@ -95,10 +95,12 @@ class RunInProgressError(ConflictError):
         msg = (
             f"Export {export!r} is already running (run {run_id}, started"
             f" {started_at:%Y-%m-%d %H:%M} UTC; its lock expires at"
-            f" {expires_at:%H:%M:%S} UTC unless renewed). Wait for it, or cancel it"
-            f" with `audiencesync runs cancel {run_id}`."
+            f" {expires_at:%H:%M:%S} UTC unless renewed). Wait for it, or cancel"
+            f" run {run_id}."
         )
-        super().__init__(msg)
+        super().__init__(
+            msg, code="run_in_progress", details={"export": export, "run_id": run_id}
+        )
 
 
 class LeaseLostError(ConflictError):

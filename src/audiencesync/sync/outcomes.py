@@ -19,7 +19,9 @@ class RunFailedError(AudiencesyncError):
     def __init__(self, run_id: int, reason: str) -> None:
         self.run_id = run_id
         super().__init__(
-            f"Run {run_id} failed: {reason} See `audiencesync runs show {run_id}`."
+            f"Run {run_id} failed: {reason} Its run record shows the details.",
+            code="run_failed",
+            details={"run_id": run_id},
         )
 
 
@@ -64,15 +66,15 @@ MIN_REFUSED_ROWS = 10
 _FIXES = {
     "not_found": (
         "the Iterable project identifies users by userId: map a userId field"
-        " with --user-id-field (or check the one mapped)."
+        " in the export's user ID field (or check the one mapped)."
     ),
     "invalid": (
-        "Iterable finds the identifiers malformed: check that --email-field and"
-        " --user-id-field name the right columns."
+        "Iterable finds the identifiers malformed: check that the export's email"
+        " field and user ID field name the right columns."
     ),
     "invalid_data": (
-        "the mapped fields' types do not match the project's: fix the --field"
-        " mapping or the values."
+        "the mapped fields' types do not match the project's: fix the export's"
+        " field mapping or the values."
     ),
 }
 _DEFAULT_FIX = "fix the export's mapping or the Iterable project, then run again."

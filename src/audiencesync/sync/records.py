@@ -75,6 +75,9 @@ def create_run(
     return run
 
 
+SUPERSEDED = "Superseded by run"  # how the note of a superseded Held run begins
+
+
 def supersede_held(session: Session, export_id: int, *, by: int) -> None:
     """Older Held runs of the export say that run ``by`` came after them.
 
@@ -90,7 +93,7 @@ def supersede_held(session: Session, export_id: int, *, by: int) -> None:
             ~Run.dry_run,
         )
         .values(
-            error=f"Superseded by run {by}: its held removals are no longer"
+            error=f"{SUPERSEDED} {by}: its held removals are no longer"
             " approved or discarded here; an administrator approves or discards"
             " the export's newest Held run."
         )
@@ -101,8 +104,8 @@ def get_run(session: Session, run_id: int) -> Run:
     """The run, or NotFoundError naming it."""
     run = session.get(Run, run_id)
     if run is None:
-        msg = f"Run {run_id} does not exist. See `audiencesync runs list`."
-        raise NotFoundError(msg)
+        msg = f"Run {run_id} does not exist."
+        raise NotFoundError(msg, code="run_not_found", details={"run_id": run_id})
     return run
 
 
@@ -223,7 +226,7 @@ def interrupted_note(run: Run) -> str:
     last = f"{run.heartbeat_at:%Y-%m-%d %H:%M} UTC" if run.heartbeat_at else "never"
     return (
         f"The process running it stopped (last heartbeat {last})."
-        f" Resume it with `audiencesync runs resume {run.id}`."
+        f" Resume run {run.id}, or run the export again: its next run continues it."
     )
 
 

@@ -91,7 +91,7 @@ def drift_note(session: Session, run_id: int) -> str:
     elif export is not None and export.auto_resync:
         follow = "the next run re-sends every member (auto resync)."
     else:
-        follow = "a full resync (exports run --full) re-sends every member."
+        follow = "a full resync of the export re-sends every member."
     return (
         f"A list lacks more than {threshold} % of the members audiencesync sent"
         f" ({lists}): {follow}"

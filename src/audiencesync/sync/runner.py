@@ -326,8 +326,8 @@ def _drive(job: _Job) -> tuple[RunStatus, str | None]:
         with job.workspace.database.session() as session:
             _close_segments(session, job.run_id, RunStatus.INTERRUPTED)
             finish(session, job.run_id, RunStatus.INTERRUPTED, now=job.now(),
-                   error="Stopped by the user. Resume it with"
-                   f" `audiencesync runs resume {job.run_id}`.")  # fmt: skip
+                   error="Stopped by the user. Resume the run, or run the"
+                   " export again: its next run continues it.")  # fmt: skip
         raise
     except Exception as exc:
         return _stopped(exc, job.run_id)
@@ -356,8 +356,8 @@ def _stopped(exc: Exception, run_id: int) -> tuple[RunStatus, str]:
     if isinstance(exc, RetryableError):
         return RunStatus.FAILED_RETRYING, (
             f"Iterable did not answer after retries ({type(exc).__name__});"
-            " acknowledged batches are kept. The next run of the export, or"
-            f" `audiencesync runs resume {run_id}`, continues it."
+            " acknowledged batches are kept. The next run of the export (or a"
+            f" resume of run {run_id}) continues it."
         )
     return RunStatus.FAILED_PERMANENT, _safe_reason(exc)
 
@@ -369,8 +369,7 @@ def _held_note(run_id: int) -> str:
     return (
         "Removals were held (by the removal brake, or because an earlier Held"
         " run of the export still holds them); additions went out. An administrator"
-        f" approves them with `audiencesync runs approve {run_id}` or discards"
-        f" them with `audiencesync runs discard {run_id}`."
+        f" must approve or discard the held removals of run {run_id}."
     )
 
 

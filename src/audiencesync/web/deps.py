@@ -19,7 +19,9 @@ from audiencesync.auth.roles import Actor
 from audiencesync.errors import AccessDeniedError
 from audiencesync.web.errors import ApiError
 
-_bearer = HTTPBearer(auto_error=False, description="A token from `users token NAME`.")
+_bearer = HTTPBearer(
+    auto_error=False, description="A user's API token (the command line makes one)."
+)
 
 
 def app_context(request: Request) -> AppContext:

@@ -28,7 +28,7 @@ def connection_given() -> Connection:
     """The connection :mod:`audiencesync.store.schema` handed over."""
     connection = context.config.attributes.get("connection")
     if not isinstance(connection, Connection):
-        msg = "audiencesync runs its migrations online, on a given connection"
+        msg = "audiencesync applies its migrations online, on a given connection"
         raise TypeError(msg)
     return connection
 

@@ -4,6 +4,24 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from audiencesync.web.routes import system
+from audiencesync.web.routes import (
+    audit,
+    connections,
+    exports,
+    profiles,
+    schedule,
+    segments,
+    system,
+    users,
+)
 
-ROUTERS: tuple[APIRouter, ...] = (system.router,)
+ROUTERS: tuple[APIRouter, ...] = (
+    system.router,
+    profiles.router,
+    segments.router,
+    connections.router,
+    exports.router,
+    schedule.router,
+    users.router,
+    audit.router,
+)

@@ -1,0 +1,169 @@
+"""Errors carry a stable code, the input field and the parameters of their fix.
+
+The API returns ``code`` and ``details``; the command line renders the same code
+as a command (:mod:`audiencesync.cli.hints`). A few representative raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from audiencesync.app.home import initialize
+from audiencesync.app.workspace import Workspace, open_workspace
+from audiencesync.cli.hints import HINTS, error_line, run_hint
+from audiencesync.connections.consent import require_agreement
+from audiencesync.connections.verifier import check_key_shape
+from audiencesync.errors import AudiencesyncError, ConfigError, NotFoundError
+from audiencesync.profiles.importing import choose_key
+from audiencesync.profiles.service import import_profiles
+from audiencesync.segments.rules import parse_where
+from audiencesync.settings import load_settings
+from audiencesync.sync.lock import RunInProgressError
+from audiencesync.sync.outcomes import RunFailedError
+from audiencesync.sync.statuses import RunStatus
+
+CUSTOMERS = "customer_id,email,country\nC1,ana@example.com,FR\nC2,ben@example.com,DE\n"
+NOON = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+
+Raise = Callable[[Workspace], object]
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Iterator[Workspace]:
+    """An initialised data folder with two customers and a segment named FR."""
+    settings = load_settings(home=tmp_path / "home")
+    initialize(settings)
+    source = tmp_path / "customers.csv"
+    source.write_text(CUSTOMERS, encoding="utf-8")
+    import_profiles(settings, source)
+    with open_workspace(settings) as opened:
+        opened.segments.create("FR", parse_where("country = 'FR'"))
+        yield opened
+
+
+@pytest.mark.parametrize(
+    ("call", "code", "field", "details"),
+    [
+        (
+            lambda w: w.segments.get("Nowhere"),
+            "segment_not_found", None, {"name": "Nowhere", "known": True},
+        ),
+        (
+            lambda w: w.exports.get("Nowhere"),
+            "export_not_found", None, {"name": "Nowhere", "known": False},
+        ),
+        (
+            lambda w: w.connections.get("Nowhere"),
+            "connection_not_found", None, {"name": "Nowhere"},
+        ),
+        (
+            lambda w: w.users.set_role("zoe", "viewer"),
+            "user_not_found", None, {"name": "zoe"},
+        ),
+        (
+            lambda w: w.segments.create("fr", parse_where("country = 'DE'")),
+            "name_taken", "name", {"kind": "segment", "name": "FR"},
+        ),
+        (
+            lambda w: w.segments.create("DE", parse_where("contry = 'DE'")),
+            "unknown_column", "where", {"table": "customers", "column": "contry"},
+        ),
+    ],
+    ids=["segment", "export", "connection", "user", "name taken", "unknown column"],
+)  # fmt: skip
+def test_service_errors_carry_code_field_and_details(
+    workspace: Workspace,
+    call: Raise,
+    code: str,
+    field: str | None,
+    details: dict[str, object],
+) -> None:
+    """What the API answers with: a precise code, the field, the fix's parameters."""
+    with pytest.raises(AudiencesyncError) as caught:
+        call(workspace)
+    assert (caught.value.code, caught.value.field) == (code, field)
+    assert caught.value.details == details
+
+
+@pytest.mark.parametrize(
+    ("call", "code", "field"),
+    [
+        (lambda: require_agreement(agreed=False), "consent_required", "i_agree"),
+        (lambda: check_key_shape("too short"), "iterable_key_rejected", "api_key"),
+        (
+            lambda: choose_key(["email"], key="email", existing_key="customer_id",
+                               source="new.csv", table="customers"),
+            "key_mismatch", "key",
+        ),
+    ],
+    ids=["consent", "key shape", "key mismatch"],
+)  # fmt: skip
+def test_input_errors_name_their_field(
+    call: Callable[[], object], code: str, field: str
+) -> None:
+    """An input error says which input, so a form can mark it."""
+    with pytest.raises(AudiencesyncError) as caught:
+        call()
+    assert (caught.value.code, caught.value.field) == (code, field)
+
+
+def test_a_class_code_is_the_fallback() -> None:
+    """A raise without a precise code keeps its class's code."""
+    assert NotFoundError("gone").code == "not_found"
+    assert ConfigError("bad").code == "invalid"
+
+
+def test_the_cli_renders_the_command_from_the_code() -> None:
+    """The message names no command; the CLI line adds it from code and details."""
+    error = RunInProgressError("Weekly", run_id=12, started_at=NOON, expires_at=NOON)
+    assert "`" not in str(error)
+    assert error_line(error).endswith(
+        "Wait for it, or cancel run 12. Cancel it with `audiencesync runs cancel 12`."
+    )
+    failed = RunFailedError(7, "Iterable refused the API key.")
+    assert error_line(failed).endswith("See `audiencesync runs show 7`.")
+
+
+def test_a_hint_without_its_parameters_leaves_the_message_alone() -> None:
+    """A raise site that gave no details still prints its message, nothing else."""
+    error = NotFoundError("There is no export named 'X'.", code="export_not_found")
+    assert error_line(error) == "Error: There is no export named 'X'."
+
+
+def test_every_hint_names_an_audiencesync_command_or_flag() -> None:
+    """Hints are for the command line: each renders a command or a flag."""
+    sample: dict[str, object] = {
+        "home": "/h", "name": "N", "kind": "user", "user": "U", "region": "eu",
+        "connection": "C", "usable": False, "known": True, "table": "T", "key": "K",
+        "run_id": 3,
+    }  # fmt: skip
+    for code, hint in HINTS.items():
+        text = hint(sample)
+        assert "audiencesync " in text or "--" in text, code
+
+
+@pytest.mark.parametrize(
+    ("status", "note", "removed", "expected"),
+    [
+        (RunStatus.HELD, "Removals were held", False, "audiencesync runs approve 5"),
+        (RunStatus.HELD, "Superseded by run 6: its", False, None),
+        (RunStatus.HELD, "Its export was removed", True, None),
+        (RunStatus.INTERRUPTED, "The process stopped", False, "runs resume 5"),
+        (RunStatus.SUCCEEDED, None, False, None),
+    ],
+    ids=["held", "superseded", "export removed", "interrupted", "succeeded"],
+)
+def test_runs_show_adds_the_command_a_status_calls_for(
+    status: RunStatus, note: str | None, removed: bool, expected: str | None
+) -> None:
+    """Held: approve or discard; stopped: resume; none for a run nobody can act on."""
+    hint = run_hint(5, status, note=note, export_removed=removed)
+    if expected is None:
+        assert hint is None
+    else:
+        assert hint is not None
+        assert expected in hint
