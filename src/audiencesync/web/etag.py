@@ -14,15 +14,11 @@ from fastapi import Header, Response
 
 from audiencesync.web.errors import ApiError, printable
 
-IF_MATCH_PATTERN = r'^(\*|(W/)?"[0-9]{1,18}"|[0-9]{1,18})$'
-"""An ETag as this API sends it (``"3"``, also weak or bare), or ``*``; else 422."""
-
 IfMatch = Annotated[
     str | None,
     Header(
         alias="If-Match",
         description='The ETag the editor read, e.g. "3"; a stale one is refused (412).',
-        pattern=IF_MATCH_PATTERN,
     ),
 ]
 
