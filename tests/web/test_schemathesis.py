@@ -49,6 +49,10 @@ from audiencesync.web.errors import allowed_methods
 from tests.canary import CANARY_API_KEY
 from tests.web.conftest import Api
 
+pytestmark = [pytest.mark.slow, pytest.mark.socket]
+"""About 3.5 minutes of CPU for the whole API (57 operations): CI runs it, as
+``-m slow``; the emulator (for the seeded connection and run) has a port."""
+
 MAX_EXAMPLES = 30
 """Generated requests per operation and phase: bounded so CI stays in minutes."""
 
