@@ -186,10 +186,19 @@ and 422 (the services' own checks, which no JSON schema says: a rule that does
 not parse, a cron expression, a name already used in another case...).
 """
 
+REFUSED = ["400", "401", "403", "404", "405", "409", "412", "415", "422", "428"]
+"""What a request invalid by the document may answer (negative_data_rejection):
+schemathesis's default and 412: an If-Match that names no revision (even an
+empty one) is refused, also when the body is one pydantic reads leniently
+(``0`` for ``false``) though the document says boolean."""
+
 CONFIG = SchemathesisConfig.from_dict(
     {
         "seed": SEED,
-        "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED}},
+        "checks": {
+            "positive_data_acceptance": {"expected-statuses": ACCEPTED},
+            "negative_data_rejection": {"expected-statuses": REFUSED},
+        },
     }
 )
 
