@@ -2,15 +2,20 @@
 
 ``create_app`` takes the process's application context (``serve`` opens one and
 keeps it); tests build one over a data folder in a temporary directory.
+``openapi_document`` builds the same routes without a context, for the
+document alone (docs, the conformance test).
 """
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from typing import Any
+
+from fastapi import Depends, FastAPI
 
 from audiencesync import __version__
 from audiencesync.app.context import AppContext
-from audiencesync.web.errors import install_error_handlers
+from audiencesync.web.errors import install_error_handlers, install_openapi
+from audiencesync.web.guards import screen_input
 from audiencesync.web.routes import ROUTERS
 
 API_PREFIX = "/api/v1"
@@ -18,6 +23,17 @@ API_PREFIX = "/api/v1"
 
 def create_app(context: AppContext) -> FastAPI:
     """The web app over ``context``: routes, error shape and OpenAPI document."""
+    app = _routes_and_document()
+    app.state.context = context
+    return app
+
+
+def openapi_document() -> dict[str, Any]:
+    """The API's OpenAPI document, as ``/api/v1/openapi.json`` serves it."""
+    return _routes_and_document().openapi()
+
+
+def _routes_and_document() -> FastAPI:
     app = FastAPI(
         title="audiencesync",
         version=__version__,
@@ -25,9 +41,10 @@ def create_app(context: AppContext) -> FastAPI:
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        dependencies=[Depends(screen_input)],
     )
-    app.state.context = context
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    install_openapi(app)
     return app

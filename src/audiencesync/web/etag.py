@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import Header, Response
 
-from audiencesync.web.errors import ApiError
+from audiencesync.web.errors import ApiError, printable
 
 IfMatch = Annotated[
     str | None,
@@ -43,6 +43,6 @@ def expected_revision(if_match: str | None) -> int | None:
             412,
             "stale_edit",
             'If-Match must be the ETag this resource was read with, such as "3".',
-            details={"if_match": if_match[:40]},
+            details={"if_match": printable(if_match[:40])},
         )
     return int(text)
