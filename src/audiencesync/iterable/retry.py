@@ -108,7 +108,7 @@ class RetryDecider:
         """One INFO/WARNING line for a retry: endpoint, attempt, status, code, wait."""
         error = self.last_error
         status = getattr(error, "status", None)
-        code = getattr(error, "code", None)
+        code = getattr(error, "iterable_code", None)
         kind = type(error).__name__
         wait = "backoff" if self.last_wait is None else f"{self.last_wait:.2f}s"
         late = attempt >= self.policy.attempts // 2

@@ -91,7 +91,7 @@ def _refused(subscriber: Subscriber, exc: Exception) -> BulkResult:
 
 def refusal_reason(exc: Exception) -> str:
     """Iterable's code and own message for a row it refused alone."""
-    code = getattr(exc, "code", None) or type(exc).__name__
+    code = getattr(exc, "iterable_code", None) or type(exc).__name__
     detail = getattr(exc, "detail", "")
     return f"{code}: {detail}" if detail else str(code)
 
