@@ -111,7 +111,7 @@ ROWS = [
     Row("connections authorize", ("connections", "authorize", "{connection}"), True,
         ADMINS, CONNECTION_CHANGES, scoped=True),
     Row("connections remove", ("connections", "remove", "{connection}"), True,
-        ADMINS, CONNECTION_CHANGES, scoped=True, blocked="Remove or detach them first"),
+        ADMINS, CONNECTION_CHANGES, scoped=True, blocked="Detach or remove them first"),
     Row("connections rotate-keys", ("connections", "rotate-keys"), True, ADMINS,
         CONNECTION_CHANGES),
     Row("exports add", ("exports", "add", "--name", "Weekly", "--connection",

@@ -192,8 +192,8 @@ def test_odd_edits_are_422(exports: Api, body: dict[str, Any]) -> None:
     ("body", "status", "code"),
     [
         ({"email_field": "no_such_column"}, 404, "not_found"),
-        ({"segments": ["Nowhere"]}, 404, "not_found"),
-        ({"connection": "Nowhere"}, 404, "not_found"),
+        ({"segments": ["Nowhere"]}, 404, "segment_not_found"),
+        ({"connection": "Nowhere"}, 404, "connection_not_found"),
         ({"schedule": "every full moon"}, 422, "invalid"),
         ({"timezone": "Mars/Base"}, 422, "invalid"),
         ({"mode": "sometimes"}, 422, "invalid"),

@@ -51,7 +51,7 @@ def test_a_held_export_is_refused_naming_the_run(place: Place) -> None:
     assert str(caught.value) == (
         f"Export 'Newsletter' is already running (run {first}, started"
         " 2026-03-01 10:02 UTC; its lock expires at 10:04:00 UTC unless renewed)."
-        f" Wait for it, or cancel it with `audiencesync runs cancel {first}`."
+        f" Wait for it, or cancel run {first}."
     )
     assert isinstance(caught.value, ConflictError)
     assert caught.value.run_id == first

@@ -141,7 +141,7 @@ def test_an_interrupted_run_says_how_to_resume(place: Place) -> None:
         error = records.get_run(session, run_id).error
     assert error == (
         "The process running it stopped (last heartbeat 2026-03-01 10:02 UTC)."
-        f" Resume it with `audiencesync runs resume {run_id}`."
+        f" Resume run {run_id}, or run the export again: its next run continues it."
     )
 
 
