@@ -358,7 +358,7 @@ def test_validate_reports_an_invalid_definition_with_its_field(seg_api: Api) -> 
     body = answer.json()
     assert (body["valid"], body["code"], body["field"]) == (
         False,
-        "invalid_rule",
+        "unknown_column",
         "where",
     )
     assert "nope" in body["message"]
