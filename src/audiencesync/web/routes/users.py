@@ -25,7 +25,7 @@ from audiencesync.auth.roles import Role
 from audiencesync.auth.users import KEEP
 from audiencesync.web.deps import WorkspaceDep
 from audiencesync.web.errors import ERROR_RESPONSES
-from audiencesync.web.paging import DEFAULT_PAGE, LimitQuery, OffsetQuery
+from audiencesync.web.params import DEFAULT_LIMIT, Limit, Offset
 
 router = APIRouter(tags=["users"], responses=ERROR_RESPONSES)
 
@@ -81,8 +81,8 @@ def _user_url(name: str) -> str:
 @router.get("/users", summary="List users (administrators)")
 def list_users(
     workspace: WorkspaceDep,
-    limit: LimitQuery = DEFAULT_PAGE,
-    offset: OffsetQuery = 0,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
 ) -> Page[UserView]:
     """Every user with their role, removed users included, by name."""
     return users_page(workspace.users.list_all(), limit=limit, offset=offset)
@@ -127,8 +127,8 @@ def remove_user(name: UserName, workspace: WorkspaceDep) -> None:
 def list_tokens(
     name: UserName,
     workspace: WorkspaceDep,
-    limit: LimitQuery = DEFAULT_PAGE,
-    offset: OffsetQuery = 0,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
 ) -> Page[TokenView]:
     """Label and last 4 characters of each token, oldest first; never the token."""
     infos = workspace.users.list_tokens(name)
