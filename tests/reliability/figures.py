@@ -18,7 +18,9 @@ A figure is a report, not a check: the test still asserts what it measured.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
 import pytest
 
@@ -36,11 +38,14 @@ class Ledger:
     notes: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-class Figures:
-    """What one test records into the session's ledger."""
+_FIGURE, _NOTE = "reliability figure", "reliability note"
 
-    def __init__(self, ledger: Ledger, test: str) -> None:
-        self._ledger, self._test = ledger, test
+
+class Figures:
+    """What one test records: kept on its report, so it crosses pytest-xdist."""
+
+    def __init__(self, properties: list[tuple[str, object]]) -> None:
+        self._properties = properties  # the test item's user_properties
 
     def record(self, **counts: int) -> None:
         """Add ``counts`` (figure=count) to the totals; one check per figure."""
@@ -48,25 +53,53 @@ class Figures:
             if name not in FIGURES:
                 msg = f"unknown reliability figure {name!r}; use one of {FIGURES}"
                 raise ValueError(msg)
-            self._ledger.totals[name] += int(count)
-            self._ledger.checks[name] += 1
-            if self._test not in self._ledger.tests[name]:
-                self._ledger.tests[name].append(self._test)
+            self._properties.append((_FIGURE, (name, int(count))))
 
     def note(self, what: str, value: object) -> None:
         """A test's own figure (attempts per batch, runs stuck, ...), shown as is."""
-        self._ledger.notes.append((self._test, what, str(value)))
+        self._properties.append((_NOTE, (what, str(value))))
+
+
+_LEDGERS: list[Ledger] = []  # the running session's, last (pytester nests sessions)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Give the session its empty ledger."""
     config.stash[_KEY] = Ledger()
+    _LEDGERS.append(config.stash[_KEY])
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Forget the session's ledger."""
+    if config.stash.get(_KEY, None) in _LEDGERS:
+        _LEDGERS.remove(config.stash[_KEY])
 
 
 @pytest.fixture
 def reliability_figures(request: pytest.FixtureRequest) -> Figures:
     """Record this test's reliability figures for the end-of-run summary."""
-    return Figures(request.config.stash[_KEY], request.node.nodeid)
+    assert isinstance(request.node, pytest.Item)
+    return Figures(request.node.user_properties)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Total a test's figures once, from its teardown report (here or from a worker)."""
+    if report.when == "teardown" and _LEDGERS:
+        tally(_LEDGERS[-1], report.nodeid, report.user_properties)
+
+
+def tally(ledger: Ledger, test: str, properties: Iterable[tuple[str, object]]) -> None:
+    """Add what ``test`` recorded (its user properties) to the ledger."""
+    for key, value in properties:
+        if key == _FIGURE:
+            name, count = cast("tuple[str, int]", value)
+            ledger.totals[name] += count
+            ledger.checks[name] += 1
+            if test not in ledger.tests[name]:
+                ledger.tests[name].append(test)
+        elif key == _NOTE:
+            what, shown = cast("tuple[str, str]", value)
+            ledger.notes.append((test, what, shown))
 
 
 def summary_lines(ledger: Ledger) -> list[str]:
