@@ -112,3 +112,12 @@ def test_a_run_is_over_once_neither_queued_nor_running(
 ) -> None:
     """Held and stopped runs end a stream too (a resume is followed anew)."""
     assert _sample(0, run_status=status).is_over is over
+
+
+def test_a_held_run_with_a_queued_approval_is_not_over() -> None:
+    """Once an approval is queued, a stream follows the Held run to its pass."""
+    part = SegmentSample("VIP", RunStatus.HELD, 0, 10)
+    sample = RunSample(
+        1, "Newsletter", RunStatus.HELD, (part,), queued_action="approve"
+    )
+    assert not sample.is_over

@@ -5,9 +5,12 @@ from __future__ import annotations
 import time
 
 import pytest
+from sqlalchemy import select
 
 from audiencesync.app.worker import RunWorker
-from tests.app.stage import EXPORT, FRANCE, Stage
+from audiencesync.store.destinations import Export
+from audiencesync.sync.lock import acquire, release
+from tests.app.stage import EXPORT, FRANCE, Stage, interrupted_run
 
 pytestmark = pytest.mark.socket
 
@@ -68,3 +71,27 @@ def test_a_refused_run_does_not_stop_the_worker(staged: Stage) -> None:
 
     assert (ended.id, ended.status) == (refused.id, "Failed (permanent)")
     assert worker.poll_once() == []
+
+
+def test_a_queued_resume_waits_while_another_run_holds_the_export(
+    staged: Stage,
+) -> None:
+    """The export is busy: the resume stays queued, and runs once it is free."""
+    stopped = interrupted_run(staged)
+    with staged.workspace() as workspace:
+        workspace.runs.request_resume(stopped.id)
+        other = workspace.runs.request(EXPORT)
+    with staged.context.database.session() as session:
+        query = select(Export.id).where(Export.name == EXPORT)
+        export_id = session.scalars(query).one()
+    lease = acquire(staged.context.database, export_id, other.id, holder="elsewhere:1")
+    worker = RunWorker(staged.context)
+
+    assert worker.poll_once() == []
+    with staged.workspace() as workspace:
+        assert workspace.runs.show(stopped.id).queued_action == "resume"
+    release(staged.context.database, lease)
+    (ended,) = worker.poll_once()
+
+    assert (ended.id, ended.queued_action) == (stopped.id, None)
+    assert ended.status == "Succeeded with rejects"

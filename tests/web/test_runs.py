@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from audiencesync.app.worker import RunWorker
+from audiencesync.auth.roles import Role
 from audiencesync.emulator import serve_in_thread
 from tests.app.stage import (
     EXPORT,
@@ -65,9 +66,9 @@ READS: list[tuple[str, Setup, tuple[int, int, int, int]]] = [
 ]
 ACTIONS: list[tuple[str, Setup, tuple[int, int, int, int], str | None]] = [
     ("cancel", _queued, (200, 200, 403, 401), "run.cancel"),
-    ("approve", _held, (200, 403, 403, 401), "run.approve"),
+    ("approve", _held, (202, 403, 403, 401), "run.approve"),  # queued
     ("discard", _held, (200, 403, 403, 401), "run.discard"),
-    ("resume", _interrupted, (200, 200, 403, 401), None),  # no audit event, as CLI
+    ("resume", _interrupted, (202, 202, 403, 401), "run.resume"),  # queued
 ]
 
 
@@ -120,9 +121,9 @@ def test_acting_on_a_run(  # noqa: PLR0917 - pytest passes parameters by name
 
     assert answer.status_code == expected, answer.text
     written = api.audit_actions()[len(before) :]
-    if expected == 200 and action is not None:
+    if expected in {200, 202} and action is not None:
         assert (role, action, str(run_id)) in written
-    if expected != 200:
+    if expected not in {200, 202}:
         assert all(event[1].startswith("run.notify") for event in written)
 
 
@@ -238,3 +239,74 @@ def test_odd_run_requests_are_refused(
     assert answer.status_code == expected, answer.text
     with staged.workspace() as workspace:
         assert workspace.runs.waiting() == []
+
+
+@pytest.mark.parametrize(
+    ("verb", "setup"), [("approve", _held), ("resume", _interrupted)]
+)
+def test_an_approval_or_resume_is_queued_then_run_by_the_worker(
+    api: Api, staged: Stage, verb: str, setup: Setup
+) -> None:
+    """202 at once with the pass queued; nothing is sent until the worker runs it."""
+    run_id = setup(staged)
+    sent_before = len(staged.emulator.requests)
+
+    answer = api.client.post(f"/api/v1/runs/{run_id}/{verb}", headers=api.auth("admin"))
+
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["queued_action"] == verb
+    assert answer.json()["queued_by"] == "admin"
+    assert answer.headers["Location"] == f"/api/v1/runs/{run_id}"
+    assert len(staged.emulator.requests) == sent_before
+    RunWorker(api.context).poll_once()
+    shown = api.client.get(answer.headers["Location"], headers=api.auth("viewer"))
+    assert shown.json()["queued_action"] is None
+    assert shown.json()["status"] in {"Succeeded", "Succeeded with rejects"}
+
+
+def test_a_second_approval_of_a_queued_one_is_a_conflict(
+    api: Api, staged: Stage
+) -> None:
+    """One waiting pass per run: asking again answers 409, naming who asked first."""
+    run_id = _held(staged)
+    api.client.post(f"/api/v1/runs/{run_id}/approve", headers=api.auth("admin"))
+
+    again = api.client.post(f"/api/v1/runs/{run_id}/approve", headers=api.auth("admin"))
+
+    assert again.status_code == 409, again.text
+    assert again.json()["error"]["code"] == "run_action_queued"
+    assert "admin asked for" in again.json()["error"]["message"]
+
+
+def test_canceling_a_queued_resume_drops_it(api: Api, staged: Stage) -> None:
+    """A cancel ends the stopped run; the worker then has nothing to resume."""
+    run_id = _interrupted(staged)
+    api.client.post(f"/api/v1/runs/{run_id}/resume", headers=api.auth("contributor"))
+
+    api.client.post(f"/api/v1/runs/{run_id}/cancel", headers=api.auth("contributor"))
+    RunWorker(api.context).poll_once()
+
+    shown = api.client.get(f"/api/v1/runs/{run_id}", headers=api.auth("viewer")).json()
+    assert (shown["status"], shown["queued_action"]) == ("Canceled", None)
+
+
+def test_a_queued_approval_whose_admin_was_demoted_is_not_carried_out(
+    api: Api, staged: Stage
+) -> None:
+    """The worker acts as who asked: demoted since, the run stays Held and says why."""
+    run_id = _held(staged)
+    with api.workspace() as workspace:
+        workspace.users.add("second", role=Role.ADMIN, password="correct horse 2")
+        token, _ = workspace.users.create_token("second")
+    asked = api.client.post(
+        f"/api/v1/runs/{run_id}/approve", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert asked.status_code == 202, asked.text
+    with api.workspace() as workspace:
+        workspace.users.set_role("second", Role.CONTRIBUTOR)
+
+    RunWorker(api.context).poll_once()
+
+    shown = api.client.get(f"/api/v1/runs/{run_id}", headers=api.auth("viewer")).json()
+    assert (shown["status"], shown["queued_action"]) == ("Held", None)
+    assert "The approve that second asked for was not carried out" in shown["error"]

@@ -50,15 +50,16 @@ class RunSample:
     status: RunStatus
     segments: tuple[SegmentSample, ...]
     error: str | None = None
+    queued_action: str | None = None  # an approval or resume waiting for the worker
 
     @property
     def is_over(self) -> bool:
-        """Whether the run stopped: it is neither Queued nor Running any more.
+        """Whether the run stopped: not Queued, not Running, no pass of it queued.
 
         Held, Failed (retrying) and Interrupted runs may run again later (an
-        approval, a resume); a reader follows that run anew then.
+        approval, a resume): once one is queued, the run is underway again.
         """
-        return self.status not in _UNDERWAY
+        return self.status not in _UNDERWAY and self.queued_action is None
 
 
 def sample_run(database: Database, run_id: int) -> RunSample:
@@ -76,6 +77,7 @@ def sample_of(info: RunInfo) -> RunSample:
         status=info.status,
         segments=tuple(_segment_sample(part) for part in info.segments),
         error=info.error,
+        queued_action=info.queued_action,
     )
 
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from audiencesync.app.alerts import notify_refused_run, notify_run_state
 from audiencesync.app.notifications import notify_failed_run
 from audiencesync.auth.roles import Action, check
-from audiencesync.errors import AccessDeniedError, ExportUserError
+from audiencesync.errors import AccessDeniedError, ConflictError, ExportUserError
 from audiencesync.store.models import utc_now
 from audiencesync.sync import control
 from audiencesync.sync.environment import RunEnv
@@ -140,12 +140,32 @@ def resume_run(
     *,
     now: Clock = utc_now,
     progress: RunProgress | None = None,
+    audited: bool = False,
 ) -> RunInfo:
-    """Continue an Interrupted or Failed (retrying) run from its persisted plans."""
-    run = stopped_run(workspace.database, run_id, now=now)
-    target, credentials = prepare(workspace, run.export_name)
+    """Continue an Interrupted or Failed (retrying) run from its persisted plans.
+
+    ``audited``: the resume's audit event was written when it was queued.
+    """
+    run, target, credentials = resumable(workspace, run_id, now=now)
+    if not audited:
+        control.record(workspace.database, workspace.actor, "run.resume", run)
     return resume(run_env(workspace), target, credentials, run_id, now=now,
                   progress=progress)  # fmt: skip
+
+
+def resumable(
+    workspace: Workspace, run_id: int, *, now: Clock = utc_now
+) -> tuple[RunInfo, Target, ExportCredentials]:
+    """The stopped run, if the actor may resume it (ConflictError if not stopped)."""
+    run = stopped_run(workspace.database, run_id, now=now)
+    target, credentials = prepare(workspace, run.export_name)
+    if not run.status.is_resumable:
+        msg = (
+            f"Run {run_id} is {run.status}; only Interrupted and Failed (retrying)"
+            " runs can be resumed."
+        )
+        raise ConflictError(msg, details={"run_id": run_id})
+    return run, target, credentials
 
 
 def cancel_run(workspace: Workspace, run_id: int, *, now: Clock = utc_now) -> RunStatus:
@@ -161,13 +181,26 @@ def approve_run(
     *,
     now: Clock = utc_now,
     progress: RunProgress | None = None,
+    audited: bool = False,
 ) -> RunInfo:
-    """Send the held removals of a Held run (administrators only)."""
+    """Send the held removals of a Held run (administrators only).
+
+    ``audited``: the approval's audit event was written when it was queued.
+    """
+    run, target, credentials = approvable(workspace, run_id)
+    return control.approve_run(run_env(workspace), workspace.actor, run, target,
+                               credentials, now=now, progress=progress,
+                               audited=audited)  # fmt: skip
+
+
+def approvable(
+    workspace: Workspace, run_id: int
+) -> tuple[RunInfo, Target, ExportCredentials]:
+    """The Held run, if the actor may approve its removals (and run its export)."""
     check(workspace.actor, Action.APPROVE_REMOVALS)
     run = control.held_run(workspace.database, run_id)
     target, credentials = prepare(workspace, run.export_name)
-    return control.approve_run(run_env(workspace), workspace.actor, run, target,
-                               credentials, now=now, progress=progress)  # fmt: skip
+    return run, target, credentials
 
 
 def discard_run(workspace: Workspace, run_id: int, *, now: Clock = utc_now) -> RunInfo:

@@ -28,10 +28,12 @@ from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from audiencesync.app.running import (
+    approvable,
     approve_run,
     cancel_run,
     discard_run,
     prepare_alerting,
+    resumable,
     resume_run,
     run_env,
     run_export,
@@ -48,23 +50,33 @@ from audiencesync.errors import (
     NotFoundError,
 )
 from audiencesync.store.models import utc_now
+from audiencesync.sync.control import queue_pass
 from audiencesync.sync.history import run_info, waiting_runs
+from audiencesync.sync.lock import RunInProgressError
 from audiencesync.sync.outcomes import RunFailedError
-from audiencesync.sync.records import create_run, finish, get_run
+from audiencesync.sync.records import (
+    create_run,
+    finish,
+    get_run,
+    queue_action,
+    take_queued_action,
+)
 from audiencesync.sync.run_history import RunHistory
 from audiencesync.sync.runner import run_target
 from audiencesync.sync.statuses import RunStatus
 
 if TYPE_CHECKING:
-    from audiencesync.sync.history import RejectRow
+    from audiencesync.sync.history import RejectRow, RunInfo
     from audiencesync.sync.progress import RunProgress
 
 logger = logging.getLogger(__name__)
 
 API = "api"  # the trigger of a run requested through the API, run by the worker
+APPROVE, RESUME = "approve", "resume"  # the passes of a run the API queues
 CSV_COLUMNS = (
     "segment", "batch", "profile_key", "identifier", "bucket", "reason", "retryable",
 )  # fmt: skip
+_NOT_NOW = (AccessDeniedError, ConflictError, ExportUserError, NotFoundError)
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -138,6 +150,9 @@ class RunService:
             run = get_run(session, run_id)
             status = RunStatus.from_code(run.status)
             export_id, requester = run.export_id, run.requested_by
+            queued_pass = run.queued_action is not None
+        if queued_pass:
+            return self._execute_pass(run_id, progress=progress)
         if status is not RunStatus.QUEUED:
             msg = f"Run {run_id} is {status}, not Queued: there is nothing to execute."
             raise ConflictError(msg, details={"run_id": run_id})
@@ -170,6 +185,37 @@ class RunService:
                        progress=progress)  # fmt: skip
         return self.show(run_id)
 
+    def _execute_pass(self, run_id: int, *, progress: RunProgress | None) -> RunView:
+        """Carry out the approval or resume queued on the run, as who asked."""
+        database = self._workspace.database
+        with database.session() as session:
+            claimed = take_queued_action(session, run_id)
+        if claimed is None:  # another worker took it, or a pass answered it
+            return self.show(run_id)
+        action, by = claimed
+        try:
+            actor = resolve_actor(database, by)
+            as_asker = Workspace(self._workspace.settings, database,
+                                 self._workspace.engine, actor)  # fmt: skip
+            step = approve_run if action == APPROVE else resume_run
+            with suppress(RunFailedError):  # recorded and reported: the view says
+                step(as_asker, run_id, progress=progress, audited=True)
+        except RunInProgressError:
+            with database.session() as session:  # the export is busy: next poll
+                queue_action(session, run_id, action, by=by)
+            raise
+        except _NOT_NOW as exc:
+            self._not_carried_out(run_id, action, by, str(exc))
+        return self.show(run_id)
+
+    def _not_carried_out(self, run_id: int, action: str, by: str, why: str) -> None:
+        """Say on the run that its queued pass did not happen, and why."""
+        logger.warning("queued %s of run %d was not carried out", action, run_id)
+        with self._workspace.database.session() as session:
+            run = get_run(session, run_id)
+            note = f"The {action} that {by} asked for was not carried out: {why}"
+            run.error = f"{run.error} {note}" if run.error else note
+
     def _refused(self, run_id: int, reason: str) -> RunView:
         note = f"Refused: {reason} The run did not start."
         return self._end(run_id, RunStatus.FAILED_PERMANENT, note)
@@ -184,8 +230,23 @@ class RunService:
     # --- acting on a run -------------------------------------------------
 
     def resume(self, run_id: int, *, progress: RunProgress | None = None) -> RunView:
-        """Continue an Interrupted or Failed (retrying) run to its end."""
+        """Continue an Interrupted or Failed (retrying) run to its end, now."""
         return RunView.of(resume_run(self._workspace, run_id, progress=progress))
+
+    def request_resume(self, run_id: int) -> RunView:
+        """Check the actor may resume the run, and queue its resume for the worker."""
+        run, _, _ = resumable(self._workspace, run_id)
+        return self._queue(run, RESUME)
+
+    def request_approve(self, run_id: int) -> RunView:
+        """Check the actor may approve the held removals, and queue the approval."""
+        run, _, _ = approvable(self._workspace, run_id)
+        return self._queue(run, APPROVE)
+
+    def _queue(self, run: RunInfo, action: str) -> RunView:
+        workspace = self._workspace
+        queued = queue_pass(workspace.database, workspace.actor, run, action)
+        return RunView.of(queued)
 
     def cancel(self, run_id: int) -> RunView:
         """Cancel a run: a Running one stops at its next batch boundary."""
@@ -193,7 +254,7 @@ class RunService:
         return self.show(run_id)
 
     def approve(self, run_id: int, *, progress: RunProgress | None = None) -> RunView:
-        """Send the removals a Held run holds (administrators only)."""
+        """Send the removals a Held run holds, now (administrators only)."""
         return RunView.of(approve_run(self._workspace, run_id, progress=progress))
 
     def discard(self, run_id: int) -> RunView:

@@ -9,8 +9,10 @@ is retried like any transient failure.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
+import ssl
 from collections.abc import (
     AsyncIterable,
     AsyncIterator,
@@ -110,6 +112,12 @@ _RETRYABLE_TRANSPORT = (
 )
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context per process: building one (loading the CA store) is slow."""
+    return httpx.create_ssl_context()
+
+
 @dataclass(frozen=True, slots=True)
 class _Request:
     endpoint: Endpoint
@@ -161,6 +169,7 @@ class IterableClient:
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             transport=transport,
+            verify=_tls(),
             timeout=timeout,
             auth=ApiKeyAuth(self._key),
             headers={"Accept": "application/json", "User-Agent": _USER_AGENT},

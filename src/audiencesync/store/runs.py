@@ -55,6 +55,7 @@ RUN_STATUS_CODES = (
 RUN_TRIGGERS = ("manual", "scheduled", "refresh", "resume", "api")
 LIST_ACTIONS = ("adopted", "created", "recreated", "existing")
 BATCH_ACTIONS = ("subscribe", "unsubscribe")
+QUEUED_ACTIONS = ("approve", "resume")  # a pass of a Held or stopped run, queued
 
 
 def new_state_key() -> str:
@@ -95,6 +96,7 @@ class Run(Base):
     __table_args__ = (
         _one_of("trigger", RUN_TRIGGERS),
         _one_of("status", RUN_STATUS_CODES),
+        _one_of("queued_action", QUEUED_ACTIONS),
         {"sqlite_autoincrement": True},  # a run id is never reused
     )
 
@@ -117,6 +119,9 @@ class Run(Base):
     error: Mapped[str | None] = mapped_column(Text)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     counts: Mapped[Any] = mapped_column(JSON, default=dict)
+    # An approval or resume asked through the API, waiting for the worker.
+    queued_action: Mapped[str | None] = mapped_column(String(16))
+    queued_by: Mapped[str | None] = mapped_column(String(255))
 
     segments: Mapped[list[RunSegment]] = relationship(
         back_populates="run",

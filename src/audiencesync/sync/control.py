@@ -36,7 +36,13 @@ from audiencesync.errors import AccessDeniedError, ConflictError
 from audiencesync.store.models import utc_now
 from audiencesync.store.runs import RunSegment
 from audiencesync.sync.history import require_export, run_info
-from audiencesync.sync.records import finish, get_run, newer_run, request_cancel
+from audiencesync.sync.records import (
+    finish,
+    get_run,
+    newer_run,
+    queue_action,
+    request_cancel,
+)
 from audiencesync.sync.runner import Pass, execute
 from audiencesync.sync.statuses import RunStatus
 
@@ -82,11 +88,16 @@ def approve_run(
     *,
     now: Clock = utc_now,
     progress: RunProgress | None = None,
+    audited: bool = False,
 ) -> RunInfo:
-    """Send the held removals of Held run ``run`` (see :func:`held_run`)."""
+    """Send the held removals of Held run ``run`` (see :func:`held_run`).
+
+    ``audited``: the approval's audit event was written when it was queued.
+    """
     check(actor, Action.APPROVE_REMOVALS)
     with env.database.session() as session:
-        _audit(session, actor, "run.approve", run)
+        if not audited:
+            _audit(session, actor, "run.approve", run)
         session.execute(  # kept, so a resume of a killed approval still sends them
             update(RunSegment)
             .where(RunSegment.run_id == run.id, RunSegment.held_removals)
@@ -109,6 +120,21 @@ def discard_run(
             " them again."))  # fmt: skip
         _audit(session, actor, "run.discard", run)
         return run_info(session, run_id)
+
+
+def queue_pass(database: Database, actor: Actor, run: RunInfo, action: str) -> RunInfo:
+    """Queue the run's approval or resume for the worker; audited now, as asked."""
+    with database.session() as session:
+        queue_action(session, run.id, action, by=actor.name)
+        _audit(session, actor, f"run.{action}", run)
+        session.flush()
+        return run_info(session, run.id)
+
+
+def record(database: Database, actor: Actor, action: str, run: RunInfo) -> None:
+    """Write one audit event about the run (``run.resume``...) on its own."""
+    with database.session() as session:
+        _audit(session, actor, action, run)
 
 
 def _audit(session: Session, actor: Actor, action: str, run: RunInfo) -> None:

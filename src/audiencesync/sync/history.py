@@ -89,6 +89,8 @@ class RunInfo:
     counts: Mapping[str, int]
     segments: tuple[SegmentRunInfo, ...] = field(default=())
     full_resync: bool = False
+    queued_action: str | None = None  # "approve" or "resume", for the worker
+    queued_by: str | None = None
 
     @property
     def duration(self) -> timedelta | None:
@@ -265,8 +267,15 @@ def count_rejects(session: Session, run_id: int) -> int:
 
 
 def waiting_runs(session: Session) -> list[int]:
-    """The Queued runs' ids, oldest first."""
-    query = select(Run.id).where(Run.status == RunStatus.QUEUED.code).order_by(Run.id)
+    """The runs the worker has to execute, oldest first.
+
+    Queued runs, and Held or stopped runs whose approval or resume was queued.
+    """
+    query = (
+        select(Run.id)
+        .where((Run.status == RunStatus.QUEUED.code) | Run.queued_action.is_not(None))
+        .order_by(Run.id)
+    )
     return list(session.scalars(query))
 
 
@@ -297,6 +306,8 @@ def _info(
             for part in run.segments
         ),
         full_resync=run.full_resync,
+        queued_action=run.queued_action,
+        queued_by=run.queued_by,
     )
 
 

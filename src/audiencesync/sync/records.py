@@ -112,6 +112,7 @@ def get_run(session: Session, run_id: int) -> Run:
 def start(session: Session, run_id: int, *, now: datetime | None = None) -> Run:
     """Move the run to Running (first start or resume) and beat its heart."""
     run = _move(session, run_id, RunStatus.RUNNING)
+    run.queued_action = run.queued_by = None  # any pass answers a queued one
     now = now or utc_now()
     run.started_at = run.started_at or now
     run.heartbeat_at, run.finished_at = now, None
@@ -150,7 +151,40 @@ def finish(
     run = _move(session, run_id, status)
     run.finished_at, run.error = now or utc_now(), error
     run.counts = totals(run.segments)
+    run.queued_action = run.queued_by = None
     return run
+
+
+def queue_action(session: Session, run_id: int, action: str, *, by: str) -> Run:
+    """Mark the run's next pass (``approve`` or ``resume``) for the worker.
+
+    ConflictError when one is queued already: one waiting pass per run.
+    """
+    run = get_run(session, run_id)
+    if run.queued_action is not None:
+        msg = (
+            f"Run {run_id} already waits for the {run.queued_action} that"
+            f" {run.queued_by} asked for; it starts shortly."
+        )
+        details = {"run_id": run_id, "action": run.queued_action}
+        raise ConflictError(msg, code="run_action_queued", details=details)
+    run.queued_action, run.queued_by = action, by
+    return run
+
+
+def take_queued_action(session: Session, run_id: int) -> tuple[str, str] | None:
+    """Claim the run's queued pass, once even across processes: (action, by)."""
+    run = get_run(session, run_id)
+    action, by = run.queued_action, run.queued_by
+    if action is None or by is None:
+        return None
+    claimed = session.execute(
+        update(Run)
+        .where(Run.id == run_id, Run.queued_action == action, Run.queued_by == by)
+        .values(queued_action=None, queued_by=None)
+        .execution_options(synchronize_session="fetch")
+    )
+    return (action, by) if claimed.rowcount == 1 else None  # type: ignore[attr-defined]
 
 
 def request_cancel(

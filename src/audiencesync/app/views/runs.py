@@ -83,6 +83,8 @@ class RunView(View):
     finished_at: datetime | None
     error: str | None
     cancel_requested: bool
+    queued_action: str | None
+    queued_by: str | None
     duration_seconds: float | None
     segments: list[SegmentRunView]
 
@@ -103,6 +105,8 @@ class RunView(View):
             finished_at=info.finished_at,
             error=info.error,
             cancel_requested=info.cancel_requested,
+            queued_action=info.queued_action,
+            queued_by=info.queued_by,
             duration_seconds=info.duration.total_seconds() if info.duration else None,
             segments=[SegmentRunView.of(part) for part in info.segments],
         )
@@ -110,7 +114,7 @@ class RunView(View):
     @property
     def is_over(self) -> bool:
         """Whether the run stopped (for now or for good): nothing runs it now."""
-        return self.status not in {"Queued", "Running"}
+        return self.status not in {"Queued", "Running"} and self.queued_action is None
 
 
 class RejectView(View):

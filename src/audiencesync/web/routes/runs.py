@@ -1,7 +1,8 @@
 """``/api/v1/runs``: run history, rejects, and what people do to a run.
 
-``POST /exports/{name}/runs`` queues a run (202 and its ``Location``); the
-``serve`` worker executes it. Every route is a thin call into
+``POST /exports/{name}/runs`` queues a run, and ``POST /runs/{id}/approve`` and
+``/resume`` queue a pass of an existing run (202 and its ``Location``); the
+``serve`` worker executes them. Every route is a thin call into
 ``workspace.runs`` (:class:`audiencesync.app.runs.RunService`), which checks
 roles: viewers read runs but not their rejects (they hold e-mail addresses).
 """
@@ -129,10 +130,20 @@ def run_rejects_csv(run_id: RunId, workspace: WorkspaceDep) -> StreamingResponse
     )
 
 
-@router.post("/runs/{run_id}/approve", summary="Send a Held run's removals")
-def approve_run(run_id: RunId, workspace: WorkspaceDep) -> RunView:
-    """Send the removals the brake held (administrators); answers once sent."""
-    return workspace.runs.approve(run_id)
+@router.post(
+    "/runs/{run_id}/approve",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Approve a Held run's removals (queued)",
+)
+def approve_run(run_id: RunId, workspace: WorkspaceDep, response: Response) -> RunView:
+    """Approve the removals the brake held (administrators); the worker sends them.
+
+    The run shows ``queued_action: "approve"`` until its pass starts; follow it
+    at the ``Location`` answered (or its ``/events``).
+    """
+    view = workspace.runs.request_approve(run_id)
+    response.headers["Location"] = _location(view.id)
+    return view
 
 
 @router.post("/runs/{run_id}/discard", summary="Drop a Held run's removals")
@@ -141,10 +152,20 @@ def discard_run(run_id: RunId, workspace: WorkspaceDep) -> RunView:
     return workspace.runs.discard(run_id)
 
 
-@router.post("/runs/{run_id}/resume", summary="Continue a stopped run")
-def resume_run(run_id: RunId, workspace: WorkspaceDep) -> RunView:
-    """Continue an Interrupted or Failed (retrying) run; answers once it ends."""
-    return workspace.runs.resume(run_id)
+@router.post(
+    "/runs/{run_id}/resume",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Continue a stopped run (queued)",
+)
+def resume_run(run_id: RunId, workspace: WorkspaceDep, response: Response) -> RunView:
+    """Queue the resume of an Interrupted or Failed (retrying) run for the worker.
+
+    The run shows ``queued_action: "resume"`` until its pass starts; follow it
+    at the ``Location`` answered (or its ``/events``).
+    """
+    view = workspace.runs.request_resume(run_id)
+    response.headers["Location"] = _location(view.id)
+    return view
 
 
 @router.post("/runs/{run_id}/cancel", summary="Cancel a run")
