@@ -16,7 +16,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from audiencesync.app.views.exports import export_saved_view, export_view
+from audiencesync.app.views.exports import (
+    ExportRemovedView,
+    export_saved_view,
+    export_view,
+)
 from audiencesync.app.workspace import open_workspace
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
 from audiencesync.cli.render import cell, echo_json, plain, print_table, when
@@ -239,7 +243,7 @@ def remove(
     with export_service(home, as_user) as service:
         removed = service.remove(name)
     if as_json:
-        echo_json({"name": removed.name, "removed": True})
+        echo_json(ExportRemovedView(name=removed.name).as_json())
         return
     typer.echo(f"Removed export {removed.name!r}.")
 

@@ -18,13 +18,14 @@ from rich.table import Table
 from audiencesync.app.views.schedule import ScheduleView, SystemView
 from audiencesync.app.workspace import open_workspace
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
-from audiencesync.cli.render import echo_json, iso, print_table, when
+from audiencesync.cli.render import echo_json, print_table, when
 from audiencesync.scheduling.refresh import (
     HELD,
     RefreshReport,
     SourceResult,
     run_refresh,
 )
+from audiencesync.scheduling.report_view import RefreshReportView
 from audiencesync.sync.run_log import RUN_LOG
 
 if TYPE_CHECKING:
@@ -194,32 +195,8 @@ def show_progress_log() -> None:
 
 
 def report_json(report: RefreshReport) -> dict[str, Any]:
-    """A refresh report as ``--json`` prints it."""
-    return {
-        "ok": report.ok,
-        "started_at": iso(report.started_at),
-        "finished_at": iso(report.finished_at),
-        "sources": [
-            {
-                "table": s.table,
-                "source": s.source,
-                "outcome": s.outcome,
-                "rows": s.rows,
-                "held_rows": s.held_rows,
-                "removed": s.removed,
-                "error": s.error,
-            }
-            for s in report.sources
-        ],
-        "segments": [
-            {"name": s.name, "members": s.members, "error": s.error}
-            for s in report.segments
-        ],
-        "exports": [
-            {"name": e.name, "run_id": e.run_id, "status": e.status, "error": e.error}
-            for e in report.exports
-        ],
-    }
+    """A refresh report as ``--json`` prints it (its view)."""
+    return RefreshReportView.of(report).as_json()
 
 
 def held_line(source: SourceResult) -> str:

@@ -62,6 +62,13 @@ class ExportSavedView(ExportView):
     warnings: list[str]
 
 
+class ExportRemovedView(View):
+    """An export that was removed (its Iterable lists are left as they are)."""
+
+    name: str
+    removed: bool = True
+
+
 def last_run_view(last: LastRun | None) -> LastRunView | None:
     """The view of an export's last run, if it has one."""
     if last is None:
