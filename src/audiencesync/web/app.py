@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI
 
 from audiencesync import __version__
 from audiencesync.app.context import AppContext
+from audiencesync.web.body_limit import BodyLimit
 from audiencesync.web.errors import install_error_handlers, install_openapi
 from audiencesync.web.guards import screen_input
 from audiencesync.web.routes import ROUTERS
@@ -44,6 +45,7 @@ def _routes_and_document() -> FastAPI:
         dependencies=[Depends(screen_input)],
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimit)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     install_openapi(app)
