@@ -21,8 +21,9 @@ Hint = Callable[[Mapping[str, object]], str]
 
 FLAGS: dict[str, str] = {
     # the API's field name: the command line's flag for the same input. Only
-    # fields with one flag in every command that raises on them ("name" is a
-    # flag in some commands and an argument in others, so it is not here).
+    # fields with one flag in every command that raises on them: "name" is a
+    # flag in some commands and an argument in others; "region" is named by
+    # the key_wrong_region hint already.
     "segments": "--segment",
     "fields": "--field",
     "removal_brake": "--removal-brake",
@@ -31,7 +32,6 @@ FLAGS: dict[str, str] = {
     "seed": "--seed",
     "out": "--out",
     "limit": "--limit",
-    "region": "--region",
     "base_url": "--base-url",
     "label": "--label",
     "port": "--port",
