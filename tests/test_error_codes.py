@@ -9,15 +9,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from typer.core import TyperGroup
+from typer.main import get_command
 
 from audiencesync.app.home import initialize
 from audiencesync.app.workspace import Workspace, open_workspace
-from audiencesync.cli.hints import HINTS, error_line, run_hint
+from audiencesync.cli import app as cli
+from audiencesync.cli.hints import FLAGS, HINTS, error_line, run_hint
 from audiencesync.connections.consent import require_agreement
+from audiencesync.connections.targets import resolve_target
 from audiencesync.connections.verifier import check_key_shape
 from audiencesync.errors import AudiencesyncError, ConfigError, NotFoundError
+from audiencesync.exports import parse_field_options
+from audiencesync.exports.checks import check_removal_brake
 from audiencesync.profiles.importing import choose_key
 from audiencesync.profiles.service import import_profiles
 from audiencesync.segments.rules import parse_where
@@ -99,8 +106,11 @@ def test_service_errors_carry_code_field_and_details(
                                source="new.csv", table="customers"),
             "key_mismatch", "key",
         ),
+        (lambda: check_removal_brake(150), "invalid", "removal_brake"),
+        (lambda: parse_field_options(["ltv"]), "invalid", "fields"),
+        (lambda: resolve_target("eu", "http://127.0.0.1:9009"), "invalid", "base_url"),
     ],
-    ids=["consent", "key shape", "key mismatch"],
+    ids=["consent", "key shape", "key mismatch", "brake", "field form", "target"],
 )  # fmt: skip
 def test_input_errors_name_their_field(
     call: Callable[[], object], code: str, field: str
@@ -126,6 +136,36 @@ def test_the_cli_renders_the_command_from_the_code() -> None:
     )
     failed = RunFailedError(7, "Iterable refused the API key.")
     assert error_line(failed).endswith("See `audiencesync runs show 7`.")
+
+
+def test_the_cli_names_the_flag_of_the_field() -> None:
+    """An error about an input with a flag shows the flag before the message."""
+    error = ConfigError("The seed -1 is out of range.", field="seed")
+    assert error_line(error) == "Error: --seed: The seed -1 is out of range."
+
+
+def test_a_field_without_a_flag_adds_nothing() -> None:
+    """``name`` is an argument in some commands: no flag is shown for it."""
+    error = ConfigError("An export needs a name.", field="name")
+    assert error_line(error) == "Error: An export needs a name."
+
+
+def test_every_flag_is_an_option_of_the_command_line() -> None:
+    """Each flag the CLI adds to an error is one its commands accept."""
+    options = {
+        name
+        for command in _commands(get_command(cli))
+        for param in command.params
+        for name in param.opts
+    }
+    assert set(FLAGS.values()) <= options
+
+
+def _commands(command: Any) -> Iterator[Any]:  # typer's click commands
+    yield command
+    if isinstance(command, TyperGroup):
+        for sub in command.commands.values():
+            yield from _commands(sub)
 
 
 def test_a_hint_without_its_parameters_leaves_the_message_alone() -> None:

@@ -1,11 +1,11 @@
-"""No message outside the command line names a command (issue 12).
+"""No message outside the command line names a command (issue 12) or a flag.
 
 Messages may be stored in run records, e-mailed or returned by the API, and read
 far from a shell: they say what to do in words, and each interface renders its
-own hint from the error's code (:mod:`audiencesync.cli.hints`). This scans every
-string literal of the product outside ``cli/`` (the command line), ``demo/``
-(it prints commands on purpose) and ``emulator/`` (not the product); docstrings
-may name commands.
+own hint from the error's code and field (:mod:`audiencesync.cli.hints`). This
+scans every string literal of the product outside ``cli/`` (the command line),
+``demo/`` (it prints commands on purpose) and ``emulator/`` (not the product);
+docstrings may name commands and flags.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ COMMAND = re.compile(
     rf"audiencesync\s+({WORDS})\b"  # audiencesync runs approve 12
     rf"|`\s*(audiencesync\b|({WORDS})\s)"  # `runs approve 12`
 )
+FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]+")  # --removal-brake, not a--b or ---
 
 
 def _docstrings(tree: ast.Module) -> set[int]:
@@ -68,10 +69,19 @@ def _texts(tree: ast.Module) -> list[tuple[int, str]]:
 
 def commands_in(source: str) -> list[str]:
     """``line: text`` of each string literal in ``source`` that names a command."""
+    return _matching(COMMAND, source)
+
+
+def flags_in(source: str) -> list[str]:
+    """``line: text`` of each string literal in ``source`` that names a flag."""
+    return _matching(FLAG, source)
+
+
+def _matching(pattern: re.Pattern[str], source: str) -> list[str]:
     return [
         f"{line}: {text!r}"
         for line, text in _texts(ast.parse(source))
-        if COMMAND.search(text)
+        if pattern.search(text)
     ]
 
 
@@ -113,5 +123,39 @@ def test_no_message_outside_the_command_line_names_a_command() -> None:
         f"{path.relative_to(PACKAGE)}:{hit}"
         for path in _modules()
         for hit in commands_in(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'msg = f"--removal-brake {percent} is out of range."',
+        'msg = "Give either --region or --base-url, not both."',
+        'OPTIONS = {"email": "--email-field"}',
+        'msg = ("Keep one"\n " --field.")',
+    ],
+    ids=["f-string", "mid-sentence", "constant", "implicitly joined"],
+)
+def test_the_scan_finds_a_flag(source: str) -> None:
+    """The guard is not blind: each way of writing a flag is found."""
+    assert flags_in(source)
+
+
+def test_the_scan_allows_docstrings_and_dashes() -> None:
+    """Docstrings may name flags; dashes that are no flag are no finding."""
+    source = (
+        'def f():\n    """Like ``--where``."""\n'
+        '    return ["-- a SQL comment", "A--B", "2024-01-01", "---"]\n'
+    )
+    assert flags_in(source) == []
+
+
+def test_no_message_outside_the_command_line_names_a_flag() -> None:
+    """API and stored texts name settings in words; the CLI adds the flag."""
+    found = [
+        f"{path.relative_to(PACKAGE)}:{hit}"
+        for path in _modules()
+        for hit in flags_in(path.read_text(encoding="utf-8"))
     ]
     assert found == []

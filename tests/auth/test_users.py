@@ -266,7 +266,7 @@ def test_a_label_in_use_by_an_active_token_is_refused(admin: UserService) -> Non
     with pytest.raises(ConflictError) as caught:
         admin.create_token("ana", label=" ci ")
     assert str(caught.value) == (
-        "ana already has an active token labelled 'ci'; choose another --label,"
+        "ana already has an active token labelled 'ci'; choose another label,"
         " or revoke that token first."
     )
 

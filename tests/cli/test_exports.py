@@ -162,11 +162,11 @@ def test_detach_json(home: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--field", "ltv"], "--field 'ltv' is not ITERABLE_FIELD=COLUMN"),
+        (["--field", "ltv"], "--field: The field mapping 'ltv' is not ITERABLE_"),
         (["--field", "emailListIds=country"], "Iterable manages 'emailListIds'"),
         (["--schedule", "0 9 * *"], "has 4 fields; a cron schedule has 5"),
         (["--timezone", "Paris"], "Unknown time zone 'Paris'"),
-        (["--removal-brake", "120"], "--removal-brake 120 is out of range"),
+        (["--removal-brake", "120"], "--removal-brake: The removal brake 120 is out"),
         (["--connection", "Nowhere"], "There is no connection named 'Nowhere'"),
     ],
     ids=["field form", "reserved field", "cron", "time zone", "brake", "connection"],
@@ -180,6 +180,16 @@ def test_bad_input_is_one_error_line_and_exit_2(
     assert result.stderr.startswith("Error: ")
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_an_error_about_a_setting_names_its_flag(home: Path) -> None:
+    """The message names the setting in words; the CLI puts its flag first."""
+    result = run(home, *ADD, "--removal-brake", "150")
+    assert result.stderr == (
+        "Error: --removal-brake: The removal brake 150 is out of range: give a"
+        " percentage from 0 (hold every removal for approval) to 100 (hold only"
+        " when a segment empties or fails); the default is 20.\n"
+    )
 
 
 @pytest.mark.parametrize(

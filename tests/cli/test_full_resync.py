@@ -45,7 +45,7 @@ def test_an_out_of_range_drift_threshold_is_refused(place: Place) -> None:
     shown = json.loads(_cli(place, "exports", "show", EXPORT, "--json").stdout)
 
     assert result.exit_code != 0
-    assert "--drift-threshold 101 is out of range" in result.output
+    assert "--drift-threshold: The drift threshold 101 is out of range" in result.output
     assert shown["drift_threshold"] == 5
 
 

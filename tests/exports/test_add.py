@@ -202,13 +202,13 @@ BAD_OPTIONS: list[tuple[str, dict[str, Any], type[AudiencesyncError], str]] = [
         "brake above 100",
         {"removal_brake": 101},
         ConfigError,
-        "--removal-brake 101 is out of range: give a percentage from 0",
+        "The removal brake 101 is out of range: give a percentage from 0",
     ),
     (
         "brake below 0",
         {"removal_brake": -1},
         ConfigError,
-        "--removal-brake -1 is out of range",
+        "The removal brake -1 is out of range",
     ),
     (
         "consent column unknown",

@@ -25,9 +25,9 @@ def test_parse_field_options_maps_fields_to_columns() -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        (["firstName"], "--field 'firstName' is not ITERABLE_FIELD=COLUMN"),
-        (["=first_name"], "--field '=first_name' is not ITERABLE_FIELD=COLUMN"),
-        (["firstName="], "e.g. --field firstName=first_name"),
+        (["firstName"], "The field mapping 'firstName' is not ITERABLE_FIELD=COLUMN"),
+        (["=first_name"], "The field mapping '=first_name' is not ITERABLE_FIELD="),
+        (["firstName="], "e.g. firstName=first_name"),
         (
             ["city=city", "city=town"],
             "The Iterable field 'city' is mapped twice (from 'city' and 'town')",
@@ -51,9 +51,12 @@ def test_iterable_managed_fields_are_refused(name: str) -> None:
 @pytest.mark.parametrize(
     ("name", "reason"),
     [
-        ("email", "it is Iterable's identifier field; map it with --email-field"),
-        ("userId", "it is Iterable's identifier field; map it with --user-id-field"),
-        ("USERID", "it is Iterable's identifier field; map it with --user-id-field"),
+        ("email", "it is Iterable's identifier field; choose its column as the"
+         " export's email field"),
+        ("userId", "it is Iterable's identifier field; choose its column as the"
+         " export's userId field"),
+        ("USERID", "it is Iterable's identifier field; choose its column as the"
+         " export's userId field"),
         ("emaillistids", "Iterable manages 'emailListIds' itself"),
         ("itblCustom", "names starting with 'itbl' are Iterable's own"),
         ("address.city", "Iterable reads a '.' as a path into a nested object"),

@@ -197,8 +197,8 @@ def test_generate_refuses_to_replace_imported_profiles(
         generate_profiles(populated, count=10, anchor=ANCHOR)
     assert str(raised.value) == (
         "Table customers holds imported data, which generate would replace. Move"
-        f" {populated / 'customers.parquet'} away first, or write the sample"
-        " elsewhere with --out FILE."
+        f" {populated / 'customers.parquet'} away first, or write the sample to a"
+        " file instead."
     )
 
 
@@ -222,10 +222,10 @@ def test_out_file_imports_back_with_the_same_kinds(
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"count": 0}, "--count 0 is out of range; use 1 to 99,999,999."),
+        ({"count": 0}, "The profile count 0 is out of range; use 1 to 99,999,999."),
         (
             {"count": 10, "seed": -1},
-            "--seed -1 is out of range; use 0 to 9223372036854775807.",
+            "The seed -1 is out of range; use 0 to 9223372036854775807.",
         ),
     ],
     ids=["count zero", "negative seed"],
@@ -246,6 +246,6 @@ def test_out_with_unknown_extension_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as raised:
         write_profiles(tmp_path / "sample.xlsx", count=5)
     assert str(raised.value) == (
-        "--out sample.xlsx: unknown file type .xlsx; use a .csv, .parquet, .jsonl"
-        " or .ndjson file."
+        "The output file sample.xlsx has an unknown file type .xlsx; use a .csv,"
+        " .parquet, .jsonl or .ndjson file."
     )

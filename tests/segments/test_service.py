@@ -195,7 +195,7 @@ def test_preview_of_an_empty_segment(service: SegmentService) -> None:
 def test_preview_limit_is_bounded(service: SegmentService, limit: int) -> None:
     """The preview limit must be between 1 and 10,000."""
     service.create("France VIP", parse_where(FRENCH_VIP))
-    with pytest.raises(RuleError, match=f"--limit {limit} is out of range"):
+    with pytest.raises(RuleError, match=f"The preview limit {limit} is out of range"):
         service.preview("France VIP", limit=limit)
 
 

@@ -212,6 +212,26 @@ def test_edits_the_service_refuses_answer_its_code(
     assert exports.audit_actions() == before
 
 
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"removal_brake": 150}, "removal_brake"),
+        ({"name": "  "}, "name"),
+        ({"segments": ["France", "france"]}, "segments"),
+        ({"fields": {"email": "email"}}, "fields"),
+    ],
+    ids=["brake", "blank name", "segment twice", "identifier field"],
+)
+def test_a_refused_setting_names_its_field_and_no_flag(
+    exports: Api, body: dict[str, Any], field: str
+) -> None:
+    """A refused setting is a 422 naming its API field; the message names no flag."""
+    answer = exports.client.patch(NEWSLETTER, json=body, headers=exports.auth("admin"))
+    error = answer.json()["error"]
+    assert (answer.status_code, error["details"]["field"]) == (422, field)
+    assert "--" not in error["message"]
+
+
 def test_null_clears_an_optional_mapping(exports: Api) -> None:
     """``user_id_field: null`` maps no userId; leaving it out keeps it."""
     headers = exports.auth("admin")

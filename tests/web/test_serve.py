@@ -123,8 +123,8 @@ def test_the_cli_says_a_port_is_in_use_in_one_line(settings: Settings) -> None:
         )
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        f"Error: Port {port} on 127.0.0.1 is already in use (another serve, or"
-        " another program): stop it, or pick another port with --port."
+        f"Error: --port: Port {port} on 127.0.0.1 is already in use (another"
+        " serve, or another program): stop it, or pick another port."
     ]
 
 

@@ -121,16 +121,16 @@ def checked_label(user: User, label: str) -> str:
     clean = label.strip()
     if not 1 <= len(clean) <= LABEL_MAX or not clean.isprintable():
         msg = f"A token label needs 1 to {LABEL_MAX} printable characters."
-        raise ConfigError(msg)
+        raise ConfigError(msg, field="label")
     if looks_like_token(clean):
         msg = "A token label must not look like a token: labels are shown in lists."
-        raise ConfigError(msg)
+        raise ConfigError(msg, field="label")
     if any(row.label == clean and row.revoked_at is None for row in user.tokens):
         msg = (
             f"{user.name} already has an active token labelled {clean!r}; choose"
-            " another --label, or revoke that token first."
+            " another label, or revoke that token first."
         )
-        raise ConflictError(msg)
+        raise ConflictError(msg, field="label")
     return clean
 
 

@@ -1,9 +1,11 @@
-"""What the command line adds to an error: the command that fixes it.
+"""What the command line adds to an error: its flag and the command that fixes it.
 
-Errors carry a stable code and the parameters of their fix (see
-:mod:`audiencesync.errors`); their messages never name a command, since they may
-be stored or e-mailed. The command line renders the fix as a command here; the
-web UI renders the same codes as links. Run records hold notes in the same
+Errors carry a stable code, the input field they are about and the parameters of
+their fix (see :mod:`audiencesync.errors`); their messages never name a command
+or a flag, since they may be stored, e-mailed or returned by the API. The
+command line names the flag of the field (``--removal-brake: The removal brake
+150 is ...``) and renders the fix as a command here; the web UI renders the same
+fields and codes as form fields and links. Run records hold notes in the same
 words: :func:`run_hint` adds the command a run's status calls for.
 """
 
@@ -16,6 +18,24 @@ from audiencesync.sync.records import SUPERSEDED
 from audiencesync.sync.statuses import RunStatus
 
 Hint = Callable[[Mapping[str, object]], str]
+
+FLAGS: dict[str, str] = {
+    # the API's field name: the command line's flag for the same input. Only
+    # fields with one flag in every command that raises on them: "name" is a
+    # flag in some commands and an argument in others; "region" is named by
+    # the key_wrong_region hint already.
+    "segments": "--segment",
+    "fields": "--field",
+    "removal_brake": "--removal-brake",
+    "drift_threshold": "--drift-threshold",
+    "count": "--count",
+    "seed": "--seed",
+    "out": "--out",
+    "limit": "--limit",
+    "base_url": "--base-url",
+    "label": "--label",
+    "port": "--port",
+}
 
 _INIT = "Run `audiencesync init` first."
 _IMPORT = (
@@ -121,9 +141,14 @@ HINTS: dict[str, Hint] = {
 }
 
 
-def error_line(error: AudiencesyncError) -> str:
-    """``Error: <message>`` and, when the code has one, the command that fixes it."""
-    line = f"Error: {error}"
+def error_line(error: AudiencesyncError, flags: Mapping[str, str] = FLAGS) -> str:
+    """``Error: <message>`` and, when the code has one, the command that fixes it.
+
+    An error about a field with a flag in ``flags`` names it first:
+    ``Error: --removal-brake: The removal brake 150 is out of range: ...``.
+    """
+    flag = flags.get(error.field or "")
+    line = f"Error: {flag}: {error}" if flag else f"Error: {error}"
     hint = HINTS.get(error.code)
     if hint is None:
         return line

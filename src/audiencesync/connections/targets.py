@@ -20,8 +20,8 @@ Target = tuple[Region | None, str | None]
 def resolve_target(region: Region | str | None, base_url: str | None) -> Target:
     """Exactly one of a region (default US) and an explicit base URL, checked."""
     if region is not None and base_url is not None:
-        msg = "Give either --region or --base-url, not both."
-        raise ConfigError(msg)
+        msg = "Give either a region or a base URL, not both."
+        raise ConfigError(msg, field="base_url")
     if base_url is not None:
         return None, clean_base_url(base_url)
     if region is None:
@@ -40,11 +40,11 @@ def clean_base_url(raw: str) -> str:
     except httpx.InvalidURL:
         url = httpx.URL("invalid:")
     if url.scheme not in {"http", "https"} or not url.host:
-        msg = "--base-url must be an absolute http(s) URL, e.g. http://127.0.0.1:9009"
-        raise ConfigError(msg)
+        msg = "The base URL must be an absolute http(s) URL, e.g. http://127.0.0.1:9009"
+        raise ConfigError(msg, field="base_url")
     if url.userinfo or url.query or url.fragment:
-        msg = "--base-url cannot hold credentials, a query or a fragment."
-        raise ConfigError(msg)
+        msg = "The base URL cannot hold credentials, a query or a fragment."
+        raise ConfigError(msg, field="base_url")
     return str(url.copy_with(path=url.path.rstrip("/") or "/")).rstrip("/")
 
 

@@ -28,21 +28,27 @@ def is_invisible(char: str) -> bool:
 
 
 def clean_name(
-    raw: str, *, subject: str, empty: str, error: type[ConfigError] = ConfigError
+    raw: str,
+    *,
+    subject: str,
+    empty: str,
+    error: type[ConfigError] = ConfigError,
+    field: str | None = None,
 ) -> str:
     """``raw`` trimmed, or ``error`` saying why it cannot name a ``subject``.
 
-    ``empty`` is the message for a blank name (it shows a good example).
+    ``empty`` is the message for a blank name (it shows a good example);
+    ``field`` is the input the name came from, set on the error.
     """
     name = raw.strip()
     if not name:
-        raise error(empty)
+        raise error(empty, field=field)
     if len(name) > MAX_NAME_LENGTH:
         msg = (
             f"The {subject} name is {len(name)} characters long; the limit is"
             f" {MAX_NAME_LENGTH}. Choose a shorter name."
         )
-        raise error(msg)
+        raise error(msg, field=field)
     for position, char in enumerate(name, start=1):
         if is_invisible(char):
             msg = (
@@ -51,7 +57,7 @@ def clean_name(
                 f" {describe(char)} at character {position}). Type the name again"
                 " without it."
             )
-            raise error(msg)
+            raise error(msg, field=field)
     return name
 
 

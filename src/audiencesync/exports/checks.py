@@ -29,8 +29,8 @@ _SENDABLE = frozenset(ColumnKind) - {ColumnKind.OTHER}
 
 def normalize_export_name(raw: str) -> str:
     """``raw`` trimmed, or a ConfigError saying why it cannot name an export."""
-    empty = 'An export needs a name, e.g. --name "Newsletter to Iterable".'
-    return clean_name(raw, subject="export", empty=empty)
+    empty = 'An export needs a name, e.g. "Newsletter to Iterable".'
+    return clean_name(raw, subject="export", empty=empty, field="name")
 
 
 def email_column(table: Table, name: str) -> str:
@@ -107,10 +107,11 @@ def unique_segments(names: Sequence[str]) -> list[str]:
     cleaned = [name.strip() for name in names]
     if not cleaned:
         msg = (
-            "An export needs at least one segment: --segment NAME (repeat it to"
-            " export several; each becomes an Iterable list)."
+            "An export needs at least one segment: give the name of a saved"
+            " segment (give several to export several; each becomes an Iterable"
+            " list)."
         )
-        raise ConfigError(msg)
+        raise ConfigError(msg, field="segments")
     seen: dict[str, str] = {}
     for name in cleaned:
         key = name_key(name)
@@ -119,7 +120,7 @@ def unique_segments(names: Sequence[str]) -> list[str]:
                 f"The segment {name!r} is given twice (as {seen[key]!r} and"
                 f" {name!r}): each segment feeds one list; give it once."
             )
-            raise ConfigError(msg)
+            raise ConfigError(msg, field="segments")
         seen[key] = name
     return cleaned
 
@@ -139,11 +140,11 @@ def check_removal_brake(percent: int) -> int:
     """A whole percentage from 0 to 100."""
     if isinstance(percent, bool) or not 0 <= percent <= 100:
         msg = (
-            f"--removal-brake {percent} is out of range: give a percentage from 0"
+            f"The removal brake {percent} is out of range: give a percentage from 0"
             " (hold every removal for approval) to 100 (hold only when a segment"
             " empties or fails); the default is 20."
         )
-        raise ConfigError(msg)
+        raise ConfigError(msg, field="removal_brake")
     return percent
 
 
@@ -151,11 +152,11 @@ def check_drift_threshold(percent: int) -> int:
     """A whole percentage from 0 to 100."""
     if isinstance(percent, bool) or not 0 <= percent <= 100:
         msg = (
-            f"--drift-threshold {percent} is out of range: give a percentage from 0"
-            " (any difference between a list and what was sent is a drift) to 100;"
-            " the default is 5."
+            f"The drift threshold {percent} is out of range: give a percentage from"
+            " 0 (any difference between a list and what was sent is a drift) to"
+            " 100; the default is 5."
         )
-        raise ConfigError(msg)
+        raise ConfigError(msg, field="drift_threshold")
     return percent
 
 

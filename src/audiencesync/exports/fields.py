@@ -3,7 +3,7 @@
 An export sends the email (and optionally the userId) plus only the extra fields
 mapped here, as Iterable ``dataFields``. Iterable manages some profile fields
 itself and ignores or rejects writes to them (``../shared/iterable-api.md``
-section 7); ``email`` and ``userId`` have their own options. Names are case- and
+section 7); ``email`` and ``userId`` have their own settings. Names are case- and
 space-sensitive in Iterable, so a reserved name differing only in case is refused
 too: it would create a confusing look-alike field.
 """
@@ -14,8 +14,9 @@ from collections.abc import Iterable, Mapping
 
 from audiencesync.errors import ConfigError
 
-FIELD_EXAMPLE = "--field firstName=first_name"
-OWN_OPTIONS = {"email": "--email-field", "userid": "--user-id-field"}
+FIELDS_INPUT = "fields"
+"""The input an extra-field mapping comes from, as the API names it."""
+IDENTIFIER_SETTINGS = {"email": "email field", "userid": "userId field"}
 MANAGED_FIELDS = frozenset(
     {
         "emailListIds",
@@ -43,16 +44,17 @@ def parse_field_options(options: Iterable[str]) -> dict[str, str]:
         field, sep, column = option.partition("=")
         if not sep or not field or not column:
             msg = (
-                f"--field {option!r} is not ITERABLE_FIELD=COLUMN: write the Iterable"
-                f" field, '=', then the profile column, e.g. {FIELD_EXAMPLE}."
+                f"The field mapping {option!r} is not ITERABLE_FIELD=COLUMN: write"
+                " the Iterable field, '=', then the profile column, e.g."
+                " firstName=first_name."
             )
-            raise ConfigError(msg)
+            raise ConfigError(msg, field=FIELDS_INPUT)
         if field in fields:
             msg = (
                 f"The Iterable field {field!r} is mapped twice (from {fields[field]!r}"
-                f" and {column!r}): each field takes one column; keep one --field."
+                f" and {column!r}): each field takes one column; keep one mapping."
             )
-            raise ConfigError(msg)
+            raise ConfigError(msg, field=FIELDS_INPUT)
         fields[field] = column
     return fields
 
@@ -68,7 +70,7 @@ def check_field_name(name: str) -> None:
     reason = _refusal(name)
     if reason is not None:
         msg = f"The Iterable field {name!r} cannot be mapped: {reason}"
-        raise ConfigError(msg)
+        raise ConfigError(msg, field=FIELDS_INPUT)
 
 
 def _refusal(name: str) -> str | None:
@@ -76,13 +78,13 @@ def _refusal(name: str) -> str | None:
     rules = (
         (
             not name.strip(),
-            f"it is empty. Name the Iterable field, e.g. {FIELD_EXAMPLE}.",
+            "it is empty. Name the Iterable field, e.g. firstName.",
         ),
         (
             name != name.strip(),
             "it starts or ends with a space, and Iterable field names are"
             " space-sensitive, so it would create a look-alike field. Remove the"
-            " spaces (quote the whole --field value in the shell).",
+            " spaces.",
         ),
         (
             "." in name,
@@ -90,9 +92,9 @@ def _refusal(name: str) -> str | None:
             " name such as 'addressCity'.",
         ),
         (
-            key in OWN_OPTIONS,
-            f"it is Iterable's identifier field; map it with"
-            f" {OWN_OPTIONS.get(key)} instead.",
+            key in IDENTIFIER_SETTINGS,
+            "it is Iterable's identifier field; choose its column as the export's"
+            f" {IDENTIFIER_SETTINGS.get(key)} instead.",
         ),
         (
             key in _MANAGED_KEYS,

@@ -175,8 +175,8 @@ def write_profiles(
     _check_inputs(count, seed)
     options = _out_options(out)
     if not out.parent.is_dir():
-        msg = f"--out {out}: folder {out.parent} does not exist; create it first."
-        raise ConfigError(msg)
+        msg = f"The output file's folder {out.parent} does not exist; create it first."
+        raise ConfigError(msg, field="out")
     day = anchor or _today()
     with closing(connect_duckdb()) as connection:
         _copy(connection, customers_sql(count, seed=seed, anchor=day), out, options)
@@ -346,7 +346,7 @@ def _refuse_imported(folder: Path, table: str) -> None:
     if path.exists() and read_table_info(folder, table).generator is None:
         msg = (
             f"Table {table} holds imported data, which generate would replace. Move"
-            f" {path} away first, or write the sample elsewhere with --out FILE."
+            f" {path} away first, or write the sample to a file instead."
         )
         raise ConflictError(msg)
 
@@ -357,10 +357,10 @@ def _out_options(out: Path) -> str:
         return "FORMAT parquet, COMPRESSION zstd"
     if suffix not in OUT_FORMATS:
         msg = (
-            f"--out {out.name}: unknown file type {suffix or '(none)'}; use a .csv,"
-            " .parquet, .jsonl or .ndjson file."
+            f"The output file {out.name} has an unknown file type"
+            f" {suffix or '(none)'}; use a .csv, .parquet, .jsonl or .ndjson file."
         )
-        raise ConfigError(msg)
+        raise ConfigError(msg, field="out")
     return OUT_FORMATS[suffix]
 
 
@@ -391,11 +391,11 @@ def _mix(seed: int, salt: int) -> int:
 
 def _check_inputs(count: int, seed: int) -> None:
     if not 1 <= count <= MAX_COUNT:
-        msg = f"--count {count} is out of range; use 1 to {MAX_COUNT:,}."
-        raise ConfigError(msg)
+        msg = f"The profile count {count} is out of range; use 1 to {MAX_COUNT:,}."
+        raise ConfigError(msg, field="count")
     if not 0 <= seed <= MAX_SEED:
-        msg = f"--seed {seed} is out of range; use 0 to {MAX_SEED}."
-        raise ConfigError(msg)
+        msg = f"The seed {seed} is out of range; use 0 to {MAX_SEED}."
+        raise ConfigError(msg, field="seed")
 
 
 def _today() -> date:

@@ -158,5 +158,5 @@ def _require_embedded(settings: Settings, command: str) -> None:
             " AUDIENCESYNC_PROFILES_URL to use the embedded store."
         )
         if command == "generate":
-            msg += " To write sample profiles to a file, pass --out FILE."
+            msg += " To write sample profiles to a file, give an output file."
         raise ConfigError(msg)

@@ -336,8 +336,10 @@ class SegmentService:
     ) -> Preview:
         """The first ``limit`` members (key plus columns) and the member count."""
         if not 1 <= limit <= MAX_PREVIEW:
-            msg = f"--limit {limit} is out of range: use 1 to {MAX_PREVIEW:,}."
-            raise RuleError(msg)
+            msg = (
+                f"The preview limit {limit} is out of range: use 1 to {MAX_PREVIEW:,}."
+            )
+            raise RuleError(msg, field="limit")
         self._require(Action.VIEW_PROFILES)
         info = self.get(name)
         shown = self._preview_columns(info.definition, columns)

@@ -183,9 +183,9 @@ def _bind_error(host: str, port: int, exc: OSError) -> ConfigError:
     if exc.errno == errno.EADDRINUSE:
         msg = (
             f"Port {port} on {host} is already in use (another serve, or another"
-            " program): stop it, or pick another port with --port."
+            " program): stop it, or pick another port."
         )
-        return ConfigError(msg, code="port_in_use", details=details)
+        return ConfigError(msg, code="port_in_use", field="port", details=details)
     if exc.errno == errno.EACCES:
         msg = f"Port {port} on {host} needs privileges: pick a port above 1023."
         return ConfigError(msg, code="port_denied", details=details)
