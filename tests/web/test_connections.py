@@ -254,6 +254,23 @@ def test_add_without_agreement_is_refused_naming_the_field(
     assert api.audit_actions() == before
 
 
+@pytest.mark.parametrize("agreement", [1, "true", "yes"], ids=str)
+def test_agreement_must_be_the_json_true(
+    api: Api, emulator_url: str, agreement: object
+) -> None:
+    """1, "true" or "yes" is no "I agree": 422 on i_agree, nothing saved."""
+    before = api.audit_actions()
+    body = new_connection(emulator_url) | {"i_agree": agreement}
+
+    answer = api.client.post(
+        "/api/v1/connections", json=body, headers=api.auth("admin")
+    )
+
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["details"]["field"] == "i_agree"
+    assert api.audit_actions() == before
+
+
 @pytest.fixture
 def picky_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """An emulator with a read-only key and an EU project; regions point at it."""

@@ -13,7 +13,14 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Response, status
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StrictBool,
+    StringConstraints,
+)
 
 from audiencesync.app.views.connections import (
     AnyConnectionView,
@@ -62,10 +69,10 @@ class ConnectionCreate(BaseModel):
     api_key: ApiKeyText
     region: Region | None = Field(None, description="us (default) or eu.")
     base_url: BaseUrl | None = None
-    allow_contributors: bool = Field(
+    allow_contributors: StrictBool = Field(
         False, description="Let contributors use it (default: administrators only)."
     )
-    i_agree: bool = Field(
+    i_agree: StrictBool = Field(
         False,
         description="Agree to the data privacy and compliance statement; required.",
     )
@@ -86,7 +93,7 @@ class ConnectionEdit(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    allow_contributors: bool | None = Field(
+    allow_contributors: StrictBool | None = Field(
         None, description="Let contributors use it, or not."
     )
     region: Region | None = Field(None, description="Send to this data center.")

@@ -12,7 +12,14 @@ from typing import Annotated, Any, Self
 from urllib.parse import quote
 
 from fastapi import APIRouter, Response, status
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
 
 from audiencesync.app.views import Page
 from audiencesync.app.views.exports import (
@@ -70,7 +77,7 @@ class ExportCreate(BaseModel):
     removal_brake: Percent = 20
     consent_column: Column | None = None
     drift_threshold: Percent = 5
-    auto_resync: bool = True
+    auto_resync: StrictBool = True
 
 
 _CLEARABLE = frozenset({"user_id_field", "consent_column"})
@@ -93,7 +100,7 @@ class ExportEdit(BaseModel):
     removal_brake: Percent | None = None
     consent_column: Column | None = Field(None, description="null: send regardless.")
     drift_threshold: Percent | None = None
-    auto_resync: bool | None = None
+    auto_resync: StrictBool | None = None
 
     @model_validator(mode="after")
     def _null_only_clears(self) -> Self:

@@ -13,7 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Response, status
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StrictBool
 
 from audiencesync.app.views import Page
 from audiencesync.app.views.runs import RejectView, RunView
@@ -41,8 +41,8 @@ class RunRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    dry_run: bool = False
-    full: bool = False
+    dry_run: StrictBool = False
+    full: StrictBool = False
 
 
 def _location(run_id: int) -> str:
