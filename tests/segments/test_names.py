@@ -38,9 +38,15 @@ def test_valid_names_are_kept_exactly(raw: str, name: str) -> None:
         ("VIP\nFrance", r"found U\+000A"),
         ("VIP\u2028France", r"found U\+2028"),
         ("VIP\x00", r"found U\+0000"),
+        ("EU/counts", r"cannot end in '/counts'.*counts page of segment 'EU'"),
+        ("EU/preview", r"cannot end in '/preview'"),
+        ("EU/explain", r"cannot end in '/explain'"),
     ],
-    ids=["empty", "blank", "too long", "tab", "newline", "line separator", "NUL"],
-)
+    ids=[
+        "empty", "blank", "too long", "tab", "newline", "line separator", "NUL",
+        "an API page: counts", "preview", "explain",
+    ],
+)  # fmt: skip
 def test_invalid_names_are_refused(raw: str, message: str) -> None:
     """Empty, too long or control characters: a clear RuleError."""
     with pytest.raises(RuleError, match=message):

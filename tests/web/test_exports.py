@@ -158,6 +158,25 @@ def test_add_answers_201_with_counts_location_and_etag(exports: Api) -> None:
     assert answer.headers["ETag"] == f'"{saved["revision"]}"'
 
 
+@pytest.mark.parametrize("name", ["EU/FR weekly", "x/detach", "x/runs"])
+def test_an_export_named_with_slashes_is_shown_detached_and_run(
+    exports: Api, name: str
+) -> None:
+    """A "/" in a name (even before a route's own word) reaches that export."""
+    headers = exports.auth("admin")
+    body = new_export(name, SHARED, "Germany")
+    created = exports.client.post("/api/v1/exports", json=body, headers=headers)
+    url = created.headers["Location"]
+
+    assert exports.client.get(url, headers=headers).json()["name"] == name
+    detached = exports.client.post(f"{url}/detach", headers=headers)
+    assert detached.status_code == 200, detached.text
+    assert exports.client.get(url, headers=headers).json()["connection"] is None
+    run = exports.client.post(f"{url}/runs", headers=headers)  # detached: refused
+    assert run.status_code == 409, run.text
+    assert run.json()["error"]["details"] == {"export": name}
+
+
 def test_list_is_a_page(exports: Api) -> None:
     """limit and offset cut the list; total counts all of it."""
     answer = exports.client.get(

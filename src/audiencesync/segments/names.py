@@ -15,10 +15,27 @@ from audiencesync.errors import RuleError
 __all__ = ["MAX_NAME_LENGTH", "name_key", "normalize_name"]
 
 
+PAGE_ENDINGS = ("/preview", "/counts", "/explain")
+"""The REST API's pages of a segment: ``/segments/{name}/counts``..."""
+
+
 def normalize_name(raw: str) -> str:
-    """``raw`` trimmed, or a RuleError saying why it cannot name a segment."""
+    """``raw`` trimmed, or a RuleError saying why it cannot name a segment.
+
+    A name may hold ``/``, but cannot end in one of :data:`PAGE_ENDINGS`: the
+    REST API could not tell the segment from that page of another segment.
+    """
     empty = 'A segment needs a name, e.g. "VIP customers in France".'
-    return clean_name(raw, subject="segment", empty=empty, error=RuleError)
+    name = clean_name(raw, subject="segment", empty=empty, error=RuleError)
+    for ending in PAGE_ENDINGS:
+        if name.endswith(ending):
+            msg = (
+                f"A segment name cannot end in {ending!r}: the REST API reads that"
+                f" as the {ending[1:]} page of segment {name[: -len(ending)]!r}."
+                " Choose another name."
+            )
+            raise RuleError(msg, field="name")
+    return name
 
 
 def name_key(name: str) -> str:

@@ -21,19 +21,13 @@ from audiencesync.errors import ConfigError
 from audiencesync.sync.statuses import RunStatus
 from audiencesync.web.deps import WorkspaceDep
 from audiencesync.web.errors import ERROR_RESPONSES
+from audiencesync.web.params import Limit, NamePath, Offset
 
 router = APIRouter(tags=["runs"], responses=ERROR_RESPONSES)
 
 MAX_ID = 2**53  # larger ids are no run's: refused as invalid, never sent to SQL
-MAX_OFFSET = 10**9
 
 RunId = Annotated[int, Path(ge=1, le=MAX_ID, description="The run's number.")]
-ExportName = Annotated[
-    str,
-    Path(min_length=1, max_length=255, pattern=r"^[^\x00]*$", description="Export."),
-]
-Limit = Annotated[int, Query(ge=1, le=500, description="At most this many items.")]
-Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip.")]
 
 
 class RunRequest(BaseModel):
@@ -50,12 +44,12 @@ def _location(run_id: int) -> str:
 
 
 @router.post(
-    "/exports/{name}/runs",
+    "/exports/{name:path}/runs",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Queue a run of an export",
 )
 def request_run(
-    name: ExportName,
+    name: NamePath,
     workspace: WorkspaceDep,
     response: Response,
     body: Annotated[RunRequest | None, Body()] = None,
