@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from sqlalchemy import select
 
@@ -84,3 +87,31 @@ def test_viewers_cannot_request_a_refresh(place: Place) -> None:
     with pytest.raises(AccessDeniedError, match="vic is a viewer"):
         ask(place, "vic")
     assert place.audit("refresh.request") == []
+
+
+def test_a_request_wakes_a_waiting_scheduler_at_once(place: Place) -> None:
+    """Woken, the scheduler runs the request now, not after its minute of waiting."""
+    saved = place.saved_at("Hourly")
+    stop, wake, sleeping = threading.Event(), threading.Event(), threading.Event()
+
+    class Watched(Scheduler):
+        def _sleep(self, seconds: float) -> bool:
+            sleeping.set()  # its first pass is over: now it waits (60 s here)
+            return super()._sleep(seconds)
+
+    waiting = Watched(place.settings, now=lambda: saved, stop=stop, wake=wake)
+    thread = threading.Thread(target=waiting.run, daemon=True)
+    thread.start()
+    try:
+        assert sleeping.wait(30)
+        ask(place, "cora")
+        wake.set()
+        deadline = time.monotonic() + 30  # far below the 60 s it would wait
+        while requesters(place) == [] and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        wake.set()
+        thread.join(30)
+    assert requesters(place) == [("refresh", "cora")]
+    assert not thread.is_alive()

@@ -10,9 +10,10 @@ token) and never falls back to a default user.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
@@ -35,6 +36,8 @@ class AppContext:
 
     settings: Settings
     database: Database
+    refresh_asked: threading.Event = field(default_factory=threading.Event)
+    """Set when someone requests a refresh: ``serve``'s scheduler wakes for it."""
 
     @classmethod
     @contextmanager

@@ -136,12 +136,22 @@ class Scheduler:
         wait: Wait | None = None,
         stop: threading.Event | None = None,
         max_wait: float = MAX_WAIT,
+        wake: threading.Event | None = None,
     ) -> None:
         self.settings = settings.model_copy(update={"user": None})
         self.stop = stop or threading.Event()
         self._now = now
-        self._wait = wait or self.stop.wait
+        self._wake = wake
+        self._wait = wait or self._sleep
         self._max_wait = max_wait
+
+    def _sleep(self, seconds: float) -> bool:
+        """Wait ``seconds``, or less when woken (a refresh request); True if stopped."""
+        if self._wake is None:
+            return self.stop.wait(seconds)
+        self._wake.wait(seconds)
+        self._wake.clear()
+        return self.stop.is_set()
 
     def run(self) -> None:
         """Tick, then wait for the next slot, until stopped."""

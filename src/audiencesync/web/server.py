@@ -115,7 +115,9 @@ def _running(
         target=_serve_web, args=(server, sock, stop), name="web", daemon=True
     )
     scheduler = threading.Thread(
-        target=Scheduler(settings, stop=stop).run, name="scheduler", daemon=True
+        target=Scheduler(settings, stop=stop, wake=context.refresh_asked).run,
+        name="scheduler",
+        daemon=True,
     )
     worker = RunWorker(context)
     web.start()
@@ -126,6 +128,7 @@ def _running(
         yield
     finally:
         stop.set()  # ends the event streams and the scheduler's wait
+        context.refresh_asked.set()  # (it may be waiting on this one)
         server.should_exit = True
         worker.stop()
         if scheduler.is_alive():

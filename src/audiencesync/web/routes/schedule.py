@@ -1,21 +1,24 @@
 """``/api/v1/schedule``, ``/api/v1/refresh`` and ``/api/v1/system``.
 
 Everyone reads the refresh schedule and the overview; administrators set and
-clear the schedule. ``POST /refresh`` only records the request (202): the
-scheduler of ``audiencesync serve`` runs the refresh at its next pass.
+clear the schedule. ``POST /refresh`` records the request (202) and wakes the
+scheduler of ``audiencesync serve``, which runs the refresh at once.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from audiencesync.app.context import AppContext
 from audiencesync.app.views.schedule import (
     RefreshRequestView,
     ScheduleView,
     SystemView,
 )
-from audiencesync.web.deps import WorkspaceDep
+from audiencesync.web.deps import WorkspaceDep, app_context
 from audiencesync.web.errors import ERROR_RESPONSES
 
 router = APIRouter(tags=["schedule"], responses=ERROR_RESPONSES)
@@ -62,10 +65,16 @@ def clear_schedule(workspace: WorkspaceDep) -> None:
     status_code=status.HTTP_202_ACCEPTED,
     summary="Request a refresh (the serve process runs it)",
 )
-def request_refresh(workspace: WorkspaceDep, response: Response) -> RefreshRequestView:
-    """Record the request; the scheduler runs it once at its next pass, as you."""
+def request_refresh(
+    workspace: WorkspaceDep,
+    context: Annotated[AppContext, Depends(app_context)],
+    response: Response,
+) -> RefreshRequestView:
+    """Record the request; the scheduler wakes and runs it once, as you."""
     response.headers["Location"] = "/api/v1/system"
-    return workspace.system.request_refresh()
+    asked = workspace.system.request_refresh()
+    context.refresh_asked.set()
+    return asked
 
 
 @router.get("/system", summary="The refresh schedule and every export's runs")
