@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -26,7 +27,7 @@ from audiencesync.auth.roles import Role
 from audiencesync.emulator import ApiKeySpec, Emulator, EmulatorConfig, serve_in_thread
 from audiencesync.settings import Settings, load_settings
 from audiencesync.store.accounts import AuditEvent
-from audiencesync.web.app import create_app
+from audiencesync.web.app import build_app
 from tests.canary import CANARY_API_KEY
 
 ROLES = ("admin", "contributor", "viewer")
@@ -87,16 +88,25 @@ def settings(tmp_path: Path, _template_home: Path) -> Settings:
     return load_settings(home=home)
 
 
+@pytest.fixture(scope="session")
+def _app() -> FastAPI:
+    """One app per test process, given each test's context (see build_app)."""
+    return build_app()
+
+
 @pytest.fixture
-def api(settings: Settings) -> Iterator[Api]:
+def api(settings: Settings, _app: FastAPI) -> Iterator[Api]:
     """The API over the data folder, with a token for each role's user."""
+    _app.state.context = None
+    _app.state.event_streams = None
     with AppContext.open(settings) as context:
         admin = resolve_actor(context.database, "admin")
         tokens: dict[str, str] = {}
         with context.workspace(admin) as workspace:
             for role in ROLES:
                 tokens[role], _ = workspace.users.create_token(role)
-        with TestClient(create_app(context), raise_server_exceptions=False) as client:
+        _app.state.context = context
+        with TestClient(_app, raise_server_exceptions=False) as client:
             yield Api(client, context, tokens)
 
 
