@@ -20,6 +20,7 @@ import itertools
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,7 @@ from audiencesync.profiles.service import import_profiles
 from audiencesync.segments.where import parse_where
 from audiencesync.settings import Settings, load_settings
 from audiencesync.sync.history import RunInfo
+from audiencesync.sync.outcomes import RunFailedError
 from audiencesync.sync.statuses import RunStatus
 from tests.reliability.figures import Figures
 from tests.sync.place import OnBatch, forget_in_iterable
@@ -59,6 +61,7 @@ PLANS = ("free", "gold")
 ENDED_WELL = {RunStatus.SUCCEEDED, RunStatus.SUCCEEDED_WITH_REJECTS, RunStatus.DRIFTED}
 _examples = itertools.count()
 _TALLY = {"checked": 0, "lost": 0, "wrong": 0}  # over the runs that ended well
+_FAILURES: list[str] = []  # why runs ended Failed (permanent): shown in the summary
 
 
 class Killed(BaseException):
@@ -67,6 +70,16 @@ class Killed(BaseException):
 
 def _kill() -> None:
     raise Killed
+
+
+@contextmanager
+def _told() -> Iterator[None]:
+    """Keep the reason of a run that ended Failed (permanent) for the summary."""
+    try:
+        yield
+    except RunFailedError as exc:
+        _FAILURES.append(str(exc))
+        raise
 
 
 class _World:
@@ -176,7 +189,7 @@ class MirrorMachine(RuleBasedStateMachine):
     @rule()
     def run_killed_after_a_batch(self) -> None:
         """The process dies after its first acknowledged batch."""
-        with open_workspace(self.settings) as workspace:
+        with open_workspace(self.settings) as workspace, _told():
             try:
                 run = run_export(workspace, "Mirror", progress=OnBatch(1, _kill))
             except Killed:
@@ -186,7 +199,7 @@ class MirrorMachine(RuleBasedStateMachine):
         self._check(run)
 
     def _run(self) -> None:
-        with open_workspace(self.settings) as workspace:
+        with open_workspace(self.settings) as workspace, _told():
             run = run_export(workspace, "Mirror")
             if run.status is RunStatus.HELD:
                 run = approve_run(workspace, run.id)
@@ -242,11 +255,14 @@ def _run_machine(examples: int, figures: Figures) -> None:
     """Run the state machine; report its lists checked, lost and wrong."""
     MirrorMachine.TestCase.settings = _settings(examples)
     _TALLY.update(checked=0, lost=0, wrong=0)
+    _FAILURES.clear()
     try:
         MirrorMachine.TestCase().runTest()
     finally:
         figures.record(lost=_TALLY["lost"], wrong_lists=_TALLY["wrong"])
         figures.note("runs checked against the segment", _TALLY["checked"])
+        for reason in dict.fromkeys(_FAILURES):  # each once, in order
+            figures.note("a run ended Failed (permanent)", reason)
 
 
 def _settings(examples: int) -> settings:
