@@ -60,7 +60,9 @@ def test_rules_render_as_valid_spark_sql(case: Case) -> None:
 
 
 @pytest.mark.parametrize(
-    "case", [c for c in CASES if c.id in {"nested groups", "exists all"}], ids=str
+    "case",
+    [c for c in CASES if c.id in {"nested groups", "exists all"}],
+    ids=lambda case: case.id,
 )
 def test_count_query_counts_the_members(case: Case, runner: SqlRunner) -> None:
     """COUNT(*) over the condition equals the number of expected members."""
