@@ -6,8 +6,10 @@ import time
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from audiencesync.app.worker import RunWorker
+from audiencesync.cli import app
 from audiencesync.store.destinations import Export
 from audiencesync.sync.lock import acquire, release
 from tests.app.stage import EXPORT, FRANCE, Stage, interrupted_run
@@ -95,3 +97,19 @@ def test_a_queued_resume_waits_while_another_run_holds_the_export(
 
     assert (ended.id, ended.queued_action) == (stopped.id, None)
     assert ended.status == "Succeeded with rejects"
+
+
+def test_the_command_line_shows_a_queued_resume(staged: Stage) -> None:
+    """``runs show`` says the resume waits for ``serve``, and who asked for it."""
+    stopped = interrupted_run(staged)
+    with staged.workspace("contributor") as workspace:
+        workspace.runs.request_resume(stopped.id)
+
+    shown = CliRunner().invoke(
+        app,
+        ["runs", "show", str(stopped.id)],
+        env={"AUDIENCESYNC_HOME": str(staged.context.settings.home), "COLUMNS": "200"},
+    )
+
+    assert shown.exit_code == 0, shown.output
+    assert "Its resume is queued (asked by contributor)" in shown.stdout

@@ -214,6 +214,11 @@ def render_run(info: RunView, *, as_json: bool) -> None:
         note=info.error,
         export_removed=info.export_removed,
     )
+    if info.queued_action is not None:  # asked through the API: serve runs it
+        hint = (
+            f"Its {info.queued_action} is queued (asked by {info.queued_by}):"
+            " `audiencesync serve` runs it."
+        )
     if hint is not None:
         typer.echo(f"  {hint}")
     table = Table(
