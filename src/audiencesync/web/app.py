@@ -1,4 +1,4 @@
-"""The FastAPI application: the REST API under ``/api/v1``.
+"""The FastAPI application: the REST API under ``/api/v1``, and the web pages.
 
 ``create_app`` takes the process's application context (``serve`` opens one and
 keeps it); tests build one over a data folder in a temporary directory.
@@ -8,16 +8,21 @@ document alone (docs, the conformance test).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from audiencesync import __version__
 from audiencesync.app.context import AppContext
 from audiencesync.web.body_limit import BodyLimit
 from audiencesync.web.errors import install_error_handlers, install_openapi
 from audiencesync.web.guards import screen_input
+from audiencesync.web.pages import PAGE_ROUTERS
 from audiencesync.web.routes import ROUTERS
+
+STATIC = Path(__file__).parent / "static"
 
 API_PREFIX = "/api/v1"
 
@@ -57,5 +62,8 @@ def _routes_and_document() -> FastAPI:
     app.add_middleware(BodyLimit)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    for router in PAGE_ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_openapi(app)
     return app

@@ -1,0 +1,35 @@
+"""Data > Exports: every export the user may see, with its last run."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from audiencesync.app.views.exports import export_view
+from audiencesync.web.pages import session
+from audiencesync.web.pages.access import HOME, sign_in_url
+from audiencesync.web.pages.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def home() -> Response:
+    """The first page: the exports."""
+    return RedirectResponse(HOME, status_code=303)
+
+
+@router.get("/exports")
+def exports_page(request: Request) -> Response:
+    """The exports list (signed-in users of every role)."""
+    current = session.read(request)
+    actor = session.signed_in(request, current)
+    if actor is None:
+        return RedirectResponse(sign_in_url(request), status_code=303)
+    with session.context_of(request).workspace(actor) as workspace:
+        exports = [export_view(info) for info in workspace.exports.list_all()]
+    return render(
+        request, "exports.html", user=actor, csrf=current.csrf, exports=exports,
+        section="exports",
+    )  # fmt: skip
