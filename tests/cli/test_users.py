@@ -72,6 +72,24 @@ def test_add_with_password_stdin(home: Path) -> None:
     assert [u["has_password"] for u in users_json(home) if u["name"] == "bea"] == [True]
 
 
+def test_set_password_sets_it_printing_nothing_secret(home: Path) -> None:
+    """``users set-password`` reads stdin; the password is shown nowhere."""
+    result = run(home, "users", "set-password", "ana", stdin=PASSWORD + "\n")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "Set the password of ana.\n"
+    assert [u["has_password"] for u in users_json(home) if u["name"] == "ana"] == [True]
+
+
+def test_set_password_of_someone_else_needs_an_admin(home: Path) -> None:
+    """A contributor sets their own password only: exit 3 for another's."""
+    result = run(
+        home, "users", "set-password", "vic", "--as", "ana", stdin=PASSWORD + "\n"
+    )
+
+    assert result.exit_code == 3, result.output
+
+
 def test_add_refuses_an_unknown_role(home: Path) -> None:
     """A role outside the three is a usage error naming the choices."""
     result = run(home, "users", "add", "bea", "--role", "owner")

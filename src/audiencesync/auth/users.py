@@ -270,6 +270,22 @@ class UserService:
                 self._change_email(session, user, address)
             return _info(user)
 
+    def set_password(self, name: str, password: str) -> UserInfo:
+        """Set a user's sign-in password: your own, or anyone's for administrators.
+
+        The audit event says that it changed, never the password.
+        """
+        passwords.check_password(password)
+        with self._database.session() as session:
+            user = self._owner(session, name)
+            if user.removed_at is not None:
+                raise ConflictError(_removed(user))
+            had = user.password_hash is not None
+            user.password_hash = passwords.hash_password(password)
+            _record(session, self.actor, "user.set_password", user.name,
+                    {"had_password": had})  # fmt: skip
+            return _info(user)
+
     def _change_role(self, session: Session, user: User, new: Role) -> None:
         old = Role(user.role)
         if new is old:

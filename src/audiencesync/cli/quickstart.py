@@ -99,6 +99,7 @@ def register(app: typer.Typer) -> None:
             display=ConsoleDisplay(),
             profiles=profiles,
             serve=None if no_serve else serve_default,
+            web_address=f"http://{DEFAULT_HOST}:{DEFAULT_PORT}/",
         )
         if report.run.status not in SUCCESS:
             raise typer.Exit(1)

@@ -95,6 +95,23 @@ def add(
     typer.echo(f"Added user {info.name} ({info.role.title}).")
 
 
+@users_app.command("set-password")
+def set_password(
+    *,
+    name: NameArgument,
+    home: HomeOption = None,
+    as_user: AsOption = None,
+) -> None:
+    """Set a user's password for the web pages: your own, or anyone's as an admin.
+
+    Example: printf '%s\\n' "$PASSWORD" | audiencesync users set-password ana
+    """
+    password = read_secret("password", flag="users set-password")
+    with _service(home, as_user) as service:
+        info = service.set_password(name, password)
+    typer.echo(f"Set the password of {info.name}.")
+
+
 @users_app.command("list")
 def list_users(
     *, home: HomeOption = None, as_user: AsOption = None, as_json: JsonOption = False

@@ -143,11 +143,14 @@ def run_quickstart(
     display: QuickstartDisplay,
     profiles: int = DEFAULT_PROFILES,
     serve: Serve | None = None,
+    web_address: str = "",
 ) -> QuickstartReport:
     """Set up (or reuse) everything, run the export, show what landed, then serve.
 
     ``serve`` is called with the emulator still up and returns when serving
-    ends (e.g. on Ctrl-C); without it the emulator stops at once.
+    ends (e.g. on Ctrl-C); without it the emulator stops at once. Before
+    serving, the web pages' address (``web_address``) is shown with how to sign
+    in: an administrator without a password gets a generated one, shown once.
     """
     started = time.perf_counter()
     report = initialize(settings)
@@ -170,6 +173,7 @@ def run_quickstart(
         seconds = time.perf_counter() - started
         display.step("Done", f"in {seconds:.1f} s")
         if serve is not None:
+            display.step("Web pages", _sign_in_line(workspace, web_address))
             display.step(
                 "Serving",
                 f"the REST API, the scheduler and the run worker; the emulator"
@@ -180,6 +184,20 @@ def run_quickstart(
     if serve is not None:
         display.step("Stopped", f"emulator down; its lists are kept in {state}")
     return QuickstartReport(report.home, info, lists, seconds)
+
+
+def _sign_in_line(workspace: Workspace, address: str) -> str:
+    """How to sign in to the pages; a password made now if the admin has none."""
+    admin = workspace.actor.name
+    if workspace.users.get(admin).has_password:
+        return f"{address} : sign in as {admin} with your password"
+    password = secrets.token_urlsafe(12)
+    workspace.users.set_password(admin, password)
+    return (
+        f"{address} : sign in as {admin} with password {password} (made now and"
+        " shown only this once; change it with `audiencesync users set-password"
+        f" {admin}`)"
+    )
 
 
 # --- the emulator ----------------------------------------------------------
