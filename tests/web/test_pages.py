@@ -144,3 +144,15 @@ def test_the_exports_page_lists_the_exports_a_user_may_see(api: Api) -> None:
 
     assert "Newsletter &lt;b&gt;" in page  # escaped, never markup
     assert "2 segments: France, Germany" in page
+
+
+def test_an_unknown_page_is_a_page_saying_so(api: Api) -> None:
+    """404 as HTML with a way back, in the browser's language; the API keeps JSON."""
+    page = api.client.get("/nowhere", headers={"Accept-Language": "fr"})
+    api_answer = api.client.get("/api/v1/nowhere", headers=api.auth("admin"))
+
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Cette page n\u2019existe pas" in page.text
+    assert 'href="/exports"' in page.text
+    assert api_answer.json()["error"]["code"] == "not_found"

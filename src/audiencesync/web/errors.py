@@ -33,6 +33,7 @@ from audiencesync.errors import (
     RetryableError,
     StaleEditError,
 )
+from audiencesync.web.pages.errors import as_page
 
 log = logging.getLogger(__name__)
 
@@ -217,12 +218,12 @@ def _unexpected(_: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Every failure answers in the one error shape."""
-    app.add_exception_handler(AudiencesyncError, _service_error)
-    app.add_exception_handler(ApiError, _api_error)
-    app.add_exception_handler(RequestValidationError, _invalid_request)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
+    """Every failure answers in the one error shape (a page, for the pages)."""
+    app.add_exception_handler(AudiencesyncError, as_page(_service_error))
+    app.add_exception_handler(ApiError, as_page(_api_error))
+    app.add_exception_handler(RequestValidationError, as_page(_invalid_request))
+    app.add_exception_handler(StarletteHTTPException, as_page(_http_error))
+    app.add_exception_handler(Exception, as_page(_unexpected))
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
