@@ -7,7 +7,9 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from audiencesync.connections.consent import PRIVACY_STATEMENT
 from audiencesync.web.pages.i18n import CATALOGS
+from audiencesync.web.pages.statement import paragraphs
 from audiencesync.web.pages.templating import TEMPLATES
 
 KEYWORDS = {"_": None, "ngettext": (1, 2)}
@@ -49,4 +51,10 @@ def test_the_templates_have_strings_to_translate() -> None:
 def test_every_template_string_has_a_french_translation() -> None:
     """A string added to a template without its French is a failure, named here."""
     missing = template_strings() - translated("fr")
+    assert not missing, f"add these to web/locale/fr.po: {sorted(missing)}"
+
+
+def test_the_privacy_statement_has_its_french_translation() -> None:
+    """Each paragraph of the statement people agree to is translated."""
+    missing = set(paragraphs(PRIVACY_STATEMENT)) - translated("fr")
     assert not missing, f"add these to web/locale/fr.po: {sorted(missing)}"

@@ -6,6 +6,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -53,9 +54,12 @@ async def sign_in(request: Request) -> Response:
     target = safe_next(str(form.get("next", "")))
     if not session.csrf_ok(current, form.get("csrf")):
         return _refused(request, current, name, target, "expired")
-    try:
-        actor = authenticate_password(
-            session.context_of(request).database, name.strip(), password
+    try:  # a password hash takes a while: not in the event loop
+        actor = await run_in_threadpool(
+            authenticate_password,
+            session.context_of(request).database,
+            name.strip(),
+            password,
         )
     except AccessDeniedError:
         return _refused(request, current, name, target, "wrong")

@@ -1,0 +1,124 @@
+"""Administrator > Connections: the list, and Add connection in CI's order.
+
+Add connection: choose Iterable; display name; who can use it (administrators
+by default, or contributors too); the API key and the region (or a base URL);
+the data privacy statement with "I agree"; Save. Saving checks the key against
+Iterable first (the service does), and you become the connection's export user.
+A refusal is shown next to its field; the key is never sent back to the page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from audiencesync.app.views.connections import connection_view
+from audiencesync.auth.roles import Actor
+from audiencesync.connections.consent import PRIVACY_STATEMENT
+from audiencesync.errors import AudiencesyncError
+from audiencesync.web.pages import session
+from audiencesync.web.pages.access import sign_in_url
+from audiencesync.web.pages.statement import statement_paragraphs
+from audiencesync.web.pages.templating import render
+
+router = APIRouter(include_in_schema=False)
+FIELDS = ("name", "api_key", "region", "base_url", "i_agree", "allow_contributors")
+
+
+def _signed(request: Request) -> tuple[session.PageSession, Actor | None]:
+    current = session.read(request)
+    return current, session.signed_in(request, current)
+
+
+@router.get("/connections")
+def connections_page(request: Request) -> Response:
+    """Every connection: settings for administrators, name and type for others."""
+    current, actor = _signed(request)
+    if actor is None:
+        return RedirectResponse(sign_in_url(request), status_code=303)
+    with session.context_of(request).workspace(actor) as workspace:
+        views = [connection_view(info) for info in workspace.connections.list_all()]
+    return render(request, "connections.html", user=actor, csrf=current.csrf,
+                  connections=views, section="connections")  # fmt: skip
+
+
+@router.get("/connections/new")
+def new_connection_page(request: Request) -> Response:
+    """The Add connection form (administrators; others are told who can)."""
+    current, actor = _signed(request)
+    if actor is None:
+        return RedirectResponse(sign_in_url(request), status_code=303)
+    return _form(request, current, actor, values={}, error=None)
+
+
+@router.post("/connections/new")
+async def add_connection(request: Request) -> Response:
+    """Save the connection; on a refusal, the form again with the error by its field."""
+    current, actor = _signed(request)
+    if actor is None:
+        return RedirectResponse(sign_in_url(request), status_code=303)
+    form = await request.form()
+    values = {name: str(form.get(name, "")) for name in FIELDS}
+    if not session.csrf_ok(current, form.get("csrf")):
+        return _form(request, current, actor, values=values, error=_expired())
+    try:  # in a worker thread: the key check runs its own event loop
+        await run_in_threadpool(_add, request, actor, values)
+    except AudiencesyncError as exc:
+        return _form(request, current, actor, values=values, error=exc)
+    return RedirectResponse("/connections", status_code=303)
+
+
+def _add(request: Request, actor: Actor, values: dict[str, str]) -> None:
+    region = values["region"] or None
+    with session.context_of(request).workspace(actor) as workspace:
+        workspace.connections.add(
+            values["name"],
+            api_key=values["api_key"],
+            region=None if values["base_url"] else region,
+            base_url=values["base_url"] or None,
+            shared=values["allow_contributors"] == "yes",
+            agreed=values["i_agree"] == "yes",
+        )
+
+
+class _Expired(AudiencesyncError):
+    code = "form_expired"
+
+
+def _expired() -> AudiencesyncError:
+    return _Expired("The form expired; send it again.")
+
+
+def _form(
+    request: Request,
+    current: session.PageSession,
+    actor: Actor,
+    *,
+    values: dict[str, str],
+    error: AudiencesyncError | None,
+) -> Response:
+    status = 200 if error is None else 422
+    if not actor.is_admin:
+        status = 403
+    shown: dict[str, Any] = {k: v for k, v in values.items() if k != "api_key"}
+    return render(
+        request, "connection_new.html", status=status, user=actor,
+        csrf=current.csrf, values=shown, error=error,
+        error_field=_field_of(error), section="connections",
+        statement=statement_paragraphs(request, PRIVACY_STATEMENT),
+    )  # fmt: skip
+
+
+def _field_of(error: AudiencesyncError | None) -> str | None:
+    """The form field an error is about (a key refused by Iterable: the key)."""
+    if error is None:
+        return None
+    if error.field in FIELDS:
+        return error.field
+    if error.code in {"key_rejected", "key_wrong_region", "invalid_key"}:
+        return "api_key"
+    return None

@@ -1,0 +1,115 @@
+"""Administrator > Connections in the pages: the list by role, and Add connection."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.canary import CANARY_API_KEY
+from tests.web.conftest import Api
+from tests.web.test_pages import PASSWORD, _csrf, sign_in
+
+ADMIN_PASSWORD = "correct horse 9"
+
+
+def _as_admin(api: Api) -> TestClient:
+    with api.workspace() as workspace:
+        workspace.users.set_password("admin", ADMIN_PASSWORD)
+    sign_in(api.client, "admin", ADMIN_PASSWORD)
+    return api.client
+
+
+def _save(client: TestClient, **fields: str) -> str:
+    form = client.get("/connections/new")
+    answer = client.post("/connections/new", data={"csrf": _csrf(form.text), **fields})
+    return answer.text
+
+
+def _names(api: Api) -> list[str]:
+    with api.workspace() as workspace:
+        return [info.name for info in workspace.connections.list_all()]
+
+
+def test_the_form_shows_the_statement_and_i_agree(api: Api) -> None:
+    """The data privacy statement and its box are on the form, before Save."""
+    page = _as_admin(api).get("/connections/new").text
+
+    assert "Data privacy and compliance" in page
+    assert page.index('name="i_agree"') < page.index('id="save"')
+
+
+def test_save_without_i_agree_is_refused_next_to_the_box(
+    api: Api, emulator_url: str
+) -> None:
+    """422-like page: the consent error by the box; nothing saved, key not echoed."""
+    page = _save(_as_admin(api), name="Iterable", api_key=CANARY_API_KEY,
+                 base_url=emulator_url)  # fmt: skip
+
+    assert 'id="i_agree-error"' in page
+    assert "Tick “I agree” to save the connection." in page
+    assert CANARY_API_KEY not in page
+    assert _names(api) == []
+
+
+def test_a_wrong_key_is_said_next_to_the_key(api: Api, emulator_url: str) -> None:
+    """Iterable refuses the key: the error is by the key field; nothing saved."""
+    page = _save(_as_admin(api), name="Iterable", api_key="x" * 32,
+                 base_url=emulator_url, i_agree="yes")  # fmt: skip
+
+    assert 'id="api_key-error"' in page
+    assert _names(api) == []
+
+
+def test_a_saved_connection_is_listed_with_its_key_tail(
+    api: Api, emulator_url: str
+) -> None:
+    """Save with I agree: back to the list, which shows the last four characters."""
+    page = _save(_as_admin(api), name="Iterable US", api_key=CANARY_API_KEY,
+                 base_url=emulator_url, i_agree="yes",
+                 allow_contributors="yes")  # fmt: skip
+
+    assert _names(api) == ["Iterable US"]
+    assert "<h1>Connections</h1>" in page
+    assert CANARY_API_KEY[-4:] in page
+    assert CANARY_API_KEY not in page
+    assert "Administrators and contributors" in page
+
+
+def test_a_contributor_sees_names_and_types_only(api: Api, emulator_url: str) -> None:
+    """No settings column and no key tail for a contributor; no Add button."""
+    _save(_as_admin(api), name="Iterable US", api_key=CANARY_API_KEY,
+          base_url=emulator_url, i_agree="yes", allow_contributors="yes")  # fmt: skip
+    api.client.cookies.clear()
+    sign_in(api.client, "contributor", PASSWORD)
+
+    page = api.client.get("/connections").text
+
+    assert "Iterable US" in page
+    assert CANARY_API_KEY[-4:] not in page
+    assert "/connections/new" not in page
+
+
+def test_a_contributor_cannot_add_a_connection(api: Api, emulator_url: str) -> None:
+    """The form says who can, and the server refuses the POST anyway (403)."""
+    sign_in(api.client, "contributor", PASSWORD)
+    form = api.client.get("/connections/new")
+    answer = api.client.post(
+        "/connections/new",
+        data={"csrf": _csrf(form.text), "name": "Mine", "api_key": CANARY_API_KEY,
+              "base_url": emulator_url, "i_agree": "yes"},
+    )  # fmt: skip
+
+    assert form.status_code == 403
+    assert "Only administrators add connections." in form.text
+    assert answer.status_code == 403
+    assert _names(api) == []
+
+
+def test_the_french_form_shows_the_french_statement(api: Api) -> None:
+    """The statement people agree to, in French, with J'accepte."""
+    client = _as_admin(api)
+    client.post("/language", data={"lang": "fr", "back": "/connections/new"})
+
+    page = client.get("/connections/new").text
+
+    assert "Confidentialité et conformité des données" in page
+    assert "J\u2019accepte" in page
