@@ -48,7 +48,11 @@ def _clean_environment(
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
 
 
-_KEPT_VARIABLES = {"AUDIENCESYNC_REQUIRE_POSTGRES", "AUDIENCESYNC_TEST_POSTGRES_URL"}
+_KEPT_VARIABLES = {
+    "AUDIENCESYNC_REQUIRE_CHROMIUM",
+    "AUDIENCESYNC_REQUIRE_POSTGRES",
+    "AUDIENCESYNC_TEST_POSTGRES_URL",
+}
 
 
 # --- the canary API key -----------------------------------------------------
