@@ -113,3 +113,16 @@ def test_the_french_form_shows_the_french_statement(api: Api) -> None:
 
     assert "Confidentialité et conformité des données" in page
     assert "J\u2019accepte" in page
+
+
+def test_a_wrong_key_is_said_in_french_on_the_french_page(
+    api: Api, emulator_url: str
+) -> None:
+    """The refusal by the key field is in the page's language."""
+    client = _as_admin(api)
+    client.post("/language", data={"lang": "fr", "back": "/connections/new"})
+
+    page = _save(client, name="Iterable", api_key="x" * 32, base_url=emulator_url,
+                 i_agree="yes")  # fmt: skip
+
+    assert "Iterable a refusé cette clé d\u2019API." in page

@@ -117,8 +117,11 @@ def _field_of(error: AudiencesyncError | None) -> str | None:
     """The form field an error is about (a key refused by Iterable: the key)."""
     if error is None:
         return None
+    if error.code == "name_taken":
+        return "name"
     if error.field in FIELDS:
         return error.field
-    if error.code in {"key_rejected", "key_wrong_region", "invalid_key"}:
+    if error.code in {"key_rejected", "key_malformed", "key_read_only",
+                      "key_wrong_region"}:  # fmt: skip
         return "api_key"
     return None
