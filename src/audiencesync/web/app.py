@@ -19,7 +19,7 @@ from audiencesync.app.context import AppContext
 from audiencesync.web.body_limit import BodyLimit
 from audiencesync.web.errors import install_error_handlers, install_openapi
 from audiencesync.web.guards import screen_input
-from audiencesync.web.pages import PAGE_ROUTERS
+from audiencesync.web.pages.routers import PAGE_ROUTERS
 from audiencesync.web.routes import ROUTERS
 
 STATIC = Path(__file__).parent / "static"

@@ -46,6 +46,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals.update(_=_translate, ngettext=_translate_plural, version=__version__)
+    env.filters["dictsum"] = lambda counts: sum(counts.values())
     return env
 
 

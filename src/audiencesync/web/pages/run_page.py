@@ -1,0 +1,70 @@
+"""One run's page: status and per-segment progress (live), its rejects and CSV."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+import anyio.to_thread
+from fastapi import APIRouter, Depends, Path
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from audiencesync.app.progress import sample_run
+from audiencesync.errors import AccessDeniedError
+from audiencesync.web.errors import ApiError
+from audiencesync.web.pages import session
+from audiencesync.web.pages.guard import Visitor, visitor
+from audiencesync.web.pages.templating import render
+from audiencesync.web.routes.run_events import EventStreams, event_streams, run_events
+
+router = APIRouter(include_in_schema=False)
+RunId = Annotated[int, Path(ge=1, le=2**53)]
+REJECTS_SHOWN = 50
+
+
+@router.get("/runs/{run_id}")
+def run_page(request: Request, run_id: RunId) -> Response:
+    """The run now; its page follows it live (server-sent events) until it ends."""
+    seen = visitor(request)
+    if not isinstance(seen, Visitor):
+        return seen
+    with session.context_of(request).workspace(seen.actor) as workspace:
+        run = workspace.runs.show(run_id)
+        try:
+            rejects = workspace.runs.rejects(run_id, limit=REJECTS_SHOWN)
+        except AccessDeniedError:  # viewers: rejects hold e-mail addresses
+            rejects = None
+    return render(request, "run.html", user=seen.actor, csrf=seen.csrf, run=run,
+                  rejects=rejects, section="exports")  # fmt: skip
+
+
+@router.get("/runs/{run_id}/live", response_class=EventSourceResponse)
+async def run_live(
+    request: Request,
+    run_id: RunId,
+    streams: Annotated[EventStreams, Depends(event_streams)],
+) -> AsyncIterator[ServerSentEvent]:
+    """The run's progress events, for its page (the API's stream, by cookie)."""
+    seen = visitor(request)
+    if not isinstance(seen, Visitor):
+        raise ApiError(401, "unauthenticated", "Sign in to follow a run.")
+    context = session.context_of(request)
+    first = await anyio.to_thread.run_sync(sample_run, context.database, run_id)
+    async for event in run_events(first, context, streams):
+        yield event
+
+
+@router.get("/runs/{run_id}/rejects.csv")
+def rejects_csv(request: Request, run_id: RunId) -> Response:
+    """Every reject of the run as a CSV download (not for viewers)."""
+    seen = visitor(request)
+    if not isinstance(seen, Visitor):
+        return seen
+    workspace_cm = session.context_of(request).workspace(seen.actor)
+    with workspace_cm as workspace:
+        lines = list(workspace.runs.rejects_csv(run_id))
+    disposition = f'attachment; filename="run-{run_id}-rejects.csv"'
+    return StreamingResponse(iter(lines), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": disposition})  # fmt: skip
