@@ -1,0 +1,103 @@
+"""A contributor's export in a real browser, in English and in French (issue 13).
+
+On a connection an administrator shared, a contributor adds an export, runs it,
+watches its progress to the end, reads the rejects and downloads them as CSV;
+the Iterable list then holds exactly the segment's valid members.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from audiencesync.emulator import Emulator, EmulatorConfig, serve_in_thread
+from audiencesync.emulator.config import DEFAULT_API_KEY
+from tests.browser.conftest import Shot
+from tests.web.served import run_cli
+
+PASSWORD = "correct horse 8"
+KEY_VARIABLE = "BROWSER_TEST_ITERABLE_KEY"
+PEOPLE = """customer_id,email,country
+C1,ana@example.com,FR
+C2,Bob@Example.com,FR
+C3,not-an-email,FR
+C4,cleo@example.com,DE
+C5,dan@example.com,FR
+"""
+FRANCE = {"ana@example.com", "bob@example.com", "dan@example.com"}
+WORDS = {
+    "en-US": {"sign_in": "Sign in", "add": "Add export", "save": "Save",
+              "run": "Run now", "succeeded": "Succeeded", "csv": "Download every"},
+    "fr-FR": {"sign_in": "Se connecter", "add": "Ajouter une exportation",
+              "save": "Enregistrer", "run": "Exécuter maintenant",
+              "succeeded": "Succeeded", "csv": "Télécharger tous"},
+}  # fmt: skip
+
+
+@pytest.fixture
+def emulator() -> Iterator[tuple[Emulator, str]]:
+    """An Iterable emulator on a loopback port (its default key)."""
+    served = Emulator(EmulatorConfig())
+    with serve_in_thread(served) as url:
+        yield served, url
+
+
+@pytest.fixture
+def served_home(
+    served_home: Path,
+    tmp_path: Path,
+    emulator: tuple[Emulator, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Path:
+    """Profiles, segment France, a shared connection, and contributor carla."""
+    people = tmp_path / "people.csv"
+    people.write_text(PEOPLE, encoding="utf-8")
+    monkeypatch.setenv(KEY_VARIABLE, DEFAULT_API_KEY)
+    run_cli(served_home, "profiles", "import", str(people))
+    run_cli(served_home, "segments", "create", "France", "--where", "country = 'FR'")
+    run_cli(served_home, "connections", "add", "--name", "Iterable shared",
+            "--api-key-env", KEY_VARIABLE, "--base-url", emulator[1],
+            "--allow-contributors", "--i-agree")  # fmt: skip
+    run_cli(served_home, "users", "add", "carla", "--role", "contributor",
+            "--password-stdin", stdin=PASSWORD + "\n")  # fmt: skip
+    return served_home
+
+
+@pytest.mark.parametrize("page", list(WORDS), indirect=True)
+def test_a_contributor_exports_a_segment_and_reads_its_rejects(
+    page: Page, served: str, emulator: tuple[Emulator, str], shot: Shot,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    """Add export, Run now, progress to the end, rejects, CSV; the list is exact."""
+    words = WORDS[
+        "fr-FR" if page.evaluate("navigator.language") == "fr-FR" else "en-US"
+    ]
+    page.goto(f"{served}/exports")
+    page.locator("#name").fill("carla")
+    page.locator("#password").fill(PASSWORD)
+    page.get_by_role("button", name=words["sign_in"]).click()
+    page.get_by_role("link", name=words["add"]).click()
+    page.locator("#name").fill("Newsletter FR")
+    page.get_by_label("France").check()
+    shot(page, "add-export")
+    page.get_by_role("button", name=words["save"]).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Newsletter FR")
+    shot(page, "export")
+
+    page.get_by_role("button", name=words["run"]).click()
+    expect(page.locator("#run-status")).to_contain_text(words["succeeded"],
+                                                        timeout=30_000)  # fmt: skip
+    shot(page, "run-ended")
+    with page.expect_download() as download:
+        page.locator("#rejects-csv").click()
+    saved = tmp_path / "rejects.csv"
+    download.value.save_as(saved)
+
+    lines = saved.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("segment,batch,profile_key,identifier,bucket")
+    assert any("not-an-email" in line for line in lines[1:])
+    list_id = int(page.locator('tr[data-segment="France"] td').nth(5).inner_text())
+    assert emulator[0].list_members(list_id) == FRANCE
