@@ -33,7 +33,7 @@ WORDS = {
               "run": "Run now", "succeeded": "Succeeded", "csv": "Download every"},
     "fr-FR": {"sign_in": "Se connecter", "add": "Ajouter une exportation",
               "save": "Enregistrer", "run": "Exécuter maintenant",
-              "succeeded": "Succeeded", "csv": "Télécharger tous"},
+              "succeeded": "Réussie", "csv": "Télécharger tous"},
 }  # fmt: skip
 
 

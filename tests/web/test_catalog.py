@@ -8,6 +8,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from audiencesync.connections.consent import PRIVACY_STATEMENT
+from audiencesync.sync.statuses import RunStatus
 from audiencesync.web.pages.i18n import CATALOGS
 from audiencesync.web.pages.statement import paragraphs
 from audiencesync.web.pages.templating import TEMPLATES
@@ -51,6 +52,12 @@ def test_the_templates_have_strings_to_translate() -> None:
 def test_every_template_string_has_a_french_translation() -> None:
     """A string added to a template without its French is a failure, named here."""
     missing = template_strings() - translated("fr")
+    assert not missing, f"add these to web/locale/fr.po: {sorted(missing)}"
+
+
+def test_every_run_status_has_its_french_translation() -> None:
+    """The pages show run statuses in the page's language."""
+    missing = {status.value for status in RunStatus} - translated("fr")
     assert not missing, f"add these to web/locale/fr.po: {sorted(missing)}"
 
 

@@ -13,8 +13,9 @@ from starlette.responses import Response, StreamingResponse
 
 from audiencesync.app.progress import sample_run
 from audiencesync.errors import AccessDeniedError
+from audiencesync.sync.statuses import RunStatus
 from audiencesync.web.errors import ApiError
-from audiencesync.web.pages import session
+from audiencesync.web.pages import i18n, session
 from audiencesync.web.pages.guard import Visitor, visitor
 from audiencesync.web.pages.templating import render
 from audiencesync.web.routes.run_events import EventStreams, event_streams, run_events
@@ -36,8 +37,10 @@ def run_page(request: Request, run_id: RunId) -> Response:
             rejects = workspace.runs.rejects(run_id, limit=REJECTS_SHOWN)
         except AccessDeniedError:  # viewers: rejects hold e-mail addresses
             rejects = None
+    catalog = i18n.translations(i18n.choose(request))
+    words = {status.value: catalog.gettext(status.value) for status in RunStatus}
     return render(request, "run.html", user=seen.actor, csrf=seen.csrf, run=run,
-                  rejects=rejects, section="exports")  # fmt: skip
+                  rejects=rejects, section="exports", status_words=words)  # fmt: skip
 
 
 @router.get("/runs/{run_id}/live", response_class=EventSourceResponse)

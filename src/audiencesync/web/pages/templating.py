@@ -36,6 +36,12 @@ def _translate_plural(
     return text % {"count": context["formats"].number(count), **values}
 
 
+@pass_context
+def _status(context: Context, status: str) -> str:
+    """A run status in the page's language (the catalog has every status)."""
+    return i18n.translations(context["lang"]).gettext(status)
+
+
 @functools.cache
 def environment() -> Environment:
     """The pages' template environment, made once."""
@@ -45,7 +51,9 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(_=_translate, ngettext=_translate_plural, version=__version__)
+    env.globals.update(
+        _=_translate, ngettext=_translate_plural, status=_status, version=__version__
+    )
     env.filters["dictsum"] = lambda counts: sum(counts.values())
     return env
 
