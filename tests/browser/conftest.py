@@ -118,9 +118,14 @@ def require_chromium(path: Path = CHROMIUM) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[Browser]:
-    """Debian's headless Chromium for the whole test process, closed at the end."""
+    """Debian's headless Chromium for one test, closed after it.
+
+    Not shared across tests: Playwright's sync API keeps an asyncio loop running
+    on the main thread while it lives, and every later test of the same process
+    that calls ``asyncio.run`` (the sync engine, the client) would fail.
+    """
     require_chromium()
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(

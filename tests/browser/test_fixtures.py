@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import struct
 from pathlib import Path
 
@@ -99,3 +100,12 @@ def test_the_phone_page_is_phone_sized(phone_page: Page, shot: Shot) -> None:
     assert phone_page.evaluate("[innerWidth, innerHeight]") == [390, 844]
     assert phone_page.evaluate("matchMedia('(pointer: coarse)').matches") is True
     assert png_size(shot(phone_page, "phone")) == (390, 844)
+
+
+def test_no_event_loop_is_left_running_after_a_browser_test() -> None:
+    """The engine's asyncio.run works in a process that ran browser tests."""
+
+    async def answer() -> int:
+        return 42
+
+    assert asyncio.run(answer()) == 42
