@@ -101,3 +101,6 @@ def test_a_contributor_exports_a_segment_and_reads_its_rejects(
     assert any("not-an-email" in line for line in lines[1:])
     list_id = int(page.locator('tr[data-segment="France"] td').nth(5).inner_text())
     assert emulator[0].list_members(list_id) == FRANCE
+    page.get_by_role("link", name="Newsletter FR").click()
+    expect(page.get_by_role("cell", name=words["succeeded"])).to_be_visible()
+    shot(page, "export-with-its-run")  # README's picture of the export page

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import gettext
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from babel import Locale
@@ -83,7 +83,8 @@ class Formats:
         return format_decimal(value, locale=self.locale)
 
     def when(self, value: datetime | None) -> str:
-        """A moment, medium length, in the language's order (UTC)."""
+        """A moment, medium length, in the language's order, in UTC (said)."""
         if value is None:
             return "—"
-        return format_datetime(value, format="medium", tzinfo=None, locale=self.locale)
+        shown = format_datetime(value, format="medium", tzinfo=UTC, locale=self.locale)
+        return f"{shown} UTC"
