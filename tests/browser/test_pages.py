@@ -22,11 +22,14 @@ PASSWORD = "correct horse 7"
 WORDS = {
     "en-US": {"sign_in": "Sign in", "exports": "Exports", "wrong": "Wrong user name",
               "add": "Add connection", "save": "Save", "agree": "I agree",
-              "connections": "Connections"},
+              "connections": "Connections", "share": "Share with contributors",
+              "shared": "Administrators and contributors"},
     "fr-FR": {"sign_in": "Se connecter", "exports": "Exportations",
               "wrong": "Nom d\u2019utilisateur ou mot de passe incorrect",
               "add": "Ajouter une connexion", "save": "Enregistrer",
-              "agree": "J\u2019accepte", "connections": "Connexions"},
+              "agree": "J\u2019accepte", "connections": "Connexions",
+              "share": "Partager avec les contributeurs",
+              "shared": "Administrateurs et contributeurs"},
 }  # fmt: skip
 LOCALES = pytest.mark.parametrize("page", list(WORDS), indirect=True)
 
@@ -91,7 +94,7 @@ def test_a_wrong_password_is_shown_by_the_form(
 def test_an_administrator_adds_an_iterable_connection(
     page: Page, served: str, emulator_url: str, shot: Shot
 ) -> None:
-    """Save waits for I agree; a wrong key is shown by the key; then it is listed."""
+    """Save waits for I agree; a wrong key is shown by its field; listed; shared."""
     words = _words(page)
     sign_in(page, served, shot)
     page.get_by_role("link", name=words["connections"]).click()
@@ -115,6 +118,9 @@ def test_an_administrator_adds_an_iterable_connection(
     expect(page.get_by_role("heading", level=1)).to_have_text(words["connections"])
     expect(page.get_by_role("cell", name="Iterable US")).to_be_visible()
     shot(page, "listed")
+    page.get_by_role("button", name=words["share"]).click()
+    expect(page.get_by_role("cell", name=words["shared"])).to_be_visible()
+    shot(page, "shared")
 
 
 def test_the_pages_fit_a_phone(phone_page: Page, served: str, shot: Shot) -> None:

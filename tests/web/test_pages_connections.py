@@ -126,3 +126,25 @@ def test_a_wrong_key_is_said_in_french_on_the_french_page(
                  i_agree="yes")  # fmt: skip
 
     assert "Iterable a refusé cette clé d\u2019API." in page
+
+
+def test_an_administrator_shares_a_connection_and_a_contributor_cannot(
+    api: Api, emulator_url: str
+) -> None:
+    """Share from the list; the same POST by a contributor is refused (403 page)."""
+    client = _as_admin(api)
+    listed = _save(client, name="Iterable US", api_key=CANARY_API_KEY,
+                   base_url=emulator_url, i_agree="yes")  # fmt: skip
+    client.post("/connections/Iterable%20US/sharing",
+                data={"csrf": _csrf(listed), "shared": "yes"})  # fmt: skip
+    with api.workspace() as workspace:
+        assert workspace.connections.get("Iterable US").settings.shared  # type: ignore[union-attr]
+    client.cookies.clear()
+    page = sign_in(client, "contributor", PASSWORD)
+
+    refused = client.post("/connections/Iterable%20US/sharing",
+                          data={"csrf": _csrf(page), "shared": "no"})  # fmt: skip
+
+    assert refused.status_code == 403
+    with api.workspace() as workspace:
+        assert workspace.connections.get("Iterable US").settings.shared  # type: ignore[union-attr]

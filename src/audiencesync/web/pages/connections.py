@@ -85,6 +85,20 @@ def _add(request: Request, actor: Actor, values: dict[str, str]) -> None:
         )
 
 
+@router.post("/connections/{name:path}/sharing")
+async def set_sharing(request: Request, name: str) -> Response:
+    """Share the connection with contributors, or stop (administrators)."""
+    current, actor = _signed(request)
+    if actor is None:
+        return RedirectResponse(sign_in_url(request), status_code=303)
+    form = await request.form()
+    if session.csrf_ok(current, form.get("csrf")):
+        shared = form.get("shared") == "yes"
+        with session.context_of(request).workspace(actor) as workspace:
+            workspace.connections.set_sharing(name, shared=shared)
+    return RedirectResponse("/connections", status_code=303)
+
+
 class _Expired(AudiencesyncError):
     code = "form_expired"
 
