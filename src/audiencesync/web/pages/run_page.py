@@ -8,8 +8,9 @@ from typing import Annotated
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Path
 from fastapi.sse import EventSourceResponse, ServerSentEvent
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from audiencesync.app.progress import sample_run
 from audiencesync.errors import AccessDeniedError
@@ -41,6 +42,36 @@ def run_page(request: Request, run_id: RunId) -> Response:
     words = {status.value: catalog.gettext(status.value) for status in RunStatus}
     return render(request, "run.html", user=seen.actor, csrf=seen.csrf, run=run,
                   rejects=rejects, section="exports", status_words=words)  # fmt: skip
+
+
+ACTIONS = ("approve", "discard", "cancel")
+
+
+@router.post("/runs/{run_id}/{action}")
+async def act_on_run(request: Request, run_id: RunId, action: str) -> Response:
+    """Approve or discard held removals (administrators), or cancel the run.
+
+    An approval is queued for the worker, like the API's; the page follows it.
+    """
+    seen = visitor(request)
+    if not isinstance(seen, Visitor):
+        return seen
+    if action not in ACTIONS:
+        raise ApiError(404, "not_found", "There is no such action on a run.")
+    form = await request.form()
+    if session.csrf_ok(seen.session, form.get("csrf")):
+        await run_in_threadpool(_act, request, seen, run_id, action)
+    return RedirectResponse(f"/runs/{run_id}", status_code=303)
+
+
+def _act(request: Request, seen: Visitor, run_id: int, action: str) -> None:
+    with session.context_of(request).workspace(seen.actor) as workspace:
+        if action == "approve":
+            workspace.runs.request_approve(run_id)
+        elif action == "discard":
+            workspace.runs.discard(run_id)
+        else:
+            workspace.runs.cancel(run_id)
 
 
 @router.get("/runs/{run_id}/live", response_class=EventSourceResponse)
