@@ -69,7 +69,7 @@ PHONE: ViewportSize = {"width": 390, "height": 844}
 DEFAULT_LOCALE = "en-US"
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
-TEST_TIMEOUT = 60  # seconds for one test, fixtures included
+TEST_TIMEOUT = 120  # seconds for one test, fixtures included (a busy CI machine)
 LAUNCH_TIMEOUT_MS = 30_000
 NAVIGATION_TIMEOUT_MS = 20_000
 ACTION_TIMEOUT_MS = 10_000  # a locator or expect that waits longer has failed
@@ -85,7 +85,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if item.path.is_relative_to(HERE):
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.socket)
-            item.add_marker(pytest.mark.timeout(TEST_TIMEOUT))
+            if item.get_closest_marker("timeout") is None:  # a test may set its own
+                item.add_marker(pytest.mark.timeout(TEST_TIMEOUT))
 
 
 _CALL_REPORT = pytest.StashKey[pytest.TestReport]()

@@ -13,8 +13,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from audiencesync.app.workspace import open_workspace
 from audiencesync.emulator import Emulator, EmulatorConfig, serve_in_thread
 from audiencesync.emulator.config import DEFAULT_API_KEY
+from audiencesync.profiles.service import import_profiles
+from audiencesync.settings import load_settings
 from tests.browser.conftest import Shot
 from tests.web.served import run_cli
 
@@ -66,6 +69,7 @@ def served_home(
     return served_home
 
 
+@pytest.mark.timeout(180)  # five setup commands and a real run
 @pytest.mark.parametrize("page", list(WORDS), indirect=True)
 def test_a_contributor_exports_a_segment_and_reads_its_rejects(
     page: Page, served: str, emulator: tuple[Emulator, str], shot: Shot,
@@ -104,3 +108,53 @@ def test_a_contributor_exports_a_segment_and_reads_its_rejects(
     page.get_by_role("link", name="Newsletter FR").click()
     expect(page.get_by_role("cell", name=words["succeeded"])).to_be_visible()
     shot(page, "export-with-its-run")  # README's picture of the export page
+
+
+EMPTIED = PEOPLE.replace(",FR\n", ",DE\n")  # nobody is in France any more
+APPROVE = {"en-US": ("Approve the held removals", "Succeeded"),
+           "fr-FR": ("Approuver les retraits retenus", "Réussie")}  # fmt: skip
+
+
+@pytest.fixture
+def held_run(served_home: Path, tmp_path: Path) -> int:
+    """Run 2 of export Newsletter FR, Held: France emptied after run 1.
+
+    Set up in this process (faster than a command per step), in the folder the
+    served process uses.
+    """
+    run_cli(served_home, "users", "set-password", "admin", stdin=PASSWORD + "\n")
+    settings = load_settings(home=served_home)
+    emptied = tmp_path / "emptied.csv"
+    emptied.write_text(EMPTIED, encoding="utf-8")
+    with open_workspace(settings) as workspace:
+        workspace.exports.add("Newsletter FR", connection="Iterable shared",
+                              email_field="email", segments=["France"])  # fmt: skip
+        workspace.runs.run("Newsletter FR")
+        import_profiles(settings, emptied, replace=True)
+        held = workspace.runs.run("Newsletter FR")
+    assert held.status == "Held", held.error
+    return held.id
+
+
+@pytest.mark.timeout(180)  # its setup runs the export twice on a busy CI machine
+@pytest.mark.parametrize("page", list(APPROVE), indirect=True)
+def test_an_administrator_approves_removals_held_when_a_segment_emptied(
+    held_run: int, page: Page, served: str, emulator: tuple[Emulator, str],
+    shot: Shot,
+) -> None:  # fmt: skip
+    # held_run first: it runs the engine (asyncio.run), which cannot run once
+    # Playwright's loop (the page) is up in this thread.
+    """The brake holds an emptying list; approved on the run's page, it empties."""
+    approve, succeeded = APPROVE[page.evaluate("navigator.language")]
+    page.goto(f"{served}/runs/{held_run}")
+    page.locator("#name").fill("admin")
+    page.locator("#password").fill(PASSWORD)
+    page.locator("form[action='/sign-in'] button").click()
+    shot(page, "held")
+
+    page.get_by_role("button", name=approve).click()
+
+    expect(page.locator("#run-status")).to_contain_text(succeeded, timeout=30_000)
+    shot(page, "approved")
+    list_id = int(page.locator('tr[data-segment="France"] td').nth(5).inner_text())
+    assert emulator[0].list_members(list_id) == frozenset()
