@@ -158,3 +158,38 @@ def test_an_administrator_approves_removals_held_when_a_segment_emptied(
     shot(page, "approved")
     list_id = int(page.locator('tr[data-segment="France"] td').nth(5).inner_text())
     assert emulator[0].list_members(list_id) == frozenset()
+
+
+VIEWER = {"en-US": "Run now", "fr-FR": "Exécuter maintenant"}
+
+
+@pytest.fixture
+def viewer_and_export(served_home: Path) -> None:
+    """Viewer vera, and the export Newsletter FR (not run)."""
+    run_cli(served_home, "users", "add", "vera", "--role", "viewer",
+            "--password-stdin", stdin=PASSWORD + "\n")  # fmt: skip
+    with open_workspace(load_settings(home=served_home)) as workspace:
+        workspace.exports.add("Newsletter FR", connection="Iterable shared",
+                              email_field="email", segments=["France"])  # fmt: skip
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("page", list(VIEWER), indirect=True)
+def test_a_viewer_reads_but_has_no_controls_and_is_refused(
+    viewer_and_export: None, page: Page, served: str, shot: Shot
+) -> None:
+    """No Run now for a viewer, and the server refuses the request anyway."""
+    page.goto(f"{served}/exports/Newsletter%20FR")
+    page.locator("#name").fill("vera")
+    page.locator("#password").fill(PASSWORD)
+    page.locator("form[action='/sign-in'] button").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Newsletter FR")
+    shot(page, "viewer-export")
+
+    csrf = page.locator("input[name=csrf]").first.get_attribute("value") or ""
+    forged = page.request.post(f"{served}/exports/Newsletter%20FR/run",
+                               form={"csrf": csrf, "kind": "run"})  # fmt: skip
+
+    expect(page.get_by_role("button", name=VIEWER[page.evaluate("navigator.language")])
+           ).to_have_count(0)  # fmt: skip
+    assert forged.status == 403
