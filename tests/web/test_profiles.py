@@ -187,6 +187,18 @@ def test_an_upload_without_a_file_is_422(prof_api: Api) -> None:
     assert answer.status_code == 422
 
 
+def test_an_unknown_form_field_is_422_naming_it(prof_api: Api) -> None:
+    """Like JSON bodies, an upload takes no field it does not know."""
+    answer = prof_api.client.post(
+        "/api/v1/profiles/imports",
+        files={"file": ("more.csv", MORE)},
+        data={"tabel": "customers"},
+        headers=prof_api.auth("admin"),
+    )
+    assert answer.status_code == 422
+    assert answer.json()["error"]["details"]["field"] == "tabel"
+
+
 def test_a_bad_replace_flag_is_422(prof_api: Api) -> None:
     """replace is true or false."""
     answer = prof_api.client.post(

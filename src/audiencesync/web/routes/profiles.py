@@ -33,7 +33,7 @@ from audiencesync.app.views.profiles import (
 from audiencesync.errors import SourceError
 from audiencesync.profiles.sources import source_format
 from audiencesync.web.deps import WorkspaceDep
-from audiencesync.web.errors import ERROR_RESPONSES, ApiError
+from audiencesync.web.errors import ERROR_RESPONSES, ApiError, printable
 
 router = APIRouter(tags=["profiles"], responses=ERROR_RESPONSES)
 
@@ -49,6 +49,7 @@ _FALSE = {"false", "0", "no", "off", ""}
 
 TableName = Annotated[str, PathParam(min_length=1, max_length=MAX_FIELD)]
 
+FORM_FIELDS = frozenset({"file", "table", "key", "replace"})
 _IMPORT_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -57,6 +58,7 @@ _IMPORT_BODY: dict[str, Any] = {
                 "schema": {
                     "type": "object",
                     "required": ["file"],
+                    "additionalProperties": False,
                     "properties": {
                         "file": {
                             "type": "string",
@@ -125,6 +127,13 @@ async def import_profiles(
     await run_in_threadpool(workspace.profiles.check_import)
     _check_length(request)
     async with request.form(max_files=1, max_fields=10) as form:
+        unknown = sorted(set(form.keys()) - FORM_FIELDS)
+        if unknown:
+            msg = (
+                f"Unknown form field {printable(unknown[0])!r}; an import takes"
+                f" {', '.join(sorted(FORM_FIELDS))}."
+            )
+            raise _invalid(msg, field=printable(unknown[0]))
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             msg = "Send the file to import as the form field 'file'."
