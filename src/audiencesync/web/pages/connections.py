@@ -21,7 +21,7 @@ from audiencesync.auth.roles import Actor
 from audiencesync.connections.consent import PRIVACY_STATEMENT
 from audiencesync.errors import AudiencesyncError
 from audiencesync.web.pages import session
-from audiencesync.web.pages.access import sign_in_url
+from audiencesync.web.pages.guard import Visitor, visitor
 from audiencesync.web.pages.statement import statement_paragraphs
 from audiencesync.web.pages.templating import render
 
@@ -29,46 +29,41 @@ router = APIRouter(include_in_schema=False)
 FIELDS = ("name", "api_key", "region", "base_url", "i_agree", "allow_contributors")
 
 
-def _signed(request: Request) -> tuple[session.PageSession, Actor | None]:
-    current = session.read(request)
-    return current, session.signed_in(request, current)
-
-
 @router.get("/connections")
 def connections_page(request: Request) -> Response:
     """Every connection: settings for administrators, name and type for others."""
-    current, actor = _signed(request)
-    if actor is None:
-        return RedirectResponse(sign_in_url(request), status_code=303)
-    with session.context_of(request).workspace(actor) as workspace:
+    seen = visitor(request)
+    if not isinstance(seen, Visitor):
+        return seen
+    with session.context_of(request).workspace(seen.actor) as workspace:
         views = [connection_view(info) for info in workspace.connections.list_all()]
-    return render(request, "connections.html", user=actor, csrf=current.csrf,
+    return render(request, "connections.html", user=seen.actor, csrf=seen.csrf,
                   connections=views, section="connections")  # fmt: skip
 
 
 @router.get("/connections/new")
 def new_connection_page(request: Request) -> Response:
     """The Add connection form (administrators; others are told who can)."""
-    current, actor = _signed(request)
-    if actor is None:
-        return RedirectResponse(sign_in_url(request), status_code=303)
-    return _form(request, current, actor, values={}, error=None)
+    seen = visitor(request)
+    if not isinstance(seen, Visitor):
+        return seen
+    return _form(request, seen, values={}, error=None)
 
 
 @router.post("/connections/new")
 async def add_connection(request: Request) -> Response:
     """Save the connection; on a refusal, the form again with the error by its field."""
-    current, actor = _signed(request)
-    if actor is None:
-        return RedirectResponse(sign_in_url(request), status_code=303)
+    seen = visitor(request)
+    if not isinstance(seen, Visitor):
+        return seen
     form = await request.form()
     values = {name: str(form.get(name, "")) for name in FIELDS}
-    if not session.csrf_ok(current, form.get("csrf")):
-        return _form(request, current, actor, values=values, error=_expired())
+    if not session.csrf_ok(seen.session, form.get("csrf")):
+        return _form(request, seen, values=values, error=_expired())
     try:  # in a worker thread: the key check runs its own event loop
-        await run_in_threadpool(_add, request, actor, values)
+        await run_in_threadpool(_add, request, seen.actor, values)
     except AudiencesyncError as exc:
-        return _form(request, current, actor, values=values, error=exc)
+        return _form(request, seen, values=values, error=exc)
     return RedirectResponse("/connections", status_code=303)
 
 
@@ -88,13 +83,13 @@ def _add(request: Request, actor: Actor, values: dict[str, str]) -> None:
 @router.post("/connections/{name:path}/sharing")
 async def set_sharing(request: Request, name: str) -> Response:
     """Share the connection with contributors, or stop (administrators)."""
-    current, actor = _signed(request)
-    if actor is None:
-        return RedirectResponse(sign_in_url(request), status_code=303)
+    seen = visitor(request)
+    if not isinstance(seen, Visitor):
+        return seen
     form = await request.form()
-    if session.csrf_ok(current, form.get("csrf")):
+    if session.csrf_ok(seen.session, form.get("csrf")):
         shared = form.get("shared") == "yes"
-        with session.context_of(request).workspace(actor) as workspace:
+        with session.context_of(request).workspace(seen.actor) as workspace:
             workspace.connections.set_sharing(name, shared=shared)
     return RedirectResponse("/connections", status_code=303)
 
@@ -109,19 +104,18 @@ def _expired() -> AudiencesyncError:
 
 def _form(
     request: Request,
-    current: session.PageSession,
-    actor: Actor,
+    seen: Visitor,
     *,
     values: dict[str, str],
     error: AudiencesyncError | None,
 ) -> Response:
     status = 200 if error is None else 422
-    if not actor.is_admin:
+    if not seen.actor.is_admin:
         status = 403
     shown: dict[str, Any] = {k: v for k, v in values.items() if k != "api_key"}
     return render(
-        request, "connection_new.html", status=status, user=actor,
-        csrf=current.csrf, values=shown, error=error,
+        request, "connection_new.html", status=status, user=seen.actor,
+        csrf=seen.csrf, values=shown, error=error,
         error_field=_field_of(error), section="connections",
         statement=statement_paragraphs(request, PRIVACY_STATEMENT),
     )  # fmt: skip

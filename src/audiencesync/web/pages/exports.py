@@ -8,7 +8,8 @@ from starlette.responses import RedirectResponse, Response
 
 from audiencesync.app.views.exports import export_view
 from audiencesync.web.pages import session
-from audiencesync.web.pages.access import HOME, sign_in_url
+from audiencesync.web.pages.access import HOME
+from audiencesync.web.pages.guard import Visitor, visitor
 from audiencesync.web.pages.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -23,13 +24,12 @@ def home() -> Response:
 @router.get("/exports")
 def exports_page(request: Request) -> Response:
     """The exports list (signed-in users of every role)."""
-    current = session.read(request)
-    actor = session.signed_in(request, current)
-    if actor is None:
-        return RedirectResponse(sign_in_url(request), status_code=303)
-    with session.context_of(request).workspace(actor) as workspace:
+    seen = visitor(request)
+    if not isinstance(seen, Visitor):
+        return seen
+    with session.context_of(request).workspace(seen.actor) as workspace:
         exports = [export_view(info) for info in workspace.exports.list_all()]
     return render(
-        request, "exports.html", user=actor, csrf=current.csrf, exports=exports,
+        request, "exports.html", user=seen.actor, csrf=seen.csrf, exports=exports,
         section="exports",
     )  # fmt: skip

@@ -96,9 +96,8 @@ def rejects_csv(request: Request, run_id: RunId) -> Response:
     seen = visitor(request)
     if not isinstance(seen, Visitor):
         return seen
-    workspace_cm = session.context_of(request).workspace(seen.actor)
-    with workspace_cm as workspace:
-        lines = list(workspace.runs.rejects_csv(run_id))
+    with session.context_of(request).workspace(seen.actor) as workspace:
+        lines = workspace.runs.rejects_csv(run_id)  # checked now, streamed later
     disposition = f'attachment; filename="run-{run_id}-rejects.csv"'
-    return StreamingResponse(iter(lines), media_type="text/csv; charset=utf-8",
+    return StreamingResponse(lines, media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": disposition})  # fmt: skip
