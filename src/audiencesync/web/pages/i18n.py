@@ -2,7 +2,8 @@
 
 A remembered choice (the ``lang`` cookie, set by the language switch) wins, then
 the browser's ``Accept-Language``, then English. French strings live in
-``web/locale/fr.po``, read at first use: no compile step. Dates, numbers and
+``web/locale/fr/*.po`` (one file per area of the pages, merged), read at first
+use: no compile step. Dates, numbers and
 counts are formatted per language by Babel.
 """
 
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_datetime
+from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import Translations
@@ -51,24 +53,39 @@ def negotiate(header: str) -> str:
     return DEFAULT
 
 
+def catalog_files(language: str) -> list[Path]:
+    """The ``.po`` files of ``language``, in a stable order."""
+    return sorted((CATALOGS / language).glob("*.po"))
+
+
+def read_catalogs(language: str) -> list[Catalog]:
+    """Every catalog file of ``language``, parsed."""
+    catalogs = []
+    for path in catalog_files(language):
+        with path.open("rb") as source:
+            catalogs.append(read_po(source, locale=language))
+    return catalogs
+
+
 @functools.cache
 def translations(language: str) -> gettext.NullTranslations:
     """The catalog of ``language`` (English: the source strings as they are)."""
     if language == DEFAULT:
         return gettext.NullTranslations()
-    with (CATALOGS / f"{language}.po").open("rb") as source:
-        catalog = read_po(source, locale=language)
     loaded = Translations()
     store = loaded._catalog
-    for message in catalog:
-        key, text = message.id, message.string
-        if isinstance(key, tuple) and isinstance(text, tuple | list):  # plurals
-            for index, form in enumerate(text):
-                if form:
-                    store[(key[0], index)] = form
-        elif isinstance(key, str) and key and isinstance(text, str) and text:
-            store[key] = text
-    loaded.plural = gettext.c2py(catalog.plural_expr)  # type: ignore[assignment]
+    catalogs = read_catalogs(language)
+    for catalog in catalogs:
+        for message in catalog:
+            key, text = message.id, message.string
+            if isinstance(key, tuple) and isinstance(text, tuple | list):  # plurals
+                for index, form in enumerate(text):
+                    if form:
+                        store[(key[0], index)] = form
+            elif isinstance(key, str) and key and isinstance(text, str) and text:
+                store[key] = text
+    plural = catalogs[0].plural_expr if catalogs else "(n != 1)"
+    loaded.plural = gettext.c2py(plural)  # type: ignore[assignment]
     return loaded
 
 

@@ -17,7 +17,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from audiencesync import __version__
-from audiencesync.web.pages import i18n
+from audiencesync.errors import AudiencesyncError
+from audiencesync.web.pages import i18n, messages
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 
@@ -42,6 +43,12 @@ def _status(context: Context, status: str) -> str:
     return i18n.translations(context["lang"]).gettext(status)
 
 
+@pass_context
+def _explain(context: Context, error: AudiencesyncError) -> str:
+    """A service error in the page's language (:mod:`messages`)."""
+    return messages.explain(error, i18n.translations(context["lang"]))
+
+
 @functools.cache
 def environment() -> Environment:
     """The pages' template environment, made once."""
@@ -52,7 +59,11 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals.update(
-        _=_translate, ngettext=_translate_plural, status=_status, version=__version__
+        _=_translate,
+        ngettext=_translate_plural,
+        status=_status,
+        explain=_explain,
+        version=__version__,
     )
     env.filters["dictsum"] = lambda counts: sum(counts.values())
     return env
