@@ -1,4 +1,4 @@
-"""The API by the pages' session cookie: reads as the user, changes need the CSRF header."""
+"""The API by the pages' session cookie: reads as its user; changes need CSRF."""
 
 from __future__ import annotations
 

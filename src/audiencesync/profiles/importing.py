@@ -234,18 +234,16 @@ def check_columns(
             f"{source} lacks columns of table {table}: {_listed(missing)}. Add them"
             f" to the file, or {_REPLACE_HINT}."
         )
-        raise SourceError(
-            msg, code="columns_differ", field="replace", details={"table": table}
-        )
+        details = {"table": table, "missing": missing}
+        raise SourceError(msg, code="columns_differ", field="replace", details=details)
     extra = [column.name for column in new if column.name not in old_names]
     if extra:
         msg = (
             f"{source} has columns that table {table} does not: {_listed(extra)}."
             f" Remove them from the file, or {_REPLACE_HINT}."
         )
-        raise SourceError(
-            msg, code="columns_differ", field="replace", details={"table": table}
-        )
+        details = {"table": table, "extra": extra}
+        raise SourceError(msg, code="columns_differ", field="replace", details=details)
     changed = [column for column in old if new_types[column.name] != column.type]
     empty = _empty_columns(connection, [column.name for column in changed])
     for column in changed:
@@ -255,8 +253,10 @@ def check_columns(
                 f" {new_types[column.name]} in {source}. Fix the file, or"
                 f" {_REPLACE_HINT}."
             )
+            details = {"table": table, "column": column.name,
+                       "was": column.type, "now": new_types[column.name]}  # fmt: skip
             raise SourceError(
-                msg, code="columns_differ", field="replace", details={"table": table}
+                msg, code="columns_differ", field="replace", details=details
             )
 
 
@@ -394,7 +394,10 @@ def _write(
                 f" {table}. Fix the file, or {_REPLACE_HINT}."
             )
             raise SourceError(
-                msg, code="columns_differ", field="replace", details={"table": table}
+                msg,
+                code="columns_differ",
+                field="replace",
+                details={"table": table, "values": True},
             ) from exc
 
 

@@ -131,7 +131,8 @@ def ensure_unused(session: Session, segment: Segment) -> None:
             " exports (or remove the exports) first, so no Iterable list is left"
             " without its segment."
         )
-        raise ConflictError(msg)
+        details = {"name": segment.name, "exports": list(users)}
+        raise ConflictError(msg, code="segment_in_use", details=details)
     _ensure_no_sync_history(session, segment)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
+from audiencesync.errors import AudiencesyncError
 from audiencesync.web.pages.templating import render
 
 Handler = Callable[[Request, Exception], Response]
@@ -31,18 +32,26 @@ def as_page(handler: Handler) -> Handler:
         answer = handler(request, exc)
         if not is_page(request):
             return answer
-        try:
-            error = json.loads(bytes(answer.body))["error"]
-            message, code = str(error["message"]), str(error["code"])
-        except (ValueError, KeyError, TypeError):
-            message, code = "", "internal"
         status = answer.status_code
         page = render(
-            request, "error.html", status=status, status_code=status, code=code,
-            message=message,
+            request, "error.html", status=status, status_code=status,
+            error=_error_of(answer),
         )  # fmt: skip
         if "allow" in answer.headers:
             page.headers["Allow"] = answer.headers["allow"]
         return page
 
     return handle
+
+
+def _error_of(answer: Response) -> AudiencesyncError | None:
+    """The API answer's error (code, message, details), for :func:`explain`."""
+    try:
+        error = json.loads(bytes(answer.body))["error"]
+        message, code = str(error["message"]), str(error["code"])
+        details = error.get("details") or {}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if not isinstance(details, dict):
+        details = {}
+    return AudiencesyncError(message, code=code, details=details)
