@@ -116,8 +116,11 @@ def sign_in(page: Page, site: Site, name: str, password: str = PASSWORD) -> None
 
 
 def path_pattern(path: str) -> str:
-    """``path`` with its numbers as ``{id}``: /runs/7 and /runs/8 are one page kind."""
-    return "/".join("{id}" if part.isdigit() else part for part in path.split("/"))
+    """``path`` with each part holding a digit as ``{id}``: /runs/7 and /runs/8, or
+    /profiles/C1 and /profiles/C2, are one kind of page."""
+    return "/".join(
+        "{id}" if any(c.isdigit() for c in part) else part for part in path.split("/")
+    )
 
 
 def followed(url: str, base: str) -> bool:
