@@ -7,6 +7,8 @@ URL. ``page`` (1280x800) and ``phone_page`` (390x844) are pages in fresh browser
 contexts; ``new_page`` opens more (another locale or viewport). ``shot(page, step)``
 saves a full-page screenshot to ``artifacts/screenshots/<test>/<NN>-<step>.png``;
 a failed test gets one more of each of its pages (``<NN>-failed.png``).
+``axe.check(page)`` runs axe-core on a page (accessibility.py); ``axe.assert_passed()``
+fails listing every serious or critical violation found.
 
 Pages never reach the internet: every request to a host other than the loopback is
 blocked and recorded, and a test whose pages asked for one fails (as does one whose
@@ -40,6 +42,7 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import Error as PlaywrightError
 
+from tests.browser.accessibility import Accessibility
 from tests.web.served import run_cli, serve_process
 
 HERE = Path(__file__).parent
@@ -305,3 +308,10 @@ def page(new_page: NewPage, request: pytest.FixtureRequest) -> Page:
 def phone_page(new_page: NewPage) -> Page:
     """A phone-sized page: 390x844, mobile, touch."""
     return new_page(viewport=PHONE, mobile=True)
+
+
+@pytest.fixture
+def axe() -> Accessibility:
+    """``axe.check(page)`` runs axe-core on the page as it is (printing what it
+    finds); ``axe.assert_passed()`` fails with every serious or critical violation."""
+    return Accessibility()
