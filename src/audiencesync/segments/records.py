@@ -7,12 +7,14 @@ and a segment used by an export cannot be deleted.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from audiencesync.errors import ConflictError, NotFoundError
 from audiencesync.segments.names import name_key
@@ -131,7 +133,11 @@ def ensure_unused(session: Session, segment: Segment) -> None:
             " exports (or remove the exports) first, so no Iterable list is left"
             " without its segment."
         )
-        raise ConflictError(msg)
+        raise ConflictError(
+            msg,
+            code="segment_in_use",
+            details={"segment": segment.name, "exports": list(users)},
+        )
     _ensure_no_sync_history(session, segment)
 
 
@@ -180,6 +186,10 @@ def info(session: Session, segment: Segment) -> SegmentInfo:
         .order_by(SegmentEvaluation.evaluated_at.desc(), SegmentEvaluation.id.desc())
         .limit(1)
     ).first()
+    return _info(segment, record(latest) if latest else None)
+
+
+def _info(segment: Segment, last: EvaluationRecord | None) -> SegmentInfo:
     return SegmentInfo(
         name=segment.name,
         description=segment.description,
@@ -187,9 +197,51 @@ def info(session: Session, segment: Segment) -> SegmentInfo:
         created_at=segment.created_at,
         updated_at=segment.updated_at,
         created_by=segment.created_by,
-        last=record(latest) if latest else None,
+        last=last,
         revision=segment.revision,
     )
+
+
+def infos(session: Session, segments: Sequence[Segment]) -> list[SegmentInfo]:
+    """The infos of ``segments``, in their order, their latest evaluations read at once."""
+    latest = latest_records(session, [segment.id for segment in segments], limit=1)
+    return [
+        _info(segment, (latest.get(segment.id) or [None])[0]) for segment in segments
+    ]
+
+
+def latest_records(
+    session: Session, segment_ids: Sequence[int], *, limit: int
+) -> dict[int, list[EvaluationRecord]]:
+    """The latest ``limit`` evaluations of each segment, newest first, in one query.
+
+    Segments never evaluated are absent.
+    """
+    if not segment_ids:
+        return {}
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=SegmentEvaluation.segment_id,
+            order_by=(SegmentEvaluation.evaluated_at.desc(), SegmentEvaluation.id.desc()),
+        )
+        .label("rank")
+    )
+    ranked = (
+        select(SegmentEvaluation, rank)
+        .where(SegmentEvaluation.segment_id.in_(list(segment_ids)))
+        .subquery()
+    )
+    row = aliased(SegmentEvaluation, ranked)
+    rows = session.scalars(
+        select(row)
+        .where(ranked.c.rank <= limit)
+        .order_by(row.segment_id, ranked.c.rank)
+    ).all()
+    found: dict[int, list[EvaluationRecord]] = {}
+    for evaluation in rows:
+        found.setdefault(evaluation.segment_id, []).append(record(evaluation))
+    return found
 
 
 def record(row: SegmentEvaluation) -> EvaluationRecord:
