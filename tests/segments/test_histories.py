@@ -59,10 +59,13 @@ def _seed(workspace: Workspace, counts: dict[str, list[int | None]]) -> None:
             session.flush()
             session.add_all(
                 SegmentEvaluation(
-                    segment_id=segment.id, evaluated_at=START + timedelta(hours=hour),
-                    member_count=count, duration_ms=1, engine="duckdb",
+                    segment_id=segment.id,
+                    evaluated_at=START + timedelta(hours=hour),
+                    member_count=count,
+                    duration_ms=1,
+                    engine="duckdb",
                     error=None if count is not None else "failed",
-                )  # fmt: skip
+                )
                 for hour, count in enumerate(history)
             )
 

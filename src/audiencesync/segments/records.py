@@ -203,10 +203,11 @@ def _info(segment: Segment, last: EvaluationRecord | None) -> SegmentInfo:
 
 
 def infos(session: Session, segments: Sequence[Segment]) -> list[SegmentInfo]:
-    """The infos of ``segments``, in their order, their latest evaluations read at once."""
+    """The infos of ``segments`` in order; their latest evaluations read at once."""
     latest = latest_records(session, [segment.id for segment in segments], limit=1)
     return [
-        _info(segment, (latest.get(segment.id) or [None])[0]) for segment in segments
+        _info(segment, latest[segment.id][0] if segment.id in latest else None)
+        for segment in segments
     ]
 
 
@@ -223,7 +224,10 @@ def latest_records(
         func.row_number()
         .over(
             partition_by=SegmentEvaluation.segment_id,
-            order_by=(SegmentEvaluation.evaluated_at.desc(), SegmentEvaluation.id.desc()),
+            order_by=(
+                SegmentEvaluation.evaluated_at.desc(),
+                SegmentEvaluation.id.desc(),
+            ),
         )
         .label("rank")
     )

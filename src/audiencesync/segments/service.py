@@ -152,7 +152,9 @@ class SegmentService:
             rows = session.scalars(select(Segment).order_by(Segment.name_key)).all()
             return records.infos(session, rows)
 
-    def list_page(self, *, limit: int, offset: int = 0) -> tuple[list[SegmentInfo], int]:
+    def list_page(
+        self, *, limit: int, offset: int = 0
+    ) -> tuple[list[SegmentInfo], int]:
         """One page of segments by name, with their latest evaluations; and the total.
 
         A fixed number of queries, however many segments there are.
