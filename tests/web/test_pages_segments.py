@@ -18,10 +18,11 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 from sqlalchemy import event
 
+from audiencesync.segments.rules import parse_where
 from audiencesync.store.models import Segment, SegmentEvaluation
 from tests.web.conftest import Api
 from tests.web.exports_setup import SHARED, add_connections, add_profiles_and_segments
-from tests.web.test_pages import _csrf, sign_in
+from tests.web.test_pages import PASSWORD, _csrf, sign_in
 
 START = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 FRANCE_RULES = {"all": [{"field": "country", "op": "=", "value": "FR"},
@@ -543,3 +544,22 @@ def test_a_name_like_an_action_is_not_mistaken_for_another(api: Api) -> None:
 
 def _escaped(text: str) -> str:
     return text.replace("&", "&amp;").replace("?", "?")
+
+
+def test_signing_in_returns_to_the_segment_asked_for(api: Api) -> None:
+    """Signed out, /segments/view?name=x/y leads to sign in, then back to x/y."""
+    add_profiles_and_segments(api)
+    with api.workspace() as workspace:
+        workspace.segments.create("x/y", parse_where("country = 'DE'"))
+
+    asked = api.client.get(_view("x/y"), follow_redirects=False)
+    form = api.client.get(asked.headers["location"]).text
+    target = re.search(r'name="next" value="([^"]+)"', form)
+    assert target is not None
+    answer = api.client.post(
+        "/sign-in",
+        data={"name": "viewer", "password": PASSWORD, "csrf": _csrf(form),
+              "next": target.group(1).replace("&amp;", "&")},
+    )  # fmt: skip
+
+    assert "<h1>x/y</h1>" in answer.text
