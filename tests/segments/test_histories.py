@@ -95,6 +95,7 @@ def test_histories_are_newest_first_and_cut_at_the_limit(
     found = _as(workspace, Role.VIEWER).histories(["A", "b", "C"], limit=3)
 
     assert [record.member_count for record in found["A"]] == [4, 3, 2]
+    assert found["A"][0].evaluated_at == START + timedelta(hours=3)  # in UTC
     assert [record.member_count for record in found["B"]] == [None, 10]
     assert found["C"] == []
 

@@ -563,3 +563,15 @@ def test_signing_in_returns_to_the_segment_asked_for(api: Api) -> None:
     )  # fmt: skip
 
     assert "<h1>x/y</h1>" in answer.text
+
+
+def test_a_steady_count_is_a_level_line_through_the_middle(api: Api) -> None:
+    """Three equal counts: every point of the sparkline at mid-height."""
+    _ready(api)
+    _seed(api, {"Steady": [7, 7, 7]})
+
+    page = api.client.get("/segments").text
+    found = re.search(r'points="([^"]+)"', page)
+
+    assert found is not None
+    assert {point.split(",")[1] for point in found.group(1).split()} == {"14.0"}

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 from sqlalchemy import func, select
-from sqlalchemy.orm import aliased
 
 from audiencesync.errors import ConflictError, NotFoundError
 from audiencesync.segments.names import name_key
@@ -236,15 +235,26 @@ def latest_records(
         .where(SegmentEvaluation.segment_id.in_(list(segment_ids)))
         .subquery()
     )
-    row = aliased(SegmentEvaluation, ranked)
-    rows = session.scalars(
-        select(row)
-        .where(ranked.c.rank <= limit)
-        .order_by(row.segment_id, ranked.c.rank)
-    ).all()
+    columns = ranked.c
+    rows = session.execute(  # plain rows, not ORM objects: many rows, read only
+        select(
+            columns.segment_id, columns.evaluated_at, columns.member_count,
+            columns.duration_ms, columns.engine, columns.error,
+        )
+        .where(columns.rank <= limit)
+        .order_by(columns.segment_id, columns.rank)
+    ).all()  # fmt: skip
     found: dict[int, list[EvaluationRecord]] = {}
-    for evaluation in rows:
-        found.setdefault(evaluation.segment_id, []).append(record(evaluation))
+    for row in rows:
+        found.setdefault(row.segment_id, []).append(
+            EvaluationRecord(
+                evaluated_at=row.evaluated_at,
+                member_count=row.member_count,
+                duration_ms=row.duration_ms,
+                engine=row.engine,
+                error=row.error,
+            )
+        )
     return found
 
 

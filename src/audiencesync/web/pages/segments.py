@@ -74,11 +74,15 @@ def trend_of(history: list[EvaluationRecord]) -> Trend | None:
     if len(counts) < 2:
         return None
     low, high = min(counts), max(counts)
-    span = (high - low) or 1
     step = (WIDTH - 2 * PAD) / (len(counts) - 1)
+
+    def height(count: int) -> float:
+        if high == low:
+            return HEIGHT / 2  # a steady count: a level line through the middle
+        return HEIGHT - PAD - (count - low) / (high - low) * (HEIGHT - 2 * PAD)
+
     points = " ".join(
-        f"{PAD + index * step:.1f},"
-        f"{HEIGHT - PAD - (count - low) / span * (HEIGHT - 2 * PAD):.1f}"
+        f"{PAD + index * step:.1f},{height(count):.1f}"
         for index, count in enumerate(counts)
     )
     return Trend(points, counts[0], counts[-1], len(counts))
