@@ -48,3 +48,19 @@ def test_sync_export_benchmark_runs() -> None:
     assert {"raw_pipe_s", "fresh_export_s", "fresh_peak_rss_mb", "delta_s"} <= set(
         figures
     )
+
+
+@pytest.mark.slow
+def test_segments_page_benchmark_runs() -> None:
+    """``benchmarks.segments_page`` prints each figure and a verdict."""
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.segments_page", "--segments", "120",
+         "--evaluations", "5"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )  # fmt: skip
+    lines = done.stdout.strip().splitlines()
+    assert lines[-2].startswith("segments page, 120 segments x 5 counts, 3 pages:")
+    assert json.loads(lines[-1])["pages"] == 3

@@ -91,7 +91,9 @@ def test_a_file_missing_columns_names_them(tmp_path: Path) -> None:
 def test_a_segment_in_use_names_its_exports() -> None:
     """segment_in_use lists the exports that still send it."""
     error = ConflictError(
-        "in use", code="segment_in_use", details={"name": "FR", "exports": ["A", "B"]}
+        "in use",
+        code="segment_in_use",
+        details={"segment": "FR", "exports": ["A", "B"]},
     )
 
     assert "exporté par A, B." in explain(error, FRENCH)

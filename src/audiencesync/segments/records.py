@@ -7,12 +7,13 @@ and a segment used by an export cannot be deleted.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from audiencesync.errors import ConflictError, NotFoundError
 from audiencesync.segments.names import name_key
@@ -131,8 +132,11 @@ def ensure_unused(session: Session, segment: Segment) -> None:
             " exports (or remove the exports) first, so no Iterable list is left"
             " without its segment."
         )
-        details = {"name": segment.name, "exports": list(users)}
-        raise ConflictError(msg, code="segment_in_use", details=details)
+        raise ConflictError(
+            msg,
+            code="segment_in_use",
+            details={"segment": segment.name, "exports": list(users)},
+        )
     _ensure_no_sync_history(session, segment)
 
 
@@ -181,6 +185,10 @@ def info(session: Session, segment: Segment) -> SegmentInfo:
         .order_by(SegmentEvaluation.evaluated_at.desc(), SegmentEvaluation.id.desc())
         .limit(1)
     ).first()
+    return _info(segment, record(latest) if latest else None)
+
+
+def _info(segment: Segment, last: EvaluationRecord | None) -> SegmentInfo:
     return SegmentInfo(
         name=segment.name,
         description=segment.description,
@@ -188,9 +196,66 @@ def info(session: Session, segment: Segment) -> SegmentInfo:
         created_at=segment.created_at,
         updated_at=segment.updated_at,
         created_by=segment.created_by,
-        last=record(latest) if latest else None,
+        last=last,
         revision=segment.revision,
     )
+
+
+def infos(session: Session, segments: Sequence[Segment]) -> list[SegmentInfo]:
+    """The infos of ``segments`` in order; their latest evaluations read at once."""
+    latest = latest_records(session, [segment.id for segment in segments], limit=1)
+    return [
+        _info(segment, latest[segment.id][0] if segment.id in latest else None)
+        for segment in segments
+    ]
+
+
+def latest_records(
+    session: Session, segment_ids: Sequence[int], *, limit: int
+) -> dict[int, list[EvaluationRecord]]:
+    """The latest ``limit`` evaluations of each segment, newest first, in one query.
+
+    Segments never evaluated are absent.
+    """
+    if not segment_ids:
+        return {}
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=SegmentEvaluation.segment_id,
+            order_by=(
+                SegmentEvaluation.evaluated_at.desc(),
+                SegmentEvaluation.id.desc(),
+            ),
+        )
+        .label("rank")
+    )
+    ranked = (
+        select(SegmentEvaluation, rank)
+        .where(SegmentEvaluation.segment_id.in_(list(segment_ids)))
+        .subquery()
+    )
+    columns = ranked.c
+    rows = session.execute(  # plain rows, not ORM objects: many rows, read only
+        select(
+            columns.segment_id, columns.evaluated_at, columns.member_count,
+            columns.duration_ms, columns.engine, columns.error,
+        )
+        .where(columns.rank <= limit)
+        .order_by(columns.segment_id, columns.rank)
+    ).all()  # fmt: skip
+    found: dict[int, list[EvaluationRecord]] = {}
+    for row in rows:
+        found.setdefault(row.segment_id, []).append(
+            EvaluationRecord(
+                evaluated_at=row.evaluated_at,
+                member_count=row.member_count,
+                duration_ms=row.duration_ms,
+                engine=row.engine,
+                error=row.error,
+            )
+        )
+    return found
 
 
 def record(row: SegmentEvaluation) -> EvaluationRecord:

@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from audiencesync.auth.audit import record_event
@@ -150,7 +150,46 @@ class SegmentService:
         self._require(Action.READ)
         with self._database.session() as session:
             rows = session.scalars(select(Segment).order_by(Segment.name_key)).all()
-            return [records.info(session, row) for row in rows]
+            return records.infos(session, rows)
+
+    def list_page(
+        self, *, limit: int, offset: int = 0
+    ) -> tuple[list[SegmentInfo], int]:
+        """One page of segments by name, with their latest evaluations; and the total.
+
+        A fixed number of queries, however many segments there are.
+        """
+        self._require(Action.READ)
+        with self._database.session() as session:
+            total = session.scalar(select(func.count()).select_from(Segment)) or 0
+            rows = session.scalars(
+                select(Segment)
+                .order_by(Segment.name_key)
+                .limit(max(limit, 0))
+                .offset(max(offset, 0))
+            ).all()
+            return records.infos(session, rows), total
+
+    def histories(
+        self, names: Sequence[str], *, limit: int = HISTORY_LIMIT
+    ) -> dict[str, list[EvaluationRecord]]:
+        """The latest evaluations of each named segment, newest first, read at once.
+
+        Keyed by each segment's own name; a name of no segment is left out, and
+        a segment never evaluated has an empty list.
+        """
+        self._require(Action.READ)
+        keys = {name_key(name) for name in names}
+        if not keys:
+            return {}
+        with self._database.session() as session:
+            found = session.execute(
+                select(Segment.id, Segment.name).where(Segment.name_key.in_(keys))
+            ).all()
+            latest = records.latest_records(
+                session, [row.id for row in found], limit=limit
+            )
+            return {row.name: latest.get(row.id, []) for row in found}
 
     def get(self, name: str) -> SegmentInfo:
         """One segment by name (exact, or differing only in case)."""

@@ -29,8 +29,11 @@ def safe_next(target: str | None) -> str:
 
 
 def sign_in_url(request: Request) -> str:
-    """The sign-in page, coming back to this page afterwards."""
-    return f"/sign-in?next={quote(request.url.path, safe='/')}"
+    """The sign-in page, coming back to this page (and its query) afterwards."""
+    target = request.url.path
+    if request.url.query:
+        target = f"{target}?{request.url.query}"
+    return f"/sign-in?next={quote(target, safe='/')}"
 
 
 @router.get("/sign-in")

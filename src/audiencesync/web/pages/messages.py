@@ -42,7 +42,7 @@ MESSAGES: dict[str, tuple[str, ...]] = {
     "connection_not_found": ("There is no connection named “%(name)s”.",),
     "segment_not_found": ("There is no segment named “%(name)s”.",),
     "segment_in_use": (
-        "Segment “%(name)s” is exported by %(exports)s. Remove it from those exports"
+        "Segment “%(segment)s” is exported by %(exports)s. Remove it from those exports"
         " (or remove the exports) first, so no Iterable list is left without its"
         " segment.",
     ),

@@ -8,6 +8,9 @@ from audiencesync.web.pages.export_form import router as export_form_router
 from audiencesync.web.pages.export_page import router as export_page_router
 from audiencesync.web.pages.exports import router as exports_router
 from audiencesync.web.pages.run_page import router as run_page_router
+from audiencesync.web.pages.segments import router as segments_router
+from audiencesync.web.pages.segments_detail import router as segments_detail_router
+from audiencesync.web.pages.segments_form import router as segments_form_router
 
 PAGE_ROUTERS = (
     access_router,
@@ -16,4 +19,7 @@ PAGE_ROUTERS = (
     export_page_router,
     connections_router,
     run_page_router,
+    segments_router,  # every segment page has a fixed path; the name is a parameter
+    segments_form_router,
+    segments_detail_router,
 )

@@ -82,9 +82,9 @@ def list_segments(
     offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
 ) -> Page[SegmentView]:
     """Every segment by name, with its latest member count."""
-    infos = workspace.segments.list_all()
-    items = [SegmentView.of(info) for info in infos[offset : offset + limit]]
-    return Page[SegmentView](items=items, total=len(infos), limit=limit, offset=offset)
+    infos, total = workspace.segments.list_page(limit=limit, offset=offset)
+    items = [SegmentView.of(info) for info in infos]
+    return Page[SegmentView](items=items, total=total, limit=limit, offset=offset)
 
 
 @router.post(
