@@ -357,23 +357,34 @@ class SegmentService:
             today=self._today(),
         )
 
-    def count(self, name: str) -> int:
-        """Count the members now and record the evaluation."""
+    def count(self, name: str, *, record: bool = True) -> int:
+        """Count the members now and (unless ``record`` is off) record it."""
         info = self.get(name)
         started = time.perf_counter()
         try:
             query = members_query(info.definition, self._catalog(), today=self._today())
             members = self._engine.count(query)
         except RuleError as exc:
-            self._record(info.name, None, started, error=str(exc))
+            if record:
+                self._record(info.name, None, started, error=str(exc))
             raise
-        self._record(info.name, members, started)
+        if record:
+            self._record(info.name, members, started)
         return members
 
     def preview(
-        self, name: str, *, limit: int = 100, columns: Sequence[str] | None = None
+        self,
+        name: str,
+        *,
+        limit: int = 100,
+        columns: Sequence[str] | None = None,
+        record: bool = True,
     ) -> Preview:
-        """The first ``limit`` members (key plus columns) and the member count."""
+        """The first ``limit`` members (key plus columns) and the member count.
+
+        The count is recorded in the counts history unless ``record`` is off (a
+        page that shows the preview at every visit leaves the history alone).
+        """
         if not 1 <= limit <= MAX_PREVIEW:
             msg = (
                 f"The preview limit {limit} is out of range: use 1 to {MAX_PREVIEW:,}."
@@ -387,7 +398,8 @@ class SegmentService:
         )
         batches = list(self._engine.stream(query.limit(limit), batch_rows=limit))
         members = pa.Table.from_batches(batches) if batches else _empty(query)
-        return Preview(info.name, self.count(info.name), members.slice(0, limit))
+        count = self.count(info.name, record=record)
+        return Preview(info.name, count, members.slice(0, limit))
 
     def evaluate(self, name: str, *, columns: Sequence[str] = ()) -> Evaluation:
         """Stream the members (key first, then ``columns``) as record batches."""

@@ -170,7 +170,7 @@ def _page(request: Request, seen: Visitor, name: str, explained: Explained) -> R
         if not viewer_only:
             try:
                 preview = PreviewView.of(
-                    workspace.segments.preview(info.name, limit=PREVIEW)
+                    workspace.segments.preview(info.name, limit=PREVIEW, record=False)
                 )
             except AccessDeniedError:
                 viewer_only = True
