@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from audiencesync.web.pages.access import router as access_router
+from audiencesync.web.pages.audit import router as audit_router
 from audiencesync.web.pages.connections import router as connections_router
 from audiencesync.web.pages.export_form import router as export_form_router
 from audiencesync.web.pages.export_page import router as export_page_router
 from audiencesync.web.pages.exports import router as exports_router
+from audiencesync.web.pages.profiles import router as profiles_router
 from audiencesync.web.pages.run_page import router as run_page_router
+from audiencesync.web.pages.users import router as users_router
 
 PAGE_ROUTERS = (
     access_router,
@@ -16,4 +19,7 @@ PAGE_ROUTERS = (
     export_page_router,
     connections_router,
     run_page_router,
+    profiles_router,
+    users_router,  # /users/new before /users/{name}
+    audit_router,
 )
