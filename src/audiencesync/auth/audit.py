@@ -129,12 +129,3 @@ def read_page(
     """The page of events from ``offset`` (newest first), with the total."""
     entries = list_events(session, limit=limit, offset=offset, where=where)
     return AuditPage(entries, count_events(session, where), limit, offset)
-
-
-def event_actions(session: Session) -> list[str]:
-    """Every action the log holds, in alphabetical order (for a filter's choices)."""
-    return list(
-        session.scalars(
-            select(AuditEvent.action).distinct().order_by(AuditEvent.action)
-        )
-    )

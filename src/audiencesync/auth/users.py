@@ -31,7 +31,6 @@ from audiencesync.auth.audit import (
     AuditEntry,
     AuditFilter,
     AuditPage,
-    event_actions,
     list_events,
     read_page,
     record_event,
@@ -404,12 +403,6 @@ class UserService:
         with self._database.session() as session:
             check(self.actor, Action.READ_AUDIT, admins=admin_names(session))
             return read_page(session, limit=limit, offset=offset, where=where)
-
-    def audit_actions(self) -> list[str]:
-        """Every action the audit log holds, alphabetically (administrators only)."""
-        with self._database.session() as session:
-            check(self.actor, Action.READ_AUDIT, admins=admin_names(session))
-            return event_actions(session)
 
     def authenticate_password(self, name: str, password: str) -> Actor:
         """See :func:`authenticate_password`."""

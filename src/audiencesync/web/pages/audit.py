@@ -58,8 +58,8 @@ def audit_log(
         page = audit_page(
             workspace.users.read_audit_page(limit=PAGE, offset=offset, where=where)
         )
-        actions = workspace.users.audit_actions()
         names = [info.name for info in workspace.users.list_all()]
+    actions = sorted({view.action for view in page.items} | {values["action"]} - {""})
     return render(
         request, "audit.html", status=200 if error is None else 422,
         user=seen.actor, csrf=seen.csrf, values=values, error=error,

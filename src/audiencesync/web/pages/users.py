@@ -10,9 +10,10 @@ next to their field. Passwords and their hashes, and tokens, are never shown.
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -30,6 +31,7 @@ router = APIRouter(include_in_schema=False)
 NEW_FIELDS = ("name", "role", "email", "password")
 ROLES = tuple(role.value for role in Role)
 ACTIONS = ("edit", "password", "remove")
+Done = Annotated[str | None, Query(max_length=16)]
 
 
 class _Expired(ConfigError):
@@ -85,12 +87,15 @@ def _add(request: Request, seen: Visitor, values: dict[str, str]) -> None:
 
 
 @router.get("/users/{name}")
-def user_page(request: Request, name: str) -> Response:
-    """One user: change role and e-mail, set the password, remove (administrators)."""
+def user_page(request: Request, name: str, done: Done = None) -> Response:
+    """One user: change role and e-mail, set the password, remove (administrators).
+
+    ``done`` says which change was just saved.
+    """
     seen = visitor(request)
     if not isinstance(seen, Visitor):
         return seen
-    return _user(request, seen, name, None, action=None)
+    return _user(request, seen, name, None, action=None, done=done)
 
 
 @router.get("/users/{name}/remove")
@@ -169,6 +174,7 @@ def _user(
     *,
     action: str | None,
     status: int | None = None,
+    done: str | None = None,
 ) -> Response:
     shown: UserView | None = None
     if seen.actor.is_admin:
@@ -183,7 +189,7 @@ def _user(
         request, "user.html", status=status or _status(seen, error), user=seen.actor,
         csrf=seen.csrf, shown=shown, error=error, error_field=field,
         confirm=action == "confirm", roles=ROLES,
-        done=request.query_params.get("done"), section="users",
+        done=done, section="users",
     )  # fmt: skip
 
 
