@@ -1,4 +1,4 @@
-"""Profiles, Users and the Audit log in a real browser, in English and French (issue 13).
+"""Profiles, Users and the Audit log in a real browser, in English and French (#13).
 
 An administrator uploads a malformed CSV (the error is shown by the file field),
 then a good one (the table and its row count appear), adds a user and changes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import os
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from httpx2 import Response
 from audiencesync.errors import AudiencesyncError
 from audiencesync.settings import Settings
 from tests.web.conftest import Api
-from tests.web.profile_data import load_profiles
+from tests.web.profile_data import CUSTOMERS, load_profiles
 from tests.web.test_pages import _csrf, sign_in
 
 ADMIN_PASSWORD = "correct horse 9"
@@ -248,3 +249,48 @@ def test_the_page_and_its_refusals_are_in_french(loaded: Api) -> None:
 
     assert "Téléverser un fichier" in answer.text
     assert "qui compte maintenant 6 lignes" in answer.text
+
+
+@pytest.fixture
+def held(loaded: Api, tmp_path: Path) -> Api:
+    """customers.csv rewritten with one customer: its refresh is held (4 of 5 go)."""
+    source = tmp_path / "customers.csv"
+    header = CUSTOMERS.splitlines()[0]
+    source.write_text(f"{header}\nC1,ana@example.com,FR,1,2026-01-10\n", "utf-8")
+    later = source.stat().st_mtime_ns + 10**9
+    os.utime(source, ns=(later, later))
+    with loaded.workspace() as workspace:
+        assert workspace.profiles.refresh_table("customers").hold is not None
+    return loaded
+
+
+def _decide(client: TestClient, decision: str) -> Response:
+    token = _csrf(client.get("/profiles").text)
+    return client.post(f"/profiles/tables/customers/{decision}", data={"csrf": token})
+
+
+@pytest.mark.parametrize(("decision", "rows"), [("approve", 1), ("discard", 5)])
+def test_an_administrator_decides_a_held_refresh(
+    held: Api, decision: str, rows: int
+) -> None:
+    """The hold and its removals; Approve applies it, Discard keeps the rows."""
+    client = _signed_in(held, "admin")
+    assert "it would remove 4 rows" in client.get("/profiles").text
+
+    answer = _decide(client, decision)
+
+    assert 'id="held-customers"' not in answer.text
+    assert f'<dd data-rows="customers">{rows}</dd>' in answer.text
+
+
+def test_a_contributor_sees_the_hold_without_deciding(held: Api) -> None:
+    """No Approve or Discard for a contributor, and the server refuses them (403)."""
+    client = _signed_in(held, "contributor")
+    page = client.get("/profiles").text
+
+    answer = _decide(client, "approve")
+
+    assert 'id="held-customers"' in page
+    assert "/profiles/tables/customers/approve" not in page
+    assert answer.status_code == 403
+    assert _rows(held) == 5

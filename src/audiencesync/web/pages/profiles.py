@@ -5,6 +5,7 @@ or JSON-lines file through the API's own path (:mod:`audiencesync.web.uploads`:
 streamed into the data folder, the same limit, the CLI's checks and messages);
 a refusal is shown next to its field and the options chosen stay. Viewers see
 no upload form, and the server refuses their upload before reading it.
+Administrators approve or discard a refresh the removal brake held.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from audiencesync.web.uploads import (
 
 router = APIRouter(include_in_schema=False)
 OPTIONS = ("table", "key", "replace")
+DECISIONS = ("approve", "discard")
 STATUSES = {"too_large": 413, "length_required": 411, "form_expired": 403}
 Imported = Annotated[str | None, Query(max_length=255)]
 
@@ -83,6 +85,32 @@ async def upload(request: Request) -> Response:
             return await run_in_threadpool(_page, request, seen, values, error)
     target = f"/profiles?imported={quote(report.table, safe='')}"
     return RedirectResponse(f"{target}#table-{report.table}", status_code=303)
+
+
+@router.post("/profiles/tables/{table}/{decision}")
+async def decide_refresh(request: Request, table: str, decision: str) -> Response:
+    """Approve or discard a refresh the removal brake held (administrators)."""
+    seen = visitor(request)
+    if not isinstance(seen, Visitor):
+        return seen
+    if decision not in DECISIONS:
+        raise ApiError(404, "not_found", "There is no such decision on a refresh.")
+    form = await request.form()
+    if not session.csrf_ok(seen.session, form.get("csrf")):
+        return await run_in_threadpool(_page, request, seen, {}, _expired())
+    try:
+        await run_in_threadpool(_decide, request, seen, table, decision)
+    except AudiencesyncError as exc:
+        return await run_in_threadpool(_page, request, seen, {}, exc)
+    return RedirectResponse(f"/profiles#table-{table}", status_code=303)
+
+
+def _decide(request: Request, seen: Visitor, table: str, decision: str) -> None:
+    with session.context_of(request).workspace(seen.actor) as workspace:
+        if decision == "approve":
+            workspace.profiles.approve_refresh(table)
+        else:
+            workspace.profiles.discard_refresh(table)
 
 
 def _as_error(exc: ApiError) -> AudiencesyncError:
