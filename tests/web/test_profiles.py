@@ -215,9 +215,9 @@ def test_an_upload_over_the_limit_is_413(
     prof_api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A Content-Length over the cap is refused before anything is read."""
-    from audiencesync.web.routes import profiles  # noqa: PLC0415
+    from audiencesync.web import uploads  # noqa: PLC0415
 
-    monkeypatch.setattr(profiles, "MAX_UPLOAD_BYTES", 10)
+    monkeypatch.setattr(uploads, "MAX_UPLOAD_BYTES", 10)
     answer = prof_api.client.post(
         "/api/v1/profiles/imports",
         files={"file": ("more.csv", MORE)},

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from audiencesync.store.accounts import AuditEvent
 from audiencesync.store.models import utc_now
@@ -61,6 +61,31 @@ def record_event(
 
 
 @dataclass(frozen=True, slots=True)
+class AuditFilter:
+    """Which events to read: by one actor, one action, from a moment on (all: None).
+
+    The actor is matched in any letter case; ``since`` is inclusive.
+    """
+
+    actor: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        """``query`` narrowed to the events this filter keeps."""
+        if self.actor:
+            query = query.where(func.lower(AuditEvent.actor) == self.actor.lower())
+        if self.action:
+            query = query.where(AuditEvent.action == self.action)
+        if self.since is not None:
+            query = query.where(AuditEvent.at >= self.since)
+        return query
+
+
+EVERY_EVENT = AuditFilter()
+
+
+@dataclass(frozen=True, slots=True)
 class AuditPage:
     """One page of the audit log, newest first, and how many events there are."""
 
@@ -71,11 +96,15 @@ class AuditPage:
 
 
 def list_events(
-    session: Session, *, limit: int = DEFAULT_LIMIT, offset: int = 0
+    session: Session,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+    where: AuditFilter = EVERY_EVENT,
 ) -> list[AuditEntry]:
-    """The latest events, newest first, skipping the ``offset`` newest."""
+    """The latest events ``where`` keeps, newest first, after the ``offset`` newest."""
     rows = session.scalars(
-        select(AuditEvent)
+        where.apply(select(AuditEvent))
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         .limit(limit)
         .offset(offset)
@@ -88,12 +117,15 @@ def list_events(
     ]
 
 
-def count_events(session: Session) -> int:
-    """How many audit events there are."""
-    return session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+def count_events(session: Session, where: AuditFilter = EVERY_EVENT) -> int:
+    """How many audit events ``where`` keeps."""
+    query = where.apply(select(func.count()).select_from(AuditEvent))
+    return session.scalar(query) or 0
 
 
-def read_page(session: Session, *, limit: int, offset: int = 0) -> AuditPage:
+def read_page(
+    session: Session, *, limit: int, offset: int = 0, where: AuditFilter = EVERY_EVENT
+) -> AuditPage:
     """The page of events from ``offset`` (newest first), with the total."""
-    entries = list_events(session, limit=limit, offset=offset)
-    return AuditPage(entries, count_events(session), limit, offset)
+    entries = list_events(session, limit=limit, offset=offset, where=where)
+    return AuditPage(entries, count_events(session, where), limit, offset)

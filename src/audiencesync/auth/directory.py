@@ -42,13 +42,13 @@ def normalize_user_name(name: str) -> str:
         msg = (
             f"A user name needs 1 to {NAME_MAX} characters; {clean!r} has {len(clean)}."
         )
-        raise ConfigError(msg)
+        raise ConfigError(msg, field="name")
     if not all(char.isalnum() or char in NAME_PUNCTUATION for char in clean):
         msg = (
             f"The user name {clean!r} has a character that is not allowed; use"
             " letters, digits and . _ - @ only."
         )
-        raise ConfigError(msg)
+        raise ConfigError(msg, field="name")
     return clean
 
 

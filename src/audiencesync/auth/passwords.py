@@ -29,10 +29,10 @@ def check_password(password: str) -> None:
             f"The password is too short: use at least {MIN_LENGTH} characters"
             " (a few random words make a good one)."
         )
-        raise ConfigError(msg)
+        raise ConfigError(msg, field="password")
     if len(password) > MAX_LENGTH:
         msg = f"The password is too long: use at most {MAX_LENGTH} characters."
-        raise ConfigError(msg)
+        raise ConfigError(msg, field="password")
 
 
 def hash_password(password: str) -> str:

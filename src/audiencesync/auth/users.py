@@ -27,7 +27,9 @@ from sqlalchemy import select
 from audiencesync.auth import passwords, tokens
 from audiencesync.auth.audit import (
     DEFAULT_LIMIT,
+    EVERY_EVENT,
     AuditEntry,
+    AuditFilter,
     AuditPage,
     list_events,
     read_page,
@@ -388,12 +390,19 @@ class UserService:
             return list_events(session, limit=limit, offset=offset)
 
     def read_audit_page(
-        self, *, limit: int = DEFAULT_LIMIT, offset: int = 0
+        self,
+        *,
+        limit: int = DEFAULT_LIMIT,
+        offset: int = 0,
+        where: AuditFilter = EVERY_EVENT,
     ) -> AuditPage:
-        """One page of the audit log, newest first, with the total (admins only)."""
+        """One page of the events ``where`` keeps, newest first, with their total.
+
+        Administrators only.
+        """
         with self._database.session() as session:
             check(self.actor, Action.READ_AUDIT, admins=admin_names(session))
-            return read_page(session, limit=limit, offset=offset)
+            return read_page(session, limit=limit, offset=offset, where=where)
 
     def authenticate_password(self, name: str, password: str) -> Actor:
         """See :func:`authenticate_password`."""
@@ -456,7 +465,7 @@ def normalize_user_email(raw: str) -> str:
             "That is not a valid e-mail address for a user: use the form"
             " name@example.com."
         )
-        raise ConfigError(msg)
+        raise ConfigError(msg, field="email")
     return address
 
 

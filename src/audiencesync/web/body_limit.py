@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from audiencesync.web.errors import ApiError, error_response
 
 MAX_BODY_BYTES = 1024**2
-UPLOADS = frozenset({"/api/v1/profiles/imports"})  # limited by their route
+UPLOADS = frozenset({"/api/v1/profiles/imports", "/profiles/upload"})  # their own
 
 
 def _too_large() -> ApiError:
