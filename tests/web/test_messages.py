@@ -9,7 +9,9 @@ import pytest
 
 from audiencesync.app.home import initialize
 from audiencesync.app.workspace import Workspace, open_workspace
+from audiencesync.auth.passwords import check_password
 from audiencesync.errors import AudiencesyncError, ConfigError, ConflictError
+from audiencesync.profiles.identifiers import check_table_name
 from audiencesync.profiles.service import import_profiles
 from audiencesync.segments.rules import parse_where
 from audiencesync.settings import load_settings
@@ -122,3 +124,19 @@ def test_an_error_page_says_the_error_in_french(api: Api) -> None:
 
     assert answer.status_code == 404
     assert "Aucune exportation ne s\u2019appelle « Nulle part »." in answer.text
+
+
+def test_a_short_password_is_said_with_its_minimum() -> None:
+    """password_invalid (too short): the French sentence with the minimum."""
+    error = _raised(lambda: check_password("short"))
+
+    assert explain(error, FRENCH).startswith(
+        "Le mot de passe est trop court : utilisez au moins 12 caractères"
+    )
+
+
+def test_a_bad_table_name_is_said_by_its_field_entry() -> None:
+    """invalid_source on the table field: the table-name sentence, not another."""
+    error = _raised(lambda: check_table_name("1 bad"))
+
+    assert explain(error, ENGLISH).startswith("The table name “1 bad” is not valid")

@@ -244,7 +244,8 @@ def test_a_patch_with_a_bad_email_changes_nothing(api: Api) -> None:
         json={"role": "contributor", "email": "not an address"},
         headers=api.auth(ADMIN),
     )
-    assert (answer.status_code, answer.json()["error"]["code"]) == (422, "invalid")
+    error = answer.json()["error"]
+    assert (answer.status_code, error["code"]) == (422, "user_email_invalid")
     shown = api.client.get("/api/v1/users/viewer", headers=api.auth(ADMIN)).json()
     assert shown["role"] == "viewer"
 

@@ -42,13 +42,18 @@ def normalize_user_name(name: str) -> str:
         msg = (
             f"A user name needs 1 to {NAME_MAX} characters; {clean!r} has {len(clean)}."
         )
-        raise ConfigError(msg, field="name")
+        raise ConfigError(
+            msg, code="user_name_invalid", field="name", details={"max": NAME_MAX}
+        )
     if not all(char.isalnum() or char in NAME_PUNCTUATION for char in clean):
         msg = (
             f"The user name {clean!r} has a character that is not allowed; use"
             " letters, digits and . _ - @ only."
         )
-        raise ConfigError(msg, field="name")
+        raise ConfigError(
+            msg, code="user_name_invalid", field="name",
+            details={"allowed": ". _ - @"},
+        )  # fmt: skip
     return clean
 
 

@@ -29,10 +29,16 @@ def check_password(password: str) -> None:
             f"The password is too short: use at least {MIN_LENGTH} characters"
             " (a few random words make a good one)."
         )
-        raise ConfigError(msg, field="password")
+        raise ConfigError(
+            msg, code="password_invalid", field="password",
+            details={"min": MIN_LENGTH},
+        )  # fmt: skip
     if len(password) > MAX_LENGTH:
         msg = f"The password is too long: use at most {MAX_LENGTH} characters."
-        raise ConfigError(msg, field="password")
+        raise ConfigError(
+            msg, code="password_invalid", field="password",
+            details={"max": MAX_LENGTH},
+        )  # fmt: skip
 
 
 def hash_password(password: str) -> str:

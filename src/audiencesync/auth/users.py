@@ -465,7 +465,7 @@ def normalize_user_email(raw: str) -> str:
             "That is not a valid e-mail address for a user: use the form"
             " name@example.com."
         )
-        raise ConfigError(msg, field="email")
+        raise ConfigError(msg, code="user_email_invalid", field="email")
     return address
 
 

@@ -29,7 +29,8 @@ def check_table_name(name: str) -> str:
             f"Table name {name!r} is not valid: use letters, digits and underscores,"
             f" starting with a letter, at most {MAX_TABLE_NAME} characters."
         )
-        raise SourceError(msg, field="table", details={"table": name})
+        details = {"table": name, "max": MAX_TABLE_NAME}
+        raise SourceError(msg, field="table", details=details)
     return name
 
 

@@ -4,9 +4,9 @@ The services raise errors with a stable ``code`` and the ``details`` of their fi
 (names, columns, counts); their message is English. A page shows :func:`explain`
 of the error: the first catalog string of its code whose placeholders its details
 all fill, in the page's language. ``code:kind`` entries (``name_taken:export``)
-come before the plain code. A code without an entry here, or whose details fill
-none of its strings, shows the service's own English message: always right, if
-untranslated.
+come first, then ``code@field`` entries (a bad table name), then the plain code.
+A code without an entry here, or whose details fill none of its strings, shows the
+service's own English message: always right, if untranslated.
 """
 
 from __future__ import annotations
@@ -111,6 +111,22 @@ MESSAGES: dict[str, tuple[str, ...]] = {
         "Table %(table)s changed since its refresh was held; discard the held"
         " refresh and refresh again.",
     ),
+    "user_name_invalid": (
+        "A user name needs 1 to %(max)s characters.",
+        "A user name may hold only letters, digits and %(allowed)s.",
+    ),
+    "password_invalid": (
+        "The password is too short: use at least %(min)s characters (a few random"
+        " words make a good one).",
+        "The password is too long: use at most %(max)s characters.",
+    ),
+    "user_email_invalid": (
+        "That is not a valid e-mail address: use the form name@example.com.",
+    ),
+    "invalid_source@table": (
+        "The table name “%(table)s” is not valid: use letters, digits and"
+        " underscores, starting with a letter, at most %(max)s characters.",
+    ),
     "stale_edit": (
         "Someone changed this since you opened it. Nothing was saved: open it again"
         " and redo your change.",
@@ -122,7 +138,8 @@ _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 def explain(error: AudiencesyncError, catalog: gettext.NullTranslations) -> str:
     """``error`` said in ``catalog``'s language, or its own message."""
     values = {key: _shown(value) for key, value in error.details.items()}
-    for key in (f"{error.code}:{error.details.get('kind')}", error.code):
+    kind, field = error.details.get("kind"), error.field
+    for key in (f"{error.code}:{kind}", f"{error.code}@{field}", error.code):
         for template in MESSAGES.get(key, ()):
             if set(_PLACEHOLDER.findall(template)) <= values.keys():
                 return catalog.gettext(template) % values
