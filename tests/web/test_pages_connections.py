@@ -148,3 +148,91 @@ def test_an_administrator_shares_a_connection_and_a_contributor_cannot(
     assert refused.status_code == 403
     with api.workspace() as workspace:
         assert workspace.connections.get("Iterable US").settings.shared  # type: ignore[union-attr]
+
+
+def _connect(
+    client: TestClient, *, json: bool = True, **fields: str
+) -> tuple[int, str, dict[str, object] | None]:
+    """Press Connect (as the page's script does, or as a plain form)."""
+    form = client.get("/connections/new")
+    headers = {"Accept": "application/json"} if json else {}
+    answer = client.post(
+        "/connections/new/check",
+        data={"csrf": _csrf(form.text), **fields}, headers=headers,
+    )  # fmt: skip
+    return answer.status_code, answer.text, answer.json() if json else None
+
+
+def test_connect_says_a_good_key_works_and_saves_nothing(
+    api: Api, emulator_url: str
+) -> None:
+    """Connect with the emulator's key: accepted (its last four only), nothing saved."""
+    status, text, body = _connect(
+        _as_admin(api), api_key=CANARY_API_KEY, base_url=emulator_url
+    )
+
+    assert status == 200
+    assert body == {"ok": True, "field": None, "message": (
+        f"Iterable accepted the key ending in …{CANARY_API_KEY[-4:]}: it may"
+        " manage lists there."
+    )}  # fmt: skip
+    assert CANARY_API_KEY not in text
+    assert _names(api) == []
+
+
+def test_connect_says_a_wrong_key_by_its_field_in_french(
+    api: Api, emulator_url: str
+) -> None:
+    """A refused key: 422, the key field, the sentence in the page's language."""
+    client = _as_admin(api)
+    client.cookies.set("lang", "fr")
+
+    status, _, body = _connect(client, api_key="x" * 32, base_url=emulator_url)
+
+    assert status == 422
+    assert body is not None
+    assert body["field"] == "api_key"
+    assert str(body["message"]).startswith("Iterable a refusé cette clé")
+
+
+def test_connect_without_the_script_shows_the_form_with_the_answer(
+    api: Api, emulator_url: str
+) -> None:
+    """No JavaScript: the form again, the answer under Connect, the key not echoed."""
+    status, text, _ = _connect(
+        _as_admin(api), json=False, api_key=CANARY_API_KEY, base_url=emulator_url,
+        name="Iterable US",
+    )  # fmt: skip
+
+    assert status == 200
+    assert "Iterable accepted the key ending in" in text
+    assert 'value="Iterable US"' in text
+    assert CANARY_API_KEY not in text
+
+
+def test_connect_is_for_administrators(api: Api, emulator_url: str) -> None:
+    """A contributor's Connect is refused (403); Iterable is not asked."""
+    sign_in(api.client, "contributor", PASSWORD)
+
+    status, _, body = _connect(api.client, api_key=CANARY_API_KEY,
+                               base_url=emulator_url)  # fmt: skip
+
+    assert status == 403
+    assert body is not None
+    assert body["ok"] is False
+
+
+def test_connect_without_the_forms_token_asks_nothing(
+    api: Api, emulator_url: str
+) -> None:
+    """No CSRF token: refused as an expired form."""
+    client = _as_admin(api)
+
+    answer = client.post(
+        "/connections/new/check",
+        data={"api_key": CANARY_API_KEY, "base_url": emulator_url},
+        headers={"Accept": "application/json"},
+    )
+
+    assert answer.status_code == 403
+    assert answer.json()["ok"] is False

@@ -14,19 +14,25 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from audiencesync.app.views.connections import connection_view
+from audiencesync.app.views.connections import (
+    KeyCheckView,
+    connection_view,
+    key_check_view,
+)
 from audiencesync.auth.roles import Actor
 from audiencesync.connections.consent import PRIVACY_STATEMENT
-from audiencesync.errors import AudiencesyncError
-from audiencesync.web.pages import session
+from audiencesync.errors import AccessDeniedError, AudiencesyncError
+from audiencesync.web.pages import i18n, session
 from audiencesync.web.pages.guard import Visitor, visitor
+from audiencesync.web.pages.messages import explain
 from audiencesync.web.pages.statement import statement_paragraphs
 from audiencesync.web.pages.templating import render
 
 router = APIRouter(include_in_schema=False)
 FIELDS = ("name", "api_key", "region", "base_url", "i_agree", "allow_contributors")
+ACCEPTED = "Iterable accepted the key ending in %(key)s: it may manage lists there."
 
 
 @router.get("/connections")
@@ -80,6 +86,57 @@ def _add(request: Request, actor: Actor, values: dict[str, str]) -> None:
         )
 
 
+@router.post("/connections/new/check")
+async def check_connection_key(request: Request) -> Response:
+    """Connect: ask Iterable about the key without saving; the answer by its field.
+
+    The page's script asks for JSON (``ok``, the ``message`` in the page's
+    language, the ``field`` it is about) and keeps the key typed in; without
+    the script the form comes back with the answer (and the key to type again).
+    """
+    seen = visitor(request)
+    if not isinstance(seen, Visitor):
+        return seen
+    form = await request.form()
+    values = {name: str(form.get(name, "")) for name in FIELDS}
+    wants_json = "application/json" in request.headers.get("accept", "")
+    outcome: KeyCheckView | AudiencesyncError = _expired()
+    if session.csrf_ok(seen.session, form.get("csrf")):
+        try:
+            outcome = await run_in_threadpool(_check, request, seen.actor, values)
+        except AudiencesyncError as exc:
+            outcome = exc
+    if wants_json:
+        return _check_answer(request, outcome)
+    if isinstance(outcome, AudiencesyncError):
+        return _form(request, seen, values=values, error=outcome)
+    return _form(request, seen, values=values, error=None, checked=outcome)
+
+
+def _check(request: Request, actor: Actor, values: dict[str, str]) -> KeyCheckView:
+    key = values["api_key"]
+    with session.context_of(request).workspace(actor) as workspace:
+        target = workspace.connections.check_key(
+            api_key=key,
+            region=None if values["base_url"] else values["region"] or None,
+            base_url=values["base_url"] or None,
+        )
+    return key_check_view(key, target)
+
+
+def _check_answer(
+    request: Request, outcome: KeyCheckView | AudiencesyncError
+) -> Response:
+    catalog = i18n.translations(i18n.choose(request))
+    if isinstance(outcome, KeyCheckView):
+        message = catalog.gettext(ACCEPTED) % {"key": outcome.key}
+        return JSONResponse({"ok": True, "message": message, "field": None})
+    status = 403 if isinstance(outcome, AccessDeniedError | _Expired) else 422
+    body = {"ok": False, "message": explain(outcome, catalog),
+            "field": _field_of(outcome)}  # fmt: skip
+    return JSONResponse(body, status_code=status)
+
+
 @router.post("/connections/{name:path}/sharing")
 async def set_sharing(request: Request, name: str) -> Response:
     """Share the connection with contributors, or stop (administrators)."""
@@ -108,6 +165,7 @@ def _form(
     *,
     values: dict[str, str],
     error: AudiencesyncError | None,
+    checked: KeyCheckView | None = None,
 ) -> Response:
     status = 200 if error is None else 422
     if not seen.actor.is_admin:
@@ -116,7 +174,7 @@ def _form(
     return render(
         request, "connection_new.html", status=status, user=seen.actor,
         csrf=seen.csrf, values=shown, error=error,
-        error_field=_field_of(error), section="connections",
+        error_field=_field_of(error), section="connections", checked=checked,
         statement=statement_paragraphs(request, PRIVACY_STATEMENT),
     )  # fmt: skip
 

@@ -17,6 +17,10 @@ import re
 from audiencesync.errors import AudiencesyncError
 
 REPLACE = "or import it in replace mode."
+KEY_REFUSED = (
+    "Iterable refused this API key. Check it, and that it is a server-side key of the"
+    " project at that address. Nothing was saved."
+)
 MESSAGES: dict[str, tuple[str, ...]] = {
     "form_expired": ("The form expired; send it again.",),
     "name_taken:export": (
@@ -25,6 +29,17 @@ MESSAGES: dict[str, tuple[str, ...]] = {
     ),
     "name_taken:connection": (
         "A connection named “%(name)s” already exists. Choose another name.",
+    ),
+    "consent_required": ("Tick “I agree” to save the connection.",),
+    "key_rejected": (KEY_REFUSED,),
+    "key_malformed": (KEY_REFUSED,),
+    "key_read_only": (
+        "This API key can only read. Create a server-side key that may manage lists"
+        " in Iterable. Nothing was saved.",
+    ),
+    "key_wrong_region": (
+        "This API key belongs to the other region. Choose that region. Nothing was"
+        " saved.",
     ),
     "name_taken:segment": (
         "A segment named “%(name)s” already exists. Each segment becomes an Iterable"
