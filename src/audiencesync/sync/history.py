@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, selectinload
 from audiencesync.errors import ConflictError
 from audiencesync.store.destinations import Export
 from audiencesync.store.models import utc_now
-from audiencesync.store.runs import ExportLock, Run, RunReject, RunSegment
+from audiencesync.store.runs import Binding, ExportLock, Run, RunReject, RunSegment
 from audiencesync.sync.records import get_run, totals
 from audiencesync.sync.recovery import dead_run_note, is_dead
 from audiencesync.sync.statuses import RunStatus
@@ -110,6 +110,23 @@ class RunInfo:
         return (
             f"{self.export_name} (removed)" if self.export_removed else self.export_name
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ListSize:
+    """A list's size as the newest drift check read it back, against the expected."""
+
+    run_id: int
+    list_id: int | None
+    expected_size: int
+    actual_size: int
+    beyond_threshold: bool  # the check ended the segment Succeeded with drift
+    checked_at: datetime | None
+
+    @property
+    def drift(self) -> int:
+        """Actual minus expected list size."""
+        return self.actual_size - self.expected_size
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +216,37 @@ def last_runs(session: Session, *, export_id: int | None = None) -> dict[int, Ru
         _info(run, name, lock, now=now) for run, name, lock in session.execute(query)
     )
     return {info.export_id: info for info in infos if info.export_id is not None}
+
+
+def list_sizes(session: Session, export_id: int) -> dict[int, ListSize]:
+    """The newest drift check of each of the export's lists, by segment id.
+
+    One query, however long the history: the newest run segment of each binding
+    whose list size was read back.
+    """
+    newest = (
+        select(func.max(RunSegment.id))
+        .join(Binding, Binding.id == RunSegment.binding_id)
+        .where(Binding.export_id == export_id, RunSegment.actual_size.is_not(None))
+        .group_by(RunSegment.binding_id)
+    )
+    query = (
+        select(Binding.segment_id, RunSegment, Run.finished_at)
+        .join(RunSegment, RunSegment.binding_id == Binding.id)
+        .join(Run, Run.id == RunSegment.run_id)
+        .where(RunSegment.id.in_(newest))
+    )
+    return {
+        segment_id: ListSize(
+            run_id=part.run_id,
+            list_id=part.list_id,
+            expected_size=part.expected_size or 0,
+            actual_size=part.actual_size or 0,
+            beyond_threshold=part.status == RunStatus.DRIFTED.code,
+            checked_at=finished_at,
+        )
+        for segment_id, part, finished_at in session.execute(query)
+    }
 
 
 def require_export(info: RunInfo) -> RunInfo:
