@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
+from audiencesync.app.schedule_preview import checked_cron, checked_timezone
 from audiencesync.auth.audit import record_event
 from audiencesync.auth.roles import Action, check
 from audiencesync.auth.users import admin_names
@@ -42,7 +43,6 @@ from audiencesync.scheduling.schedules import (
     next_cron_time,
     normalize_timezone,
 )
-from audiencesync.app.schedule_preview import checked_cron, checked_timezone
 from audiencesync.store.accounts import SystemSetting
 from audiencesync.store.models import utc_now
 

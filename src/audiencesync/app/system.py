@@ -55,7 +55,7 @@ class SystemService:
     def preview(
         self, cron: str, *, timezone: str, language: str = "en"
     ) -> SchedulePreviewView:
-        """A cron schedule in words and its next three runs (everyone; saves nothing)."""
+        """A cron schedule in words and its next three runs (everyone; no change)."""
         self.schedule()  # checks that the actor may read
         return SchedulePreviewView.of(
             preview_schedule(cron, timezone, language=language)

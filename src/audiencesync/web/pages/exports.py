@@ -29,7 +29,8 @@ def exports_page(request: Request) -> Response:
         return seen
     with session.context_of(request).workspace(seen.actor) as workspace:
         exports = [export_view(info) for info in workspace.exports.list_all()]
+    removed = request.query_params.get("removed", "")[:255]  # Remove export's notice
     return render(
         request, "exports.html", user=seen.actor, csrf=seen.csrf, exports=exports,
-        section="exports",
+        section="exports", removed=removed,
     )  # fmt: skip

@@ -8,6 +8,7 @@ from audiencesync.web.pages.export_form import router as export_form_router
 from audiencesync.web.pages.export_page import router as export_page_router
 from audiencesync.web.pages.exports import router as exports_router
 from audiencesync.web.pages.run_page import router as run_page_router
+from audiencesync.web.pages.system import router as system_router
 
 PAGE_ROUTERS = (
     access_router,
@@ -16,4 +17,5 @@ PAGE_ROUTERS = (
     export_page_router,
     connections_router,
     run_page_router,
+    system_router,
 )

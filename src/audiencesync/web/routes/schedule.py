@@ -2,8 +2,8 @@
 
 Everyone reads the refresh schedule and the overview, and may preview a cron
 schedule (``GET /schedule/preview``: in words, and its next three runs);
-administrators set and clear the schedule. ``POST /refresh`` records the request (202) and wakes the
-scheduler of ``audiencesync serve``, which runs the refresh at once.
+administrators set and clear the schedule. ``POST /refresh`` records the request
+(202) and wakes the scheduler of ``audiencesync serve``, which runs the refresh at once.
 """
 
 from __future__ import annotations
@@ -50,9 +50,7 @@ def show_schedule(workspace: WorkspaceDep) -> ScheduleView:
 def preview_schedule(
     workspace: WorkspaceDep,
     cron: Annotated[str, Query(max_length=255, examples=["30 8 * * MON-FRI"])],
-    timezone: Annotated[
-        str, Query(max_length=255, examples=["Europe/Paris"])
-    ] = "UTC",
+    timezone: Annotated[str, Query(max_length=255, examples=["Europe/Paris"])] = "UTC",
     lang: Annotated[
         Literal["en", "fr"], Query(description="The description's language.")
     ] = "en",
