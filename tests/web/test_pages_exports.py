@@ -8,7 +8,7 @@ from html import escape
 from pathlib import Path
 from urllib.parse import quote
 
-import httpx
+import httpx2
 import pytest
 
 from audiencesync.app.worker import RunWorker
@@ -174,7 +174,7 @@ def test_the_edit_form_is_filled_in_with_the_export(api: Api) -> None:
     assert 'name="revision" value="1"' in form
 
 
-def _edit(api: Api, export: str, **changes: str | list[str]) -> httpx.Response:
+def _edit(api: Api, export: str, **changes: str | list[str]) -> httpx2.Response:
     form = _page(api, f"/edit-export/{quote(export, safe='')}")
     fields = {"csrf": _csrf(form), "connection": SHARED, "name": export,
               "email_field": "email", "segments": ["France"], "schedule": "manual",
