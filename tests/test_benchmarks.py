@@ -48,3 +48,21 @@ def test_sync_export_benchmark_runs() -> None:
     assert {"raw_pipe_s", "fresh_export_s", "fresh_peak_rss_mb", "delta_s"} <= set(
         figures
     )
+
+
+@pytest.mark.slow
+def test_web_pages_benchmark_runs() -> None:
+    """``benchmarks.web_pages`` times the export page with its history; a verdict."""
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.web_pages", "--runs", "300",
+         "--repeat", "5"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )  # fmt: skip
+    lines = done.stdout.strip().splitlines()
+    assert lines[-2].startswith("export page, 300 runs: median ")
+    assert lines[-2].endswith(("PASS", "FAIL"))
+    figures = json.loads(lines[-1])
+    assert set(figures["export page"]) == {"median_ms", "p95_ms"}

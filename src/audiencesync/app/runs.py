@@ -277,6 +277,11 @@ class RunService:
         items = [RunView.of(info) for info in infos]
         return Page[RunView](items=items, total=total, limit=limit, offset=offset)
 
+    def in_progress(self, export: str) -> RunView | None:
+        """The export's run in progress (Queued or Running), if there is one."""
+        info = self._history.in_progress(export)
+        return None if info is None else RunView.of(info)
+
     def list_drift(self, export: str) -> tuple[ListDriftView, ...]:
         """Each segment's list of the export and its newest drift check."""
         return tuple(

@@ -221,20 +221,22 @@ def last_runs(session: Session, *, export_id: int | None = None) -> dict[int, Ru
 def list_sizes(session: Session, export_id: int) -> dict[int, ListSize]:
     """The newest drift check of each of the export's lists, by segment id.
 
-    One query, however long the history: the newest run segment of each binding
-    whose list size was read back.
+    One query, however long the history: for each binding, its newest run
+    segment whose list size was read back (found from the binding's index).
     """
     newest = (
-        select(func.max(RunSegment.id))
-        .join(Binding, Binding.id == RunSegment.binding_id)
-        .where(Binding.export_id == export_id, RunSegment.actual_size.is_not(None))
-        .group_by(RunSegment.binding_id)
+        select(RunSegment.id)
+        .where(RunSegment.binding_id == Binding.id, RunSegment.actual_size.is_not(None))
+        .order_by(RunSegment.id.desc())
+        .limit(1)
+        .correlate(Binding)
+        .scalar_subquery()
     )
     query = (
         select(Binding.segment_id, RunSegment, Run.finished_at)
-        .join(RunSegment, RunSegment.binding_id == Binding.id)
+        .join(RunSegment, RunSegment.id == newest)
         .join(Run, Run.id == RunSegment.run_id)
-        .where(RunSegment.id.in_(newest))
+        .where(Binding.export_id == export_id)
     )
     return {
         segment_id: ListSize(
@@ -247,6 +249,22 @@ def list_sizes(session: Session, export_id: int) -> dict[int, ListSize]:
         )
         for segment_id, part, finished_at in session.execute(query)
     }
+
+
+def run_in_progress(session: Session, export_id: int) -> RunInfo | None:
+    """The export's newest run recorded Queued or Running (it may read otherwise)."""
+    live = (RunStatus.RUNNING.code, RunStatus.QUEUED.code)
+    query = (
+        _with_export_and_lock()
+        .where(Run.export_id == export_id, Run.status.in_(live))
+        .order_by(Run.id.desc())
+        .limit(1)
+    )
+    found = session.execute(query).first()
+    if found is None:
+        return None
+    run, name, lock = found
+    return _info(run, name, lock, now=utc_now())
 
 
 def require_export(info: RunInfo) -> RunInfo:

@@ -28,14 +28,15 @@ from audiencesync.sync.history import (
     list_sizes,
     rejects,
     removed_export_names,
+    run_in_progress,
     run_info,
 )
+from audiencesync.sync.statuses import RunStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from audiencesync.store.database import Database
-    from audiencesync.sync.statuses import RunStatus
 
 
 class RunHistory:
@@ -90,6 +91,14 @@ class RunHistory:
                 (link.segment.name, sizes.get(link.segment_id))
                 for link in row.segment_links
             ]
+
+    def in_progress(self, export: str) -> RunInfo | None:
+        """The export's run in progress (Queued or Running), if there is one."""
+        with self._database.session() as session:
+            check(self._actor, Action.READ, admins=admin_names(session))
+            info = run_in_progress(session, find_export(session, export).id)
+        live = {RunStatus.QUEUED, RunStatus.RUNNING}
+        return info if info is not None and info.status in live else None
 
     def show(self, run_id: int) -> RunInfo:
         """One run with its segments and counts."""

@@ -2,9 +2,9 @@
 
 The page reads one page of the run history (:data:`PAGE` runs, newest first)
 with a constant number of queries, however long the history: the page of runs
-with their segments, their count, the run in progress if any, and each list's
-newest drift check. Held runs are flagged and link to their run page, where
-administrators approve or discard the held removals.
+with their segments, their count, the run in progress if any (one query), and
+each list's newest drift check (one query). Held runs are flagged and link to
+their run page, where administrators approve or discard the held removals.
 
 Remove export asks first, at ``/remove-export/{name}`` (the whole rest of the
 path is the name: ``x/remove`` is a name like any other); the service's rules
@@ -22,10 +22,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from audiencesync.app.views.exports import export_view
-from audiencesync.app.views.runs import RunView
-from audiencesync.app.workspace import Workspace
 from audiencesync.errors import AccessDeniedError, AudiencesyncError
-from audiencesync.sync.statuses import RunStatus
 from audiencesync.web.pages import session
 from audiencesync.web.pages.export_form import refuse_viewers
 from audiencesync.web.pages.guard import Visitor, visitor
@@ -35,7 +32,6 @@ router = APIRouter(include_in_schema=False)
 PAGE = 20  # runs per page of the history
 KINDS = {"run": (False, False), "dry": (True, False), "full": (False, True)}
 REMOVE = "/remove-export/"
-ACTIVE = (RunStatus.RUNNING, RunStatus.QUEUED)
 
 
 @router.get(REMOVE + "{name:path}")
@@ -106,15 +102,6 @@ def _remove(request: Request, seen: Visitor, name: str) -> str:
         return workspace.exports.remove(name).name
 
 
-def active_run(workspace: Workspace, export: str) -> RunView | None:
-    """The export's run in progress (Running, else Queued), if there is one."""
-    for status in ACTIVE:
-        found = workspace.runs.list(export=export, status=status, limit=1).items
-        if found and found[0].status == status.value:  # a dead one reads otherwise
-            return found[0]
-    return None
-
-
 def _page(
     request: Request,
     seen: Visitor,
@@ -127,7 +114,7 @@ def _page(
         export = export_view(workspace.exports.get(name))
         runs = workspace.runs.list(export=export.name, limit=PAGE, offset=offset)
         lists = workspace.runs.list_drift(export.name)
-        active = active_run(workspace, export.name)
+        active = workspace.runs.in_progress(export.name)
     status = 200 if error is None else (403 if error.code == "forbidden" else 409)
     return render(
         request, "export.html", status=status, user=seen.actor, csrf=seen.csrf,
