@@ -31,7 +31,8 @@ WORDS = {
               "add": "Ajouter une exportation",
               "weekdays": "À 08:30, du lundi au vendredi",
               "daily": "À 06:00, tous les jours", "save": "Enregistrer",
-              "edit": "Modifier l’exportation", "refresh": "Actualiser maintenant"},
+              "edit": "Modifier l\u2019exportation",
+              "refresh": "Actualiser maintenant"},
 }  # fmt: skip
 LOCALES = pytest.mark.parametrize("page", list(WORDS), indirect=True)
 
