@@ -64,3 +64,21 @@ def test_segments_page_benchmark_runs() -> None:
     lines = done.stdout.strip().splitlines()
     assert lines[-2].startswith("segments page, 120 segments x 5 counts, 3 pages:")
     assert json.loads(lines[-1])["pages"] == 3
+
+
+@pytest.mark.slow
+def test_web_pages_benchmark_runs() -> None:
+    """``benchmarks.web_pages`` times the export page with its history; a verdict."""
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.web_pages", "--runs", "300",
+         "--repeat", "5"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )  # fmt: skip
+    lines = done.stdout.strip().splitlines()
+    assert lines[-2].startswith("export page, 300 runs: median ")
+    assert lines[-2].endswith(("PASS", "FAIL"))
+    figures = json.loads(lines[-1])
+    assert set(figures["export page"]) == {"median_ms", "p95_ms"}

@@ -11,10 +11,12 @@ names its field in ``details.field``.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import pytest
 from fastapi import APIRouter, FastAPI, Query
+from fastapi.testclient import TestClient
 from httpx2 import Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,7 +31,7 @@ from audiencesync.errors import (
     RuleError,
     StaleEditError,
 )
-from audiencesync.web.app import openapi_document
+from audiencesync.web.app import build_app, openapi_document
 from audiencesync.web.deps import WorkspaceDep
 from audiencesync.web.errors import ERROR_RESPONSES, ErrorBody, status_of
 from audiencesync.web.etag import IfMatch, expected_revision
@@ -79,13 +81,21 @@ def probe_raises(kind: str, workspace: WorkspaceDep) -> None:
     raise RuntimeError(msg)
 
 
-@pytest.fixture
-def probe_api(api: Api) -> Api:
-    """The test API with the probe routes added."""
-    app = api.client.app
-    assert isinstance(app, FastAPI)
+@pytest.fixture(scope="module")
+def _probe_app() -> FastAPI:
+    """An app of its own with the probe routes (the shared one stays as served)."""
+    app = build_app()
     app.include_router(router, prefix="/api/v1")
-    return api
+    return app
+
+
+@pytest.fixture
+def probe_api(api: Api, _probe_app: FastAPI) -> Iterator[Api]:
+    """The test API's data folder and tokens, over the app with the probe routes."""
+    _probe_app.state.context = api.context
+    _probe_app.state.event_streams = None
+    with TestClient(_probe_app, raise_server_exceptions=False) as client:
+        yield Api(client, api.context, api.tokens)
 
 
 def _post(api: Api, path: str = "/x", **kwargs: Any) -> Response:

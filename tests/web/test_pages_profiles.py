@@ -194,7 +194,7 @@ def test_a_bad_table_name_is_said_by_the_table(loaded: Api) -> None:
 
     assert answer.status_code == 422
     assert 'id="table-error"' in answer.text
-    assert "Table name &#39;1st&#39; is not valid" in answer.text
+    assert "The table name “1st” is not valid" in answer.text
 
 
 def test_an_unknown_option_is_said_on_the_page(loaded: Api) -> None:

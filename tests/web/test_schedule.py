@@ -16,6 +16,7 @@ from audiencesync.settings import Settings
 from audiencesync.store.runs import Run
 from tests.canary import CANARY_API_KEY
 from tests.web.conftest import Api
+from tests.web.test_pages import PASSWORD, sign_in
 
 ADMIN, CONTRIBUTOR, VIEWER, NOBODY = "admin", "contributor", "viewer", None
 ALL = (ADMIN, CONTRIBUTOR, VIEWER, NOBODY)
@@ -233,3 +234,99 @@ def test_system_shows_each_exports_last_and_next_run(
         None,
         "manual only",
     )
+
+
+# --- GET /schedule/preview ------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", [ADMIN, CONTRIBUTOR, VIEWER])
+def test_every_signed_in_user_previews_a_schedule(api: Api, role: str) -> None:
+    """200: the schedule in words and its next three runs in the zone."""
+    answer = api.client.get(
+        "/api/v1/schedule/preview",
+        params={"cron": "30 8 * * MON-FRI", "timezone": "Europe/Paris"},
+        headers=api.auth(role),
+    )
+
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["description"] == "At 08:30, Monday to Friday"
+    assert len(body["next_runs"]) == len(body["next_runs_text"]) == 3
+    assert all(run.endswith(("+01:00", "+02:00")) for run in body["next_runs"])
+
+
+def test_a_preview_needs_a_signed_in_user(api: Api) -> None:
+    """No token, no session: 401."""
+    answer = api.client.get("/api/v1/schedule/preview", params={"cron": "0 6 * * *"})
+
+    assert answer.status_code == 401
+
+
+def test_a_preview_in_french(api: Api) -> None:
+    """lang=fr: the description and the times in French."""
+    answer = api.client.get(
+        "/api/v1/schedule/preview",
+        params={"cron": "0 6 * * 0", "timezone": "UTC", "lang": "fr"},
+        headers=api.auth(VIEWER),
+    )
+
+    assert answer.json()["description"] == "À 06:00, le dimanche"
+    assert answer.json()["next_runs_text"][0].startswith("dim. ")
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"cron": "0 25 * * *"}, "cron"),
+        ({"cron": "0 6 * * *", "timezone": "Mars/Olympus"}, "timezone"),
+        ({"cron": "0 6 * * *", "lang": "de"}, "lang"),
+        ({"timezone": "UTC"}, "cron"),
+    ],
+    ids=["bad cron", "bad zone", "unknown language", "no cron"],
+)
+def test_a_bad_preview_is_a_422_naming_the_field(
+    api: Api, params: dict[str, str], field: str
+) -> None:
+    """422 in the error shape, ``details.field`` the one to fix; nothing saved."""
+    before = api.audit_actions()
+
+    answer = api.client.get(
+        "/api/v1/schedule/preview", params=params, headers=api.auth(CONTRIBUTOR)
+    )
+
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["details"]["field"] == field
+    assert api.audit_actions() == before
+
+
+def test_a_preview_saves_nothing(api: Api) -> None:
+    """The refresh schedule stays as it was."""
+    api.client.get(
+        "/api/v1/schedule/preview", params={"cron": "0 6 * * *"},
+        headers=api.auth(ADMIN),
+    )  # fmt: skip
+
+    assert (
+        api.client.get("/api/v1/schedule", headers=api.auth(ADMIN)).json()["cron"]
+        is None
+    )
+
+
+def test_the_pages_session_cookie_previews(api: Api) -> None:
+    """The Add export form's script calls the preview with the page's cookie."""
+    sign_in(api.client, CONTRIBUTOR, PASSWORD)
+
+    answer = api.client.get("/api/v1/schedule/preview", params={"cron": "0 6 * * *"})
+
+    assert answer.status_code == 200
+    assert answer.json()["timezone"] == "UTC"
+
+
+def test_the_preview_is_in_the_openapi_document(api: Api) -> None:
+    """Documented with its three query parameters."""
+    document = api.client.get("/api/v1/openapi.json").json()
+    operation = document["paths"]["/api/v1/schedule/preview"]["get"]
+
+    assert {param["name"] for param in operation["parameters"]} == {
+        "cron", "timezone", "lang",
+    }  # fmt: skip

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
+from audiencesync.app.schedule_preview import checked_cron, checked_timezone
 from audiencesync.auth.audit import record_event
 from audiencesync.auth.roles import Action, check
 from audiencesync.auth.users import admin_names
@@ -102,7 +103,7 @@ def set_refresh_schedule(
         check(workspace.actor, Action.MANAGE_SCHEDULE, admins=admin_names(session))
         row = session.get(SystemSetting, REFRESH_SETTING)
         old = _schedule(row, now=now())
-        zone = normalize_timezone(timezone or old.timezone)
+        zone = checked_timezone(timezone or old.timezone)
         if (old.cron, old.timezone) == (expression, zone):
             return old
         stamp = now()
@@ -147,8 +148,7 @@ def _checked_cron(raw: str) -> str:
             " schedule."
         )
         raise ConfigError(msg, code="invalid_cron", field="cron")
-    check_cron(expression)
-    return expression
+    return checked_cron(expression)
 
 
 def _schedule(row: SystemSetting | None, *, now: datetime) -> RefreshSchedule:

@@ -39,7 +39,7 @@ from audiencesync.app.running import (
     run_export,
 )
 from audiencesync.app.views import Page
-from audiencesync.app.views.runs import RejectView, RunView
+from audiencesync.app.views.runs import ListDriftView, RejectView, RunView
 from audiencesync.app.workspace import Workspace
 from audiencesync.auth.audit import record_event
 from audiencesync.auth.directory import resolve_actor
@@ -276,6 +276,18 @@ class RunService:
         )
         items = [RunView.of(info) for info in infos]
         return Page[RunView](items=items, total=total, limit=limit, offset=offset)
+
+    def in_progress(self, export: str) -> RunView | None:
+        """The export's run in progress (Queued or Running), if there is one."""
+        info = self._history.in_progress(export)
+        return None if info is None else RunView.of(info)
+
+    def list_drift(self, export: str) -> tuple[ListDriftView, ...]:
+        """Each segment's list of the export and its newest drift check."""
+        return tuple(
+            ListDriftView.of(segment, size)
+            for segment, size in self._history.list_drift(export)
+        )
 
     def show(self, run_id: int) -> RunView:
         """One run with its status and per-segment progress."""

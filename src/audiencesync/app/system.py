@@ -19,8 +19,10 @@ from audiencesync.app.refresh_schedule import (
     request_refresh,
     set_refresh_schedule,
 )
+from audiencesync.app.schedule_preview import preview_schedule
 from audiencesync.app.views.schedule import (
     RefreshRequestView,
+    SchedulePreviewView,
     ScheduleView,
     SystemExportView,
     SystemView,
@@ -49,6 +51,15 @@ class SystemService:
     def clear_schedule(self) -> ScheduleView:
         """Switch the scheduled refresh off (administrators)."""
         return ScheduleView.of(clear_refresh_schedule(self._workspace))
+
+    def preview(
+        self, cron: str, *, timezone: str, language: str = "en"
+    ) -> SchedulePreviewView:
+        """A cron schedule in words and its next three runs (everyone; no change)."""
+        self.schedule()  # checks that the actor may read
+        return SchedulePreviewView.of(
+            preview_schedule(cron, timezone, language=language)
+        )
 
     def request_refresh(self) -> RefreshRequestView:
         """Ask the ``serve`` scheduler for a refresh; it runs at its next pass."""

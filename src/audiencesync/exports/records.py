@@ -8,7 +8,7 @@ connections they may use.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -45,6 +45,7 @@ class LastRun:
     started_at: datetime | None
     finished_at: datetime | None
     created_at: datetime
+    counts: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def at(self) -> datetime:

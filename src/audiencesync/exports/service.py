@@ -359,7 +359,7 @@ class ExportService:
     ) -> ExportInfo:
         last_run = None if last is None else records.LastRun(
             last.id, str(last.status), last.started_at, last.finished_at,
-            last.created_at,
+            last.created_at, dict(last.counts),
         )  # fmt: skip
         if row.connection is None:
             return records.info(row, records.INACTIVE, last_run)

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, selectinload
 from audiencesync.errors import ConflictError
 from audiencesync.store.destinations import Export
 from audiencesync.store.models import utc_now
-from audiencesync.store.runs import ExportLock, Run, RunReject, RunSegment
+from audiencesync.store.runs import Binding, ExportLock, Run, RunReject, RunSegment
 from audiencesync.sync.records import get_run, totals
 from audiencesync.sync.recovery import dead_run_note, is_dead
 from audiencesync.sync.statuses import RunStatus
@@ -110,6 +110,23 @@ class RunInfo:
         return (
             f"{self.export_name} (removed)" if self.export_removed else self.export_name
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ListSize:
+    """A list's size as the newest drift check read it back, against the expected."""
+
+    run_id: int
+    list_id: int | None
+    expected_size: int
+    actual_size: int
+    beyond_threshold: bool  # the check ended the segment Succeeded with drift
+    checked_at: datetime | None
+
+    @property
+    def drift(self) -> int:
+        """Actual minus expected list size."""
+        return self.actual_size - self.expected_size
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +216,55 @@ def last_runs(session: Session, *, export_id: int | None = None) -> dict[int, Ru
         _info(run, name, lock, now=now) for run, name, lock in session.execute(query)
     )
     return {info.export_id: info for info in infos if info.export_id is not None}
+
+
+def list_sizes(session: Session, export_id: int) -> dict[int, ListSize]:
+    """The newest drift check of each of the export's lists, by segment id.
+
+    One query, however long the history: for each binding, its newest run
+    segment whose list size was read back (found from the binding's index).
+    """
+    newest = (
+        select(RunSegment.id)
+        .where(RunSegment.binding_id == Binding.id, RunSegment.actual_size.is_not(None))
+        .order_by(RunSegment.id.desc())
+        .limit(1)
+        .correlate(Binding)
+        .scalar_subquery()
+    )
+    query = (
+        select(Binding.segment_id, RunSegment, Run.finished_at)
+        .join(RunSegment, RunSegment.id == newest)
+        .join(Run, Run.id == RunSegment.run_id)
+        .where(Binding.export_id == export_id)
+    )
+    return {
+        segment_id: ListSize(
+            run_id=part.run_id,
+            list_id=part.list_id,
+            expected_size=part.expected_size or 0,
+            actual_size=part.actual_size or 0,
+            beyond_threshold=part.status == RunStatus.DRIFTED.code,
+            checked_at=finished_at,
+        )
+        for segment_id, part, finished_at in session.execute(query)
+    }
+
+
+def run_in_progress(session: Session, export_id: int) -> RunInfo | None:
+    """The export's newest run recorded Queued or Running (it may read otherwise)."""
+    live = (RunStatus.RUNNING.code, RunStatus.QUEUED.code)
+    query = (
+        _with_export_and_lock()
+        .where(Run.export_id == export_id, Run.status.in_(live))
+        .order_by(Run.id.desc())
+        .limit(1)
+    )
+    found = session.execute(query).first()
+    if found is None:
+        return None
+    run, name, lock = found
+    return _info(run, name, lock, now=utc_now())
 
 
 def require_export(info: RunInfo) -> RunInfo:

@@ -19,21 +19,24 @@ from audiencesync.errors import AccessDeniedError, NotFoundError
 from audiencesync.segments.names import name_key
 from audiencesync.sync.export_rows import find_export
 from audiencesync.sync.history import (
+    ListSize,
     RejectRow,
     RunInfo,
     count_rejects,
     count_runs,
     list_runs,
+    list_sizes,
     rejects,
     removed_export_names,
+    run_in_progress,
     run_info,
 )
+from audiencesync.sync.statuses import RunStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from audiencesync.store.database import Database
-    from audiencesync.sync.statuses import RunStatus
 
 
 class RunHistory:
@@ -77,6 +80,25 @@ class RunHistory:
             total = count_runs(session, export_id=export_id, removed_names=removed,
                                status=status)  # fmt: skip
             return infos, total
+
+    def list_drift(self, export: str) -> list[tuple[str, ListSize | None]]:
+        """Each segment of the export, with its list's newest drift check (if any)."""
+        with self._database.session() as session:
+            check(self._actor, Action.READ, admins=admin_names(session))
+            row = find_export(session, export)
+            sizes = list_sizes(session, row.id)
+            return [
+                (link.segment.name, sizes.get(link.segment_id))
+                for link in row.segment_links
+            ]
+
+    def in_progress(self, export: str) -> RunInfo | None:
+        """The export's run in progress (Queued or Running), if there is one."""
+        with self._database.session() as session:
+            check(self._actor, Action.READ, admins=admin_names(session))
+            info = run_in_progress(session, find_export(session, export).id)
+        live = {RunStatus.QUEUED, RunStatus.RUNNING}
+        return info if info is not None and info.status in live else None
 
     def show(self, run_id: int) -> RunInfo:
         """One run with its segments and counts."""

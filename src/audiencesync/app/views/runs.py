@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from audiencesync.app.views import View
-from audiencesync.sync.history import RejectRow, RunInfo, SegmentRunInfo
+from audiencesync.sync.history import ListSize, RejectRow, RunInfo, SegmentRunInfo
 
 
 class SegmentRunView(View):
@@ -115,6 +115,39 @@ class RunView(View):
     def is_over(self) -> bool:
         """Whether the run stopped (for now or for good): nothing runs it now."""
         return self.status not in {"Queued", "Running"} and self.queued_action is None
+
+
+class ListDriftView(View):
+    """One segment's list and its newest drift check (None: never checked)."""
+
+    segment: str
+    checked: bool
+    run_id: int | None
+    list_id: int | None
+    expected_size: int | None
+    actual_size: int | None
+    drift: int | None
+    beyond_threshold: bool
+    checked_at: datetime | None
+
+    @classmethod
+    def of(cls, segment: str, size: ListSize | None) -> ListDriftView:
+        """The view of a segment's list size check."""
+        if size is None:
+            return cls(segment=segment, checked=False, run_id=None, list_id=None,
+                       expected_size=None, actual_size=None, drift=None,
+                       beyond_threshold=False, checked_at=None)  # fmt: skip
+        return cls(
+            segment=segment,
+            checked=True,
+            run_id=size.run_id,
+            list_id=size.list_id,
+            expected_size=size.expected_size,
+            actual_size=size.actual_size,
+            drift=size.drift,
+            beyond_threshold=size.beyond_threshold,
+            checked_at=size.checked_at,
+        )
 
 
 class RejectView(View):

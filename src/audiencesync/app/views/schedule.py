@@ -16,6 +16,7 @@ from audiencesync.app.views import View
 
 if TYPE_CHECKING:
     from audiencesync.app.refresh_schedule import RefreshRequest, RefreshSchedule
+    from audiencesync.app.schedule_preview import SchedulePreview
     from audiencesync.exports.records import ExportInfo, LastRun
 
 
@@ -40,6 +41,32 @@ class ScheduleView(View):
         )
 
 
+class SchedulePreviewView(View):
+    """A cron schedule in words, and its next three runs in its time zone."""
+
+    cron: str = Field(examples=["30 8 * * MON-FRI"])
+    timezone: str = Field(examples=["Europe/Paris"])
+    language: str = Field(examples=["en", "fr"])
+    description: str = Field(examples=["At 08:30, Monday to Friday"])
+    next_runs: list[datetime] = Field(description="In the schedule's time zone.")
+    next_runs_text: list[str] = Field(
+        description="The same times for people, in the language.",
+        examples=[["Mon 7 Dec 2026, 08:30 Europe/Paris"]],
+    )
+
+    @classmethod
+    def of(cls, preview: SchedulePreview) -> Self:
+        """The view of a schedule preview."""
+        return cls(
+            cron=preview.cron,
+            timezone=preview.timezone,
+            language=preview.language,
+            description=preview.description,
+            next_runs=list(preview.next_runs),
+            next_runs_text=list(preview.next_runs_text),
+        )
+
+
 class RefreshRequestView(View):
     """A refresh someone asked for, which the ``serve`` scheduler runs next."""
 
@@ -58,11 +85,14 @@ class LastRunView(View):
     id: int
     status: str
     at: datetime = Field(description="When it ended, else started, else was queued.")
+    counts: dict[str, int] = Field(
+        description="The run's totals: planned, added, updated, removed, rejected."
+    )
 
     @classmethod
     def of(cls, last: LastRun) -> Self:
         """The view of an export's last run."""
-        return cls(id=last.id, status=last.status, at=last.at)
+        return cls(id=last.id, status=last.status, at=last.at, counts=dict(last.counts))
 
 
 class SystemExportView(View):

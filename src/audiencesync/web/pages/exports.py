@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -22,8 +24,10 @@ def home() -> Response:
 
 
 @router.get("/exports")
-def exports_page(request: Request) -> Response:
-    """The exports list (signed-in users of every role)."""
+def exports_page(
+    request: Request, removed: Annotated[str, Query(max_length=255)] = ""
+) -> Response:
+    """The exports list (signed-in users of every role); ``removed``: say so."""
     seen = visitor(request)
     if not isinstance(seen, Visitor):
         return seen
@@ -31,5 +35,5 @@ def exports_page(request: Request) -> Response:
         exports = [export_view(info) for info in workspace.exports.list_all()]
     return render(
         request, "exports.html", user=seen.actor, csrf=seen.csrf, exports=exports,
-        section="exports",
+        section="exports", removed=removed,
     )  # fmt: skip

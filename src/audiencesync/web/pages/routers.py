@@ -13,6 +13,7 @@ from audiencesync.web.pages.run_page import router as run_page_router
 from audiencesync.web.pages.segments import router as segments_router
 from audiencesync.web.pages.segments_detail import router as segments_detail_router
 from audiencesync.web.pages.segments_form import router as segments_form_router
+from audiencesync.web.pages.system import router as system_router
 from audiencesync.web.pages.users import router as users_router
 
 PAGE_ROUTERS = (
@@ -28,4 +29,5 @@ PAGE_ROUTERS = (
     profiles_router,
     users_router,  # /users/new before /users/{name}
     audit_router,
+    system_router,
 )

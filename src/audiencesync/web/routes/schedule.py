@@ -1,20 +1,22 @@
 """``/api/v1/schedule``, ``/api/v1/refresh`` and ``/api/v1/system``.
 
-Everyone reads the refresh schedule and the overview; administrators set and
-clear the schedule. ``POST /refresh`` records the request (202) and wakes the
-scheduler of ``audiencesync serve``, which runs the refresh at once.
+Everyone reads the refresh schedule and the overview, and may preview a cron
+schedule (``GET /schedule/preview``: in words, and its next three runs);
+administrators set and clear the schedule. ``POST /refresh`` records the request
+(202) and wakes the scheduler of ``audiencesync serve``, which runs the refresh at once.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from audiencesync.app.context import AppContext
 from audiencesync.app.views.schedule import (
     RefreshRequestView,
+    SchedulePreviewView,
     ScheduleView,
     SystemView,
 )
@@ -42,6 +44,22 @@ class ScheduleSetting(BaseModel):
 def show_schedule(workspace: WorkspaceDep) -> ScheduleView:
     """The system refresh schedule (null cron: off) and when it runs next."""
     return workspace.system.schedule()
+
+
+@router.get("/schedule/preview", summary="A cron schedule in words, its next runs")
+def preview_schedule(
+    workspace: WorkspaceDep,
+    cron: Annotated[str, Query(max_length=255, examples=["30 8 * * MON-FRI"])],
+    timezone: Annotated[str, Query(max_length=255, examples=["Europe/Paris"])] = "UTC",
+    lang: Annotated[
+        Literal["en", "fr"], Query(description="The description's language.")
+    ] = "en",
+) -> SchedulePreviewView:
+    """Check a cron schedule (nothing is saved): its description and next 3 runs.
+
+    A wrong schedule or zone: 422 naming the field (``cron`` or ``timezone``).
+    """
+    return workspace.system.preview(cron, timezone=timezone, language=lang)
 
 
 @router.put("/schedule", summary="Set the refresh schedule (administrators)")
