@@ -51,26 +51,11 @@ def test_sync_export_benchmark_runs() -> None:
 
 
 @pytest.mark.slow
-def test_segments_page_benchmark_runs() -> None:
-    """``benchmarks.segments_page`` prints each figure and a verdict."""
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.segments_page", "--segments", "120",
-         "--evaluations", "5"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )  # fmt: skip
-    lines = done.stdout.strip().splitlines()
-    assert lines[-2].startswith("segments page, 120 segments x 5 counts, 3 pages:")
-    assert json.loads(lines[-1])["pages"] == 3
-
-
-@pytest.mark.slow
 def test_web_pages_benchmark_runs() -> None:
-    """``benchmarks.web_pages`` times the export page with its history; a verdict."""
+    """``benchmarks.web_pages`` times each page with its history; verdicts."""
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.web_pages", "--runs", "300",
+         "--segments", "120", "--evaluations", "5", "--events", "500",
          "--repeat", "5"],
         cwd=ROOT,
         capture_output=True,
@@ -78,7 +63,10 @@ def test_web_pages_benchmark_runs() -> None:
         check=True,
     )  # fmt: skip
     lines = done.stdout.strip().splitlines()
-    assert lines[-2].startswith("export page, 300 runs: median ")
-    assert lines[-2].endswith(("PASS", "FAIL"))
+    assert lines[0].startswith("export page, 300 runs: median ")
+    assert lines[1].startswith("segments page, 120 segments x 5 counts, last page:")
+    assert lines[2].startswith("audit log, 500 events, last page:")
+    assert all(line.endswith(("PASS", "FAIL")) for line in lines[:3])
     figures = json.loads(lines[-1])
+    assert set(figures) == {"export page", "segments page", "audit log"}
     assert set(figures["export page"]) == {"median_ms", "p95_ms"}

@@ -23,13 +23,15 @@ WORDS = {
     "en-US": {"sign_in": "Sign in", "exports": "Exports", "wrong": "Wrong user name",
               "add": "Add connection", "save": "Save", "agree": "I agree",
               "connections": "Connections", "share": "Share with contributors",
-              "shared": "Administrators and contributors"},
+              "shared": "Administrators and contributors", "connect": "Connect",
+              "accepted": "Iterable accepted the key"},
     "fr-FR": {"sign_in": "Se connecter", "exports": "Exportations",
               "wrong": "Nom d\u2019utilisateur ou mot de passe incorrect",
               "add": "Ajouter une connexion", "save": "Enregistrer",
               "agree": "J\u2019accepte", "connections": "Connexions",
               "share": "Partager avec les contributeurs",
-              "shared": "Administrateurs et contributeurs"},
+              "shared": "Administrateurs et contributeurs", "connect": "Connecter",
+              "accepted": "Iterable a accepté la clé"},
 }  # fmt: skip
 LOCALES = pytest.mark.parametrize("page", list(WORDS), indirect=True)
 
@@ -94,7 +96,7 @@ def test_a_wrong_password_is_shown_by_the_form(
 def test_an_administrator_adds_an_iterable_connection(
     page: Page, served: str, emulator_url: str, shot: Shot
 ) -> None:
-    """Save waits for I agree; a wrong key is shown by its field; listed; shared."""
+    """Connect checks the key inline; Save waits for I agree; listed; shared."""
     words = _words(page)
     sign_in(page, served, shot)
     page.get_by_role("link", name=words["connections"]).click()
@@ -104,6 +106,16 @@ def test_an_administrator_adds_an_iterable_connection(
     page.locator("#name").fill("Iterable US")
     page.locator("#api_key").fill("x" * 32)
     page.locator("#base_url").fill(emulator_url)
+    page.get_by_role("button", name=words["connect"]).click()
+    expect(page.locator("#connect-result")).to_have_class("error")
+    expect(page.locator("#api_key")).to_have_attribute("aria-invalid", "true")
+    shot(page, "connect-wrong-key")
+    page.locator("#api_key").fill(DEFAULT_API_KEY)
+    page.get_by_role("button", name=words["connect"]).click()
+    expect(page.locator("#connect-result")).to_contain_text(words["accepted"])
+    expect(page.locator("#api_key")).to_have_value(DEFAULT_API_KEY)
+    shot(page, "connect-accepted")
+    page.locator("#api_key").fill("x" * 32)
     page.get_by_label(words["agree"]).check()
     expect(save).to_be_enabled()
     shot(page, "filled")

@@ -13,6 +13,7 @@ from audiencesync.auth.passwords import check_password
 from audiencesync.errors import AudiencesyncError, ConfigError, ConflictError
 from audiencesync.profiles.identifiers import check_table_name
 from audiencesync.profiles.service import import_profiles
+from audiencesync.scheduling.schedules import check_cron, normalize_timezone
 from audiencesync.segments.rules import parse_where
 from audiencesync.settings import load_settings
 from audiencesync.web.pages.i18n import translations
@@ -140,3 +141,30 @@ def test_a_bad_table_name_is_said_by_its_field_entry() -> None:
     error = _raised(lambda: check_table_name("1 bad"))
 
     assert explain(error, ENGLISH).startswith("The table name “1 bad” is not valid")
+
+
+def test_a_cron_with_four_fields_is_said_in_french() -> None:
+    """invalid_cron (field count): the schedule and its count, in French."""
+    error = _raised(lambda: check_cron("0 6 * *"))
+
+    assert explain(error, FRENCH).startswith(
+        "Le planning « 0 6 * * » a 4 champs ; un planning cron en a 5"
+    )
+
+
+def test_a_wrong_cron_field_is_named_by_its_position() -> None:
+    """invalid_cron (a bad field): its position and value."""
+    error = _raised(lambda: check_cron("0 25 * * *"))
+
+    assert explain(error, ENGLISH).startswith(
+        "Field 2 (“25”) of the schedule “0 25 * * *” is not valid"
+    )
+
+
+def test_a_misspelt_time_zone_suggests_the_right_one() -> None:
+    """unknown_timezone with a close name: the suggestion, in French."""
+    error = _raised(lambda: normalize_timezone("Europe/Pari"))
+
+    assert explain(error, FRENCH) == (
+        "Fuseau horaire inconnu « Europe/Pari ». Vouliez-vous dire « Europe/Paris » ?"
+    )

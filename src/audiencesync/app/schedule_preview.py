@@ -48,7 +48,9 @@ def checked_cron(raw: str) -> str:
     try:
         check_cron(expression)
     except ConfigError as exc:
-        raise ConfigError(str(exc), code="invalid_cron", field="cron") from None
+        raise ConfigError(
+            str(exc), code="invalid_cron", field="cron", details=exc.details
+        ) from None
     return expression
 
 
@@ -57,7 +59,9 @@ def checked_timezone(raw: str) -> str:
     try:
         return normalize_timezone(raw)
     except ConfigError as exc:
-        raise ConfigError(str(exc), code=exc.code, field="timezone") from None
+        raise ConfigError(
+            str(exc), code=exc.code, field="timezone", details=exc.details
+        ) from None
 
 
 def preview_schedule(

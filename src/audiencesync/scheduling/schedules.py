@@ -87,6 +87,9 @@ def normalize_schedule(raw: str) -> str:
     return text
 
 
+INVALID_CRON = "invalid_cron"
+
+
 def check_cron(expression: str) -> None:
     """Raise ConfigError naming the wrong field unless ``expression`` is valid cron."""
     fields = expression.split()
@@ -97,7 +100,8 @@ def check_cron(expression: str) -> None:
             f"{'' if len(fields) == 1 else 's'}; a cron schedule has 5 ({names}),"
             f' e.g. {CRON_EXAMPLE}; or use "refresh" or "manual".'
         )
-        raise ConfigError(msg)
+        details = {"schedule": expression, "fields": len(fields)}
+        raise ConfigError(msg, code=INVALID_CRON, details=details)
     for position, value in enumerate(fields):
         _check_plain(expression, position, value)
     for position, (value, (name, allowed)) in enumerate(
@@ -111,7 +115,9 @@ def check_cron(expression: str) -> None:
                 f" valid: use {allowed}, a list (1,15), a range (1-5) or a step"
                 f" (*/15), e.g. {CRON_EXAMPLE}."
             )
-            raise ConfigError(msg)
+            details = {"schedule": expression, "position": position + 1,
+                       "value": value}  # fmt: skip
+            raise ConfigError(msg, code=INVALID_CRON, details=details)
     try:
         croniter(expression, _CHECK_FROM).get_next(datetime)
     except CroniterError as exc:
@@ -119,7 +125,8 @@ def check_cron(expression: str) -> None:
             f"The schedule {expression!r} never runs (no date matches it, e.g. the"
             f" 31st of February). Choose another day, e.g. {CRON_EXAMPLE}."
         )
-        raise ConfigError(msg) from exc
+        details = {"schedule": expression, "never": True}
+        raise ConfigError(msg, code=INVALID_CRON, details=details) from exc
 
 
 def _check_plain(expression: str, position: int, value: str) -> None:
@@ -161,7 +168,8 @@ def normalize_timezone(raw: str) -> str:
         f"Unknown time zone {name!r}.{hint} Use an IANA name such as"
         ' "Europe/Paris", "America/New_York" or "UTC".'
     )
-    raise ConfigError(msg)
+    details = {"timezone": name, **({"suggestion": close} if close else {})}
+    raise ConfigError(msg, code="unknown_timezone", details=details)
 
 
 def next_cron_time(expression: str, timezone: str, *, after: datetime) -> datetime:

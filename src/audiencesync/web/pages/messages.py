@@ -142,6 +142,19 @@ MESSAGES: dict[str, tuple[str, ...]] = {
         "The table name “%(table)s” is not valid: use letters, digits and"
         " underscores, starting with a letter, at most %(max)s characters.",
     ),
+    "invalid_cron": (
+        "The schedule “%(schedule)s” has %(fields)s fields; a cron schedule has 5"
+        " (minute, hour, day of the month, month, day of the week), e.g. 0 6 * * *.",
+        "Field %(position)s (“%(value)s”) of the schedule “%(schedule)s” is not"
+        " valid: use a number, a list (1,15), a range (1-5) or a step (*/15).",
+        "The schedule “%(schedule)s” never runs: no date matches it (such as 31"
+        " February). Choose another day.",
+    ),
+    "unknown_timezone": (
+        "Unknown time zone “%(timezone)s”. Did you mean “%(suggestion)s”?",
+        "Unknown time zone “%(timezone)s”. Use a name such as Europe/Paris,"
+        " America/New_York or UTC.",
+    ),
     "stale_edit": (
         "Someone changed this since you opened it. Nothing was saved: open it again"
         " and redo your change.",
