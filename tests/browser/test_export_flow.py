@@ -33,10 +33,13 @@ C5,dan@example.com,FR
 FRANCE = {"ana@example.com", "bob@example.com", "dan@example.com"}
 WORDS = {
     "en-US": {"sign_in": "Sign in", "add": "Add export", "save": "Save",
-              "run": "Run now", "succeeded": "Succeeded", "csv": "Download every"},
+              "run": "Run now", "succeeded": "Succeeded", "csv": "Download every",
+              "connections": "Connections", "key": "API key", "exports": "Exports"},
     "fr-FR": {"sign_in": "Se connecter", "add": "Ajouter une exportation",
               "save": "Enregistrer", "run": "Exécuter maintenant",
-              "succeeded": "Réussie", "csv": "Télécharger tous"},
+              "succeeded": "Réussie", "csv": "Télécharger tous",
+              "connections": "Connexions", "key": "Clé d\u2019API",
+              "exports": "Exportations"},
 }  # fmt: skip
 
 
@@ -55,7 +58,7 @@ def served_home(
     emulator: tuple[Emulator, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Path:
-    """Profiles, segment France, a shared connection, and contributor carla."""
+    """Profiles, segment France, a shared and a private connection, carla."""
     people = tmp_path / "people.csv"
     people.write_text(PEOPLE, encoding="utf-8")
     monkeypatch.setenv(KEY_VARIABLE, DEFAULT_API_KEY)
@@ -64,6 +67,9 @@ def served_home(
     run_cli(served_home, "connections", "add", "--name", "Iterable shared",
             "--api-key-env", KEY_VARIABLE, "--base-url", emulator[1],
             "--allow-contributors", "--i-agree")  # fmt: skip
+    run_cli(served_home, "connections", "add", "--name", "Iterable private",
+            "--api-key-env", KEY_VARIABLE, "--base-url", emulator[1],
+            "--i-agree")  # fmt: skip
     run_cli(served_home, "users", "add", "carla", "--role", "contributor",
             "--password-stdin", stdin=PASSWORD + "\n")  # fmt: skip
     return served_home
@@ -75,7 +81,7 @@ def test_a_contributor_exports_a_segment_and_reads_its_rejects(
     page: Page, served: str, emulator: tuple[Emulator, str], shot: Shot,
     tmp_path: Path,
 ) -> None:  # fmt: skip
-    """Add export, Run now, progress to the end, rejects, CSV; the list is exact."""
+    """A private connection's settings unseen; Add export, run, rejects, CSV, exact."""
     words = WORDS[
         "fr-FR" if page.evaluate("navigator.language") == "fr-FR" else "en-US"
     ]
@@ -83,7 +89,16 @@ def test_a_contributor_exports_a_segment_and_reads_its_rejects(
     page.locator("#name").fill("carla")
     page.locator("#password").fill(PASSWORD)
     page.get_by_role("button", name=words["sign_in"]).click()
+    page.get_by_role("link", name=words["connections"]).click()
+    expect(page.get_by_role("cell", name="Iterable private")).to_be_visible()
+    expect(page.get_by_role("columnheader", name=words["key"])).to_have_count(0)
+    assert DEFAULT_API_KEY[-4:] not in page.content()  # no key hint, no settings
+    shot(page, "connections-as-contributor")
+    page.get_by_role("link", name=words["exports"]).click()
     page.get_by_role("link", name=words["add"]).click()
+    expect(
+        page.locator("#connection option", has_text="Iterable private")
+    ).to_have_count(0)
     page.locator("#name").fill("Newsletter FR")
     page.get_by_label("France").check()
     shot(page, "add-export")

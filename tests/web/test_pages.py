@@ -156,3 +156,13 @@ def test_an_unknown_page_is_a_page_saying_so(api: Api) -> None:
     assert "Cette page n\u2019existe pas" in page.text
     assert 'href="/exports"' in page.text
     assert api_answer.json()["error"]["code"] == "not_found"
+
+
+def test_the_navigation_offers_users_and_audit_to_administrators_only(api: Api) -> None:
+    """A contributor's menu has no Users or Audit log; System and Connections stay."""
+    page = sign_in(api.client, "contributor")
+
+    assert 'href="/system"' in page
+    assert 'href="/connections"' in page
+    assert 'href="/users"' not in page
+    assert 'href="/audit"' not in page

@@ -50,6 +50,18 @@ def test_the_form_offers_columns_segments_and_says_saving_does_not_run(
     assert re.search(r"France — \d+ members?", page)
 
 
+def test_a_contributor_is_offered_only_the_connections_shared_with_them(
+    api: Api,
+) -> None:
+    """Add export lists the shared connection, not the administrators-only one."""
+    _ready(api)
+
+    page = api.client.get("/exports/new").text
+
+    assert f'<option value="{escape(SHARED)}"' in page
+    assert escape(ADMINS_ONLY) not in page
+
+
 def test_saving_an_export_opens_its_page_and_sends_nothing(api: Api) -> None:
     """Save: the export's page, no run yet."""
     _ready(api)

@@ -194,7 +194,11 @@ def _edit(
 
 
 def _choices(workspace: Workspace) -> dict[str, Any]:
-    connections = [connection_view(info) for info in workspace.connections.list_all()]
+    connections = [
+        connection_view(info)
+        for info in workspace.connections.list_all()
+        if info.usable  # a contributor is offered the shared ones only
+    ]
     profile = workspace.profiles.schema().profile
     columns = list(profile.column_names) if profile is not None else []
     segments = [
