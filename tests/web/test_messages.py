@@ -168,3 +168,13 @@ def test_a_misspelt_time_zone_suggests_the_right_one() -> None:
     assert explain(error, FRENCH) == (
         "Fuseau horaire inconnu « Europe/Pari ». Vouliez-vous dire « Europe/Paris » ?"
     )
+
+
+def test_a_viewers_refusal_is_said_in_french(api: Api) -> None:
+    """A role refusal carries the role: the viewer's sentence, in French."""
+    with api.workspace("viewer") as as_viewer:
+        error = _raised(as_viewer.connections.require_manager)
+
+    assert explain(error, FRENCH).startswith(
+        "Les lecteurs consultent sans rien modifier."
+    )

@@ -109,7 +109,9 @@ def check(
             f"{actor.name} is {actor.role.title} and cannot {action.value}."
             f" {_ask(admins)} if you need this."
         )
-        raise AccessDeniedError(msg)
+        details = {"kind": actor.role.value, "user": actor.name,
+                   "action": action.value, **_admins(admins)}  # fmt: skip
+        raise AccessDeniedError(msg, details=details)
     if (
         action in CONNECTION_SCOPED
         and connection is not None
@@ -121,7 +123,16 @@ def check(
             f" {actor.name} cannot {action.value} on it. {_ask(admins)} to share"
             " it with contributors, or to do this for you."
         )
-        raise AccessDeniedError(msg)
+        details = {
+            "kind": "connection_admins_only", "connection": connection.name,
+            "user": actor.name, "action": action.value, **_admins(admins),
+        }  # fmt: skip
+        raise AccessDeniedError(msg, details=details)
+
+
+def _admins(admins: Sequence[str]) -> dict[str, object]:
+    """The administrators to ask, when known (for the error's details)."""
+    return {"admins": sorted(admins)} if admins else {}
 
 
 def _ask(admins: Sequence[str]) -> str:

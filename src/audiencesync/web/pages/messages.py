@@ -155,6 +155,23 @@ MESSAGES: dict[str, tuple[str, ...]] = {
         "Unknown time zone “%(timezone)s”. Use a name such as Europe/Paris,"
         " America/New_York or UTC.",
     ),
+    "forbidden:viewer": (
+        "Viewers read but change nothing. Ask an administrator (%(admins)s) if you"
+        " need this.",
+        "Viewers read but change nothing. Ask an administrator if you need this.",
+    ),
+    "forbidden:contributor": (
+        "Only administrators may do this. Ask an administrator (%(admins)s) if you"
+        " need it.",
+        "Only administrators may do this. Ask an administrator if you need it.",
+    ),
+    "forbidden:connection_admins_only": (
+        "Connection “%(connection)s” is for administrators only. Ask an"
+        " administrator (%(admins)s) to share it with contributors, or to do this for"
+        " you.",
+        "Connection “%(connection)s” is for administrators only. Ask an"
+        " administrator to share it with contributors, or to do this for you.",
+    ),
     "stale_edit": (
         "Someone changed this since you opened it. Nothing was saved: open it again"
         " and redo your change.",
