@@ -27,6 +27,7 @@ from audiencesync.exports import parse_field_options
 from audiencesync.exports.checks import check_removal_brake
 from audiencesync.profiles.importing import choose_key
 from audiencesync.profiles.service import import_profiles
+from audiencesync.scheduling.schedules import check_cron
 from audiencesync.segments.rules import parse_where
 from audiencesync.settings import load_settings
 from audiencesync.sync.lock import RunInProgressError
@@ -207,3 +208,11 @@ def test_runs_show_adds_the_command_a_status_calls_for(
     else:
         assert hint is not None
         assert expected in hint
+
+
+def test_a_wrong_export_schedule_gets_no_refresh_schedule_hint() -> None:
+    """A cron check's invalid_cron hints no `schedule clear` (that is the refresh's)."""
+    with pytest.raises(AudiencesyncError) as caught:
+        check_cron("0 25 * * *")
+    assert caught.value.code == "invalid_cron"
+    assert "schedule clear" not in error_line(caught.value)

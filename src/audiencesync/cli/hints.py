@@ -131,7 +131,11 @@ HINTS: dict[str, Hint] = {
         f"Run `audiencesync profiles discard {d['table']}`, then"
         " `audiencesync refresh`."
     ),
-    "invalid_cron": lambda _: "Run `audiencesync schedule clear` to switch them off.",
+    "invalid_cron": lambda d: (  # "refresh" or "manual" given as the refresh schedule
+        ""
+        if "schedule" in d
+        else "Run `audiencesync schedule clear` to switch them off."
+    ),
     # runs
     "run_not_found": lambda _: "See `audiencesync runs list`.",
     "run_failed": lambda d: f"See `audiencesync runs show {d['run_id']}`.",
