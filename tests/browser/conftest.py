@@ -42,8 +42,10 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import Error as PlaywrightError
 
+from audiencesync.app.home import initialize
+from audiencesync.settings import load_settings
 from tests.browser.accessibility import Accessibility
-from tests.web.served import run_cli, serve_process
+from tests.web.served import serve_process
 
 HERE = Path(__file__).parent
 ROOT = HERE.parents[1]
@@ -147,11 +149,19 @@ def browser() -> Iterator[Browser]:
 # --- the server ------------------------------------------------------------------
 
 
+@pytest.fixture(scope="session")
+def _initialised_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One data folder initialised as ``audiencesync init`` does, copied per test."""
+    home = tmp_path_factory.mktemp("browser-template") / "home"
+    initialize(load_settings(home=home))
+    return home
+
+
 @pytest.fixture
-def served_home(tmp_path: Path) -> Path:
-    """A fresh data folder, initialised by ``audiencesync init`` (admin: ``admin``)."""
+def served_home(tmp_path: Path, _initialised_home: Path) -> Path:
+    """A fresh initialised data folder (admin: ``admin``), a copy of the template."""
     home = tmp_path / "home"
-    run_cli(home, "init")
+    shutil.copytree(_initialised_home, home)
     return home
 
 
