@@ -478,7 +478,7 @@ def test_the_server_refuses_a_viewers_changes(
     answer = api.client.post(path, data={"csrf": _csrf(page), **fields})
 
     assert answer.status_code == 403
-    assert "cannot" in answer.text
+    assert "Viewers read but change nothing." in answer.text
     with api.workspace() as workspace:
         assert workspace.segments.get("France").member_count == 2
     assert _names(api) == ["France", "Germany"]
