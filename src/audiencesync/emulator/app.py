@@ -67,6 +67,8 @@ class Emulator:
         self._sampler = random.Random(self.config.seed)
         self._requests: list[RequestRecord] = []
         self.dirty = False
+        self.in_flight = 0  # authenticated calls being answered now
+        self.peak_in_flight = 0  # the most there ever were at once
         if self.config.state_file is not None:
             persistence.load(self.store, self.config.state_file)
         self.app = Starlette(
@@ -139,6 +141,17 @@ class Emulator:
             client = request.client.host if request.client else "127.0.0.1"
             self._record(request.method, endpoint.template, 401, 0, None)
             return replies.bad_api_key(client, public_path)
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            return await self._authenticated(request, endpoint, param, project)
+        finally:
+            self.in_flight -= 1
+
+    async def _authenticated(
+        self, request: Request, endpoint: Endpoint, param: str, project: Project
+    ) -> Response:
+        public_path = "/api/" + request.url.path.split("/api/", 1)[1]
         if self.config.latency:
             await self.clock.sleep(self.config.latency)
         call = Call(

@@ -104,6 +104,8 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 DEFAULT_RETRY = RetryPolicy()
 DEFAULT_BATCH = BatchPolicy()
 DEFAULT_LIMITS = Limits()
+# Calls one client keeps in flight at most (the emulator keeps up with 8; design 8).
+MAX_IN_FLIGHT = 8
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9._+@-]+$")
 _RETRYABLE_TRANSPORT = (
     httpx.TimeoutException,
@@ -150,7 +152,7 @@ class IterableClient:
         retry: RetryPolicy = DEFAULT_RETRY,
         batch: BatchPolicy = DEFAULT_BATCH,
         limits: Limits = DEFAULT_LIMITS,
-        max_in_flight: int = 8,
+        max_in_flight: int = MAX_IN_FLIGHT,
         clock: Clock | None = None,
         list_ready_window: float = 30.0,
     ) -> None:
@@ -371,25 +373,34 @@ class IterableClient:
         )
 
     async def subscribe_rows(
-        self, list_id: int, rows: Sequence[bytes], identities: Sequence[Identity]
+        self,
+        list_id: int,
+        rows: Sequence[bytes],
+        identities: Sequence[Identity],
+        tally: RequestTally | None = None,
     ) -> BulkResult:
         """Subscribe users already encoded as JSON rows, in one call.
 
         The sync engine's fast path: ``rows[i]`` is the encoded subscriber whose
         email and userId are ``identities[i]``. No :class:`Subscriber` is built
-        unless Iterable refuses someone.
+        unless Iterable refuses someone. ``tally`` counts this batch's requests
+        and retries.
         """
         frame = _subscribe_frame(list_id, False)
         return await self._bulk_split(Endpoint.SUBSCRIBE, frame, rows, identities,
-                                      list_id=list_id)  # fmt: skip
+                                      list_id=list_id, tally=tally)  # fmt: skip
 
     async def unsubscribe_rows(
-        self, list_id: int, rows: Sequence[bytes], identities: Sequence[Identity]
+        self,
+        list_id: int,
+        rows: Sequence[bytes],
+        identities: Sequence[Identity],
+        tally: RequestTally | None = None,
     ) -> BulkResult:
         """Remove users already encoded as identity rows, ``channelUnsubscribe`` off."""
         frame = _unsubscribe_frame(list_id, None, False)
         return await self._bulk_split(Endpoint.UNSUBSCRIBE, frame, rows, identities,
-                                      list_id=list_id)  # fmt: skip
+                                      list_id=list_id, tally=tally)  # fmt: skip
 
     def subscribe_all(
         self,
@@ -574,11 +585,15 @@ class IterableClient:
         identities: Sequence[Identity],
         *,
         list_id: int,
+        tally: RequestTally | None,
     ) -> BulkResult:
         """One call; bisected while Iterable refuses the rows as a whole."""
+        counted = tally if tally is not None else RequestTally()
 
         async def send(part: Sequence[bytes], who: Sequence[Identity]) -> BulkResult:
-            return await self._bulk_rows(endpoint, frame, part, who, list_id=list_id)
+            return await self._bulk_rows(
+                endpoint, frame, part, who, list_id=list_id, tally=counted
+            )
 
         result, _ = await send_bisected(rows, identities, send)
         return result
@@ -591,6 +606,7 @@ class IterableClient:
         identities: Sequence[Identity],
         *,
         list_id: int,
+        tally: RequestTally,
     ) -> BulkResult:
         request = _Request(
             endpoint,
@@ -611,7 +627,7 @@ class IterableClient:
                     for email, user_id in identities]  # fmt: skip
             return _need(parse_bulk_result(data, sent))
 
-        return await self._call(request, parse, RequestTally())
+        return await self._call(request, parse, tally)
 
     async def _call(
         self,
@@ -641,6 +657,8 @@ class IterableClient:
             with attempt:
                 if attempt.num > 1:
                     stats.retries += 1
+                    if tally is not None:
+                        tally.retries += 1
                     decider.log_retry(attempt.num)
                     found = await recover() if recover and maybe_applied else None
                     if found is not None:
@@ -663,7 +681,10 @@ class IterableClient:
         stats.bytes_sent += len(request.body or b"")
         if tally is not None:
             tally.requests += 1
+        began = self._clock.now()
         response = await self._transmit(request)
+        if tally is not None:
+            tally.seconds += self._clock.now() - began
         stats.bytes_received += len(response.content)
         retry_after = parse_retry_after(
             response.headers.get("Retry-After"),

@@ -22,9 +22,17 @@ from audiencesync.iterable.models import BulkResult, RejectBucket, Rejection, Su
 
 @dataclass(slots=True)
 class RequestTally:
-    """HTTP requests made for one batch, retries and split halves included."""
+    """HTTP requests made for one batch, retries and split halves included.
+
+    ``retries`` counts the attempts after the first of each call, so concurrent
+    batches each know their own (the endpoint's stats add up all of them);
+    ``seconds`` is the time spent waiting for answers, the limiter's waits left
+    out (the round trip the sync engine sizes its in-flight window by).
+    """
 
     requests: int = 0
+    retries: int = 0
+    seconds: float = 0.0
 
 
 SendPart = Callable[

@@ -1,15 +1,20 @@
 """Send a persisted plan to one Iterable list, checkpointing every acked batch.
 
-Each batch is sent, then its answer is stored in one transaction: the batch is
-marked acknowledged together with its rejects and counters (see
-:func:`audiencesync.sync.checkpoints.checkpoint`), and the run's heart beats.
-Only batches the plan holds and the run segment has not acknowledged are sent.
+Several batches are in flight at once (:mod:`audiencesync.sync.inflight` sizes
+the window from the limiter's rate and the round trip). Each answer is stored
+as it comes: the batch is marked acknowledged together with its rejects and
+counters (see :func:`audiencesync.sync.checkpoints.checkpoint`), and the run's
+heart beats, in one transaction with any answers that came at the same time.
+Only batches the plan holds and the run segment has not acknowledged are sent,
+so a crash re-sends at most the batches that were in flight; subscribing and
+unsubscribing are set operations, which Iterable applies idempotently.
 A batch Iterable refuses as a whole for one row is split by the client until
 the refused rows stand alone (they become rejects); it is checkpointed once,
 after its last part was answered, so a crash meanwhile re-sends that batch only.
 Rejects carry the profile key of their plan row, read only when there are any.
 When Iterable refuses every row of the first batch sent for one reason, the
-batch is checkpointed and the run stops (:class:`~.outcomes.BatchRefusedError`).
+batch is checkpointed and the run stops (:class:`~.outcomes.BatchRefusedError`);
+no other batch is in flight then, since the window opens after the first ack.
 Identifiers stay in the plan, the database and the rejected file; none is
 logged.
 """
@@ -30,6 +35,7 @@ from sqlalchemy import select
 
 from audiencesync.iterable.endpoints import Endpoint
 from audiencesync.iterable.models import IdentifierKind
+from audiencesync.iterable.sending import RequestTally
 from audiencesync.store.runs import RunReject
 from audiencesync.sync.batches import (
     Action,
@@ -48,6 +54,7 @@ from audiencesync.sync.checkpoints import (
     checkpoint,
 )
 from audiencesync.sync.files import read_relation
+from audiencesync.sync.inflight import InFlightWindow
 from audiencesync.sync.outcomes import RunCanceledError, whole_refusal
 from audiencesync.sync.plan import INVALID_FILE, PLAN_FILE
 from audiencesync.sync.records import heartbeat
@@ -118,14 +125,28 @@ async def send_batches(
 ) -> frozenset[int]:
     """Send the unacknowledged ``actions`` batches of the plan in ``out``.
 
-    Each acknowledged batch is checkpointed with its rejects, its retries and the
-    run's heartbeat in one transaction, then ``after_batch`` is called. A cancel
-    asked for meanwhile raises RunCanceledError right after that checkpoint.
-    Returns the numbers of every acknowledged batch of the segment.
+    Batches go out several at a time, as many as :class:`~.inflight.InFlightWindow`
+    allows (one until the segment's first is acknowledged). Answers are
+    checkpointed as they come, each with its rejects, its retries and the run's
+    heartbeat; answers that arrive together share one transaction. Then
+    ``after_batch`` is called for each. A cancel asked for meanwhile, a first
+    batch refused as a whole or a batch that failed stops new batches from
+    starting; those in flight are answered and checkpointed, then the cause is
+    raised (RunCanceledError, BatchRefusedError or the failure). Returns the
+    numbers of every acknowledged batch of the segment.
     """
     with database.session() as session:
         done = acked_batches(session, part.part_id)
-    updates = _updates_by_batch(out / PLAN_FILE, state)
+    sender = _Sender(
+        client,
+        list_id=list_id,
+        part=part,
+        out=out,
+        now=now,
+        done=done,
+        updates=_updates_by_batch(out / PLAN_FILE, state),
+        after_batch=after_batch,
+    )
     ahead = _ReadAhead(
         batch
         for batch in read_encoded_batches(out, skip=done)
@@ -133,40 +154,148 @@ async def send_batches(
     )
     try:
         with database.steady_session() as session:
-            async for batch in ahead:
-                stats = client.stats[_ENDPOINTS[batch.action]]
-                before = stats.retries
-                identities = _PlanIdentities(out, batch)
-                result = await _send(client, list_id, batch, identities)
-                rejects = _rejects(batch.action, identities, result)
-                if rejects:
-                    rejects = _with_keys(rejects, out, batch.number)
-                refusal = None if done else whole_refusal(batch, rejects)
-                refused = {reject.identifier for reject in rejects}
-                updated = len(updates.get(batch.number, set()) - refused)
-                with session.begin():
-                    checkpoint(
-                        session,
-                        part.part_id,
-                        batch.number,
-                        batch.action,
-                        len(batch.rows),
-                        rejects=rejects,
-                        retries=stats.retries - before,
-                        updated=updated,
-                        now=now(),
-                    )
-                    canceled = heartbeat(session, part.run_id, now=now())
-                done.add(batch.number)
-                if after_batch is not None:
-                    after_batch(batch)
-                if refusal is not None:
-                    raise refusal
-                if canceled:
-                    raise RunCanceledError(part.run_id)
+            await sender.run(session, ahead)
     finally:
         await ahead.aclose()
     return frozenset(done)
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """Iterable's answer to one batch, with what its checkpoint needs."""
+
+    batch: EncodedBatch
+    rejects: list[Reject]
+    retries: int
+    seconds: float
+
+
+class _Sender:
+    """Keeps a segment's batches in flight and checkpoints their answers."""
+
+    def __init__(
+        self,
+        client: IterableClient,
+        *,
+        list_id: int,
+        part: PartRef,
+        out: Path,
+        now: Callable[[], datetime],
+        done: set[int],
+        updates: dict[int, set[str]],
+        after_batch: Callable[[EncodedBatch], None] | None,
+    ) -> None:
+        self._client, self._list_id, self._part = client, list_id, part
+        self._out, self._now, self._done, self._updates = out, now, done, updates
+        self._after_batch = after_batch
+        self._window = InFlightWindow(client.max_in_flight, probing=not done)
+        self._flying: set[asyncio.Task[_Answer]] = set()
+        self._action: Action = "subscribe"
+
+    async def run(self, session: Session, batches: _ReadAhead) -> None:
+        """Send every batch ``batches`` yields; raise what stopped the sending."""
+        stop: BaseException | None = None
+        try:
+            while True:
+                if stop is None:
+                    await self._fill(batches)
+                if not self._flying:
+                    break
+                finished, self._flying = await asyncio.wait(
+                    self._flying, return_when=asyncio.FIRST_COMPLETED
+                )
+                answers, failure = _answers(finished)
+                stopped = self._record(session, answers)
+                stop = stop or failure or stopped
+        finally:
+            await self._abandon()
+        if stop is not None:
+            raise stop
+
+    async def _fill(self, batches: _ReadAhead) -> None:
+        """Start batches until the window is full or the plan is sent."""
+        while len(self._flying) < self._window.size(self._rate()):
+            batch = await batches.pull()
+            if batch is None:
+                return
+            self._action = batch.action
+            self._flying.add(asyncio.ensure_future(self._send(batch)))
+
+    def _rate(self) -> float | None:
+        """Calls per second the current action's limiter allows (None: no pace)."""
+        limiter = self._client.limiter(_ENDPOINTS[self._action])
+        rate = getattr(limiter, "rate", None)
+        return float(rate) if isinstance(rate, int | float) else None
+
+    async def _send(self, batch: EncodedBatch) -> _Answer:
+        identities = _PlanIdentities(self._out, batch)
+        tally = RequestTally()
+        result = await _send(self._client, self._list_id, batch, identities, tally)
+        rejects = _rejects(batch.action, identities, result)
+        if rejects:
+            rejects = _with_keys(rejects, self._out, batch.number)
+        return _Answer(batch, rejects, tally.retries, tally.seconds)
+
+    def _record(self, session: Session, answers: list[_Answer]) -> Exception | None:
+        """Checkpoint ``answers`` in one transaction; a reason to stop, if any."""
+        if not answers:
+            return None
+        first = not self._done
+        with session.begin():
+            for answer in answers:
+                self._checkpoint(session, answer)
+            canceled = heartbeat(session, self._part.run_id, now=self._now())
+        refusal = None
+        if first:
+            batch = answers[0]
+            refusal = whole_refusal(batch.batch, batch.rejects)
+        for answer in answers:
+            self._done.add(answer.batch.number)
+            self._window.answered(answer.seconds)
+            if self._after_batch is not None:
+                self._after_batch(answer.batch)
+        if refusal is not None:
+            return refusal
+        return RunCanceledError(self._part.run_id) if canceled else None
+
+    def _checkpoint(self, session: Session, answer: _Answer) -> None:
+        batch = answer.batch
+        refused = {reject.identifier for reject in answer.rejects}
+        updated = len(self._updates.get(batch.number, set()) - refused)
+        checkpoint(
+            session,
+            self._part.part_id,
+            batch.number,
+            batch.action,
+            len(batch.rows),
+            rejects=answer.rejects,
+            retries=answer.retries,
+            updated=updated,
+            now=self._now(),
+        )
+
+    async def _abandon(self) -> None:
+        """Cancel what is still in flight (only when the sending itself stops)."""
+        for task in self._flying:
+            task.cancel()
+        await asyncio.gather(*self._flying, return_exceptions=True)
+        self._flying = set()
+
+
+def _answers(
+    finished: set[asyncio.Task[_Answer]],
+) -> tuple[list[_Answer], BaseException | None]:
+    """The answers among ``finished`` in batch order, and the first failure."""
+    answers: list[_Answer] = []
+    failure: BaseException | None = None
+    for task in finished:
+        error = task.exception()
+        if error is None:
+            answers.append(task.result())
+        elif failure is None:
+            failure = error
+    answers.sort(key=lambda answer: answer.batch.number)
+    return answers, failure
 
 
 class _PlanIdentities(Sequence[Identity]):
@@ -194,30 +323,30 @@ class _PlanIdentities(Sequence[Identity]):
 
 
 class _ReadAhead:
-    """Reads and encodes the next batch in a worker thread while one is sent.
+    """Reads and encodes the next batch in a worker thread while others are sent.
 
-    Only one batch is ever in flight (a crash re-sends at most that one); the
-    overlap is between the wait for Iterable's answer and the reading of the
-    next batch from the plan, which the thread does. The iterator is only ever
-    advanced by one thread at a time.
+    The overlap is between the waits for Iterable's answers and the reading of
+    the next batch from the plan, which the thread does. The iterator is only
+    ever advanced by one thread at a time.
     """
 
     def __init__(self, source: Iterator[EncodedBatch]) -> None:
         self._source = source
         self._next: asyncio.Future[EncodedBatch | None] | None = None
+        self._ended = False
 
     def _pull(self) -> EncodedBatch | None:
         return next(self._source, None)
 
-    def __aiter__(self) -> _ReadAhead:
-        return self
-
-    async def __anext__(self) -> EncodedBatch:
+    async def pull(self) -> EncodedBatch | None:
+        """The next batch, or None once the plan is read to its end."""
+        if self._ended:
+            return None
         future = self._next or asyncio.ensure_future(asyncio.to_thread(self._pull))
         current = await future
         if current is None:
-            self._next = None
-            raise StopAsyncIteration
+            self._next, self._ended = None, True
+            return None
         self._next = asyncio.ensure_future(asyncio.to_thread(self._pull))
         return current
 
@@ -253,10 +382,11 @@ async def _send(
     list_id: int,
     batch: EncodedBatch,
     identities: Sequence[Identity],
+    tally: RequestTally,
 ) -> BulkResult:
     if batch.action == "subscribe":
-        return await client.subscribe_rows(list_id, batch.rows, identities)
-    return await client.unsubscribe_rows(list_id, batch.rows, identities)
+        return await client.subscribe_rows(list_id, batch.rows, identities, tally)
+    return await client.unsubscribe_rows(list_id, batch.rows, identities, tally)
 
 
 def _rejects(
