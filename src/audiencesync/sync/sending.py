@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, overload
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from audiencesync.iterable.endpoints import Endpoint
 from audiencesync.iterable.models import IdentifierKind
@@ -50,7 +50,6 @@ from audiencesync.sync.checkpoints import (
     Reject,
     RejectBucket,
     acked_batches,
-    add_rejects,
     checkpoint,
 )
 from audiencesync.sync.files import read_relation
@@ -69,7 +68,8 @@ if TYPE_CHECKING:
     from audiencesync.store.database import Database
 
 REJECTED_FILE = "rejected.parquet"
-INVALID_CHUNK = 1000  # invalid-in-source rows stored per insert
+INVALID_CHUNK = 10_000  # invalid-in-source rows stored per insert
+_INVALID = str(RejectBucket.INVALID_IN_SOURCE)
 _ENDPOINTS = {"subscribe": Endpoint.SUBSCRIBE, "unsubscribe": Endpoint.UNSUBSCRIBE}
 
 
@@ -91,23 +91,31 @@ def write_emails(path: Path, emails: Collection[str]) -> Path:
 
 
 def invalid_rejects(session: Session, run_segment_id: int, out: Path) -> int:
-    """Store the plan's invalid-in-source rows as rejects (batch None); their count."""
+    """Store the plan's invalid-in-source rows as rejects (batch None); their count.
+
+    Messy sources hold tens of thousands of these and every run stores them
+    again, so they go in as plain executemany inserts, built straight from the
+    file's columns.
+    """
     stored = 0
+    connection = session.connection()
     source = pq.ParquetFile(out / INVALID_FILE)
     for chunk in source.iter_batches(batch_size=INVALID_CHUNK):
         keys, emails, reasons = (chunk.column(i).to_pylist() for i in range(3))
-        rejects = [
-            Reject(
-                identifier=email or "",
-                bucket=RejectBucket.INVALID_IN_SOURCE,
-                reason=str(reason),
-                retryable=False,
-                profile_key=None if key is None else str(key),
-            )
+        rows = [
+            {
+                "run_segment_id": run_segment_id,
+                "batch": None,
+                "identifier": email or "",
+                "profile_key": None if key is None else str(key),
+                "bucket": _INVALID,
+                "reason": str(reason),
+                "retryable": False,
+            }
             for key, email, reason in zip(keys, emails, reasons, strict=True)
         ]
-        add_rejects(session, run_segment_id, rejects, batch=None)
-        stored += len(rejects)
+        connection.execute(insert(RunReject), rows)
+        stored += len(rows)
     return stored
 
 
