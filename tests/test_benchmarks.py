@@ -28,26 +28,58 @@ def test_segment_evaluation_benchmark_runs() -> None:
     assert set(figures) == {"generate_s", "evaluate_s", "peak_rss_mb"}
 
 
-@pytest.mark.slow
-def test_sync_export_benchmark_runs() -> None:
-    """``benchmarks.sync_export`` prints the baseline, both runs and their verdicts."""
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.sync_export", "--profiles", "20000"],
+def _run_benchmark(*args: str) -> list[str]:
+    done = subprocess.run(  # noqa: S603 - our own benchmark scripts
+        [sys.executable, "-m", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
     )
-    lines = done.stdout.strip().splitlines()
-    assert any(line.startswith("raw pipe baseline") for line in lines)
-    assert "fresh export vs raw pipe:" in done.stdout
-    assert lines[-2].startswith("delta run:")
+    return done.stdout.strip().splitlines()
+
+
+@pytest.mark.slow
+def test_sync_export_benchmark_runs() -> None:
+    """``benchmarks.sync_export`` prints every run, every budget and its JSON line."""
+    lines = _run_benchmark("benchmarks.sync_export", "--profiles", "5000")
+    budgets = [line for line in lines if line.startswith("budget ")]
+    assert len(budgets) == 4
+    assert all(line.endswith(("PASS", "FAIL")) for line in budgets)
     figures = json.loads(lines[-1])
-    assert figures["profiles"] == 20_000
-    assert figures["delta_sent"] == 400
-    assert {"raw_pipe_s", "fresh_export_s", "fresh_peak_rss_mb", "delta_s"} <= set(
-        figures
+    assert figures["profiles"] == 5000
+    assert figures["fresh_members"] + figures["fresh_rejects"] == 5000
+    assert {"pipe_s", "fresh_s", "fresh_ratio", "fresh_peak_rss_mb", "delta_s",
+            "delta_sent", "noop_s", "version_s"} <= set(figures)  # fmt: skip
+    assert set(figures["pass"]) == {"fresh_ratio", "delta", "noop", "version"}
+
+
+@pytest.mark.slow
+def test_sync_export_benchmark_with_latency_runs_fresh_only() -> None:
+    """With ``--latency`` and ``--fresh-only`` it probes concurrency, then one run."""
+    lines = _run_benchmark(
+        "benchmarks.sync_export", "--profiles", "3000", "--latency", "0.01",
+        "--fresh-only",
+    )  # fmt: skip
+    assert lines[1].startswith("emulator latency 0.01 s: 8 simultaneous calls took")
+    figures = json.loads(lines[-1])
+    assert figures["latency_s"] == 0.01
+    assert {"latency_probe_s", "pipe_s", "fresh_s", "fresh_ratio"} <= set(figures)
+    assert set(figures["pass"]) == {"fresh_ratio"}
+
+
+@pytest.mark.slow
+def test_large_export_benchmark_runs() -> None:
+    """``benchmarks.large_export`` prints both exports, the plan and three budgets."""
+    lines = _run_benchmark(
+        "benchmarks.large_export", "--profiles", "4000", "--reference", "1000"
     )
+    assert lines[-2].startswith("budget 5 segments evaluated and diffed:")
+    figures = json.loads(lines[-1])
+    assert (figures["profiles"], figures["reference"]) == (4000, 1000)
+    assert {"fresh_s", "fresh_peak_rss_mb", "reference_s", "time_ratio",
+            "plan_5_segments_s"} <= set(figures)  # fmt: skip
+    assert set(figures["pass"]) == {"rss", "linear", "plan"}
 
 
 @pytest.mark.slow
