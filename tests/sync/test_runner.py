@@ -16,9 +16,10 @@ from audiencesync.emulator import (
 from audiencesync.emulator.config import DEFAULT_API_KEY
 from audiencesync.iterable.client import IterableClient
 from audiencesync.sync.export_rows import find_export
-from audiencesync.sync.history import rejects, run_info
+from audiencesync.sync.history import run_info
 from audiencesync.sync.lock import RunInProgressError, acquire, release
 from audiencesync.sync.records import create_run
+from audiencesync.sync.reject_list import rejects
 from audiencesync.sync.runner import RunFailedError
 from audiencesync.sync.segment_pass import PREPARED_FILE
 from audiencesync.sync.state import commit_state, read_identity

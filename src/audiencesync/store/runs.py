@@ -5,8 +5,10 @@ outlives the segment's place in the export, so a segment removed and added back
 finds its list again, and a renamed segment keeps it. A *run* has one
 *run segment* per binding it syncs; each acknowledged *batch* of a run segment is
 a ``run_batches`` row, written together with the batch's ``run_rejects`` in one
-transaction (the checkpoint). ``final_rejects`` holds the identifiers Iterable
-reported as forgotten: never sent again to that binding's list.
+transaction (the checkpoint); the rejects found before sending (invalid
+in the source) are one ``reject_files`` row per content. ``final_rejects``
+holds the identifiers Iterable reported as forgotten: never sent again to that
+binding's list.
 
 Identifiers (emails, userIds) are stored here because the rejects CSV needs
 them; they stay in the control-plane database and are never logged.
@@ -30,6 +32,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -171,6 +174,9 @@ class RunSegment(Base):
     )
     expected_size: Mapped[int | None] = mapped_column(BigInteger)
     actual_size: Mapped[int | None] = mapped_column(BigInteger)
+    invalid_file: Mapped[str | None] = mapped_column(
+        ForeignKey("reject_files.digest"), index=True
+    )
     status: Mapped[str] = mapped_column(String(16), default="queued")
 
     run: Mapped[Run] = relationship(back_populates="segments")
@@ -208,6 +214,22 @@ class RunReject(Base):
     bucket: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(Text)
     retryable: Mapped[bool] = mapped_column(Boolean)
+
+
+class RejectFile(Base):
+    """A plan's invalid-in-source rejects as one Parquet file (zstd).
+
+    A messy source has tens of thousands of them and they rarely change between
+    runs: stored once per content (``digest``, its SHA-256) and shared by every
+    run segment whose plan found the same ones (``run_segments.invalid_file``).
+    Columns of the file: profile_key, email, reason, in profile key order.
+    """
+
+    __tablename__ = "reject_files"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rows: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class FinalReject(Base):

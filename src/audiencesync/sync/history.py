@@ -17,7 +17,7 @@ What readers see is true at the time they read it:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, selectinload
 from audiencesync.errors import ConflictError
 from audiencesync.store.destinations import Export
 from audiencesync.store.models import utc_now
-from audiencesync.store.runs import Binding, ExportLock, Run, RunReject, RunSegment
+from audiencesync.store.runs import Binding, ExportLock, Run, RunSegment
 from audiencesync.sync.records import get_run, totals
 from audiencesync.sync.recovery import dead_run_note, is_dead
 from audiencesync.sync.statuses import RunStatus
@@ -296,40 +296,6 @@ def _with_export_and_lock() -> Select[Run, str, ExportLock]:
         )
         .options(selectinload(Run.segments))
     )
-
-
-def rejects(
-    session: Session, run_id: int, *, limit: int | None = None, offset: int = 0
-) -> Iterator[RejectRow]:
-    """Every reject of the run (or one page), segment by segment, streamed in chunks."""
-    query = (
-        select(RunSegment.segment_name, RunReject)
-        .join(RunSegment, RunSegment.id == RunReject.run_segment_id)
-        .where(RunSegment.run_id == run_id)
-        .order_by(RunSegment.id, RunReject.id)
-        .offset(offset)
-        .limit(limit)
-        .execution_options(yield_per=STREAM_CHUNK)
-    )
-    result = session.execute(query)
-    try:
-        for name, row in result:
-            yield RejectRow(
-                name, row.batch, row.identifier, row.bucket, row.reason, row.retryable,
-                profile_key=row.profile_key,
-            )  # fmt: skip
-    finally:
-        result.close()  # a consumer that stops early frees the server-side cursor
-
-
-def count_rejects(session: Session, run_id: int) -> int:
-    """How many rejects the run has."""
-    query = (
-        select(func.count(RunReject.id))
-        .join(RunSegment, RunSegment.id == RunReject.run_segment_id)
-        .where(RunSegment.run_id == run_id)
-    )
-    return session.scalar(query) or 0
 
 
 def waiting_runs(session: Session) -> list[int]:

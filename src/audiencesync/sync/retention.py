@@ -33,6 +33,7 @@ from sqlalchemy import select
 
 from audiencesync.store.runs import Binding, Run
 from audiencesync.sync.plan import INVALID_FILE
+from audiencesync.sync.reject_files import drop_unused
 from audiencesync.sync.sending import REJECTED_FILE
 from audiencesync.sync.statuses import RunStatus
 
@@ -64,6 +65,8 @@ def sweep_run_files(
 ) -> list[int]:
     """Apply the rules above; the ids of the runs whose folder was removed."""
     _drop_orphan_states(database, home)
+    with database.session() as session:
+        drop_unused(session)
     folders = _run_folders(runs_folder(home))
     if not folders:
         return []

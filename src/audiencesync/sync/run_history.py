@@ -22,15 +22,14 @@ from audiencesync.sync.history import (
     ListSize,
     RejectRow,
     RunInfo,
-    count_rejects,
     count_runs,
     list_runs,
     list_sizes,
-    rejects,
     removed_export_names,
     run_in_progress,
     run_info,
 )
+from audiencesync.sync.reject_list import count_rejects, rejects
 from audiencesync.sync.statuses import RunStatus
 
 if TYPE_CHECKING:

@@ -51,13 +51,13 @@ from audiencesync.sync.checkpoints import (
 from audiencesync.sync.holds import held_earlier
 from audiencesync.sync.outcomes import SegmentOutcome
 from audiencesync.sync.owners import ListClaimError, check_claim, refused
-from audiencesync.sync.plan import PLAN_FILE, plan_binding
+from audiencesync.sync.plan import INVALID_FILE, PLAN_FILE, plan_binding
 from audiencesync.sync.records import get_run
+from audiencesync.sync.reject_files import keep_invalid
 from audiencesync.sync.sending import (
     ALL_ACTIONS,
     REJECTED_FILE,
     PartRef,
-    invalid_rejects,
     send_batches,
     write_emails,
     write_rejected,
@@ -276,6 +276,7 @@ async def _recreate(ctx: PassContext, part: Part) -> int:
         session.execute(delete(RunReject).where(RunReject.run_segment_id == part.id))
         row = session.get_one(RunSegment, part.id)
         row.plan_path, row.rejected, row.held_removals = None, {}, False
+        row.invalid_file = None
         row.added = row.updated = row.removed = row.batches_acked = 0
     _store_list(ctx, part, list_id, "recreated")
     part.plan_path, part.held = None, False
@@ -327,7 +328,7 @@ def ensure_plan(ctx: PassContext, part: Part) -> Path:
             ),
             plan_path=str(out),
         )
-        invalid_rejects(session, part.id, out)
+        keep_invalid(session, part.id, out / INVALID_FILE)
     part.plan_path, part.held = str(out), held
     return out
 

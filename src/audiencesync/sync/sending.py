@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, overload
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from audiencesync.iterable.endpoints import Endpoint
 from audiencesync.iterable.models import IdentifierKind
@@ -55,7 +55,7 @@ from audiencesync.sync.checkpoints import (
 from audiencesync.sync.files import read_relation
 from audiencesync.sync.inflight import InFlightWindow
 from audiencesync.sync.outcomes import RunCanceledError, whole_refusal
-from audiencesync.sync.plan import INVALID_FILE, PLAN_FILE
+from audiencesync.sync.plan import PLAN_FILE
 from audiencesync.sync.records import heartbeat
 
 if TYPE_CHECKING:
@@ -68,8 +68,6 @@ if TYPE_CHECKING:
     from audiencesync.store.database import Database
 
 REJECTED_FILE = "rejected.parquet"
-INVALID_CHUNK = 10_000  # invalid-in-source rows stored per insert
-_INVALID = str(RejectBucket.INVALID_IN_SOURCE)
 _ENDPOINTS = {"subscribe": Endpoint.SUBSCRIBE, "unsubscribe": Endpoint.UNSUBSCRIBE}
 
 
@@ -88,35 +86,6 @@ def write_emails(path: Path, emails: Collection[str]) -> Path:
     """A Parquet file with one ``email`` column (the planner's retry/final input)."""
     pq.write_table(pa.table({"email": pa.array(sorted(emails), pa.string())}), path)
     return path
-
-
-def invalid_rejects(session: Session, run_segment_id: int, out: Path) -> int:
-    """Store the plan's invalid-in-source rows as rejects (batch None); their count.
-
-    Messy sources hold tens of thousands of these and every run stores them
-    again, so they go in as plain executemany inserts, built straight from the
-    file's columns.
-    """
-    stored = 0
-    connection = session.connection()
-    source = pq.ParquetFile(out / INVALID_FILE)
-    for chunk in source.iter_batches(batch_size=INVALID_CHUNK):
-        keys, emails, reasons = (chunk.column(i).to_pylist() for i in range(3))
-        rows = [
-            {
-                "run_segment_id": run_segment_id,
-                "batch": None,
-                "identifier": email or "",
-                "profile_key": None if key is None else str(key),
-                "bucket": _INVALID,
-                "reason": str(reason),
-                "retryable": False,
-            }
-            for key, email, reason in zip(keys, emails, reasons, strict=True)
-        ]
-        connection.execute(insert(RunReject), rows)
-        stored += len(rows)
-    return stored
 
 
 async def send_batches(

@@ -12,7 +12,8 @@ from audiencesync.sync.checkpoints import (
     record_drift,
     record_list,
 )
-from audiencesync.sync.history import list_runs, rejects, run_info
+from audiencesync.sync.history import list_runs, run_info
+from audiencesync.sync.reject_list import rejects
 from audiencesync.sync.statuses import RunStatus
 from tests.sync.runs.conftest import Place
 
