@@ -3,6 +3,7 @@
 Each command group lives in its own module, imported only when that command
 runs (:mod:`audiencesync.cli.registry`), so ``--help`` and ``--version`` start
 fast.
+
 Errors from the service layer become one clear line on stderr and a non-zero
 exit code here, and nowhere else; a traceback never reaches the user: any other
 error prints one line and its details go to the data folder's log
@@ -46,7 +47,7 @@ class AudiencesyncGroup(TyperGroup):
     """The root command group: service errors become one line and an exit code.
 
     Its commands are imported when asked for (:mod:`audiencesync.cli.registry`):
-    listing them in help or shell completion reads their summaries only.
+    listing them in help reads their summaries only.
     """
 
     def __init__(self, **attrs: Any) -> None:
@@ -68,11 +69,6 @@ class AudiencesyncGroup(TyperGroup):
         """Print the help, listing the commands without importing them."""
         with self._listing():
             super().format_help(ctx, formatter)
-
-    def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
-        """Complete a command name without importing the commands."""
-        with self._listing():
-            return super().shell_complete(ctx, incomplete)
 
     @contextmanager
     def _listing(self) -> Iterator[None]:
