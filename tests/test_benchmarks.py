@@ -102,3 +102,23 @@ def test_web_pages_benchmark_runs() -> None:
     figures = json.loads(lines[-1])
     assert set(figures) == {"export page", "segments page", "audit log"}
     assert set(figures["export page"]) == {"median_ms", "p95_ms"}
+
+
+@pytest.mark.slow
+def test_startup_benchmark_runs() -> None:
+    """``benchmarks.startup`` times --version, --help and exports --help; verdicts."""
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.startup", "--repeat", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = done.stdout.strip().splitlines()
+    assert lines[0].startswith("audiencesync --version: best ")
+    assert lines[1].startswith("audiencesync --help: best ")
+    assert lines[0].endswith(("PASS", "FAIL"))
+    assert lines[2].endswith("(no budget)")
+    figures = json.loads(lines[-1])
+    assert set(figures) == {"--version", "--help", "exports --help"}
+    assert set(figures["--help"]) == {"best_s", "median_s"}

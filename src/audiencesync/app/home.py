@@ -23,7 +23,7 @@ from audiencesync.core.private import restrict_new_files, tighten
 from audiencesync.core.secrets import parse_keys, read_key_file
 from audiencesync.errors import ConfigError
 from audiencesync.settings import Settings
-from audiencesync.store import Database, database_file
+from audiencesync.store import Database, database_file, head_revision
 
 KEY_FILE_MODE = 0o600
 DEFAULT_ADMIN = "admin"
@@ -112,11 +112,16 @@ def _outside(settings: Settings, home: Path) -> tuple[Path, ...]:
 
 
 def migrate(database: Database, url: str) -> tuple[str | None, str]:
-    """Upgrade ``database`` to the head; the revisions before and after."""
+    """Upgrade ``database`` to the head; the revisions before and after.
+
+    A database already at the head is left alone (Alembic is not even loaded).
+    """
     file = database_file(url)
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
     before = database.revision()
+    if before == head_revision():
+        return before, before
     database.upgrade()
     after = database.revision()
     if after is None:  # pragma: no cover - upgrade() always stamps a revision

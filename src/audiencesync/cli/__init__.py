@@ -1,6 +1,9 @@
 """The ``audiencesync`` command line: thin Typer commands over the services.
 
-Each command group lives in its own module and registers itself on :data:`app`.
+Each command group lives in its own module, imported only when that command
+runs (:mod:`audiencesync.cli.registry`), so ``--help`` and ``--version`` start
+fast.
+
 Errors from the service layer become one clear line on stderr and a non-zero
 exit code here, and nowhere else; a traceback never reaches the user: any other
 error prints one line and its details go to the data folder's log
@@ -11,25 +14,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-import stamina
-import stamina.instrumentation
 import typer
 from typer.core import TyperGroup
 
 from audiencesync import __version__
-from audiencesync.cli import audit as audit_cli
-from audiencesync.cli import connections as connections_cli
-from audiencesync.cli import emulator as emulator_cli
-from audiencesync.cli import exports as exports_cli
-from audiencesync.cli import init as init_cli
-from audiencesync.cli import profiles as profiles_cli
-from audiencesync.cli import quickstart as quickstart_cli
-from audiencesync.cli import schedule as schedule_cli
-from audiencesync.cli import segments as segments_cli
-from audiencesync.cli import users as users_cli
-from audiencesync.cli import walkthrough as walkthrough_cli
 from audiencesync.cli.crashes import (
     NOT_UTF8,
     is_undecodable_text,
@@ -37,6 +29,7 @@ from audiencesync.cli.crashes import (
     report_unexpected,
 )
 from audiencesync.cli.hints import error_line
+from audiencesync.cli.registry import LazyCommands
 from audiencesync.core.private import restrict_new_files
 from audiencesync.errors import AccessDeniedError, AudiencesyncError, ConfigError
 
@@ -51,7 +44,39 @@ def exit_code_for(error: AudiencesyncError) -> int:
 
 
 class AudiencesyncGroup(TyperGroup):
-    """The root command group: service errors become one line and an exit code."""
+    """The root command group: service errors become one line and an exit code.
+
+    Its commands are imported when asked for (:mod:`audiencesync.cli.registry`):
+    listing them in help reads their summaries only.
+    """
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands: LazyCommands = LazyCommands(loaded=self.commands)
+        self._summaries_only = False
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:  # noqa: ARG002 - click's
+        """The command ``cmd_name``, or its summary while help is listed."""
+        if self._summaries_only:
+            return self.commands.summary(cmd_name)
+        return self.commands.get(cmd_name)
+
+    def list_commands(self, ctx: Any) -> list[str]:  # noqa: ARG002 - click's signature
+        """The command names, in the registry's order, none imported."""
+        return list(self.commands)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        """Print the help, listing the commands without importing them."""
+        with self._listing():
+            super().format_help(ctx, formatter)
+
+    @contextmanager
+    def _listing(self) -> Iterator[None]:
+        self._summaries_only = True
+        try:
+            yield
+        finally:
+            self._summaries_only = False
 
     def invoke(self, ctx: Any) -> Any:  # typer.Context's private click base
         """Run the chosen command; translate audiencesync errors once, here."""
@@ -107,30 +132,25 @@ def root(
 ) -> None:
     """Keep customer segments in sync with Iterable lists."""
     restrict_new_files()  # whatever a command writes holds data: 0600 / 0700
-
-
-emulator_cli.register(app)
-profiles_cli.register(app)
-init_cli.register(app)
-segments_cli.register(app)
-exports_cli.register(app)
-users_cli.register(app)
-connections_cli.register(app)
-audit_cli.register(app)
-schedule_cli.register(app)
-walkthrough_cli.register(app)
-quickstart_cli.register(app)
+    silence_stamina()
 
 
 def configure_logging() -> None:
-    """Warnings and errors to stderr, one short line each.
-
-    stamina's own retry log is switched off: the Iterable client logs each retry
-    itself, with the endpoint, attempt, status and wait (and nothing personal).
-    """
+    """Warnings and errors to stderr, one short line each."""
     logging.basicConfig(
         level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+
+
+def silence_stamina() -> None:
+    """Switch stamina's own retry log off, once a command is about to run.
+
+    The Iterable client logs each retry itself, with the endpoint, attempt,
+    status and wait (and nothing personal). Imported here, not at the top:
+    ``--help`` and ``--version`` need no retries.
+    """
+    import stamina.instrumentation  # noqa: PLC0415 - see the docstring
+
     stamina.instrumentation.set_on_retry_hooks([])
 
 

@@ -18,8 +18,6 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
-from audiencesync.settings import Settings, load_settings
-
 LOG_NAME = "audiencesync.log"
 
 
@@ -126,8 +124,10 @@ def _home(argv: list[str]) -> Path | None:
             return Path(argv[index + 1])
         if arg.startswith("--home="):
             return Path(arg.removeprefix("--home="))
+    from audiencesync.settings import load_settings  # noqa: PLC0415 - slow; bugs only
+
     try:
-        settings: Settings = load_settings()
+        settings = load_settings()
     except Exception:
         return None
     return Path(settings.home)

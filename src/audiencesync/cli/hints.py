@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from audiencesync.errors import AudiencesyncError
-from audiencesync.sync.records import SUPERSEDED
-from audiencesync.sync.statuses import RunStatus
+from audiencesync.sync.statuses import SUPERSEDED, RunStatus
 
 Hint = Callable[[Mapping[str, object]], str]
 

@@ -16,6 +16,9 @@ schedule fires once. In the autumn hour that repeats, a time fires at its first
 pass only, unless the hour field is ``*`` ("every hour"), which fires in both
 passes. In spring, a time that does not exist that night fires once, at the
 shift (02:30 in Paris fires at 03:00 summer time).
+
+croniter is imported by the two functions that use it, not with the module:
+every command that reads an export loads this module, few check or place a cron.
 """
 
 from __future__ import annotations
@@ -27,8 +30,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING
-
-from croniter import CroniterError, croniter
 
 from audiencesync.core.suggest import closest
 from audiencesync.errors import ConfigError
@@ -92,6 +93,8 @@ INVALID_CRON = "invalid_cron"
 
 def check_cron(expression: str) -> None:
     """Raise ConfigError naming the wrong field unless ``expression`` is valid cron."""
+    from croniter import CroniterError, croniter  # noqa: PLC0415 - see the module
+
     fields = expression.split()
     if len(fields) != len(CRON_FIELDS):
         names = " ".join(name for name, _ in CRON_FIELDS)
@@ -179,6 +182,8 @@ def next_cron_time(expression: str, timezone: str, *, after: datetime) -> dateti
     module docstring for daylight-saving changes). Comparisons are in UTC:
     aware times of one zone compare by wall clock, blind to the repeated hour.
     """
+    from croniter import croniter  # noqa: PLC0415 - see the module docstring
+
     zone = zoneinfo.ZoneInfo(timezone)
     after = after.astimezone(UTC)
     near_shift = (after - _DST_MARGIN).astimezone(zone).utcoffset() != (

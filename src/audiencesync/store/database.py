@@ -132,11 +132,15 @@ class Database:
 
     def upgrade(self, revision: str = "head") -> None:
         """Migrate the schema up to ``revision`` (the newest by default)."""
-        self._migrate(schema.upgrade, revision)
+        from audiencesync.store import migrating  # noqa: PLC0415 - Alembic is slow
+
+        self._migrate(migrating.upgrade, revision)
 
     def downgrade(self, revision: str) -> None:
         """Migrate the schema down to ``revision`` (``"base"`` drops every table)."""
-        self._migrate(schema.downgrade, revision)
+        from audiencesync.store import migrating  # noqa: PLC0415 - Alembic is slow
+
+        self._migrate(migrating.downgrade, revision)
 
     def ensure_current(self) -> None:
         """Raise ConfigError, naming the fix, unless the schema is at the head."""

@@ -1,58 +1,56 @@
-"""Alembic, driven from code: no ``alembic.ini``, the scripts ship in the package.
+"""The schema's revisions, read without Alembic: the database's and the newest.
+
+Every command checks that the database is at the newest revision before it
+starts; only ``init`` migrates. The check reads Alembic's ``alembic_version``
+table with SQLAlchemy and names the newest revision from the scripts' file names,
+so a command imports Alembic (:mod:`audiencesync.store.migrating`) only when it
+really upgrades or downgrades. A test checks both against Alembic's own view.
 
 The migration scripts live in ``store/migrations/versions``, one file per
-revision, numbered ``0001``, ``0002``... in a single line of history. To add
-one, copy the latest file, bump ``revision`` and ``down_revision``, and write
-``upgrade()`` and ``downgrade()`` by hand (``render_as_batch`` lets SQLite alter
-tables).
+revision, named by its revision (``0001_segments.py`` holds ``revision =
+"0001"``), in a single line of history. To add one, copy the latest file, bump
+``revision`` and ``down_revision``, and write ``upgrade()`` and ``downgrade()``
+by hand (``render_as_batch`` lets SQLite alter tables).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, inspect, text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+VERSION_TABLE = "alembic_version"  # Alembic's default, which env.py keeps
+_SCRIPT_NAME = "[0-9][0-9][0-9][0-9]_*.py"
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
-    """An Alembic configuration over the packaged scripts, using ``connection``."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["connection"] = connection
-    return config
+def known_revisions() -> list[str]:
+    """Every revision this audiencesync ships, oldest first."""
+    scripts = (MIGRATIONS / "versions").glob(_SCRIPT_NAME)
+    return sorted(script.name[:4] for script in scripts)
 
 
 def head_revision() -> str:
     """The newest revision this audiencesync knows."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    if head is None:  # pragma: no cover - the package always ships 0001
+    known = known_revisions()
+    if not known:  # pragma: no cover - the package always ships 0001
         msg = f"no migration scripts in {MIGRATIONS}"
         raise RuntimeError(msg)
-    return head
+    return known[-1]
 
 
 def is_known_revision(revision: str) -> bool:
     """Whether ``revision`` is one of this audiencesync's migration scripts."""
-    scripts = ScriptDirectory.from_config(alembic_config())
-    return any(script.revision == revision for script in scripts.walk_revisions())
+    return revision in known_revisions()
 
 
 def current_revision(connection: Connection) -> str | None:
     """The revision the database is at, or None when it has no audiencesync tables."""
-    return MigrationContext.configure(connection).get_current_revision()
-
-
-def upgrade(connection: Connection, revision: str = "head") -> None:
-    """Run the migrations up to ``revision`` on ``connection``."""
-    command.upgrade(alembic_config(connection), revision)
-
-
-def downgrade(connection: Connection, revision: str) -> None:
-    """Run the migrations down to ``revision`` (``"base"``: no tables) on it."""
-    command.downgrade(alembic_config(connection), revision)
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return None
+    query = text(f"SELECT version_num FROM {VERSION_TABLE}")  # noqa: S608 - a constant
+    versions = connection.execute(query).scalars().all()
+    if len(versions) > 1:  # pragma: no cover - one line of history, one head
+        msg = f"the database has {len(versions)} schema heads, expected one"
+        raise RuntimeError(msg)
+    return versions[0] if versions else None

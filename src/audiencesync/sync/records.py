@@ -21,7 +21,7 @@ from audiencesync.errors import ConflictError, NotFoundError
 from audiencesync.store.destinations import Export
 from audiencesync.store.models import utc_now
 from audiencesync.store.runs import Run, RunSegment
-from audiencesync.sync.statuses import RunStatus, transition
+from audiencesync.sync.statuses import SUPERSEDED, RunStatus, transition
 
 COUNTS = (
     "planned_add",
@@ -73,9 +73,6 @@ def create_run(
     if not dry_run:
         supersede_held(session, export_id, by=run.id)
     return run
-
-
-SUPERSEDED = "Superseded by run"  # how the note of a superseded Held run begins
 
 
 def supersede_held(session: Session, export_id: int, *, by: int) -> None:

@@ -21,6 +21,8 @@ from collections.abc import Mapping
 
 from audiencesync.errors import ConflictError
 
+SUPERSEDED = "Superseded by run"  # how the note of a superseded Held run begins
+
 
 class RunStatus(enum.StrEnum):
     """Where a run (or one segment of it) stands."""

@@ -1,0 +1,132 @@
+"""A command imports only what it uses (issue 14; design section 8).
+
+Each test runs ``python -m audiencesync ...`` in a child process that writes the
+names of the modules it imported, and checks that the heavy ones stayed out.
+How fast that makes a command is for ``benchmarks/startup.py`` to say.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.core import TyperGroup
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from audiencesync.cli import app
+from audiencesync.cli.registry import ENTRIES
+from tests.sync.place import EXPORT, Place, make_place
+
+# Runs the CLI as ``python -m audiencesync`` does, then writes sys.modules' names.
+CHILD = """
+import atexit, json, runpy, sys
+out, sys.argv = sys.argv[1], ["audiencesync", *sys.argv[2:]]
+atexit.register(lambda: open(out, "w").write(json.dumps(sorted(sys.modules))))
+runpy.run_module("audiencesync", run_name="__main__", alter_sys=True)
+"""
+
+SERVICES = {  # what a command that opens a data folder needs, and help does not
+    "sqlalchemy", "duckdb", "pyarrow", "httpx", "sqlglot", "pydantic",
+    "pydantic_settings", "croniter", "cryptography", "stamina",
+    "audiencesync.app", "audiencesync.store", "audiencesync.sync.runner",
+    "audiencesync.iterable", "audiencesync.profiles", "audiencesync.segments",
+}  # fmt: skip
+SERVING = {  # the web app, the emulator, migrations: no run needs them
+    "alembic", "uvicorn", "fastapi", "starlette", "jinja2", "babel",
+    "itsdangerous", "multipart", "audiencesync.web", "audiencesync.emulator",
+    "audiencesync.demo", "audiencesync.scheduling.scheduler",
+}  # fmt: skip
+
+
+def imported(args: list[str], out: Path, env: dict[str, str] | None = None) -> set[str]:
+    """The modules ``audiencesync ARGS`` imported (its exit code is not judged)."""
+    subprocess.run(  # noqa: S603 - this interpreter, our own arguments
+        [sys.executable, "-c", CHILD, str(out), *args],
+        capture_output=True,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    names: list[str] = json.loads(out.read_text(encoding="utf-8"))
+    return set(names)
+
+
+@pytest.mark.parametrize(
+    "args", [["--version"], ["--help"], []], ids=["version", "help", "no-arguments"]
+)
+def test_version_and_help_import_no_service(args: list[str], tmp_path: Path) -> None:
+    """``--version`` and ``--help`` load the command line alone, no service."""
+    modules = imported(args, tmp_path / "modules.json")
+    assert "audiencesync.cli" in modules
+    assert sorted(modules & (SERVICES | SERVING)) == []
+
+
+def test_a_group_help_imports_only_its_group(tmp_path: Path) -> None:
+    """``segments --help`` loads the segment commands, not the web or migrations."""
+    modules = imported(["segments", "--help"], tmp_path / "modules.json")
+    assert "audiencesync.cli.segments" in modules
+    assert "audiencesync.cli.exports" not in modules
+    assert sorted(modules & SERVING) == []
+
+
+@pytest.fixture
+def place(tmp_path: Path) -> Iterator[Place]:
+    """Profiles, two segments, a connection to the emulator, an export."""
+    with make_place(tmp_path) as made:
+        yield made
+
+
+@pytest.mark.socket
+def test_an_export_run_imports_no_web_app_nor_migrations(
+    place: Place, tmp_path: Path
+) -> None:
+    """A real ``exports run`` loads no server, no page, no emulator, no Alembic."""
+    home = {"AUDIENCESYNC_HOME": str(place.settings.home)}
+    modules = imported(["exports", "run", EXPORT], tmp_path / "modules.json", home)
+    assert place.sent_items()["lists/subscribe"] > 0  # it did run
+    assert sorted(modules & SERVING) == []
+
+
+@pytest.mark.socket
+def test_exports_list_imports_no_web_app_nor_migrations(
+    place: Place, tmp_path: Path
+) -> None:
+    """``exports list`` opens the data folder and loads nothing of the web app."""
+    home = {"AUDIENCESYNC_HOME": str(place.settings.home)}
+    modules = imported(["exports", "list"], tmp_path / "modules.json", home)
+    assert "audiencesync.store" in modules  # it did open the data folder
+    assert sorted(modules & SERVING) == []
+
+
+def test_each_summary_is_the_commands_own_help() -> None:
+    """The root help lists what each command's own help says first."""
+    group = get_command(app)
+    assert isinstance(group, TyperGroup)
+    for entry in ENTRIES:
+        real = group.commands[entry.name]
+        first = (real.help or "").strip().split("\n\n")[0].replace("\n", " ")
+        assert (entry.name, entry.summary) == (entry.name, first)
+
+
+def test_root_help_lists_every_command_once() -> None:
+    """``--help`` names each top-level command in the registry's order."""
+    result = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    listed = [
+        line.split()[1]
+        for line in result.stdout.splitlines()
+        if line.startswith("│ ") and not line.startswith("│ --")
+    ]
+    assert listed == [entry.name for entry in ENTRIES]
+
+
+def test_a_mistyped_command_is_still_suggested() -> None:
+    """``exprts`` is refused with the nearest command, without loading them all."""
+    result = CliRunner().invoke(app, ["exprts"])
+    assert result.exit_code == 2
+    assert "Did you mean 'exports'?" in result.output
