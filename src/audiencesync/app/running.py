@@ -169,7 +169,7 @@ def resumable(
 
 
 def cancel_run(workspace: Workspace, run_id: int, *, now: Clock = utc_now) -> RunStatus:
-    """Cancel a run; Running until its next batch boundary, else Canceled now."""
+    """Cancel a run; Running until its batches in flight end, else Canceled now."""
     run = stopped_run(workspace.database, run_id, now=now)
     prepare(workspace, run.export_name)  # may the actor run (so stop) it?
     return control.cancel_run(workspace.database, workspace.actor, run, now=now)

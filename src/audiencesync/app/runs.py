@@ -249,7 +249,7 @@ class RunService:
         return RunView.of(queued)
 
     def cancel(self, run_id: int) -> RunView:
-        """Cancel a run: a Running one stops at its next batch boundary."""
+        """Cancel a run: a Running one starts no new batch."""
         cancel_run(self._workspace, run_id)
         return self.show(run_id)
 

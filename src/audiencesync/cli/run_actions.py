@@ -57,14 +57,17 @@ def resume(
 
 @runs_app.command("cancel")
 def cancel(*, run_id: RunId, home: HomeOption = None, as_user: AsOption = None) -> None:
-    """Cancel a run: a running one stops at its next batch boundary.
+    """Cancel a run: a running one starts no new batch (those in flight are kept).
 
     Example: audiencesync runs cancel 12
     """
     with open_workspace(settings_for(home, as_user)) as workspace:
         view = workspace.runs.cancel(run_id)
     if view.status == RunStatus.RUNNING:
-        typer.echo(f"Run {run_id} stops at its next batch boundary.")
+        typer.echo(
+            f"Run {run_id} starts no new batch; the batches in flight finish and"
+            " are kept."
+        )
     else:
         typer.echo(f"Run {run_id} is canceled.")
 

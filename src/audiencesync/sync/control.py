@@ -62,7 +62,7 @@ Clock = Callable[[], datetime]
 def cancel_run(
     database: Database, actor: Actor, run: RunInfo, *, now: Clock = utc_now
 ) -> RunStatus:
-    """Cancel a run; Running until its next batch boundary, else Canceled now.
+    """Cancel a run; Running until its batches in flight end, else Canceled now.
 
     The caller has checked that ``actor`` may run (so stop) the run's export.
     """

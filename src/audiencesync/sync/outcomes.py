@@ -30,7 +30,9 @@ class RunCanceledError(AudiencesyncError):
 
     def __init__(self, run_id: int) -> None:
         self.run_id = run_id
-        super().__init__(f"Run {run_id} was canceled at a batch boundary.")
+        super().__init__(
+            f"Run {run_id} was canceled; its batches in flight were answered."
+        )
 
 
 class BatchRefusedError(FatalError):

@@ -187,7 +187,7 @@ def take_queued_action(session: Session, run_id: int) -> tuple[str, str] | None:
 def request_cancel(
     session: Session, run_id: int, *, now: datetime | None = None
 ) -> RunStatus:
-    """Cancel the run: at once when idle, at the next batch boundary when Running."""
+    """Cancel the run: at once when idle, after its batches in flight if Running."""
     run = get_run(session, run_id)
     status = RunStatus.from_code(run.status)
     if status is RunStatus.RUNNING:

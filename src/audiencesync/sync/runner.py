@@ -23,7 +23,7 @@ How it ends:
 - a segment whose condition the engine could not evaluate: that segment ends
   Failed (permanent) and the others go on; the run then ends Failed (permanent)
   (after approval, if it was Held too), its error naming the segment;
-- a cancel asked for: Canceled at the next batch boundary;
+- a cancel asked for: Canceled once the batches in flight are answered;
 - Iterable unreachable after the client's retries: Failed (retrying), which the
   next run resumes; a lost lease, Ctrl-C: Interrupted (resumable);
 - anything else: Failed (permanent), and RunFailedError is raised.
@@ -390,7 +390,8 @@ def _stopped(exc: Exception, run_id: int) -> tuple[RunStatus, str]:
     """The status and safe reason of a run that an exception stopped."""
     if isinstance(exc, RunCanceledError):
         reason = (
-            "Canceled on request at a batch boundary; acknowledged batches are kept."
+            "Canceled on request; the batches in flight were answered and every"
+            " acknowledged batch is kept."
         )
         return RunStatus.CANCELED, reason
     if isinstance(exc, LeaseLostError):

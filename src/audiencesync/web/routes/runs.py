@@ -164,5 +164,5 @@ def resume_run(run_id: RunId, workspace: WorkspaceDep, response: Response) -> Ru
 
 @router.post("/runs/{run_id}/cancel", summary="Cancel a run")
 def cancel_run(run_id: RunId, workspace: WorkspaceDep) -> RunView:
-    """Cancel a run: a Running one stops at its next batch boundary."""
+    """Cancel a run: a Running one starts no new batch."""
     return workspace.runs.cancel(run_id)
