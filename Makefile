@@ -12,6 +12,9 @@ $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	# Byte-compile the sources as a regular install does (an editable one does not;
+	# with PYTHONDONTWRITEBYTECODE set, every command would compile them again).
+	$(BIN)/python -m compileall -q src > /dev/null
 	touch $(STAMP)
 
 # Re-resolve the dependencies in a throwaway venv and pin them in requirements.lock.
