@@ -122,3 +122,28 @@ def test_startup_benchmark_runs() -> None:
     figures = json.loads(lines[-1])
     assert set(figures) == {"--version", "--help", "exports --help"}
     assert set(figures["--help"]) == {"best_s", "median_s"}
+
+
+@pytest.mark.slow
+def test_adaptive_throttle_benchmark_times_the_engine() -> None:
+    """``benchmarks.adaptive_throttle --engine`` exports everyone; prints a verdict."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.adaptive_throttle",
+            "--engine",
+            "--subscribers",
+            "3000",
+            "--limit",
+            "30",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = done.stdout.strip().splitlines()
+    assert lines[0] == "sender            `audiencesync exports run`"
+    assert "subscribers       3,000 (accepted 3,000)" in lines
+    assert lines[-1].startswith(("PASS", "FAIL"))
