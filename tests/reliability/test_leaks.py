@@ -13,8 +13,9 @@ read is scanned:
   notification e-mail (a real SMTP server on a loopback port): neither the key
   nor any 8-character piece of it, nor any canary address;
 - every table of the control-plane database: no key piece anywhere; addresses
-  only in the reject tables (``run_rejects``, ``final_rejects``), where they let a
-  person find the customer;
+  only in the reject tables (``run_rejects``, ``final_rejects``, and the Parquet
+  files of ``reject_files``, read decoded), where they let a person find the
+  customer;
 - every file of the data folder: no key piece anywhere; addresses only in the
   Parquet files (profiles, plans, sync states) and the database, which must be
   readable by their owner only (0600; folders 0700).
@@ -26,6 +27,7 @@ person uses to fix them): its output is scanned for the key only.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import socket
@@ -38,6 +40,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import httpx
+import pyarrow.parquet as pq
 import pytest
 import sqlalchemy
 import stamina
@@ -57,7 +60,7 @@ DOMAIN = "leak-canary.example"
 PEOPLE = 1_200  # two subscribe batches
 FORGOTTEN = f"canary.person7@{DOMAIN}"
 KEY_VARIABLE = "LEAK_TEST_ITERABLE_KEY"
-REJECT_TABLES = {"run_rejects", "final_rejects"}
+REJECT_TABLES = {"run_rejects", "final_rejects", "reject_files"}
 MARKERS = (f"@{DOMAIN}", "canary.person")  # any address, or its local part
 
 
@@ -273,11 +276,18 @@ def _database_texts(home: Path, seen: Seen) -> None:
         with engine.connect() as conn:
             for table in sqlalchemy.inspect(conn).get_table_names():
                 query = sqlalchemy.text(f'SELECT * FROM "{table}"')  # noqa: S608
-                rows = conn.execute(query).all()
+                rows = [tuple(map(_readable, row)) for row in conn.execute(query)]
                 where = "reject tables" if table in REJECT_TABLES else f"table {table}"
                 seen.add(where, "\n".join(str(tuple(row)) for row in rows))
     finally:
         engine.dispose()
+
+
+def _readable(value: object) -> object:
+    """A stored Parquet file as its rows (compressed bytes would hide a leak)."""
+    if isinstance(value, bytes) and value.startswith(b"PAR1"):
+        return pq.read_table(io.BytesIO(value)).to_pylist()
+    return value
 
 
 def _holds_emails(path: Path, home: Path) -> bool:

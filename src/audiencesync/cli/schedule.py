@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Annotated, Any
+import sys
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from rich.table import Table
@@ -184,14 +185,31 @@ def show_progress_log() -> None:
     Other commands (and ``serve``'s other loggers) only show warnings; the
     lines hold no profile data.
     """
-    handler = logging.StreamHandler()
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    )
     runs = logging.getLogger(RUN_LOG)
-    runs.addHandler(handler)
+    if not any(isinstance(h, _CurrentStderr) for h in runs.handlers):
+        handler = _CurrentStderr()
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        )
+        runs.addHandler(handler)
     runs.setLevel(logging.INFO)
     runs.propagate = False  # not twice through the root's warning handler
+
+
+class _CurrentStderr(logging.StreamHandler[TextIO]):
+    """Writes to ``sys.stderr`` as it is when a record comes, not when made.
+
+    A handler keeping the stream it was made with writes to a closed file once
+    that stream is replaced and closed (an embedding caller, a test runner).
+    """
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: object) -> None:
+        del value  # always the current sys.stderr
 
 
 def report_json(report: RefreshReport) -> dict[str, Any]:
