@@ -76,40 +76,48 @@ def body_sql() -> str:
 
 
 def number_batches(con: duckdb.DuckDBPyConnection, policy: BatchPolicy) -> None:
-    """Create the ``plan`` view (in batch order) from the ``diff`` table."""
+    """Create the ``plan`` view (in batch order) from the ``diff`` table or view.
+
+    ``diff`` is read once, into the sorted ``ordered`` table, which keeps each
+    row's ``kind``; forgotten rows (never sent) sort last and stay out of the plan.
+    """
+    con.execute(_ORDERED_SQL)
     row = con.execute(f"""
         SELECT count(*) FILTER (kind IN {_SUBSCRIBE}), coalesce(max(row_bytes), 0)
-        FROM diff
+        FROM ordered
     """).fetchone()  # noqa: S608 -- constant kinds
     subscribers, largest = row if row else (0, 0)
-    con.execute(_ORDERED_SQL)
     items = policy.max_items
+    sent = "(SELECT *, rowid AS position FROM ordered WHERE kind <> 'forgotten')"
     if largest * items <= row_budget(policy):
         unsubscribe_from = -(-subscribers // items) + 1
-        batch = f"""CASE WHEN rowid < {subscribers} THEN rowid // {items} + 1
-            ELSE (rowid - {subscribers}) // {items} + {unsubscribe_from} END"""
-        _create_plan(con, batch=batch, source="ordered")
+        batch = f"""CASE WHEN position < {subscribers} THEN position // {items} + 1
+            ELSE (position - {subscribers}) // {items} + {unsubscribe_from} END"""
+        _create_plan(con, batch=batch, source=sent)
         return
     width = max(row_budget(policy) - largest, 1)
     rank = f"rowid - {subscribers} * (action = 'unsubscribe')::INT"
     sized = f"""(SELECT *, rowid AS position, ({rank}) // {items} AS chunk,
         sum(row_bytes) OVER (PARTITION BY action, ({rank}) // {items}
             ORDER BY rowid ROWS UNBOUNDED PRECEDING) - row_bytes AS start
-        FROM ordered)"""  # noqa: S608 -- integers only
+        FROM ordered WHERE kind <> 'forgotten')"""  # noqa: S608 -- integers only
     batch = f"dense_rank() OVER (ORDER BY action, chunk, start // {width})"
     _create_plan(con, batch=batch, source=sized, order="ORDER BY batch, position")
 
 
 _SUBSCRIBE = "('retried', 'added', 'updated')"
-# The one sort: 'subscribe' sorts before 'unsubscribe'; leavers have no
-# profile key (NULL sorts last), so they go by email.
+_KINDS = "('forgotten', 'retried', 'added', 'updated', 'removed')"
+# The one sort: forgotten rows last (they are only counted), then 'subscribe'
+# before 'unsubscribe'; leavers have no profile key (NULL sorts last), so they go
+# by email. The kind is a one-byte ENUM.
 _ORDERED_SQL = f"""
     CREATE TABLE ordered AS SELECT
         CASE WHEN kind = 'removed' THEN 'unsubscribe' ELSE 'subscribe' END AS action,
         email, user_id, data_fields, field_hash, row_bytes,
-        CAST(profile_key AS VARCHAR) AS profile_key
-    FROM diff WHERE kind IN ({_SUBSCRIBE[1:-1]}, 'removed')
-    ORDER BY action, diff.profile_key NULLS LAST, email
+        CAST(profile_key AS VARCHAR) AS profile_key,
+        CAST(kind AS ENUM {_KINDS}) AS kind
+    FROM diff WHERE kind IN {_KINDS}
+    ORDER BY kind = 'forgotten', action, diff.profile_key NULLS LAST, email
 """  # noqa: S608 -- constant kinds
 
 
@@ -118,9 +126,9 @@ def _create_plan(
 ) -> None:
     """The ``plan`` view over ``source`` with ``batch`` numbers, in ``order``.
 
-    Without ``order``, rows come in ``source``'s insertion order: a projection
-    of one table keeps it (DuckDB's documented order preservation), so the fast
-    path needs no second sort.
+    Without ``order``, rows come in ``source``'s insertion order: a filter and a
+    projection of one table keep it (DuckDB's documented order preservation), so
+    the fast path needs no second sort.
     """
     con.execute(f"""
         CREATE VIEW plan AS SELECT CAST({batch} AS BIGINT) AS batch,

@@ -32,17 +32,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import duckdb
-
 from audiencesync.iterable.batching import BatchPolicy
 from audiencesync.sync.batches import number_batches, row_budget
 from audiencesync.sync.files import read_relation, write_parquet
 from audiencesync.sync.identity import NOT_CONSENTING, REJECT_REASONS, load_members
+from audiencesync.sync.scratch import PLAN_MEMORY_LIMIT, open_scratch
 from audiencesync.sync.state import load_state
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    import duckdb
     import pyarrow as pa
 
     from audiencesync.sync.mapping import ExportMapping
@@ -95,16 +95,20 @@ def plan_binding(
 
     ``full``: a full resync, every valid member is subscribed again.
     """
-    with duckdb.connect() as con:
+    with open_scratch(out, memory_limit=PLAN_MEMORY_LIMIT) as con:
         load_members(con, members, mapping, max_row_bytes=row_budget(policy))
         load_state(con, state)
         _load_emails(con, "retry", retry)
         _load_emails(con, "final", final)
+        write_parquet(con, _INVALID_SQL, out / INVALID_FILE)
+        reasons = _counts(con, _REASONS_SQL)
         con.execute(_diff_sql(mirror=mapping.is_mirror, full=full))
         number_batches(con, policy)
+        # The members are in ``ordered`` now: free their memory before writing.
+        con.execute("DROP VIEW diff")
+        con.execute("DROP TABLE profiles")
         write_parquet(con, "SELECT * FROM plan", out / PLAN_FILE)
-        write_parquet(con, _INVALID_SQL, out / INVALID_FILE)
-        return _summarise(con)
+        return _summarise(con, reasons)
 
 
 def _load_emails(con: duckdb.DuckDBPyConnection, table: str, path: Path | None) -> None:
@@ -116,11 +120,15 @@ def _load_emails(con: duckdb.DuckDBPyConnection, table: str, path: Path | None) 
 
 
 def _diff_sql(*, mirror: bool, full: bool = False) -> str:
-    """``diff``: every member or state row that is not unchanged, with its kind."""
+    """``diff``: every member or state row that is not unchanged, with its kind.
+
+    A view: :func:`~audiencesync.sync.batches.number_batches` runs it once, into
+    the sorted ``ordered`` table.
+    """
     leaver = "'removed'" if mirror else "'kept'"
     same = "'updated'" if full else "'unchanged'"
     return f"""
-        CREATE TABLE diff AS SELECT * FROM (SELECT
+        CREATE VIEW diff AS SELECT * FROM (SELECT
             coalesce(m.email, s.email) AS email, m.profile_key,
             CASE WHEN m.email IS NULL THEN s.user_id ELSE m.user_id END AS user_id,
             m.data_fields, m.field_hash,
@@ -153,10 +161,12 @@ def _counts(con: duckdb.DuckDBPyConnection, query: str) -> dict[str, int]:
     return {str(key): int(count) for key, count in con.execute(query).fetchall()}
 
 
-def _summarise(con: duckdb.DuckDBPyConnection) -> PlanSummary:
-    kinds = _counts(con, "SELECT kind, count(*) FROM diff GROUP BY ALL")
-    reasons = _counts(
-        con, "SELECT coalesce(reason, 'valid'), count(*) FROM profiles GROUP BY ALL"
+_REASONS_SQL = "SELECT coalesce(reason, 'valid'), count(*) FROM profiles GROUP BY ALL"
+
+
+def _summarise(con: duckdb.DuckDBPyConnection, reasons: dict[str, int]) -> PlanSummary:
+    kinds = _counts(
+        con, "SELECT CAST(kind AS VARCHAR), count(*) FROM ordered GROUP BY ALL"
     )
     batches = _counts(
         con, "SELECT action, count(DISTINCT batch) FROM plan GROUP BY ALL"

@@ -31,19 +31,22 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from audiencesync.profiles.identifiers import quote_literal
 from audiencesync.sync.files import flush, read_relation, write_parquet
+from audiencesync.sync.scratch import STATE_MEMORY_LIMIT, open_scratch
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    import duckdb
+
 _EMPTY_STATE = """
     SELECT CAST(NULL AS VARCHAR) AS email, CAST(NULL AS VARCHAR) AS user_id,
-        CAST(NULL AS VARCHAR) AS field_hash WHERE false
+        CAST(NULL AS VARCHAR) AS field_hash, CAST(NULL AS BIGINT) AS position
+    WHERE false
 """
 _NO_REJECTS = (
     "SELECT CAST(NULL AS BIGINT) AS batch, CAST(NULL AS VARCHAR) AS email WHERE false"
@@ -89,11 +92,21 @@ class StateSummary:
 
 
 def load_state(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
-    """Create the ``state`` table from the file at ``path`` (empty when missing)."""
-    source = read_relation(path, empty=_EMPTY_STATE)
-    con.execute(
-        f"CREATE TABLE state AS SELECT email, user_id, field_hash FROM ({source})"  # noqa: S608 -- quoted path
-    )
+    """Create ``state``: a view of the file at ``path``, an empty table without one.
+
+    A view, not a copy: a 10-million-row state is read where it is used.
+    ``position`` is each row's place in the file. (The empty state is a table
+    so that DuckDB knows its columns hold no NULL, as a file's statistics tell
+    it: the next state file is written alike either way.)
+    """
+    if path is None or not path.exists():
+        con.execute(f"CREATE TABLE state AS {_EMPTY_STATE}")
+        return
+    rows = f"read_parquet({quote_literal(str(path))}, file_row_number = true)"
+    con.execute(f"""
+        CREATE VIEW state AS SELECT email, user_id, field_hash,
+            file_row_number AS position FROM {rows}
+    """)  # noqa: S608 -- a quoted path
 
 
 def expected_members(state: Path) -> int:
@@ -115,7 +128,7 @@ def commit_state(
 
     The file written carries ``identity`` (the engine always gives one).
     """
-    with duckdb.connect() as con:
+    with open_scratch(plan.parent, memory_limit=STATE_MEMORY_LIMIT) as con:
         _write_next(con, state, plan, acked, rejected, out=state, identity=identity)
         return _summarise(con, state)
 
@@ -135,7 +148,7 @@ def prepare_state(
     refusal, :func:`adopt_state` puts it in place instead of a commit. ``state``
     must not change meanwhile (only the run holding the export writes it).
     """
-    with duckdb.connect(config={"threads": 1}) as con:
+    with open_scratch(out.parent, memory_limit=STATE_MEMORY_LIMIT, threads=1) as con:
         _write_next(con, state, plan, range(1, batches + 1), None, out=out,
                     identity=identity)  # fmt: skip
     return out
@@ -168,7 +181,7 @@ def adopt_state(prepared: Path, state: Path) -> None:
 # Positions are integers: ordering by them costs a fraction of a sort by email.
 _NEXT_SQL = """
     SELECT email, user_id, field_hash FROM (
-        SELECT 0 AS part, s.rowid AS position, s.email, s.user_id, s.field_hash
+        SELECT 0 AS part, s.position, s.email, s.user_id, s.field_hash
         FROM state s
         WHERE NOT EXISTS (SELECT 1 FROM applied a WHERE a.email = s.email)
         UNION ALL
@@ -184,7 +197,11 @@ def _load_applied(
     acked: Collection[int],
     rejected: Path | None,
 ) -> None:
-    """``applied``: the acked plan rows Iterable did not refuse, with their position."""
+    """``applied``: the acked plan rows Iterable did not refuse, with their position.
+
+    A table, not a view: the next state's columns are NOT NULL exactly when
+    these rows hold no NULL (the plan file's statistics cover every batch).
+    """
     if not plan.exists():
         msg = f"there is no plan at {plan}: plan the binding before committing"
         raise FileNotFoundError(msg)
