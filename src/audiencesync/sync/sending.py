@@ -28,7 +28,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, overload
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import select
@@ -57,6 +56,7 @@ from audiencesync.sync.inflight import InFlightWindow
 from audiencesync.sync.outcomes import RunCanceledError, whole_refusal
 from audiencesync.sync.plan import PLAN_FILE
 from audiencesync.sync.records import heartbeat
+from audiencesync.sync.scratch import STATE_MEMORY_LIMIT, open_scratch
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -412,7 +412,7 @@ def _updates_by_batch(plan: Path, state: Path) -> dict[int, set[str]]:
     """Per subscribe batch, the emails already in the state (updates, not adds)."""
     if not state.exists():
         return {}
-    with duckdb.connect() as con:
+    with open_scratch(plan.parent, memory_limit=STATE_MEMORY_LIMIT) as con:
         rows = con.execute(f"""
             SELECT p.batch, p.email FROM ({read_relation(plan, empty="")}) p
             JOIN ({read_relation(state, empty="")}) s ON s.email = p.email
