@@ -8,22 +8,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
-from sqlalchemy import event
 
 from audiencesync.segments.rules import parse_where
-from audiencesync.store.models import Segment, SegmentEvaluation
+from tests.segments.histories import seed_histories, statements
 from tests.web.conftest import Api
 from tests.web.exports_setup import SHARED, add_connections, add_profiles_and_segments
 from tests.web.test_pages import PASSWORD, _csrf, sign_in
 
-START = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 FRANCE_RULES = {"all": [{"field": "country", "op": "=", "value": "FR"},
                         {"field": "orders", "op": ">=", "value": 1}]}  # fmt: skip
 
@@ -60,45 +55,6 @@ def _names(api: Api) -> list[str]:
         return [info.name for info in workspace.segments.list_all()]
 
 
-def _seed(api: Api, counts: dict[str, list[int]]) -> None:
-    """Segments named as the keys, with evaluations of these counts (oldest first)."""
-    with api.context.database.session() as session:
-        for name, history in counts.items():
-            segment = Segment(
-                name=name, name_key=name.casefold(), kind="where",
-                definition={"kind": "where", "where": "country = 'FR'"},
-                created_at=START, updated_at=START,
-            )  # fmt: skip
-            session.add(segment)
-            session.flush()
-            session.add_all(
-                SegmentEvaluation(
-                    segment_id=segment.id,
-                    evaluated_at=START + timedelta(hours=hour),
-                    member_count=count,
-                    duration_ms=3,
-                    engine="duckdb",
-                )
-                for hour, count in enumerate(history)
-            )
-
-
-@contextmanager
-def _statements(api: Api) -> Iterator[list[str]]:
-    """The SQL statements run on the control-plane database in the block."""
-    seen: list[str] = []
-
-    def note(*args: Any) -> None:
-        seen.append(str(args[2]))
-
-    engine = api.context.database.engine
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
-
-
 # --- the list --------------------------------------------------------------------
 
 
@@ -117,7 +73,10 @@ def test_the_list_shows_each_segment_with_its_count_and_link(api: Api) -> None:
 def test_the_trend_is_a_sparkline_with_its_text(api: Api) -> None:
     """A counts history is drawn, and said: from the first count to the last."""
     _ready(api)
-    _seed(api, {"Growing": [1200, 1250, 1190, 1300, 1310, 1320, 1340, 1350]})
+    seed_histories(
+        api.context.database,
+        {"Growing": [1200, 1250, 1190, 1300, 1310, 1320, 1340, 1350]},
+    )
 
     page = api.client.get("/segments").text
 
@@ -130,7 +89,7 @@ def test_the_trend_is_a_sparkline_with_its_text(api: Api) -> None:
 def test_the_trend_and_counts_follow_the_language(api: Api) -> None:
     """In French the numbers are grouped the French way, the words are French."""
     _ready(api)
-    _seed(api, {"Growing": [1200, 1350]})
+    seed_histories(api.context.database, {"Growing": [1200, 1350]})
     api.client.cookies.set("lang", "fr")
 
     page = api.client.get("/segments").text
@@ -142,7 +101,9 @@ def test_the_trend_and_counts_follow_the_language(api: Api) -> None:
 def test_the_list_is_paginated_by_fifty(api: Api) -> None:
     """120 segments: 50 a page, with links to the next and previous pages."""
     _ready(api)
-    _seed(api, {f"S{index:03d}": [index] for index in range(120)})
+    seed_histories(
+        api.context.database, {f"S{index:03d}": [index] for index in range(120)}
+    )
 
     first = api.client.get("/segments").text
     last = api.client.get("/segments?offset=100").text
@@ -159,11 +120,13 @@ def test_the_list_runs_as_many_queries_for_500_segments_as_for_2(api: Api) -> No
     """No query per segment: the page's statements do not grow with the segments."""
     _ready(api)
     api.client.get("/segments")  # warm: the session's first lookups
-    with _statements(api) as few:
+    with statements(api.context.database) as few:
         api.client.get("/segments")
-    _seed(api, {f"S{index:03d}": list(range(30)) for index in range(500)})
+    seed_histories(
+        api.context.database, {f"S{index:03d}": list(range(30)) for index in range(500)}
+    )
 
-    with _statements(api) as many:
+    with statements(api.context.database) as many:
         page = api.client.get("/segments?offset=450").text
 
     assert len(many) == len(few)
@@ -564,7 +527,7 @@ def test_signing_in_returns_to_the_segment_asked_for(api: Api) -> None:
 def test_a_steady_count_is_a_level_line_through_the_middle(api: Api) -> None:
     """Three equal counts: every point of the sparkline at mid-height."""
     _ready(api)
-    _seed(api, {"Steady": [7, 7, 7]})
+    seed_histories(api.context.database, {"Steady": [7, 7, 7]})
 
     page = api.client.get("/segments").text
     found = re.search(r'points="([^"]+)"', page)
