@@ -16,8 +16,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from audiencesync.store.runs import RejectFile, RunReject, RunSegment
+from audiencesync.sync.checkpoints import RejectBucket
 from audiencesync.sync.history import STREAM_CHUNK, RejectRow
 from audiencesync.sync.reject_files import invalid_rows
+
+_INVALID = str(RejectBucket.INVALID_IN_SOURCE)
 
 
 def rejects(
@@ -126,6 +129,3 @@ def _reject_sources(
             sources.append(_InvalidFile(name, digest, int(count or 0)))
         sources.append(_StoredRejects(name, part_id))
     return sources
-
-
-_INVALID = "invalid_in_source"
