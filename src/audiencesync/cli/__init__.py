@@ -28,6 +28,7 @@ from audiencesync.cli.crashes import (
     leave_quietly,
     report_unexpected,
 )
+from audiencesync.cli.exiting import leave
 from audiencesync.cli.hints import error_line
 from audiencesync.cli.registry import LazyCommands
 from audiencesync.core.private import restrict_new_files
@@ -160,6 +161,15 @@ def main() -> None:
     Usage errors (bad flags) are Click's to report, in standalone mode.
     """
     configure_logging()
+    try:
+        _run_app()
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            leave(exc.code or 0)  # no interpreter teardown (cli.exiting)
+        raise
+
+
+def _run_app() -> None:
     try:
         app()
     except AudiencesyncError as exc:
