@@ -11,7 +11,8 @@ One invocation, one machine, the emulator's rate limits off (design section 8):
    a connection to the emulator, an export.
 3. Raw pipe floor: DuckDB query of the stored emails → orjson → httpx POST of
    1000 emails to ``/api/lists/subscribe`` on a fresh list, ``--in-flight`` (4)
-   calls at a time, nothing else (no validation).
+   calls at a time, nothing else (no validation); three times, each into a
+   fresh list, and the fastest is the floor (a shared 2-core machine varies).
 4. Fresh export: ``audiencesync exports run "Benchmark export" --json`` as a
    child process (the console script, data folder from ``AUDIENCESYNC_HOME``);
    wall time from spawn to exit, the child's peak RSS. The list must hold exactly
@@ -20,8 +21,10 @@ One invocation, one machine, the emulator's rate limits off (design section 8):
    Budget: at most 1.5x the pipe.
 5. Unless ``--fresh-only``: 1 % churn (N/100 profiles leave, as many join), the
    profiles file re-imported, the same command again: only the changes sent, the
-   list equal to the new segment, at most 1.5 s wall. Then a run with nothing to
-   send: at most 1 s. Then ``audiencesync --version``, best of 5: at most 0.15 s.
+   list equal to the new segment, at most 1.5 s wall; three times, the profiles
+   going back and forth between the two files, each run checked, the fastest
+   counted. Then a run with nothing to send, three times: at most 1 s. Then
+   ``audiencesync --version``, best of 5: at most 0.15 s.
 
 Prints the figures, then one JSON line with every figure and a pass/fail per
 budget. No email and no key is ever printed.
@@ -68,6 +71,7 @@ DELTA_BUDGET_SECONDS = 1.5
 NOOP_BUDGET_SECONDS = 1.0
 VERSION_BUDGET_SECONDS = 0.15
 VERSION_TRIES = 5
+TRIES = 3  # the pipe, the churn run and the no-op run: the fastest counts
 PIPE_IN_FLIGHT = 4
 PROBE_CALLS = 8
 
@@ -131,7 +135,7 @@ def _delta(
     *,
     base_url: str,
     key: str,
-) -> tuple[CommandFigures, dict[str, Any]]:
+) -> tuple[CommandFigures, dict[str, Any], Expected]:
     started = time.perf_counter()
     import_profiles(settings, after, replace=True)
     print(
@@ -153,15 +157,46 @@ def _delta(
         f"  sent {joins + leaves:,} changes = the segment's {joins:,} joins and"
         f" {leaves:,} leaves (valid distinct emails); list equals the new segment"
     )
-    return run, part
+    return run, part, expected
+
+
+def _churn_runs(
+    settings: Settings,
+    sources: tuple[Path, Path],
+    first: Expected,
+    *,
+    base_url: str,
+    key: str,
+) -> tuple[CommandFigures, dict[str, Any]]:
+    """The fastest of TRIES churn runs, the profiles going from one file to the other.
+
+    Each run is a 1 % churn of the one before, checked the same way.
+    """
+    best: tuple[CommandFigures, dict[str, Any]] | None = None
+    current = first
+    for attempt in range(TRIES):
+        source = sources[attempt % 2]
+        run, part, current = _delta(
+            settings, source, current, base_url=base_url, key=key
+        )
+        if best is None or run.wall_s < best[0].wall_s:
+            best = (run, part)
+    assert best is not None
+    return best
 
 
 def _noop(home: Path) -> CommandFigures:
-    run = run_command(["exports", "run", EXPORT, "--json"], home=home)
-    part = _segment(run)
-    check(part["added"] + part["removed"] + part["updated"] == 0, "nothing was sent")
-    _print_run("no-op run", run, part)
-    return run
+    """The fastest of TRIES runs with nothing to send."""
+    runs = []
+    for _ in range(TRIES):
+        run = run_command(["exports", "run", EXPORT, "--json"], home=home)
+        part = _segment(run)
+        check(
+            part["added"] + part["removed"] + part["updated"] == 0, "nothing was sent"
+        )
+        _print_run("no-op run", run, part)
+        runs.append(run)
+    return min(runs, key=lambda run: run.wall_s)
 
 
 def _version(home: Path) -> float:
@@ -220,12 +255,17 @@ def main(argv: list[str] | None = None) -> int:
             f" {time.perf_counter() - started:.1f} s"
         )
         stored = table_path(settings.profiles_folder, settings.profile_table)
-        pipe_s, _ = time_raw_pipe(
-            stored, base_url=base_url, key=key, in_flight=args.in_flight
-        )
+        pipes = [
+            time_raw_pipe(stored, base_url=base_url, key=key, in_flight=args.in_flight)[
+                0
+            ]
+            for _ in range(TRIES)
+        ]
+        pipe_s = min(pipes)
         print(
             f"raw pipe (DuckDB → orjson → httpx POST of 1000 emails,"
-            f" {args.in_flight} calls in flight, no validation): {pipe_s:.2f} s"
+            f" {args.in_flight} calls in flight, no validation): {pipe_s:.2f} s,"
+            f" the fastest of {', '.join(f'{p:.2f}' for p in pipes)}"
         )
         fresh, part = _fresh(settings.home, expected, base_url=base_url, key=key)
         ratio = fresh.wall_s / pipe_s
@@ -245,8 +285,8 @@ def main(argv: list[str] | None = None) -> int:
             "fresh_rejects": _rejects(part),
         }
         if not args.fresh_only:
-            delta, changes = _delta(
-                settings, after, expected, base_url=base_url, key=key
+            delta, changes = _churn_runs(
+                settings, (after, before), expected, base_url=base_url, key=key
             )
             noop = _noop(settings.home)
             version_s = _version(settings.home)
@@ -254,13 +294,13 @@ def main(argv: list[str] | None = None) -> int:
             passes["noop"] = noop.wall_s <= NOOP_BUDGET_SECONDS
             passes["version"] = version_s <= VERSION_BUDGET_SECONDS
             _budget(
-                "churn run",
+                f"churn run, best of {TRIES}",
                 f"{delta.wall_s:.2f} s",
                 f"{DELTA_BUDGET_SECONDS} s",
                 passed=passes["delta"],
             )
             _budget(
-                "no-op run",
+                f"no-op run, best of {TRIES}",
                 f"{noop.wall_s:.2f} s",
                 f"{NOOP_BUDGET_SECONDS} s",
                 passed=passes["noop"],
