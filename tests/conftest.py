@@ -6,6 +6,7 @@ import logging
 import os
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -51,6 +52,7 @@ def _clean_environment(
 _KEPT_VARIABLES = {
     "AUDIENCESYNC_REQUIRE_CHROMIUM",
     "AUDIENCESYNC_REQUIRE_POSTGRES",
+    "AUDIENCESYNC_REQUIRE_SPARK",
     "AUDIENCESYNC_TEST_POSTGRES_URL",
 }
 
@@ -166,3 +168,24 @@ def postgres_url(postgres_server: sqlalchemy.Engine) -> Iterator[str]:
     yield url.render_as_string(hide_password=False)
     with postgres_server.begin() as conn:
         conn.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+# --- Spark ------------------------------------------------------------------
+# Tests that run segments on Spark ask for ``spark_session``: one local Spark session
+# per test process (the JVM starts once, in about 6 s). Without PySpark (the
+# ``spark`` extra) or Java they skip with the reason, unless
+# AUDIENCESYNC_REQUIRE_SPARK=1 (set by .ci/run) makes that a failure.
+
+
+@pytest.fixture(scope="session")
+def spark_session() -> Any:
+    """The process's local Spark session (2 cores), or a skip (a failure in CI)."""
+    from audiencesync.errors import ConfigError  # noqa: PLC0415
+    from audiencesync.profiles.spark_engine import spark_session  # noqa: PLC0415
+
+    try:
+        return spark_session("local[2]")
+    except ConfigError as exc:
+        if os.environ.get("AUDIENCESYNC_REQUIRE_SPARK") == "1":
+            pytest.fail(f"{exc} (AUDIENCESYNC_REQUIRE_SPARK=1)")
+        pytest.skip(str(exc))

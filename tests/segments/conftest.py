@@ -6,7 +6,7 @@ import dataclasses
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import duckdb
 import pyarrow as pa
@@ -191,8 +191,35 @@ def postgres_runner(postgres_server: sqlalchemy.Engine) -> Iterator[PostgresRunn
         conn.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
+@dataclass
+class SparkRunner:
+    """A local Spark session with the fixture tables as temporary views."""
+
+    session: Any
+    dialect: str = "spark"
+
+    def rows(self, query: exp.Query) -> list[tuple[object, ...]]:
+        """Every row ``query`` returns."""
+        return [tuple(row) for row in self.session.sql(query.sql(self.dialect)).collect()]
+
+    def row_count(self, table: str) -> int:
+        """How many rows ``table`` holds now."""
+        return int(self.session.table(table).count())
+
+
+@pytest.fixture(scope="session")
+def spark_runner(spark_session: Any) -> SparkRunner:
+    """Spark (local mode) with customers, purchases and tickets."""
+    for name, schema in _ARROW_TYPES.items():
+        arrow = pa.Table.from_pylist(_records(name), schema=schema)
+        spark_session.createDataFrame(arrow).createOrReplaceTempView(name)
+    return SparkRunner(spark_session)
+
+
+@pytest.fixture(
+    params=["duckdb", "postgres", pytest.param("spark", marks=pytest.mark.slow)]
+)
 def runner(request: pytest.FixtureRequest) -> SqlRunner:
-    """Each engine in turn (PostgreSQL skips when no server answers)."""
+    """Each engine in turn (PostgreSQL and Spark skip when absent, except in CI)."""
     found: SqlRunner = request.getfixturevalue(f"{request.param}_runner")
     return found

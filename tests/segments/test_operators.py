@@ -1,7 +1,8 @@
 """Acceptance: every operator and group form selects exactly the expected profiles.
 
-Each case of :mod:`tests.segments.cases` runs on DuckDB and on PostgreSQL, and
-its negation must select exactly the other profiles (no NULL ever leaks).
+Each case of :mod:`tests.segments.cases` runs on DuckDB, PostgreSQL and Spark
+(local mode; with the slow suites), and its negation must select exactly the
+other profiles (no NULL ever leaks).
 """
 
 from __future__ import annotations

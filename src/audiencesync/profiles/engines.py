@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 
 def open_engine(settings: Settings) -> ProfileEngine:
-    """The embedded DuckDB store, or the external database at ``profiles_url``.
+    """The embedded DuckDB store, Spark, or the external database at ``profiles_url``.
 
     The caller closes the engine.
     """
@@ -21,6 +21,17 @@ def open_engine(settings: Settings) -> ProfileEngine:
 
         return DuckDBEngine(
             settings.profiles_folder, profile_table=settings.profile_table
+        )
+    from audiencesync.profiles.spark_engine import (  # noqa: PLC0415 - load only the engine in use
+        SparkEngine,
+        is_spark_url,
+    )
+
+    if is_spark_url(settings.profiles_url):
+        return SparkEngine(
+            settings.profiles_url,
+            profile_table=settings.profile_table,
+            key=settings.profile_key,
         )
     from audiencesync.profiles.sql_engine import SqlEngine  # noqa: PLC0415 - load only the engine in use
 

@@ -41,6 +41,20 @@ class _Scope:
     profile_key: str
     today: date
     depth: int = 0
+    link: str | None = None  # the column of ``table`` equal to the profile key
+
+    def anchor(self) -> exp.Expr:
+        """This level's column that holds the profile key.
+
+        The profile's key at the top; inside an EXISTS, the subquery's own join
+        column, which its WHERE makes equal to the profile key. A nested EXISTS
+        links to it, so each subquery reads only its direct parent: Spark SQL
+        resolves no reference two levels out, DuckDB and PostgreSQL give the same
+        rows either way.
+        """
+        if self.link is None:
+            return column_ref(self.profile_key, PROFILE_ALIAS)
+        return column_ref(self.link, self.alias)
 
 
 def compile_condition(
@@ -149,10 +163,10 @@ def _exists(node: Exists, scope: _Scope, path: Path) -> exp.Expr:
         profile_key=scope.profile_key,
         today=scope.today,
         depth=scope.depth + 1,
+        link=link,
     )
     condition: exp.Expr = exp.EQ(
-        this=column_ref(link, alias),
-        expression=column_ref(scope.profile_key, PROFILE_ALIAS),
+        this=column_ref(link, alias), expression=scope.anchor()
     )
     if node.where is not None:
         condition = exp.and_(condition, _compile(node.where, inner, path))
