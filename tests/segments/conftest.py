@@ -200,7 +200,8 @@ class SparkRunner:
 
     def rows(self, query: exp.Query) -> list[tuple[object, ...]]:
         """Every row ``query`` returns."""
-        return [tuple(row) for row in self.session.sql(query.sql(self.dialect)).collect()]
+        frame = self.session.sql(query.sql(dialect=self.dialect))
+        return [tuple(row) for row in frame.collect()]
 
     def row_count(self, table: str) -> int:
         """How many rows ``table`` holds now."""

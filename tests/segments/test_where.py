@@ -1,4 +1,4 @@
-"""``--where`` conditions: they select what SQL says, on DuckDB, PostgreSQL and Spark."""
+"""``--where`` conditions select what SQL says, on DuckDB, PostgreSQL and Spark."""
 
 from __future__ import annotations
 
