@@ -26,7 +26,10 @@ that quotes no profile value.
 from __future__ import annotations
 
 import logging
+import os
+import re
 import shutil
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +71,7 @@ _DATA_ERRORS = frozenset({
     "CAST_INVALID_INPUT", "CAST_OVERFLOW", "NUMERIC_VALUE_OUT_OF_RANGE",
     "ARITHMETIC_OVERFLOW", "DIVIDE_BY_ZERO", "INVALID_FORMAT",
 })  # fmt: skip
+_CONDITION = re.compile(r"\[([A-Z][A-Z0-9_]*(?:\.[A-Z0-9_]+)*)\]")
 _SESSION_CONF = {
     "spark.ui.enabled": "false",
     "spark.sql.ansi.enabled": "true",
@@ -142,9 +146,27 @@ def spark_session(master: str) -> SparkSession:
     builder = SparkSession.builder.master(master).appName("audiencesync")
     for key, value in _SESSION_CONF.items():
         builder = builder.config(key, value)
+    if master.startswith("local"):
+        # Batches leave Spark through its Python workers: in this process's Python,
+        # which has PyArrow (a cluster's workers need their own; docs/deployment.md).
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     session = builder.getOrCreate()
-    session.sparkContext.setLogLevel("ERROR")
+    _quiet(session)
     return session
+
+
+def _quiet(session: SparkSession) -> None:
+    """No Spark log line may quote the data: its error logs do (a failed cast's value).
+
+    Spark's own log (the JVM's) is switched off, and so are PySpark's two loggers
+    that repeat a query's error; the error itself still reaches the caller, as an
+    EvaluationError that names its condition only.
+    """
+    from pyspark.logger import PySparkLogger  # noqa: PLC0415 - an optional extra
+
+    session.sparkContext.setLogLevel("OFF")
+    for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+        PySparkLogger.getLogger(name).disabled = True
 
 
 class SparkEngine:
@@ -220,11 +242,13 @@ class SparkEngine:
 
     def _run(self, step: Any) -> Any:
         """``step()``, with Spark's query and data errors as EvaluationError."""
+        from py4j.protocol import Py4JJavaError  # noqa: PLC0415 - optional extra
         from pyspark.errors import PySparkException  # noqa: PLC0415 - optional extra
 
         try:
             return step()
-        except PySparkException as exc:
+        # Read through Arrow's C stream, Spark's error arrives as an ArrowInvalid.
+        except (PySparkException, Py4JJavaError, pa.ArrowInvalid) as exc:
             raise spark_query_error(exc) from None
 
     def _table_names(self) -> list[str]:
@@ -293,8 +317,11 @@ def kind_of(type_name: str) -> ColumnKind:
 
 def spark_query_error(exc: Exception) -> EvaluationError:
     """One line for a Spark error of a segment query; no value of the data in it."""
-    condition = str(getattr(exc, "getCondition", lambda: None)() or "")
-    family = condition.split(".", 1)[0]
+    condition = getattr(exc, "getCondition", lambda: None)()
+    if not condition:  # wrapped on its way (py4j, Arrow): its first [CONDITION]
+        found = _CONDITION.search(str(exc))
+        condition = found.group(1) if found else ""
+    family = str(condition).split(".", 1)[0]
     if family in _DATA_ERRORS:
         reason = (
             "a value does not convert to the type the condition needs, or a number,"
