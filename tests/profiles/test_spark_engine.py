@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,7 @@ def test_a_spark_url_names_the_master_the_tables_and_the_database(
 )
 def test_a_bad_spark_url_says_what_to_fix(url: str, problem: str) -> None:
     """A malformed Spark URL is a ConfigError naming the problem."""
-    with pytest.raises(ConfigError, match=problem.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(ConfigError, match=re.escape(problem)):
         parse_spark_url(url)
 
 
@@ -151,9 +152,7 @@ def test_count_and_stream_return_the_rows_in_batches(engine: Any) -> None:
 
 
 @pytest.mark.slow
-def test_a_replaced_file_is_read_again(
-    engine: Any, lake: Path, tmp_path: Path
-) -> None:
+def test_a_replaced_file_is_read_again(engine: Any, lake: Path, tmp_path: Path) -> None:
     """After a new import of the table, the engine reads the new rows."""
     query = _select("SELECT customer_id FROM customers")
     assert engine.count(query) == 3
