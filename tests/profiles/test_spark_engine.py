@@ -204,3 +204,21 @@ def test_open_engine_picks_spark_for_a_spark_url(
         assert engine.count(_select("SELECT 1 AS one FROM customers")) == 3
     finally:
         engine.close()
+
+
+@pytest.mark.slow
+def test_two_engines_see_only_their_own_folder(
+    engine: Any, tmp_path: Path, spark_session: Any
+) -> None:
+    """Engines of one process keep their tables apart, even with the same names."""
+    other = tmp_path / "other-lake"
+    single = tmp_path / "single.csv"
+    single.write_text("customer_id,email\nZ1,z@example.com\n", encoding="utf-8")
+    import_file(other, single)
+    query = _select("SELECT customer_id FROM customers")
+    with SparkEngine(
+        f"spark+local://?tables={other}", profile_table="customers", key=None,
+        session=spark_session,
+    ) as second:  # fmt: skip
+        assert (engine.count(query), second.count(query)) == (3, 1)
+    assert engine.count(query) == 3

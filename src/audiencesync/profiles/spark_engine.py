@@ -14,9 +14,10 @@ by default).
 Segment queries are rendered in sqlglot's ``spark`` dialect and run by Spark SQL,
 with ANSI mode on (a cast that fails on a value is an error, as on DuckDB and
 PostgreSQL) and the session time zone UTC. Rows come back as Arrow record batches,
-one partition at a time (``DataFrame.__arrow_c_stream__``), so the driver never
-holds a whole segment. One Spark session serves the process; :meth:`close` leaves
-it to the other engines of the process and Spark stops it at exit.
+one partition at a time (``DataFrame.__arrow_c_stream__``, through Spark's Python
+workers), so the driver never holds a whole segment. One Spark context serves the
+process (the JVM starts once); each engine has its own session on it, with its own
+temporary views, and Spark stops at exit.
 
 Errors Spark raises about the query or the data (analysis, parse, arithmetic and
 cast errors) become an :class:`~audiencesync.errors.EvaluationError` in one line
@@ -183,7 +184,9 @@ class SparkEngine:
         self._target = parse_spark_url(url)
         self._profile_table = profile_table
         self._key = key
-        self._spark = session or spark_session(self._target.master)
+        # Its own session on the process's Spark context: its temporary views (the
+        # folder's tables) are seen by no other engine, and it sees none of theirs.
+        self._spark = (session or spark_session(self._target.master)).newSession()
         self._views: dict[str, tuple[int, int, int]] = {}
 
     @property
@@ -224,7 +227,7 @@ class SparkEngine:
                 yield batch.slice(start, batch_rows)
 
     def close(self) -> None:
-        """Drop the views of the tables folder; the session serves the process."""
+        """Drop the views of the tables folder; Spark itself serves the process."""
         for name in list(self._views):
             self._spark.catalog.dropTempView(name)
         self._views.clear()
