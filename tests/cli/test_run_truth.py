@@ -6,7 +6,6 @@ import json
 import os
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,7 +22,7 @@ from audiencesync.auth.roles import Role
 from audiencesync.cli import app
 from audiencesync.emulator import ScriptedFault
 from audiencesync.sync.export_rows import find_export
-from audiencesync.sync.lock import acquire, this_process
+from audiencesync.sync.lock import acquire, holder_of, this_process
 from audiencesync.sync.records import create_run, start
 from audiencesync.sync.statuses import RunStatus
 from tests.sync.place import EXPORT, Place, make_place
@@ -244,7 +243,7 @@ def _interrupted_run(place: Place) -> None:
             export_id = find_export(session, EXPORT).id
             run_id = create_run(session, export_id, trigger="manual",
                                 requested_by="admin").id  # fmt: skip
-        holder = f"{socket.gethostname()}:{dead.pid}"
+        holder = holder_of(dead.pid)
         acquire(workspace.database, export_id, run_id, holder=holder)
         with workspace.database.session() as session:
             start(session, run_id)

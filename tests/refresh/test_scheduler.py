@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -22,7 +21,7 @@ from audiencesync.store.models import utc_now
 from audiencesync.store.runs import Run
 from audiencesync.sync.export_rows import find_export
 from audiencesync.sync.history import run_info
-from audiencesync.sync.lock import acquire, release
+from audiencesync.sync.lock import acquire, holder_of, release
 from audiencesync.sync.records import create_run, start
 from audiencesync.sync.statuses import RunStatus
 from tests.refresh.conftest import Place
@@ -273,7 +272,7 @@ def test_a_run_whose_process_died_is_resumed_at_once(place: Place) -> None:
             run_id = create_run(session, export_id, trigger="manual",
                                 requested_by="admin").id  # fmt: skip
         acquire(workspace.database, export_id, run_id,
-                holder=f"{socket.gethostname()}:{dead.pid}")  # fmt: skip
+                holder=holder_of(dead.pid))  # fmt: skip
         with workspace.database.session() as session:
             start(session, run_id)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 from datetime import timedelta
 from pathlib import Path
@@ -29,7 +28,7 @@ from audiencesync.store.runs import Run
 from audiencesync.sync import runner
 from audiencesync.sync.export_rows import find_export
 from audiencesync.sync.history import RunInfo, run_info
-from audiencesync.sync.lock import Lease, LeaseLostError, acquire
+from audiencesync.sync.lock import Lease, LeaseLostError, acquire, holder_of
 from audiencesync.sync.outcomes import SegmentOutcome
 from audiencesync.sync.records import create_run, start
 from audiencesync.sync.runner import RunFailedError
@@ -232,7 +231,7 @@ def test_the_lock_of_a_killed_holder_is_taken_over(place: Place) -> None:
     """A run whose process is gone (same host) is Interrupted and resumed at once."""
     dead = subprocess.Popen(["true"])  # noqa: S607 -- a process that is gone
     dead.wait()
-    holder = f"{socket.gethostname()}:{dead.pid}"
+    holder = holder_of(dead.pid)
     with open_workspace(place.settings) as workspace:
         with workspace.database.session() as session:
             export_id = find_export(session, EXPORT).id

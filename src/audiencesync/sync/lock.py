@@ -12,6 +12,8 @@ lease was taken over gets LeaseLostError and stops.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import socket
 from dataclasses import dataclass, replace
@@ -33,18 +35,48 @@ ATTEMPTS = 3  # a holder may release between our refused upsert and our look
 
 
 def this_process() -> str:
-    """The holder name of this process: ``host:pid``."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """The holder name of this process: ``host:pid:space`` (see :func:`holder_of`)."""
+    return holder_of(os.getpid())
+
+
+def holder_of(pid: int) -> str:
+    """The holder name of process ``pid`` of this host: ``host:pid:space``.
+
+    ``space`` names the process table ``pid`` belongs to: a digest of the kernel's
+    boot id and this process's pid namespace. A hostname alone does not name a
+    machine (two containers with host networking share one, each with its own
+    pids), so a pid is only checked where both match.
+    """
+    return f"{socket.gethostname()}:{pid}:{_pid_space()}"
+
+
+@functools.cache
+def _pid_space() -> str:
+    boot = _read("/proc/sys/kernel/random/boot_id")
+    try:
+        namespace = Path("/proc/self/ns/pid").stat().st_ino
+    except OSError:
+        namespace = 0
+    return hashlib.sha256(f"{boot}/{namespace}".encode()).hexdigest()[:12]
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="ascii").strip()
+    except OSError:
+        return ""
 
 
 def holder_is_dead(holder: str) -> bool:
-    """Whether ``holder`` is a process of this host that no longer runs.
+    """Whether ``holder`` is a process of this process table that no longer runs.
 
-    A holder on another host is never known dead: its lease must expire. A
-    zombie (killed, not yet reaped by its parent) counts as dead.
+    A holder of another host, boot or pid namespace (or named the way earlier
+    versions named it) is never known dead: its lease must expire. A zombie
+    (killed, not yet reaped by its parent) counts as dead.
     """
-    host, _, pid_text = holder.rpartition(":")
-    if host != socket.gethostname() or not pid_text.isdigit():
+    host, pid_text, space = [*holder.split(":"), "", ""][:3]
+    here = (socket.gethostname(), _pid_space())
+    if (host, space) != here or not pid_text.isdigit():
         return False
     pid = int(pid_text)
     if pid == os.getpid():

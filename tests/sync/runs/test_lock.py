@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -98,9 +101,28 @@ def test_releasing_a_lost_lease_keeps_the_new_holder(place: Place) -> None:
         take(place, place.new_run().id, holder="c:3", at=T0 + LEASE)
 
 
-def test_the_holder_names_host_and_process() -> None:
-    """this_process() is host:pid."""
-    assert lock.this_process().endswith(f":{os.getpid()}")
+def test_the_holder_names_host_process_and_process_table() -> None:
+    """this_process() is host:pid:space, the space naming boot and pid namespace."""
+    host, pid, space = lock.this_process().split(":")
+    assert (host, pid) == (socket.gethostname(), str(os.getpid()))
+    assert len(space) == 12
+
+
+def test_a_dead_process_of_this_process_table_is_known_dead() -> None:
+    """A pid that no longer runs here is dead when its holder names this table."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    assert lock.holder_is_dead(lock.holder_of(gone.pid))
+
+
+def test_a_holder_of_another_process_table_is_never_known_dead() -> None:
+    """Same hostname, other boot or namespace (a container): its lease must expire."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    elsewhere = f"{socket.gethostname()}:{gone.pid}:0123456789ab"
+    legacy = f"{socket.gethostname()}:{gone.pid}"
+    assert not lock.holder_is_dead(elsewhere)
+    assert not lock.holder_is_dead(legacy)
 
 
 def race(place: Place, run_ids: list[int], *, at: datetime) -> list[int]:
