@@ -47,7 +47,12 @@ def holder_of(pid: int) -> str:
     machine (two containers with host networking share one, each with its own
     pids), so a pid is only checked where both match.
     """
-    return f"{socket.gethostname()}:{pid}:{_pid_space()}"
+    return f"{_host()}:{pid}:{_pid_space()}"
+
+
+def _host() -> str:
+    """This host's name, cut to fit the holder column (255) beside pid and space."""
+    return socket.gethostname()[:200]
 
 
 @functools.cache
@@ -75,7 +80,7 @@ def holder_is_dead(holder: str) -> bool:
     (killed, not yet reaped by its parent) counts as dead.
     """
     host, pid_text, space = [*holder.split(":"), "", ""][:3]
-    here = (socket.gethostname(), _pid_space())
+    here = (_host(), _pid_space())
     if (host, space) != here or not pid_text.isdigit():
         return False
     pid = int(pid_text)
