@@ -29,6 +29,9 @@ setting                meaning
                        is held for an administrator's approval (default 20)
 ``retention_days``     days a finished run's report files (invalid and rejected
                        rows) are kept before they are removed (default 30)
+``run_data``           where runs keep their files (sync states, plans), if not
+                       in ``home``: a folder every instance mounts at the same
+                       path, so any instance resumes any run (docs/deployment.md)
 =====================  =========================================================
 """
 
@@ -82,6 +85,7 @@ class Settings(BaseSettings):
         default=DEFAULT_REFRESH_REMOVAL_BRAKE, ge=0, le=100
     )
     retention_days: int = Field(default=DEFAULT_RETENTION_DAYS, ge=0, le=36_500)
+    run_data: Path | None = None
 
     @property
     def database(self) -> str:
@@ -89,6 +93,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / DATABASE_FILE).resolve()}"
+
+    @property
+    def run_files(self) -> Path:
+        """The folder holding ``sync/`` (states and run plans): ``run_data`` or home."""
+        return self.run_data or self.home
 
     @property
     def profiles_folder(self) -> Path:

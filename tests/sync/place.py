@@ -136,14 +136,20 @@ def make_place(
     profiles: str = "",
     config: EmulatorConfig | None = None,
     database_url: str | None = None,
+    run_data: Path | None = None,
+    secret_key: str | None = None,
 ) -> Iterator[Place]:
     """Profiles, two segments, a shared connection to the emulator, an export.
 
-    The control plane is SQLite in the folder unless ``database_url`` is given.
+    The control plane is SQLite in the folder unless ``database_url`` is given;
+    run files go to ``run_data`` when given (else the folder).
     """
     emulator = Emulator(config or EmulatorConfig(rate_limits_enabled=False))
     with serve_in_thread(emulator) as url:
-        settings = load_settings(home=tmp_path / "home", database_url=database_url)
+        settings = load_settings(
+            home=tmp_path / "home", database_url=database_url, run_data=run_data,
+            secret_key=secret_key,
+        )  # fmt: skip
         initialize(settings)
         source = tmp_path / "customers.csv"
         source.write_text(profiles or FIRST, encoding="utf-8")

@@ -56,7 +56,7 @@ def run_env(workspace: Workspace) -> RunEnv:
     settings = workspace.settings
     return RunEnv(
         database=workspace.database,
-        home=Path(settings.home),
+        home=Path(settings.run_files),
         segments=workspace.segments,
         retention_days=settings.retention_days,
         project_peers=lambda connection_id: _peers(workspace, connection_id),

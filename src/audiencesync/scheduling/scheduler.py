@@ -191,7 +191,7 @@ class Scheduler:
             firings += self._requested_refresh(workspace)
             firings += self._continue_stopped(workspace)
             settings = workspace.settings
-            tidy_run_files(database, Path(settings.home), now=self._now(),
+            tidy_run_files(database, Path(settings.run_files), now=self._now(),
                            retention_days=settings.retention_days)  # fmt: skip
             return firings, _next_slot(database, now=self._now())
 

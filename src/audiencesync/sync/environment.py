@@ -45,7 +45,7 @@ class RunEnv:
     """The engine's view of the world for one run (or one pass over it)."""
 
     database: Database
-    home: Path
+    home: Path  # the folder holding sync/ (Settings.run_files): states and plans
     segments: SegmentMembers
     retention_days: int = 30
     project_peers: Callable[[int], frozenset[int]] = field(default=_alone)
