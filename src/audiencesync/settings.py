@@ -14,6 +14,9 @@ setting                meaning
                        embedded DuckDB over Parquet files in ``home/profiles``
 ``profile_table``      the profile table's name (default ``customers``)
 ``profile_key``        the profile table's key column for an external engine
+``profiles_timeout``   seconds one segment query may run on an external
+                       PostgreSQL engine before it is stopped (default 600;
+                       0: audiencesync sets no limit)
 ``secret_key``         Fernet key for API keys at rest (else ``secret_key_file``)
 ``secret_key_file``    where ``init`` writes that key (mode 0600)
 ``user``               the acting user (``--as``)
@@ -53,6 +56,7 @@ PROFILES_FOLDER = "profiles"
 DEFAULT_SMTP_PORT = 25
 DEFAULT_REFRESH_REMOVAL_BRAKE = 20.0
 DEFAULT_RETENTION_DAYS = 30
+DEFAULT_PROFILES_TIMEOUT = 600.0
 
 
 class Settings(BaseSettings):
@@ -71,6 +75,7 @@ class Settings(BaseSettings):
     profiles_url: str | None = None
     profile_table: str = DEFAULT_PROFILE_TABLE
     profile_key: str | None = None
+    profiles_timeout: float = Field(default=DEFAULT_PROFILES_TIMEOUT, ge=0)
     secret_key: SecretStr | None = None
     secret_key_file: Path | None = None
     user: str | None = None

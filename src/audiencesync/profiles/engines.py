@@ -39,4 +39,5 @@ def open_engine(settings: Settings) -> ProfileEngine:
         settings.profiles_url,
         profile_table=settings.profile_table,
         key=settings.profile_key,
+        timeout=settings.profiles_timeout,
     )

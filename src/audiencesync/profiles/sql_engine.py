@@ -2,10 +2,20 @@
 
 Profiles stay where they are; segment queries are rendered in the database's
 sqlglot dialect and run there, and rows come back as Arrow record batches built
-from server-side cursor chunks (``stream_results``), so memory stays bounded.
-Each column's Arrow type comes from the reflected column type when the query
-selects a column of a table it reads, so batches keep one schema; computed
-columns get the type Arrow infers.
+from server-side cursor chunks (``stream_results``: with psycopg a named cursor,
+``FETCH FORWARD`` one batch at a time), so memory is bounded by a batch, not by
+the result. Each column's Arrow type comes from the reflected column type when
+the query selects a column of a table it reads, so batches keep one schema;
+computed columns get the type Arrow infers.
+
+Each segment query (a count, a stream) runs in a transaction of its own, which
+on PostgreSQL opens with :func:`query_guards`: ``SET TRANSACTION READ ONLY``, so
+a query can never write to the customer's database (not even through a function
+that writes), and ``SET LOCAL statement_timeout`` (the engine's ``timeout``; 0
+sets none, so the database's own default applies). While streaming, the limit
+applies to each fetch of a batch, not to the whole stream, so a slow consumer is
+never cut off. Other backends get no guard from audiencesync: a segment query is
+one SELECT, and read-only grants and server-side limits are the database's.
 
 A Spark engine fits the same :class:`~audiencesync.profiles.engine.ProfileEngine`
 protocol without touching segment code: ``dialect`` is ``"spark"``, ``catalog()``
@@ -14,8 +24,9 @@ reads ``spark.catalog.listTables()`` / ``listColumns()``, ``count()`` runs
 batches of ``spark.sql(q.sql("spark")).toArrow()`` (or converts
 ``toLocalIterator()`` chunks when the result is too big for the driver).
 
-Data and programming errors of the query (a cast that fails on a value) become
-an :class:`~audiencesync.errors.EvaluationError` in one safe line; other driver
+Data and programming errors of the query (a cast that fails on a value), a
+write the read-only transaction refused and a query over the timeout become an
+:class:`~audiencesync.errors.EvaluationError` in one safe line; other driver
 errors (connection, permissions) propagate as SQLAlchemy errors.
 """
 
@@ -23,6 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Self, cast
 
@@ -35,7 +47,8 @@ from sqlglot import exp
 from audiencesync.errors import ConfigError
 from audiencesync.profiles.catalog import Catalog, Column, ColumnKind, Table
 from audiencesync.profiles.engine import DEFAULT_BATCH_ROWS, count_query
-from audiencesync.profiles.query_errors import SqlQueryError, sql_query_error
+from audiencesync.profiles.query_errors import sql_query_error
+from audiencesync.settings import DEFAULT_PROFILES_TIMEOUT
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import ReflectedColumn
@@ -98,11 +111,17 @@ class SqlEngine:
         profile_table: str,
         key: str | None,
         schema: str | None = None,
+        timeout: float = DEFAULT_PROFILES_TIMEOUT,
     ) -> None:
+        if timeout < 0:
+            msg = f"timeout must be 0 (none) or more seconds, not {timeout}"
+            raise ValueError(msg)
         self._engine = _create_engine(url)
         self._profile_table = profile_table
         self._key = key
         self._schema = schema
+        self._timeout = timeout
+        self._guards = query_guards(self._engine.url.get_backend_name(), timeout)
         self._arrow_types: dict[str, dict[str, pa.DataType | None]] = {}
 
     @property
@@ -132,12 +151,9 @@ class SqlEngine:
 
     def count(self, query: exp.Query) -> int:
         """How many rows ``query`` returns."""
-        try:
-            with self._engine.connect() as connection:
-                result = self._execute(connection, count_query(query))
-                return int(result.scalar_one())
-        except SqlQueryError as exc:
-            raise sql_query_error(exc) from None
+        with self._evaluating(), self._connect() as connection:
+            result = self._execute(connection, count_query(query))
+            return int(result.scalar_one())
 
     def stream(
         self, query: exp.Query, *, batch_rows: int = DEFAULT_BATCH_ROWS
@@ -146,15 +162,14 @@ class SqlEngine:
         if batch_rows < 1:
             msg = f"batch_rows must be at least 1, not {batch_rows}"
             raise ValueError(msg)
-        try:
-            with self._engine.connect() as connection:
-                result = self._execute(connection, query, stream_rows=batch_rows)
-                names = list(result.keys())
-                types = [self._arrow_type(query, name) for name in names]
-                for rows in result.partitions(batch_rows):
-                    yield record_batch(names, types, rows)
-        except SqlQueryError as exc:
-            raise sql_query_error(exc) from None
+        with self._evaluating(), self._connect() as connection:
+            result = self._execute(connection, query, stream_rows=batch_rows)
+            names = list(result.keys())
+            types = [self._arrow_type(query, name) for name in names]
+            while rows := result.fetchmany(batch_rows):
+                batch = record_batch(names, types, rows)
+                del rows  # free this batch's Python rows before fetching the next
+                yield batch
 
     def close(self) -> None:
         """Dispose of the connection pool."""
@@ -165,6 +180,29 @@ class SqlEngine:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    @contextmanager
+    def _connect(self) -> Iterator[sa.Connection]:
+        """A connection whose transaction is guarded for one segment query.
+
+        Closing the connection rolls the transaction back, which also ends the
+        ``SET LOCAL`` timeout before the connection returns to the pool.
+        """
+        with self._engine.connect() as connection:
+            for statement in self._guards:
+                connection.exec_driver_sql(statement)
+            yield connection
+
+    @contextmanager
+    def _evaluating(self) -> Iterator[None]:
+        """The query's own database errors as one-line EvaluationErrors."""
+        try:
+            yield
+        except sa_exc.DBAPIError as exc:
+            error = sql_query_error(exc, timeout=self._timeout)
+            if error is None:
+                raise
+            raise error from None
 
     def _execute(
         self,
@@ -222,7 +260,10 @@ class SqlEngine:
         return columns[0] if len(columns) == 1 else None
 
     def _row_count(self, name: str) -> int:
-        return self.count(exp.select(exp.Star()).from_(exp.to_table(name)))
+        """``SELECT COUNT(*) FROM name``: no query of the engine selects ``*``."""
+        counted = exp.select(exp.Count(this=exp.Star())).from_(exp.to_table(name))
+        with self._connect() as connection:
+            return int(self._execute(connection, counted).scalar_one())
 
     def _type_name(self, column_type: sa_types.TypeEngine[Any]) -> str:
         try:
@@ -250,6 +291,23 @@ class SqlEngine:
                 col["name"]: arrow_type_of(col["type"]) for col in columns
             }
         return self._arrow_types[table]
+
+
+def query_guards(backend: str, timeout: float) -> tuple[str, ...]:
+    """The statements that open a segment query's transaction on ``backend``.
+
+    PostgreSQL: read-only, and ``timeout`` seconds per statement (0: none set).
+    Other backends: none (see the module docstring).
+    """
+    if backend != "postgresql":
+        return ()
+    if timeout == 0:
+        return ("SET TRANSACTION READ ONLY",)
+    milliseconds = max(1, round(timeout * 1000))
+    return (
+        "SET TRANSACTION READ ONLY",
+        f"SET LOCAL statement_timeout = {milliseconds}",
+    )
 
 
 def record_batch(
