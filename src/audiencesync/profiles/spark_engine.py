@@ -135,7 +135,7 @@ def spark_session(master: str) -> SparkSession:
             " install it with: pip install 'audiencesync[spark]'."
         )
         raise ConfigError(msg) from exc
-    if shutil.which("java") is None:
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         msg = (
             "AUDIENCESYNC_PROFILES_URL names Spark, which needs Java 17 or newer;"
             " install a JDK and put java on the PATH (or set JAVA_HOME)."
