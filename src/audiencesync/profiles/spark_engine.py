@@ -15,8 +15,11 @@ Segment queries are rendered in sqlglot's ``spark`` dialect and run by Spark SQL
 with ANSI mode on (a cast that fails on a value is an error, as on DuckDB and
 PostgreSQL) and the session time zone UTC. Rows come back as Arrow record batches,
 one partition at a time (``DataFrame.__arrow_c_stream__``), so the driver never
-holds a whole segment. One Spark session serves the process; :meth:`close` leaves
-it to the other engines of the process and Spark stops it at exit.
+holds a whole segment. That conversion runs in Spark's Python workers, which need
+PyArrow: in local mode they run this interpreter (unless ``PYSPARK_PYTHON`` names
+another); on a cluster, ``PYSPARK_PYTHON`` (else ``python3``) on every executor. One
+Spark session serves the process; :meth:`close` leaves it to the other engines of the
+process and Spark stops it at exit.
 
 Errors Spark raises about the query or the data (analysis, parse, arithmetic and
 cast errors) become an :class:`~audiencesync.errors.EvaluationError` in one line
@@ -26,7 +29,10 @@ that quotes no profile value.
 from __future__ import annotations
 
 import logging
+import os
+import re
 import shutil
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +74,7 @@ _DATA_ERRORS = frozenset({
     "CAST_INVALID_INPUT", "CAST_OVERFLOW", "NUMERIC_VALUE_OUT_OF_RANGE",
     "ARITHMETIC_OVERFLOW", "DIVIDE_BY_ZERO", "INVALID_FORMAT",
 })  # fmt: skip
+_CONDITION = re.compile(r"\[([A-Z][A-Z0-9_]*(?:\.[A-Z0-9_]+)*)\]")
 _SESSION_CONF = {
     "spark.ui.enabled": "false",
     "spark.sql.ansi.enabled": "true",
@@ -144,6 +151,11 @@ def spark_session(master: str) -> SparkSession:
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
+    if master.startswith("local") and "PYSPARK_PYTHON" not in os.environ:
+        # Spark's Python workers (they turn partitions into Arrow batches) run
+        # PYSPARK_PYTHON, else the PATH's `python3`: seldom the interpreter
+        # audiencesync and PyArrow are installed in. Here they can be this one.
+        session.sparkContext.pythonExec = sys.executable
     return session
 
 
@@ -226,6 +238,10 @@ class SparkEngine:
             return step()
         except PySparkException as exc:
             raise spark_query_error(exc) from None
+        except pa.ArrowException as exc:
+            # A Spark job that fails while its Arrow stream is read arrives as
+            # Arrow's error, carrying Spark's whole report: values of the data too.
+            raise spark_query_error(exc) from None
 
     def _table_names(self) -> list[str]:
         self._sync_views()
@@ -291,10 +307,20 @@ def kind_of(type_name: str) -> ColumnKind:
     return _KINDS.get(type_name.split("(", 1)[0].lower(), ColumnKind.OTHER)
 
 
+def _data_error_in(report: str) -> str:
+    """The first known data error condition Spark's report names, else "".
+
+    Only a name of :data:`_DATA_ERRORS` is taken: other bracketed text of the
+    report may be a value of the data.
+    """
+    names = (name.split(".", 1)[0] for name in _CONDITION.findall(report))
+    return next((name for name in names if name in _DATA_ERRORS), "")
+
+
 def spark_query_error(exc: Exception) -> EvaluationError:
     """One line for a Spark error of a segment query; no value of the data in it."""
     condition = str(getattr(exc, "getCondition", lambda: None)() or "")
-    family = condition.split(".", 1)[0]
+    family = condition.split(".", 1)[0] or _data_error_in(str(exc))
     if family in _DATA_ERRORS:
         reason = (
             "a value does not convert to the type the condition needs, or a number,"
