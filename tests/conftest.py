@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import pytest
@@ -174,7 +176,8 @@ def postgres_url(postgres_server: sqlalchemy.Engine) -> Iterator[str]:
 # Tests that run segments on Spark ask for ``spark_session``: one local Spark session
 # per test process (the JVM starts once, in about 6 s). Without PySpark (the
 # ``spark`` extra) or Java they skip with the reason, unless
-# AUDIENCESYNC_REQUIRE_SPARK=1 (set by .ci/run) makes that a failure.
+# AUDIENCESYNC_REQUIRE_SPARK=1 (set by .ci/run) makes that a failure. A test that
+# starts Spark in a child process (a benchmark) asks for ``spark_installed`` instead.
 
 
 @pytest.fixture(scope="session")
@@ -186,6 +189,19 @@ def spark_session() -> Any:
     try:
         return spark_session("local[2]")
     except ConfigError as exc:
-        if os.environ.get("AUDIENCESYNC_REQUIRE_SPARK") == "1":
-            pytest.fail(f"{exc} (AUDIENCESYNC_REQUIRE_SPARK=1)")
-        pytest.skip(str(exc))
+        _no_spark(str(exc))
+
+
+@pytest.fixture(scope="session")
+def spark_installed() -> None:
+    """PySpark and Java are installed (else a skip, a failure in CI); no session."""
+    if importlib.util.find_spec("pyspark") is None:
+        _no_spark("PySpark (the spark extra) is not installed")
+    if shutil.which("java") is None:
+        _no_spark("Java is not on the PATH")
+
+
+def _no_spark(reason: str) -> NoReturn:
+    if os.environ.get("AUDIENCESYNC_REQUIRE_SPARK") == "1":
+        pytest.fail(f"{reason} (AUDIENCESYNC_REQUIRE_SPARK=1)")
+    pytest.skip(reason)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 
 ROOT = Path(__file__).parent.parent
 
@@ -147,3 +148,21 @@ def test_adaptive_throttle_benchmark_times_the_engine() -> None:
     assert lines[0] == "sender            `audiencesync exports run`"
     assert "subscribers       3,000 (accepted 3,000)" in lines
     assert lines[-1].startswith(("PASS", "FAIL"))
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("spark_installed")
+def test_engines_benchmark_runs(postgres_server: sqlalchemy.Engine) -> None:
+    """``benchmarks.engines`` times the same segments on three engines; they agree."""
+    url = postgres_server.url.render_as_string(hide_password=False)
+    lines = _run_benchmark(
+        "benchmarks.engines", "--profiles", "5000", "--postgres-url", url
+    )
+    assert not any("@" in line for line in lines)  # no email is ever printed
+    assert any(line.startswith("members on every engine: ") for line in lines)
+    figures = json.loads(lines[-1])
+    assert figures["profiles"] == 5000
+    assert figures["members"]["Everyone"] == 5000
+    assert list(figures["engines"]) == ["duckdb", "postgres", "spark"]
+    assert {"startup_s", "count_rule_s", "evaluate_everyone_s", "plan_everyone_s",
+            "peak_rss_mb"} <= set(figures["engines"]["spark"])  # fmt: skip

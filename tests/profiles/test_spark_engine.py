@@ -169,6 +169,7 @@ def test_a_failing_cast_is_an_evaluation_error_without_the_value(engine: Any) ->
     with pytest.raises(EvaluationError) as raised:
         list(engine.stream(query))
     assert "example.com" not in str(raised.value)
+    assert "\n" not in str(raised.value)
     assert "TRY_CAST" in str(raised.value)
 
 
@@ -222,3 +223,9 @@ def test_two_engines_see_only_their_own_folder(
     ) as second:  # fmt: skip
         assert (engine.count(query), second.count(query)) == (3, 1)
     assert engine.count(query) == 3
+
+
+@pytest.mark.slow
+def test_local_workers_run_this_interpreter(spark_session: Any) -> None:
+    """Local mode's Python workers run this interpreter (it has PyArrow)."""
+    assert spark_session.sparkContext.pythonExec == sys.executable

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from audiencesync.errors import AudiencesyncError, ConfigError, EvaluationError
 from audiencesync.profiles.catalog import Catalog, Column, ColumnKind, Table
@@ -197,7 +198,7 @@ class SparkEngine:
     def catalog(self) -> Catalog:
         """The tables of the folder and the database, with kinds and keys.
 
-        Rows are counted for the profile table only (a Spark job).
+        Rows are given for the profile table only, when a file's footer says it.
         """
         names = self._table_names()
         return Catalog(tuple(self._table(name) for name in names), self._profile_table)
@@ -270,8 +271,25 @@ class SparkEngine:
         is_profile = name == self._profile_table
         key = (self._key or self._stored_key(name)) if is_profile else None
         key = key if key in names else None
-        rows = self._spark.table(self._qualified(name)).count() if is_profile else None
+        rows = self._file_rows(name) if is_profile else None
         return Table(name, columns, key=key, rows=rows)
+
+    def _file_rows(self, name: str) -> int | None:
+        """The table's rows when one Parquet file of the folder holds it, else None.
+
+        Read from the file's footer: a segment's every evaluation reads the catalog,
+        and counting through Spark would be a job each time.
+        """
+        folder = self._target.tables
+        if folder is None or name not in self._views:
+            return None
+        path = table_path(folder, name)
+        if not path.is_file():
+            return None
+        try:
+            return int(pq.read_metadata(path).num_rows)
+        except (OSError, pa.ArrowException):
+            return None
 
     def _stored_key(self, name: str) -> str | None:
         """The key an import recorded in the table's file, in the store's layout."""
