@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -229,3 +230,27 @@ def test_two_engines_see_only_their_own_folder(
 def test_local_workers_run_this_interpreter(spark_session: Any) -> None:
     """Local mode's Python workers run this interpreter (it has PyArrow)."""
     assert spark_session.sparkContext.pythonExec == sys.executable
+
+
+@pytest.mark.slow
+def test_a_failing_cast_leaves_no_value_on_stderr(lake: Path) -> None:
+    """Spark's own log (the JVM's, on stderr) never shows the value that failed."""
+    script = (
+        "import sys, sqlglot\n"
+        "from audiencesync.errors import EvaluationError\n"
+        "from audiencesync.profiles.spark_engine import SparkEngine\n"
+        "url = 'spark+local://?cores=1&tables=' + sys.argv[1]\n"
+        "query = sqlglot.parse_one('SELECT CAST(email AS INT) AS n FROM customers',"
+        " read='spark')\n"
+        "with SparkEngine(url, profile_table='customers', key=None) as engine:\n"
+        "    try:\n"
+        "        list(engine.stream(query))\n"
+        "    except EvaluationError:\n"
+        "        print('refused')\n"
+    )
+    done = subprocess.run(  # noqa: S603 - this interpreter, fixed code
+        [sys.executable, "-c", script, str(lake)],
+        capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert done.stdout.strip() == "refused", done.stderr[-2000:]
+    assert "example.com" not in done.stderr
