@@ -80,7 +80,9 @@ _SESSION_CONF = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.shuffle.partitions": "8",
+    "spark.ui.showConsoleProgress": "false",
 }
+_LOG_CONFIG = Path(__file__).with_name("spark-log4j2.properties")
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +150,10 @@ def spark_session(master: str) -> SparkSession:
     builder = SparkSession.builder.master(master).appName("audiencesync")
     for key, value in _SESSION_CONF.items():
         builder = builder.config(key, value)
+    builder = builder.config(
+        "spark.driver.extraJavaOptions",
+        f"-Dlog4j2.configurationFile={_LOG_CONFIG.resolve().as_uri()}",
+    )
     if master.startswith("local"):
         # Batches leave Spark through its Python workers: in this process's Python,
         # which has PyArrow (a cluster's workers need their own; docs/deployment.md).
