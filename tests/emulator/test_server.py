@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import httpx
@@ -41,6 +42,22 @@ def test_dropped_connection_is_a_transport_error_after_applying() -> None:
         with pytest.raises(httpx.TransportError):
             c.post("/api/lists/subscribe", json=body)
         assert c.get(f"/api/lists/{list_id}/size").text == "1"
+
+
+def test_a_write_whose_client_left_during_the_latency_is_applied() -> None:
+    """A client gone before the latency ended (a timeout, a kill) still wrote."""
+    emu = Emulator(EmulatorConfig(latency=0.5))
+    with (
+        serve_in_thread(emu) as base_url,
+        httpx.Client(base_url=base_url, headers=KEY) as c,
+    ):
+        list_id = c.post("/api/lists", json={"name": "x"}).json()["listId"]
+        body = {"listId": list_id, "subscribers": [{"email": "a@example.com"}]}
+        with pytest.raises(httpx.TimeoutException):
+            c.post("/api/lists/subscribe", json=body, timeout=0.1)
+        time.sleep(0.8)
+        assert emu.list_members(list_id) == {"a@example.com"}
+        assert emu.requests[-1].endpoint == "lists/subscribe"
 
 
 def test_drop_rate_drops_writes_deterministically() -> None:

@@ -279,3 +279,29 @@ def test_a_run_whose_process_died_is_resumed_at_once(place: Place) -> None:
     firings = Scheduler(place.settings).tick()
 
     assert _resumed(firings) == [(f"resume:{run_id}", "Succeeded")]
+
+
+def test_a_run_whose_lease_ends_is_resumed_when_it_ends(place: Place) -> None:
+    """A holder on another host stops renewing: the loop wakes at its lease's end."""
+    clock = VirtualTime(utc_now())
+    with place.workspace() as workspace:
+        with workspace.database.session() as session:
+            export_id = find_export(session, "OnDemand").id
+            run_id = create_run(session, export_id, trigger="manual",
+                                requested_by="admin").id  # fmt: skip
+        taken = clock.at - timedelta(seconds=100)  # the lease ends in 20 s
+        acquire(workspace.database, export_id, run_id, holder="elsewhere:1:x",
+                now=taken)  # fmt: skip
+        with workspace.database.session() as session:
+            start(session, run_id, now=taken)
+
+    def wait(seconds: float) -> bool:
+        return clock.wait(seconds, stop_after=2)
+
+    scheduler = Scheduler(place.settings, now=clock.now, wait=wait)
+
+    scheduler.run()
+
+    assert clock.waits[0] == 20.0  # not the next slot, nor a minute
+    with place.workspace() as workspace, workspace.database.session() as session:
+        assert run_info(session, run_id).status is RunStatus.SUCCEEDED

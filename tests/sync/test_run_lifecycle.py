@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,7 +28,14 @@ from audiencesync.store.runs import Run
 from audiencesync.sync import runner
 from audiencesync.sync.export_rows import find_export
 from audiencesync.sync.history import RunInfo, run_info
-from audiencesync.sync.lock import Lease, LeaseLostError, acquire, holder_of
+from audiencesync.sync.lock import (
+    DEFAULT_LEASE,
+    Lease,
+    LeaseLostError,
+    RunInProgressError,
+    acquire,
+    holder_of,
+)
 from audiencesync.sync.outcomes import SegmentOutcome
 from audiencesync.sync.records import create_run, start
 from audiencesync.sync.runner import RunFailedError
@@ -264,6 +271,35 @@ def test_an_expired_lock_of_another_host_is_taken_over(place: Place) -> None:
         run_export(workspace, EXPORT)
 
     assert _info(place, run_id).status is RunStatus.SUCCEEDED_WITH_REJECTS
+
+
+def test_a_lease_ending_as_a_new_run_starts_lets_the_stopped_run_go_first(
+    tmp_path: Path,
+) -> None:
+    """A dead holder's lease ends between the look for a stopped run and the lock."""
+    ended = utc_now() - timedelta(minutes=1)
+    times = iter([ended - timedelta(seconds=1)])  # the look: still held
+
+    def clock() -> datetime:
+        return next(times, ended + timedelta(seconds=1))  # the lock: expired
+
+    with make_place(tmp_path, profiles=CROWD) as place:
+        place.crash_after_first_batch()  # run 1 Running, its first batch acknowledged
+        with open_workspace(place.settings) as workspace:
+            dead_since = ended - DEFAULT_LEASE  # its process, on another host
+            acquire(workspace.database, 1, 1, holder="elsewhere:1:x", now=dead_since)
+            place.emulator.reset_requests()
+            with pytest.raises(RunInProgressError, match="run 1"):
+                run_export(workspace, EXPORT, now=clock)
+        refused, sent = _info(place, 2), place.sent_items()
+
+        caught_up = place.run()
+
+        continued = _info(place, 1)
+    assert (refused.status, sent) == (RunStatus.CANCELED, {})  # no plan beside run 1's
+    assert continued.status is RunStatus.SUCCEEDED
+    assert caught_up.id == 3
+    assert place.sent_items() == {"lists/subscribe": MANY - 1_000}
 
 
 def test_a_segment_that_empties_holds_its_removals(place: Place) -> None:

@@ -1,8 +1,9 @@
 """The :class:`Emulator`: one Starlette app in front of the store.
 
 Every request goes through the same steps, in this order: route (unknown → 404
-page), API key (→ 401), latency, scripted answer, random 5xx, rate limit
-(→ 429), body size (→ 413), the handler, and a possible dropped connection.
+page), API key (→ 401), its whole body read, latency, scripted answer, random
+5xx, rate limit (→ 429), body size (→ 413), the handler, and a possible dropped
+connection.
 """
 
 from __future__ import annotations
@@ -152,6 +153,9 @@ class Emulator:
         self, request: Request, endpoint: Endpoint, param: str, project: Project
     ) -> Response:
         public_path = "/api/" + request.url.path.split("/api/", 1)[1]
+        # The whole request is in before the server works on it: a client that
+        # leaves meanwhile (its timeout, its process killed) still has it applied.
+        await request.body()
         if self.config.latency:
             await self.clock.sleep(self.config.latency)
         call = Call(

@@ -1,7 +1,10 @@
 """The scheduler: the system refresh on its cron, each cron export on its own.
 
-:class:`Scheduler` wakes, fires what is due, and sleeps until the next slot (at
-most :data:`MAX_WAIT` seconds, so a schedule saved meanwhile is picked up).
+:class:`Scheduler` wakes, fires what is due, and sleeps until the next slot or
+the end of an export's lease, whichever comes first (at most :data:`MAX_WAIT`
+seconds, so a schedule saved meanwhile is picked up). A lease that ends without
+renewal means its holder died (another ``serve`` instance, another machine): the
+pass then resumes its run, not up to a minute later.
 Which schedules it follows:
 
 - the system refresh (:mod:`audiencesync.scheduling.refresh`), when a schedule is set;
@@ -61,6 +64,7 @@ from audiencesync.scheduling.schedules import (
 from audiencesync.store.accounts import SystemSetting
 from audiencesync.store.destinations import Export
 from audiencesync.store.models import utc_now
+from audiencesync.store.runs import ExportLock
 from audiencesync.sync.history import run_info
 from audiencesync.sync.lock import RunInProgressError
 from audiencesync.sync.outcomes import RunFailedError
@@ -167,7 +171,7 @@ class Scheduler:
         return self._tick()[0]
 
     def next_due(self) -> datetime | None:
-        """The next slot of any schedule (None when nothing is scheduled)."""
+        """The next slot of any schedule, or an export lease's end (else None)."""
         with open_workspace(self.settings) as workspace:
             return _next_slot(workspace.database, now=self._now())
 
@@ -338,10 +342,14 @@ def _due(database: Database, *, now: datetime) -> list[_Due]:
 
 
 def _next_slot(database: Database, *, now: datetime) -> datetime | None:
+    """The next slot, or the end of a lease held now (its run resumed then if dead)."""
     with database.session() as session:
         marks = _marks(session)
         slots = [_slot(plan, marks) for plan in _plans(session)]
-    upcoming = [slot for slot in slots if slot is not None]
+        leases = session.scalars(
+            select(ExportLock.expires_at).where(ExportLock.expires_at > now)
+        ).all()
+    upcoming = [slot for slot in slots if slot is not None] + list(leases)
     return max(min(upcoming), now) if upcoming else None
 
 

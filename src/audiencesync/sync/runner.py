@@ -325,8 +325,8 @@ def execute(
     database = env.database
     keeper = None
     if not how.dry_run:
-        keeper = _Keeper.take(database, target, run_id, now=now,
-                              fresh=fresh and not keep_queued)  # fmt: skip
+        keeper = _Keeper.take(database, target, run_id, now=now, fresh=fresh,
+                              keep_queued=keep_queued)  # fmt: skip
     job = _Job(
         env,
         target,
@@ -498,14 +498,23 @@ class _Keeper:
     @classmethod
     def take(
         cls, database: Database, target: Target, run_id: int, *, now: Clock,
-        fresh: bool,
+        fresh: bool, keep_queued: bool = False,
     ) -> _Keeper:  # fmt: skip
-        """The lease; a refused new run is recorded Canceled and never started."""
+        """The lease; a refused new run is never started.
+
+        A refused new run is recorded Canceled, unless ``keep_queued``. A new run
+        holding the lease refuses itself when the export has a stopped run after
+        all: a dead holder's lease that ended between the caller's look for a
+        stopped run and this lock was taken over. The stopped run goes first: the
+        new run is refused as if it had come a moment earlier, while the lease held.
+        """
         try:
             lease = acquire(database, target.export_id, run_id,
                             holder=this_process(), now=now())  # fmt: skip
-        except ConflictError as exc:
             if fresh:
+                _refuse_beside_stopped(database, lease, target.name, now=now)
+        except ConflictError as exc:
+            if fresh and not keep_queued:
                 with database.session() as session:
                     finish(session, run_id, RunStatus.CANCELED, error=str(exc),
                            now=now())  # fmt: skip
@@ -523,6 +532,29 @@ class _Keeper:
     def release(self) -> None:
         """Give the export back."""
         release(self._database, self._lease)
+
+
+def _refuse_beside_stopped(
+    database: Database, lease: Lease, export: str, *, now: Clock
+) -> None:
+    """Give the lease back and raise RunInProgressError if a run of the export stopped.
+
+    Under the lease no other run of the export can be alive: one still Running
+    is marked Interrupted here, and the newest resumable run is named.
+    """
+    with database.session() as session:
+        recover(session, lease.export_id, now=now())
+        stopped = latest_resumable(session, lease.export_id)
+        if stopped is None:
+            return
+        error = RunInProgressError(
+            export,
+            run_id=stopped.id,
+            started_at=stopped.started_at or stopped.created_at,
+            expires_at=now(),
+        )
+    release(database, lease)
+    raise error
 
 
 def _no_beat() -> None:
