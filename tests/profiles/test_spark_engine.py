@@ -95,6 +95,13 @@ def test_spark_types_map_to_kinds(spark_type: str, kind: ColumnKind) -> None:
     assert kind_of(spark_type) is kind
 
 
+def test_a_tables_folder_that_is_not_there_is_refused(tmp_path: Path) -> None:
+    """A tables= path that is no folder is a ConfigError naming it, before Spark."""
+    missing = tmp_path / "no-lake"
+    with pytest.raises(ConfigError, match=re.escape(f"tables= names {missing}")):
+        SparkEngine(f"spark+local://?tables={missing}", profile_table="c", key=None)
+
+
 def test_without_pyspark_the_error_names_the_extra(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -189,6 +189,12 @@ class SparkEngine:
         session: SparkSession | None = None,
     ) -> None:
         self._target = parse_spark_url(url)
+        if self._target.tables is not None and not self._target.tables.is_dir():
+            msg = (
+                f"AUDIENCESYNC_PROFILES_URL: tables= names {self._target.tables},"
+                " which is not a folder here; point it at the folder of Parquet tables."
+            )
+            raise ConfigError(msg)
         self._profile_table = profile_table
         self._key = key
         # Its own session on the process's Spark context: its temporary views (the
