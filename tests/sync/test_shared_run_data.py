@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from cryptography.fernet import Fernet
 
 from audiencesync.app.home import initialize
-from audiencesync.app.running import resume_run
+from audiencesync.app.running import resume_run, run_files_folder
 from audiencesync.app.workspace import open_workspace
+from audiencesync.errors import ConfigError
 from audiencesync.profiles.service import import_profiles
 from audiencesync.settings import Settings, load_settings
 from audiencesync.sync.statuses import RunStatus
@@ -60,3 +62,15 @@ def test_another_instance_resumes_a_crashed_run(tmp_path: Path) -> None:
         assert resumed.status is RunStatus.SUCCEEDED
         assert place.sent_items() == {"lists/subscribe": MANY - 1000}
         assert not (second.home / "sync").exists()
+
+
+def test_a_run_data_path_that_is_no_folder_is_refused_before_a_run(
+    tmp_path: Path,
+) -> None:
+    """A file given as run_data is a ConfigError naming the setting; no run starts."""
+    blocked = tmp_path / "a-file"
+    blocked.write_text("", encoding="utf-8")
+    settings = load_settings(home=tmp_path / "home", run_data=blocked)
+    with pytest.raises(ConfigError, match="AUDIENCESYNC_RUN_DATA") as raised:
+        run_files_folder(settings)
+    assert raised.value.code == "run_files_unusable"

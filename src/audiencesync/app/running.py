@@ -25,7 +25,12 @@ from typing import TYPE_CHECKING
 from audiencesync.app.alerts import notify_refused_run, notify_run_state
 from audiencesync.app.notifications import notify_failed_run
 from audiencesync.auth.roles import Action, check
-from audiencesync.errors import AccessDeniedError, ConflictError, ExportUserError
+from audiencesync.errors import (
+    AccessDeniedError,
+    ConfigError,
+    ConflictError,
+    ExportUserError,
+)
 from audiencesync.store.models import utc_now
 from audiencesync.sync import control
 from audiencesync.sync.environment import RunEnv
@@ -41,6 +46,7 @@ from audiencesync.sync.runner import (
 if TYPE_CHECKING:
     from audiencesync.app.workspace import Workspace
     from audiencesync.connections.records import ExportCredentials
+    from audiencesync.settings import Settings
     from audiencesync.sync.history import RunInfo
     from audiencesync.sync.progress import RunProgress
     from audiencesync.sync.segment_pass import Target
@@ -56,12 +62,27 @@ def run_env(workspace: Workspace) -> RunEnv:
     settings = workspace.settings
     return RunEnv(
         database=workspace.database,
-        home=Path(settings.run_files),
+        home=run_files_folder(settings),
         segments=workspace.segments,
         retention_days=settings.retention_days,
         project_peers=lambda connection_id: _peers(workspace, connection_id),
         report=lambda info: report_run(workspace, info),
     )
+
+
+def run_files_folder(settings: Settings) -> Path:
+    """Where runs keep their files, made if missing; ConfigError if it cannot be."""
+    root = Path(settings.run_files)
+    try:
+        (root / "sync").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        setting = "AUDIENCESYNC_RUN_DATA" if settings.run_data else "AUDIENCESYNC_HOME"
+        msg = (
+            f"{setting} ({root}) is not a folder audiencesync can keep run files in"
+            f" ({exc.strerror or type(exc).__name__}). Point it at a writable folder."
+        )
+        raise ConfigError(msg, code="run_files_unusable") from None
+    return root
 
 
 def _peers(workspace: Workspace, connection_id: int) -> frozenset[int]:
