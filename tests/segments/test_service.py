@@ -124,6 +124,21 @@ def test_segments_need_a_profile_table(tmp_path: Path) -> None:
     assert caught.value.code == "no_profile_table"
 
 
+def test_an_external_engine_without_the_profile_table_names_the_setting(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """With profiles in a database, the fix is the table's name, not an import."""
+    settings = load_settings(home=tmp_path / "home", profiles_url=postgres_url)
+    initialize(settings)
+    expected = "AUDIENCESYNC_PROFILE_TABLE"
+    with (
+        open_workspace(settings) as opened,
+        pytest.raises(NotFoundError, match=expected) as caught,
+    ):
+        opened.segments.create("Any", parse_where(FRENCH_VIP))
+    assert caught.value.code == "no_external_profile_table"
+
+
 def test_unknown_segment_suggests_close_names(service: SegmentService) -> None:
     """A misspelt name gets the closest existing names."""
     service.create("France VIP", parse_where(FRENCH_VIP))

@@ -429,6 +429,17 @@ class SegmentService:
 
     def _catalog(self) -> Catalog:
         catalog = self._engine.catalog()
+        if catalog.profile is None and self._engine.dialect != "duckdb":
+            msg = (
+                f"The profile engine (AUDIENCESYNC_PROFILES_URL) has no table"
+                f" {catalog.profile_table!r}. Set AUDIENCESYNC_PROFILE_TABLE to the"
+                " name of the table that holds the profiles."
+            )
+            raise NotFoundError(
+                msg,
+                code="no_external_profile_table",
+                details={"table": catalog.profile_table},
+            )
         if catalog.profile is None:
             msg = (
                 f"There is no profile table {catalog.profile_table!r} yet. Import"
