@@ -102,6 +102,23 @@ def test_a_segment_in_use_names_its_exports() -> None:
     assert "exporté par A, B." in explain(error, FRENCH)
 
 
+@pytest.mark.parametrize(
+    ("code", "details", "french"),
+    [
+        ("no_external_profile_table", {"table": "crm"}, "La base de profils"),
+        ("query_timeout", {"limit_seconds": 600.0}, "AUDIENCESYNC_PROFILES_TIMEOUT"),
+        ("run_files_unusable", {}, "AUDIENCESYNC_RUN_DATA"),
+    ],
+)
+def test_the_settings_errors_of_other_engines_are_said_in_french(
+    code: str, details: dict[str, object], french: str
+) -> None:
+    """Errors a deployment's settings cause have a French sentence naming the fix."""
+    error = ConfigError("in English", code=code, details=details)
+
+    assert french in explain(error, FRENCH)
+
+
 def test_an_unmapped_code_shows_the_services_own_message() -> None:
     """No catalog entry: the English message, which is always right."""
     error = ConfigError("The removal brake 150 is out of range.", field="removal_brake")

@@ -110,6 +110,19 @@ MESSAGES: dict[str, tuple[str, ...]] = {
     "no_profile_table": (
         "There is no profile table %(table)s yet. Import profiles first.",
     ),
+    "no_external_profile_table": (
+        "The profile database has no table %(table)s. An administrator sets"
+        " AUDIENCESYNC_PROFILE_TABLE to the name of the table that holds the"
+        " profiles.",
+    ),
+    "query_timeout": (
+        "The database stopped the segment's query: it ran too long. Narrow the"
+        " segment, or an administrator raises AUDIENCESYNC_PROFILES_TIMEOUT.",
+    ),
+    "run_files_unusable": (
+        "The folder for run files cannot be used. An administrator points"
+        " AUDIENCESYNC_RUN_DATA (or the data folder) at a writable folder.",
+    ),
     "table_not_found": ("There is no table %(table)s; import it first.",),
     "unknown_column": ("Unknown column “%(column)s” in table %(table)s.",),
     "unknown_table": ("Unknown table “%(table)s”.",),
