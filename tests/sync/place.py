@@ -120,13 +120,16 @@ class Place:
 
     def sent_items(self) -> dict[str, int]:
         """Identifiers sent per bulk endpoint since the last reset."""
-        totals: dict[str, int] = {}
-        for request in self.emulator.requests:
-            if request.endpoint in {"lists/subscribe", "lists/unsubscribe"}:
-                totals[request.endpoint] = (
-                    totals.get(request.endpoint, 0) + request.items
-                )
-        return totals
+        return sent_items(self.emulator)
+
+
+def sent_items(emulator: Emulator) -> dict[str, int]:
+    """Identifiers ``emulator`` received per bulk endpoint since its last reset."""
+    totals: dict[str, int] = {}
+    for request in emulator.requests:
+        if request.endpoint in {"lists/subscribe", "lists/unsubscribe"}:
+            totals[request.endpoint] = totals.get(request.endpoint, 0) + request.items
+    return totals
 
 
 @contextmanager

@@ -31,6 +31,7 @@ from audiencesync.segments.parsing import parse_rules
 from audiencesync.settings import Settings, load_settings
 from audiencesync.sync.history import RunInfo
 from audiencesync.sync.statuses import RunStatus
+from tests.sync.place import sent_items
 
 pytestmark = [pytest.mark.slow, pytest.mark.socket]
 
@@ -142,13 +143,7 @@ class Lake:
 
     def sent(self) -> dict[str, int]:
         """Identifiers sent per bulk endpoint since the last reset."""
-        totals: dict[str, int] = {}
-        for request in self.emulator.requests:
-            if request.endpoint in {"lists/subscribe", "lists/unsubscribe"}:
-                totals[request.endpoint] = (
-                    totals.get(request.endpoint, 0) + request.items
-                )
-        return totals
+        return sent_items(self.emulator)
 
 
 @pytest.fixture
