@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -201,3 +202,37 @@ def test_batch_rows_must_be_positive(populated: Path) -> None:
         pytest.raises(ValueError, match="at least 1"),
     ):
         next(engine.stream(sqlglot.select("1"), batch_rows=0))
+
+
+def test_version_changes_when_an_import_replaces_a_table(
+    populated: Path, tmp_path: Path
+) -> None:
+    """The data version names every table file as it is: an import changes it."""
+    with DuckDBEngine(populated) as engine:
+        before = engine.version()
+        again = engine.version()
+        other = write(tmp_path / "other.csv", "customer_id,city\nC9,Paris\n")
+        import_file(populated, other, replace=True)
+        after = engine.version()
+    assert (before == again, before != after) == (True, True)
+
+
+def test_version_sees_a_file_rewritten_in_place_with_its_old_time(
+    populated: Path,
+) -> None:
+    """Same inode, size and modification time, other bytes: another version."""
+    [path] = populated.glob("*.parquet")
+    with DuckDBEngine(populated) as engine:
+        before = engine.version()
+        stat = path.stat()
+        data = bytearray(path.read_bytes())
+        data[-10] ^= 0xFF  # inside the footer
+        with path.open("r+b") as file:
+            file.write(data)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        after = engine.version()
+    assert (path.stat().st_ino, path.stat().st_mtime_ns) == (
+        stat.st_ino,
+        stat.st_mtime_ns,
+    )
+    assert after != before

@@ -621,3 +621,8 @@ def test_a_million_profiles_stream_from_a_server_side_cursor(
     assert growth < table_bytes / 4, (
         f"{growth:,} bytes for a {table_bytes:,}-byte table"
     )
+
+
+def test_a_database_engine_has_no_data_version(pg_engine: SqlEngine) -> None:
+    """Data in a database may change behind its back: runs always plan there."""
+    assert pg_engine.version() is None

@@ -433,3 +433,67 @@ def test_synced_segment_cannot_be_deleted(workspace: Workspace, clock: Clock) ->
         session.add(Binding(export_id=export.id, segment_id=segment.id, list_name="x"))
     with pytest.raises(ConflictError, match="was sent to Iterable by 'Newsletter'"):
         admin.delete("France VIP")
+
+
+def test_fingerprint_is_stable_while_nothing_changes(service: SegmentService) -> None:
+    """Two fingerprints of an untouched segment on the same day are equal."""
+    service.create("France VIP", parse_where(FRENCH_VIP))
+
+    first = service.fingerprint("France VIP", columns=["email"])
+
+    assert service.fingerprint("France VIP", columns=["email"]) == first
+
+
+def test_fingerprint_changes_with_the_definition(service: SegmentService) -> None:
+    """A new definition reads other members: another fingerprint."""
+    service.create("France VIP", parse_where(FRENCH_VIP))
+    before = service.fingerprint("France VIP")
+
+    service.update("France VIP", definition=parse_where("country = 'FR'"))
+
+    assert service.fingerprint("France VIP") != before
+
+
+def test_fingerprint_changes_with_the_columns(service: SegmentService) -> None:
+    """Other columns read make other rows."""
+    service.create("France VIP", parse_where(FRENCH_VIP))
+
+    with_email = service.fingerprint("France VIP", columns=["email"])
+
+    assert service.fingerprint("France VIP", columns=["country"]) != with_email
+
+
+def test_fingerprint_changes_with_the_day(
+    service: SegmentService, clock: Clock
+) -> None:
+    """Relative dates count from today, so a new day is a new fingerprint."""
+    service.create("Recent", parse_where("signup_date >= current_date - 30"))
+    before = service.fingerprint("Recent")
+
+    clock.advance(minutes=24 * 60)
+
+    assert service.fingerprint("Recent") != before
+
+
+def test_fingerprint_changes_with_the_profiles(
+    service: SegmentService, workspace: Workspace, tmp_path: Path
+) -> None:
+    """An import replaces the table's file: another fingerprint."""
+    service.create("France VIP", parse_where(FRENCH_VIP))
+    before = service.fingerprint("France VIP")
+    source = tmp_path / "more.csv"
+    source.write_text(CUSTOMERS + "C6,fay@example.com,FR,5000,2026-04-04\n")
+
+    import_profiles(workspace.settings, source)
+
+    assert service.fingerprint("France VIP") != before
+
+
+def test_record_unchanged_adds_a_history_entry(service: SegmentService) -> None:
+    """A count known without evaluating still shows in the segment's history."""
+    service.create("France VIP", parse_where(FRENCH_VIP))
+
+    service.record_unchanged("France VIP", 2)
+
+    newest = service.history("France VIP")[0]
+    assert (newest.member_count, len(service.history("France VIP"))) == (2, 2)

@@ -175,3 +175,19 @@ def test_the_sync_state_of_a_live_binding_stays(place: Place) -> None:
 
     assert kept
     assert sorted(path.name for path in states.glob("*.parquet")) == kept
+
+
+def test_the_plan_memos_of_a_removed_export_go(place: Place) -> None:
+    """A memo holds rejected emails: it lives as long as its binding, no longer."""
+    place.run()
+    run = place.run()  # nothing to send: each segment's plan is remembered
+    memos = place.settings.home / "sync" / "memo"
+    kept = sorted(path.name for path in memos.iterdir())
+    _sweep(place, run, days_after=0)
+    assert sorted(path.name for path in memos.iterdir()) == kept == ["1", "2"]
+    with open_workspace(place.settings) as workspace:
+        workspace.exports.remove(run.export_name)
+
+    _sweep(place, run, days_after=0)
+
+    assert list(memos.iterdir()) == []

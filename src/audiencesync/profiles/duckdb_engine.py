@@ -19,6 +19,8 @@ errors (I/O, memory) propagate as ``duckdb.Error``.
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
@@ -96,6 +98,9 @@ def connect_duckdb(
         raise ConfigError(msg) from exc
 
 
+_FOOTER_BYTES = 64 * 1024  # digested in version(): a Parquet file's footer
+
+
 class DuckDBEngine:
     """Segment queries over the Parquet files in ``folder``, in DuckDB's dialect."""
 
@@ -154,6 +159,30 @@ class DuckDBEngine:
             raise duckdb_query_error(exc) from None
         finally:
             cursor.close()
+
+    def version(self) -> str | None:
+        """A digest of the folder, the profile table and every table file as it is.
+
+        An import writes a table's new file beside the old one and moves it into
+        place, so any change gives the file another inode, modification time or
+        size. The file's last 64 KiB (the Parquet footer: row counts, column
+        statistics) are digested too, so even a file rewritten in place with its
+        old size and time shows as changed.
+        """
+        where = f"{self._folder.resolve()}\n{self._profile_table}"
+        digest = hashlib.sha256(where.encode())
+        for name in table_names(self._folder):
+            try:
+                with table_path(self._folder, name).open("rb") as file:
+                    stat = os.fstat(file.fileno())
+                    file.seek(max(stat.st_size - _FOOTER_BYTES, 0))
+                    tail = file.read()
+            except FileNotFoundError:
+                continue
+            signature = f"\n{name}:{stat.st_ino}:{stat.st_mtime_ns}:{stat.st_size}:"
+            digest.update(signature.encode())
+            digest.update(tail)
+        return digest.hexdigest()
 
     def close(self) -> None:
         """Close the DuckDB connection."""

@@ -44,6 +44,15 @@ class ProfileEngine(Protocol):
         """The rows of ``query`` as record batches of at most ``batch_rows`` rows."""
         ...
 
+    def version(self) -> str | None:
+        """A digest that changes whenever the data changes; None when unknown.
+
+        Runs skip planning again when it is unchanged (see
+        :mod:`audiencesync.sync.plan_memo`), so an engine that cannot be sure
+        must answer None.
+        """
+        ...
+
     def close(self) -> None:
         """Release connections and files."""
         ...

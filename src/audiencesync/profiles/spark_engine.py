@@ -239,6 +239,10 @@ class SparkEngine:
             for start in range(0, batch.num_rows, batch_rows):
                 yield batch.slice(start, batch_rows)
 
+    def version(self) -> str | None:
+        """Unknown: the data lives elsewhere and may change at any time."""
+        return None
+
     def close(self) -> None:
         """Drop the views of the tables folder; Spark itself serves the process."""
         for name in list(self._views):

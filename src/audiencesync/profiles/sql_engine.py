@@ -171,6 +171,10 @@ class SqlEngine:
                 del rows  # free this batch's Python rows before fetching the next
                 yield batch
 
+    def version(self) -> str | None:
+        """Unknown: the data lives elsewhere and may change at any time."""
+        return None
+
     def close(self) -> None:
         """Dispose of the connection pool."""
         self._engine.dispose()

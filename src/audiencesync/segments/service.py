@@ -15,6 +15,7 @@ segments and counts, administrators and contributors change them and see preview
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
+import orjson
 import pyarrow as pa
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
@@ -408,6 +410,35 @@ class SegmentService:
             info.definition, self._catalog(), columns=columns, today=self._today()
         )
         return Evaluation(self, info.name, self._engine.stream(query))
+
+    def fingerprint(self, name: str, *, columns: Sequence[str] = ()) -> str | None:
+        """A digest of all :meth:`evaluate` would read now; None when unknowable.
+
+        It covers the segment's stored definition, the columns asked for, the
+        day relative dates count from, the engine's dialect and its data
+        version. Equal digests mean equal members; an engine that cannot tell
+        whether its data changed gives None.
+        """
+        self._require(Action.READ)
+        version = self._engine.version()
+        if version is None:
+            return None
+        with self._database.session() as session:
+            segment = records.find(session, name)
+            parts = [segment.kind, segment.definition, segment.revision]
+        parts += [list(columns), self._today().isoformat(), self._engine.dialect]
+        text = orjson.dumps([*parts, version], option=orjson.OPT_SORT_KEYS)
+        return hashlib.sha256(text).hexdigest()
+
+    def record_unchanged(self, name: str, members: int) -> None:
+        """Record ``members`` as the segment's count now, known without evaluating.
+
+        A run whose plan inputs did not change (equal :meth:`fingerprint`) calls
+        this instead of :meth:`evaluate`, so the segment's history still shows
+        its count at every run.
+        """
+        self._require(Action.READ)
+        self._record(name, members, time.perf_counter())
 
     # --- internals -------------------------------------------------------
 

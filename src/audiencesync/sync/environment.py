@@ -30,6 +30,14 @@ class SegmentMembers(Protocol):
         """The members of segment ``name`` now."""
         ...
 
+    def fingerprint(self, name: str, *, columns: Sequence[str] = ()) -> str | None:
+        """A digest of all ``evaluate`` would read now; None when unknowable."""
+        ...
+
+    def record_unchanged(self, name: str, members: int) -> None:
+        """Note the segment's member count, known without evaluating it."""
+        ...
+
 
 def _ignore(info: RunInfo) -> None:
     """Nobody listens."""

@@ -14,7 +14,8 @@ approval (Held). So:
   (retrying) runs keep everything until they end;
 - a sync state file (``<home>/sync/state/<binding>.parquet``, every member the
   list holds because of us) goes once its binding is gone (its export was
-  removed): nothing may read it again.
+  removed): nothing may read it again; so does its plan memo
+  (``<home>/sync/memo/<binding>/``, :mod:`audiencesync.sync.plan_memo`).
 
 The run rows, their counts and rejects stay in the database. :func:`tidy_run_files`
 runs at the end of every run and on every pass of ``serve``; it never fails its
@@ -92,22 +93,26 @@ def sweep_run_files(
 
 
 def _drop_orphan_states(database: Database, home: Path) -> None:
-    """Remove the sync state files of bindings that no longer exist."""
-    folder = home / "sync" / "state"
-    if not folder.is_dir():
-        return
-    states = {
+    """Remove the sync states and plan memos of bindings that no longer exist."""
+    states = home / "sync" / "state"
+    found = {
         int(path.stem): path
-        for path in folder.glob("*.parquet")
+        for path in (states.glob("*.parquet") if states.is_dir() else ())
         if path.stem.isdigit() and path.is_file() and not path.is_symlink()
     }
-    if not states:
+    memos = home / "sync" / "memo"
+    found_memos = _run_folders(memos)
+    if not found and not found_memos:
         return
     with database.session() as session:
-        alive = set(session.scalars(select(Binding.id).where(Binding.id.in_(states))))
-    for binding_id, path in states.items():
+        ids = set(found) | set(found_memos)
+        alive = set(session.scalars(select(Binding.id).where(Binding.id.in_(ids))))
+    for binding_id, path in found.items():
         if binding_id not in alive:
             path.unlink(missing_ok=True)
+    for binding_id, folder in found_memos.items():
+        if binding_id not in alive:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _run_folders(folder: Path) -> dict[int, Path]:

@@ -41,8 +41,8 @@ from audiencesync.errors import EvaluationError, ListGoneError
 from audiencesync.iterable.endpoints import Endpoint
 from audiencesync.store.runs import Binding, RunBatch, RunReject, RunSegment
 from audiencesync.sync.bindings import ensure_binding, final_identifiers, set_list
+from audiencesync.sync.checkpoints import PlanSummary as CountedPlan
 from audiencesync.sync.checkpoints import (
-    PlanSummary,
     add_run_segment,
     record_list,
     record_plan,
@@ -51,7 +51,15 @@ from audiencesync.sync.checkpoints import (
 from audiencesync.sync.holds import held_earlier
 from audiencesync.sync.outcomes import SegmentOutcome
 from audiencesync.sync.owners import ListClaimError, check_claim, refused
-from audiencesync.sync.plan import INVALID_FILE, PLAN_FILE, plan_binding
+from audiencesync.sync.plan import INVALID_FILE, PLAN_FILE, PlanSummary, plan_binding
+from audiencesync.sync.plan_memo import (
+    forget,
+    is_empty,
+    memo_folder,
+    plan_key,
+    recall,
+    remember,
+)
 from audiencesync.sync.records import get_run
 from audiencesync.sync.reject_files import keep_invalid
 from audiencesync.sync.sending import (
@@ -284,39 +292,99 @@ async def _recreate(ctx: PassContext, part: Part) -> int:
 
 
 def ensure_plan(ctx: PassContext, part: Part) -> Path:
-    """The part's persisted plan: reused when a pass made it, else made now."""
+    """The part's persisted plan: reused when a pass made it, else made now.
+
+    A plan that sent nothing is remembered (:mod:`audiencesync.sync.plan_memo`):
+    when none of its inputs changed since, it is the plan again, unevaluated.
+    """
     if part.plan_path is not None and (Path(part.plan_path) / PLAN_FILE).exists():
         return Path(part.plan_path)
-    env, target = ctx.env, ctx.target
-    home = env.home
-    out = plan_folder(home, ctx.run_id, part.binding_id)
+    env = ctx.env
+    out = plan_folder(env.home, ctx.run_id, part.binding_id)
     out.mkdir(parents=True, exist_ok=True)
     with env.database.session() as session:
         final = final_identifiers(session, part.binding_id)
         still_held = held_earlier(session, part.binding_id, before=ctx.run_id)
         full = get_run(session, ctx.run_id).full_resync
+    state = _trusted_state(ctx, part)
+    memo = memo_folder(env.home, part.binding_id)
+    key = None if full or still_held is not None else _plan_key(ctx, part, state, final)
+    summary = recall(memo, key, out) if key is not None else None
+    if summary is not None:
+        env.segments.record_unchanged(part.name, summary.members)
+    else:
+        summary = _make_plan(ctx, part, out, state=state, final=final, full=full)
+        if (
+            key is not None
+            and is_empty(summary)
+            and key == _plan_key(ctx, part, state, final)
+        ):
+            remember(memo, key, summary, out)
+        else:
+            forget(memo)
+    _record(ctx, part, out, summary, still_held=still_held is not None)
+    return out
+
+
+def _plan_key(
+    ctx: PassContext, part: Part, state: Path | None, final: set[str]
+) -> str | None:
+    """The digest of the plan's inputs; None when the members' cannot be known."""
+    mapping = ctx.target.mapping
+    members = ctx.env.segments.fingerprint(part.name, columns=mapping.columns)
+    if members is None:
+        return None
+    return plan_key(
+        members=members,
+        mapping=mapping,
+        state=state,
+        state_key=part.state_key,
+        list_id=part.list_id,
+        forgotten=final,
+        policy=ctx.client.batch,
+    )
+
+
+def _make_plan(
+    ctx: PassContext,
+    part: Part,
+    out: Path,
+    *,
+    state: Path | None,
+    final: set[str],
+    full: bool,
+) -> PlanSummary:
+    """Evaluate the segment and diff it with the sync state into ``out``."""
     final_file = write_emails(out / "final.parquet", final) if final else None
-    members = env.segments.evaluate(part.name, columns=target.mapping.columns)
-    summary = plan_binding(
+    mapping = ctx.target.mapping
+    members = ctx.env.segments.evaluate(part.name, columns=mapping.columns)
+    return plan_binding(
         members,
-        mapping=target.mapping,
-        state=_trusted_state(ctx, part),
+        mapping=mapping,
+        state=state,
         out=out,
         final=final_file,
         policy=ctx.client.batch,
         full=full,
     )
-    held = target.mapping.is_mirror and _brake(
-        summary.to_remove, in_state=summary.in_state, percent=target.removal_brake,
+
+
+def _record(
+    ctx: PassContext, part: Part, out: Path, summary: PlanSummary, *, still_held: bool
+) -> None:
+    """Decide the brake, then store the plan's counts, location and rejects."""
+    mapping = ctx.target.mapping
+    held = mapping.is_mirror and _brake(
+        summary.to_remove, in_state=summary.in_state, percent=ctx.target.removal_brake,
         members=summary.to_subscribe + summary.unchanged,
     )  # fmt: skip
-    if still_held is not None and target.mapping.is_mirror and summary.to_remove:
+    if still_held and mapping.is_mirror and summary.to_remove:
         held = True  # only an administrator releases held removals (sync.holds)
-    with env.database.session() as session:
+    with ctx.env.database.session() as session:
         record_plan(
             session,
             part.id,
-            PlanSummary(
+            CountedPlan(
                 add=summary.to_add + summary.retried,
                 update=summary.to_update,
                 remove=summary.to_remove,
@@ -330,7 +398,6 @@ def ensure_plan(ctx: PassContext, part: Part) -> Path:
         )
         keep_invalid(session, part.id, out / INVALID_FILE)
     part.plan_path, part.held = str(out), held
-    return out
 
 
 def _trusted_state(ctx: PassContext, part: Part) -> Path | None:

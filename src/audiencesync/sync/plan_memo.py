@@ -1,0 +1,156 @@
+"""A binding's last plan that had nothing to send, kept to skip planning it again.
+
+Planning reads every member of a segment, classifies each one and diffs them
+with the sync state: most of a run that has nothing to send. Its result is a
+pure function of its inputs (:mod:`audiencesync.sync.plan`), so when none of
+them changed since a plan that sent nothing, that plan is the answer again.
+
+The key (:func:`plan_key`) is a SHA-256 of every input:
+
+- the members: :meth:`SegmentMembers.fingerprint`, which digests the segment's
+  stored definition, the columns read, the day relative dates count from and
+  the profile engine's data version (the table files' inode, modification
+  time and size). An engine that cannot tell when its data changed (a
+  database or Spark) gives None, and then nothing is remembered or recalled;
+- the export's mapping, the batch policy, the people Iterable reported
+  forgotten, the binding's state key and list;
+- the sync state file as it is on disk (inode, modification time, size): every
+  commit replaces it, so any acknowledged send changes the key;
+- this module's format and audiencesync's version: an upgrade may classify
+  emails differently, so it plans again.
+
+A full resync and a binding whose removals an earlier run still holds never
+use the memo. Only a plan with no batch at all is remembered; any other plan
+forgets the memo. The memo is a folder per binding under ``sync/memo``: the
+empty ``plan.parquet``, the ``invalid.parquet`` (private, like every run file)
+and ``memo.json`` (the key, the plan's counts and the two files' SHA-256),
+written last and atomically. A recalled file whose digest does not match, or
+any file that cannot be read, means no memo: the run plans as usual.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import shutil
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from audiencesync import __version__
+from audiencesync.core.private import FILE_MODE, FOLDER_MODE
+from audiencesync.sync.plan import INVALID_FILE, PLAN_FILE, PlanSummary
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
+
+    from audiencesync.iterable.batching import BatchPolicy
+    from audiencesync.sync.mapping import ExportMapping
+
+MEMO_FORMAT = 1
+MEMO_FILE = "memo.json"
+_FILES = (PLAN_FILE, INVALID_FILE)
+
+
+def memo_folder(home: Path, binding_id: int) -> Path:
+    """Where a binding's memo lives."""
+    return home / "sync" / "memo" / str(binding_id)
+
+
+def plan_key(
+    *,
+    members: str,
+    mapping: ExportMapping,
+    state: Path | None,
+    state_key: str,
+    list_id: int | None,
+    forgotten: Iterable[str],
+    policy: BatchPolicy,
+) -> str:
+    """The digest of every input a binding's plan depends on."""
+    parts = {
+        "format": MEMO_FORMAT,
+        "version": __version__,
+        "members": members,
+        "mapping": [
+            mapping.email_field,
+            mapping.user_id_field,
+            sorted(mapping.fields.items()),
+            mapping.consent_column,
+            mapping.mode,
+        ],
+        "state": _file_signature(state),
+        "state_key": state_key,
+        "list": list_id,
+        "forgotten": hashlib.sha256("\n".join(sorted(forgotten)).encode()).hexdigest(),
+        "policy": [policy.max_items, policy.max_bytes],
+    }
+    return hashlib.sha256(orjson.dumps(parts)).hexdigest()
+
+
+def _file_signature(path: Path | None) -> list[Any] | None:
+    if path is None:
+        return None
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return [str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size]
+
+
+def is_empty(summary: PlanSummary) -> bool:
+    """Whether a plan sends nothing at all (no batch of either kind)."""
+    return summary.subscribe_batches + summary.unsubscribe_batches == 0
+
+
+def remember(folder: Path, key: str, summary: PlanSummary, plan: Path) -> None:
+    """Keep the empty plan in ``plan`` (a plan folder) under ``key``.
+
+    A file error only loses the memo: the next run plans as usual.
+    """
+    try:
+        _write(folder, key, summary, plan)
+    except OSError:
+        forget(folder)
+
+
+def _write(folder: Path, key: str, summary: PlanSummary, plan: Path) -> None:
+    (folder / MEMO_FILE).unlink(missing_ok=True)  # no memo while its files change
+    folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    digests = {}
+    for name in _FILES:
+        shutil.copyfile(plan / name, folder / name)
+        (folder / name).chmod(FILE_MODE)
+        digests[name] = _digest(folder / name)
+    record = {"key": key, "summary": asdict(summary), "files": digests}
+    temporary = folder / f".{MEMO_FILE}.tmp"
+    temporary.write_bytes(orjson.dumps(record))
+    temporary.chmod(FILE_MODE)
+    temporary.replace(folder / MEMO_FILE)
+
+
+def recall(folder: Path, key: str, out: Path) -> PlanSummary | None:
+    """The remembered plan's counts, its files copied into ``out``; None if no match."""
+    try:
+        record = orjson.loads((folder / MEMO_FILE).read_bytes())
+        if record.get("key") != key:
+            return None
+        for name in _FILES:
+            shutil.copyfile(folder / name, out / name)
+            if _digest(out / name) != record["files"][name]:
+                return None
+        return PlanSummary(**record["summary"])
+    except (OSError, orjson.JSONDecodeError, KeyError, TypeError):
+        return None
+
+
+def forget(folder: Path) -> None:
+    """Drop a binding's memo (nothing happens when it has none)."""
+    with contextlib.suppress(OSError):
+        shutil.rmtree(folder)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
