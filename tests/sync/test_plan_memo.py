@@ -19,7 +19,8 @@ from audiencesync.sync.history import RunInfo
 from audiencesync.sync.plan import plan_binding
 from audiencesync.sync.plan_memo import MEMO_FILE, memo_folder
 from audiencesync.sync.reject_list import rejects
-from tests.sync.place import EXPORT, FRANCE, GERMANY, SECOND, Place
+from audiencesync.sync.statuses import RunStatus
+from tests.sync.place import EXPORT, FRANCE, GERMANY, HEADER, SECOND, OnBatch, Place
 
 pytestmark = pytest.mark.socket
 
@@ -92,11 +93,71 @@ def test_a_recalled_plan_reports_what_planning_reported(place: Place) -> None:
     assert place.members(recalled) == {"France": FRANCE, "Germany": GERMANY}
 
 
-def test_a_first_run_that_sends_remembers_nothing(place: Place) -> None:
-    """Only a plan with no batch is remembered."""
+def test_a_run_after_a_plan_applied_whole_does_not_plan_again(
+    place: Place, plans: Plans
+) -> None:
+    """Everything sent and acknowledged: the next plan would be empty, so is skipped."""
+    place.run()
+    made = plans.made
+
     place.run()
 
-    assert _memos(place) == []
+    assert plans.made == made
+
+
+def test_the_plan_after_an_applied_one_counts_what_planning_counts(
+    place: Place,
+) -> None:
+    """The remembered empty plan reports what planning the same inputs reports."""
+    place.run()
+    recalled = place.run()
+    for memo in _memos(place):
+        memo.unlink()
+
+    planned = place.run()
+
+    assert _counts(recalled) == _counts(planned)
+    assert [p.expected_size for p in recalled.segments] == [
+        p.expected_size for p in planned.segments
+    ]
+
+
+def test_a_run_with_a_refusal_leaves_no_memo(place: Place) -> None:
+    """Someone refused by Iterable is not in the state: the next run plans again."""
+    place.forget("eve@example.com")
+    place.run()
+
+    assert len(_memos(place)) == 1  # Germany's: applied whole; France's had a refusal
+
+
+def test_profiles_changed_during_a_run_leave_no_memo(place: Place) -> None:
+    """An import while the batches go out: the plan applied is not the new data's."""
+
+    def reimport() -> None:
+        place.reimport(SECOND)
+
+    with open_workspace(place.settings) as workspace:
+        run_export(workspace, EXPORT, progress=OnBatch(1, reimport))
+
+    run = place.run()
+
+    assert place.members(run) == {
+        "France": (FRANCE - {"ben@example.com"}) | {"fay@example.com"},
+        "Germany": GERMANY | {"ben@example.com"},
+    }
+
+
+def test_held_removals_leave_no_memo(place: Place, plans: Plans) -> None:
+    """Removals held for an administrator are not applied: the next run plans."""
+    place.run()
+    place.reimport(HEADER + "C3,cleo@example.com,DE,gold\n")  # France empties
+    held = place.run()
+    assert held.segments[0].status == RunStatus.HELD
+    made = plans.made
+
+    place.run()
+
+    assert plans.made == made + 1  # France; Germany lost dan, sent, applied whole
 
 
 def test_new_profiles_are_planned_and_sent(place: Place, plans: Plans) -> None:

@@ -43,7 +43,8 @@ def test_run_files_go_to_the_run_data_folder(tmp_path: Path) -> None:
     with make_place(tmp_path, run_data=shared, secret_key=key) as place:
         place.run()
         home = place.settings.home
-    assert sorted(p.name for p in (shared / "sync").iterdir()) == ["runs", "state"]
+    names = sorted(p.name for p in (shared / "sync").iterdir())
+    assert names == ["memo", "runs", "state"]
     assert list((shared / "sync" / "state").glob("*.parquet"))
     assert not (home / "sync").exists()
 

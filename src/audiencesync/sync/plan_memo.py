@@ -1,4 +1,4 @@
-"""A binding's last plan that had nothing to send, kept to skip planning it again.
+"""A binding's plan known to send nothing, kept so that runs skip planning it again.
 
 Planning reads every member of a segment, classifies each one and diffs them
 with the sync state: most of a run that has nothing to send. Its result is a
@@ -9,8 +9,8 @@ The key (:func:`plan_key`) is a SHA-256 of every input:
 
 - the members: :meth:`SegmentMembers.fingerprint`, which digests the segment's
   stored definition, the columns read, the day relative dates count from and
-  the profile engine's data version (the table files' inode, modification
-  time and size). An engine that cannot tell when its data changed (a
+  the profile engine's data version (each table file's inode, modification
+  time, size and footer). An engine that cannot tell when its data changed (a
   database or Spark) gives None, and then nothing is remembered or recalled;
 - the export's mapping, the batch policy, the people Iterable reported
   forgotten, the binding's state key and list;
@@ -20,9 +20,15 @@ The key (:func:`plan_key`) is a SHA-256 of every input:
   emails differently, so it plans again.
 
 A full resync and a binding whose removals an earlier run still holds never
-use the memo. Only a plan with no batch at all is remembered; any other plan
-forgets the memo. The memo is a folder per binding under ``sync/memo``: the
-empty ``plan.parquet``, the ``invalid.parquet`` (private, like every run file)
+use the memo. A plan with no batch at all is remembered as it is. A plan
+with batches forgets the memo, and once every one of its batches was
+acknowledged with nobody refused, the plan that would follow it (the same
+members against the new state: nothing to send, :func:`applied`) is
+remembered, provided the members' fingerprint did not change during the
+run. Anything less (a refusal, held removals, a failure) leaves no memo.
+
+The memo is a folder per binding under ``sync/memo``: the empty
+``plan.parquet``, the ``invalid.parquet`` (private, like every run file)
 and ``memo.json`` (the key, the plan's counts and the two files' SHA-256),
 written last and atomically. A recalled file whose digest does not match, or
 any file that cannot be read, means no memo: the run plans as usual.
@@ -33,10 +39,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import shutil
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Any
 
 import orjson
+import pyarrow.parquet as pq
 
 from audiencesync import __version__
 from audiencesync.core.private import FILE_MODE, FOLDER_MODE
@@ -105,23 +112,50 @@ def is_empty(summary: PlanSummary) -> bool:
     return summary.subscribe_batches + summary.unsubscribe_batches == 0
 
 
+def applied(summary: PlanSummary, *, in_state: int) -> PlanSummary:
+    """The plan of the same members once ``summary``'s plan was applied whole.
+
+    Everyone sent is in the sync state now and leavers are out of it: nothing
+    to add, update, retry or remove, every valid member not forgotten is
+    unchanged. Forgotten people stay forgotten (never in the state); the
+    rejects found in the source are the same members' and stay the same.
+    """
+    sent = summary.to_add + summary.to_update + summary.retried
+    return replace(
+        summary,
+        to_add=0,
+        to_update=0,
+        to_remove=0,
+        retried=0,
+        unchanged=summary.unchanged + sent,
+        subscribe_batches=0,
+        unsubscribe_batches=0,
+        in_state=in_state,
+    )
+
+
 def remember(folder: Path, key: str, summary: PlanSummary, plan: Path) -> None:
-    """Keep the empty plan in ``plan`` (a plan folder) under ``key``.
+    """Keep the empty plan of ``summary`` under ``key``.
+
+    ``plan`` is the folder of a plan of the same members: its invalid rows are
+    kept, and its plan file's columns make the empty plan.
 
     A file error only loses the memo: the next run plans as usual.
     """
     try:
         _write(folder, key, summary, plan)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: pyarrow's ArrowInvalid
         forget(folder)
 
 
 def _write(folder: Path, key: str, summary: PlanSummary, plan: Path) -> None:
     (folder / MEMO_FILE).unlink(missing_ok=True)  # no memo while its files change
     folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    schema = pq.read_schema(plan / PLAN_FILE)
+    pq.write_table(schema.empty_table(), folder / PLAN_FILE)
+    shutil.copyfile(plan / INVALID_FILE, folder / INVALID_FILE)
     digests = {}
     for name in _FILES:
-        shutil.copyfile(plan / name, folder / name)
         (folder / name).chmod(FILE_MODE)
         digests[name] = _digest(folder / name)
     record = {"key": key, "summary": asdict(summary), "files": digests}

@@ -28,7 +28,7 @@ only its unacknowledged batches are sent. Its steps:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -53,6 +53,7 @@ from audiencesync.sync.outcomes import SegmentOutcome
 from audiencesync.sync.owners import ListClaimError, check_claim, refused
 from audiencesync.sync.plan import INVALID_FILE, PLAN_FILE, PlanSummary, plan_binding
 from audiencesync.sync.plan_memo import (
+    applied,
     forget,
     is_empty,
     memo_folder,
@@ -139,6 +140,16 @@ class Part:
     list_action: str | None
     state_key: str
     approved: bool = False  # an administrator approved its held removals
+    fresh: Fresh | None = None  # the plan made in this pass, when it can be memoised
+
+
+@dataclass(frozen=True, slots=True)
+class Fresh:
+    """A plan made in this pass: what it was made of, for its memo once applied."""
+
+    members: str  # the members' fingerprint when it was made
+    final: frozenset[str]
+    summary: PlanSummary
 
 
 def state_path(home: Path, binding_id: int) -> Path:
@@ -308,17 +319,16 @@ def ensure_plan(ctx: PassContext, part: Part) -> Path:
         full = get_run(session, ctx.run_id).full_resync
     state = _trusted_state(ctx, part)
     memo = memo_folder(env.home, part.binding_id)
-    key = None if full or still_held is not None else _plan_key(ctx, part, state, final)
+    members = None if full or still_held is not None else _fingerprint(ctx, part)
+    key = _plan_key(ctx, part, members, state, final)
     summary = recall(memo, key, out) if key is not None else None
     if summary is not None:
         env.segments.record_unchanged(part.name, summary.members)
     else:
         summary = _make_plan(ctx, part, out, state=state, final=final, full=full)
-        if (
-            key is not None
-            and is_empty(summary)
-            and key == _plan_key(ctx, part, state, final)
-        ):
+        if members is not None and members == _fingerprint(ctx, part):
+            part.fresh = Fresh(members, frozenset(final), summary)
+        if key is not None and part.fresh is not None and is_empty(summary):
             remember(memo, key, summary, out)
         else:
             forget(memo)
@@ -326,23 +336,48 @@ def ensure_plan(ctx: PassContext, part: Part) -> Path:
     return out
 
 
+def _fingerprint(ctx: PassContext, part: Part) -> str | None:
+    """The segment's members' fingerprint now (None: unknowable, never memoised)."""
+    columns = ctx.target.mapping.columns
+    return ctx.env.segments.fingerprint(part.name, columns=columns)
+
+
 def _plan_key(
-    ctx: PassContext, part: Part, state: Path | None, final: set[str]
+    ctx: PassContext,
+    part: Part,
+    members: str | None,
+    state: Path | None,
+    final: Collection[str],
 ) -> str | None:
-    """The digest of the plan's inputs; None when the members' cannot be known."""
-    mapping = ctx.target.mapping
-    members = ctx.env.segments.fingerprint(part.name, columns=mapping.columns)
+    """The digest of the plan's inputs; None when the members' are unknowable."""
     if members is None:
         return None
     return plan_key(
         members=members,
-        mapping=mapping,
+        mapping=ctx.target.mapping,
         state=state,
         state_key=part.state_key,
         list_id=part.list_id,
         forgotten=final,
         policy=ctx.client.batch,
     )
+
+
+def _remember_applied(ctx: PassContext, part: Part, out: Path, state: Path) -> None:
+    """Memoise the empty plan that follows a plan applied whole to ``state``.
+
+    Every batch acknowledged with nobody refused: the state now holds exactly
+    the plan's target, so planning the same members against it again would
+    send nothing. Unless the members changed meanwhile, that empty plan is
+    remembered now, and the next run does not plan again.
+    """
+    fresh = part.fresh
+    if fresh is None or fresh.members != _fingerprint(ctx, part):
+        return
+    key = _plan_key(ctx, part, fresh.members, state, fresh.final)
+    if key is not None:
+        memo = memo_folder(ctx.env.home, part.binding_id)
+        remember(memo, key, applied(fresh.summary, in_state=_rows(state)), out)
 
 
 def _make_plan(
@@ -515,6 +550,8 @@ def _commit(
         else:
             commit_state(state, out / PLAN_FILE, done, rejected=rejected,
                          identity=identity)  # fmt: skip
+        if whole:
+            _remember_applied(ctx, part, out, state)
     finally:
         (out / PREPARED_FILE).unlink(missing_ok=True)
 
