@@ -23,7 +23,10 @@ One invocation, one machine, the same profiles on each engine (design section 9)
    evaluation (its members streamed to the end with the columns an export reads),
    and each segment's fresh-export planning (``plan_binding`` over a new
    evaluation's stream, no sync state: classify, diff, number the batches, write
-   ``plan.parquet``), with the part of it spent reading members from the engine.
+   ``plan.parquet``), with the part of it spent reading members from the engine;
+   on Spark also the same plan made in Spark (:mod:`audiencesync.sync.spark_plan`:
+   classified and diffed there, only the rows to send and the rejects come back),
+   which is how runs plan there.
    Peak RSS: this process's high-water mark, reset before each engine
    (``/proc/self/clear_refs``), beside what the process already held then (the
    set-up's leftovers); for Spark also the JVM's. PostgreSQL's server processes
@@ -31,7 +34,7 @@ One invocation, one machine, the same profiles on each engine (design section 9)
 3. Checks, loudly: on each engine the count, the evaluation and the plan agree;
    across engines the member counts, the plan summaries and a hash of every plan
    row (batch, action, email, key, request body) and every rejected row are
-   identical.
+   identical, the plan made in Spark included.
 
 Prints the figures, then one JSON line. No email and no key is ever printed.
 
@@ -71,6 +74,7 @@ from audiencesync.segments.where import parse_where
 from audiencesync.settings import Settings, load_settings
 from audiencesync.sync.mapping import ExportMapping
 from audiencesync.sync.plan import INVALID_FILE, PLAN_FILE, PlanSummary, plan_binding
+from audiencesync.sync.spark_plan import SparkMembers
 from benchmarks.export_harness import check, write_messy_profiles
 
 ENGINES = ("duckdb", "postgres", "spark")
@@ -270,6 +274,9 @@ class SegmentFigures:
     plan_reading_s: float = 0.0
     plan: PlanSummary | None = None
     plan_hash: tuple[Any, ...] = ()
+    pushed_s: float | None = None  # planned where the members are (Spark)
+    pushed: PlanSummary | None = None
+    pushed_hash: tuple[Any, ...] = ()
 
 
 @dataclass
@@ -317,6 +324,15 @@ def _measure_segment(workspace: Workspace, name: str, out: Path) -> SegmentFigur
     figures.plan_s = time.perf_counter() - started
     figures.plan_reading_s = stream.seconds
     figures.plan_hash = _plan_hash(out)
+    frame = segments.frame(name, columns=MAPPING.columns)
+    if frame is not None:
+        pushed = out.parent / f"{out.name}-pushed"
+        pushed.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        members = SparkMembers(frame)
+        figures.pushed = plan_binding(members, mapping=MAPPING, state=None, out=pushed)
+        figures.pushed_s = time.perf_counter() - started
+        figures.pushed_hash = _plan_hash(pushed)
     return figures
 
 
@@ -367,6 +383,11 @@ def check_agreement(runs: dict[str, EngineFigures], *, profiles: int) -> None:
         check(all(plan == plans[0] for plan in plans), f"{name}: plan summaries differ")
         hashes = [run.segments[name].plan_hash for run in runs.values()]
         check(all(h == hashes[0] for h in hashes), f"{name}: plan rows differ")
+        for engine, run in runs.items():
+            seg = run.segments[name]
+            if seg.pushed_s is not None:
+                check(seg.pushed == plans[0], f"{engine}, {name}: pushed plan differs")
+                check(seg.pushed_hash == hashes[0], f"{engine}, {name}: pushed rows")
 
 
 def _mb(value: float | None) -> str:
@@ -388,6 +409,11 @@ def print_engine(engine: str, run: EngineFigures) -> None:
             f" {plan.to_add if plan else 0:,} to add, {plan.invalid if plan else 0:,}"
             f" invalid)"
         )
+        if seg.pushed_s is not None:
+            print(
+                f"  {name}: planned in Spark (classified and diffed there, only the"
+                f" rows to send come back) {seg.pushed_s:.2f} s"
+            )
     jvm = "" if engine != "spark" else f"; Spark's JVM {_mb(run.jvm_peak_rss_mb)}"
     print(
         f"  peak RSS: this process {_mb(run.peak_rss_mb)} (it held"
@@ -442,6 +468,9 @@ def figures_json(runs: dict[str, EngineFigures], profiles: int) -> dict[str, Any
         }
         if run.jvm_peak_rss_mb is not None:
             engines[engine]["jvm_peak_rss_mb"] = round(run.jvm_peak_rss_mb)
+        if rule.pushed_s is not None and everyone.pushed_s is not None:
+            engines[engine]["plan_in_engine_rule_s"] = round(rule.pushed_s, 3)
+            engines[engine]["plan_in_engine_everyone_s"] = round(everyone.pushed_s, 3)
     first = next(iter(runs.values()))
     return {
         "profiles": profiles,

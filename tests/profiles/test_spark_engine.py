@@ -39,6 +39,11 @@ from audiencesync.settings import load_settings
             "spark://m:7077?tables=/lake/crm&database=crm",
             SparkTarget("spark://m:7077", Path("/lake/crm"), "crm"),
         ),
+        ("spark+local://?plan_from=0", SparkTarget("local[*]", plan_from=0)),
+        (
+            "spark://m?plan_from=2500000",
+            SparkTarget("spark://m:7077", plan_from=2_500_000),
+        ),
     ],
     ids=str,
 )
@@ -56,6 +61,8 @@ def test_a_spark_url_names_the_master_the_tables_and_the_database(
         ("spark+local://?cores=two", "cores= must be a whole number"),
         ("spark://", "names no Spark master"),
         ("spark+local://?table=/x", "unknown Spark parameters (table)"),
+        ("spark+local://?plan_from=-1", "plan_from= must be a whole number"),
+        ("spark+local://?plan_from=1e6", "plan_from= must be a whole number"),
     ],
     ids=str,
 )

@@ -489,11 +489,11 @@ def test_fingerprint_changes_with_the_profiles(
     assert service.fingerprint("France VIP") != before
 
 
-def test_record_unchanged_adds_a_history_entry(service: SegmentService) -> None:
+def test_record_count_adds_a_history_entry(service: SegmentService) -> None:
     """A count known without evaluating still shows in the segment's history."""
     service.create("France VIP", parse_where(FRENCH_VIP))
 
-    service.record_unchanged("France VIP", 2)
+    service.record_count("France VIP", 2)
 
     newest = service.history("France VIP")[0]
     assert (newest.member_count, len(service.history("France VIP"))) == (2, 2)

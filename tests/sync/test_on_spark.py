@@ -15,6 +15,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,9 @@ from audiencesync.emulator import Emulator, EmulatorConfig, serve_in_thread
 from audiencesync.emulator.config import DEFAULT_API_KEY
 from audiencesync.segments.parsing import parse_rules
 from audiencesync.settings import Settings, load_settings
+from audiencesync.sync import plan
 from audiencesync.sync.history import RunInfo
+from audiencesync.sync.spark_plan import SparkMembers
 from audiencesync.sync.statuses import RunStatus
 from tests.sync.place import sent_items
 
@@ -106,7 +109,10 @@ def _write_lake(folder: Path, profiles: list[Profile]) -> None:
             "customer_id": [p.key for p in profiles],
             "email": [p.email for p in profiles],
             "country": [p.country for p in profiles],
-            "lifetime_value": [float(i % 500) for i in range(len(profiles))],
+            "lifetime_value": pa.array(
+                [Decimal(i % 500) for i in range(len(profiles))], pa.decimal128(18, 2)
+            ),
+            "score": [i / 7 for i in range(len(profiles))],
         }
     )
     buyers = [p.key for p in profiles if p.web_buyer]
@@ -147,12 +153,21 @@ class Lake:
 
 
 @pytest.fixture
-def lake(tmp_path: Path, spark_session: Any) -> Iterator[Lake]:
-    """Profiles in a Spark-read lake, the segment, a connection and an export."""
+def lake(
+    tmp_path: Path, spark_session: Any, request: pytest.FixtureRequest
+) -> Iterator[Lake]:
+    """Profiles in a Spark-read lake, the segment, a connection and an export.
+
+    Indirect parameter: where runs plan, ``"here"`` (DuckDB, the default below
+    10 million people in the state) or ``"in_spark"`` (plan_from=0: always).
+    """
     del spark_session  # started once per process; the engine joins its context
     folder = tmp_path / "lake"
     _write_lake(folder, _profiles(seed=1))
-    url = f"spark+local://?tables={folder}&cores=2"
+    plan_from = (
+        "&plan_from=0" if getattr(request, "param", "here") == "in_spark" else ""
+    )
+    url = f"spark+local://?tables={folder}&cores=2{plan_from}"
     settings = load_settings(
         home=tmp_path / "home", profiles_url=url, profile_key="customer_id"
     )
@@ -171,6 +186,21 @@ def lake(tmp_path: Path, spark_session: Any) -> Iterator[Lake]:
         yield Lake(settings, folder, emulator, base_url)
 
 
+def _forbid(
+    monkeypatch: pytest.MonkeyPatch, owner: object, name: str, what: str
+) -> None:
+    """Make ``owner.name`` fail the test, saying ``what`` happened."""
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        pytest.fail(f"the run {what}")
+
+    monkeypatch.setattr(owner, name, refuse)
+
+
+PLANNERS = pytest.mark.parametrize("lake", ["here", "in_spark"], indirect=True)
+
+
+@PLANNERS
 def test_a_spark_segment_fills_its_list_exactly(lake: Lake) -> None:
     """The list holds the segment's distinct valid emails; the rest are rejects."""
     profiles = _profiles(seed=1)
@@ -183,6 +213,7 @@ def test_a_spark_segment_fills_its_list_exactly(lake: Lake) -> None:
     assert part.invalid_in_source == len(members) - len(_expected(profiles))
 
 
+@PLANNERS
 def test_after_the_lake_changes_only_the_changes_are_sent(lake: Lake) -> None:
     """Profiles leaving the segment are removed, the others are not sent again."""
     lake.run()
@@ -195,6 +226,48 @@ def test_after_the_lake_changes_only_the_changes_are_sent(lake: Lake) -> None:
     left = _expected(_profiles(seed=1)) - _expected(changed)
     assert lake.members(run) == _expected(changed)
     assert lake.sent() == {"lists/unsubscribe": len(left)}
+
+
+@pytest.mark.parametrize("lake", ["in_spark"], indirect=True)
+def test_the_members_are_classified_and_diffed_in_spark(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No member row is loaded into this process: only the rows to send come back."""
+    _forbid(monkeypatch, plan, "load_members", "loaded the members into DuckDB")
+
+    run = lake.run()
+
+    assert lake.members(run) == _expected(_profiles(seed=1))
+    with open_workspace(lake.settings) as workspace:
+        [last, *_] = workspace.segments.history(SEGMENT)
+    assert last.member_count == len(
+        [p for p in _profiles(seed=1) if p.country == "FR" and p.web_buyer]
+    )
+
+
+def test_a_small_state_is_planned_here(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Below plan_from, the members come to DuckDB: no Spark plan is made."""
+    _forbid(monkeypatch, SparkMembers, "classify_and_diff", "planned in Spark")
+
+    run = lake.run()
+
+    assert lake.members(run) == _expected(_profiles(seed=1))
+
+
+@pytest.mark.parametrize("lake", ["in_spark"], indirect=True)
+def test_a_field_spark_prints_otherwise_keeps_the_plan_here(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A floating-point field would print unlike DuckDB: planned here, whatever size."""
+    with open_workspace(lake.settings) as workspace:
+        workspace.exports.edit(EXPORT, fields={"ltv": "lifetime_value", "s": "score"})
+    _forbid(monkeypatch, SparkMembers, "classify_and_diff", "planned in Spark")
+
+    run = lake.run()
+
+    assert lake.members(run) == _expected(_profiles(seed=1))
 
 
 def test_the_command_line_runs_the_spark_export(lake: Lake) -> None:

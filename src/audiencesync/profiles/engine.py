@@ -11,7 +11,7 @@ user typed is ever pasted into SQL text.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -63,3 +63,17 @@ def count_query(query: exp.Query) -> exp.Select:
     from sqlglot import exp  # noqa: PLC0415 - sqlglot is only a type import above
 
     return exp.select(exp.Count(this=exp.Star())).from_(query.subquery("counted"))
+
+
+@runtime_checkable
+class FrameEngine(Protocol):
+    """An engine whose query results can stay where the data is (Spark)."""
+
+    @property
+    def plan_from(self) -> int:
+        """From a sync state of this many people, runs plan in the engine."""
+        ...
+
+    def frame(self, query: exp.Query) -> Any:
+        """``query`` as a lazy Spark DataFrame, not run yet."""
+        ...

@@ -9,7 +9,9 @@
 with, as query parameters, ``tables=/path`` (a folder whose ``NAME.parquet`` files
 or folders become the tables ``NAME``, the layout of the embedded store) and/or
 ``database=NAME`` (the Spark catalog's database to read; the session's current one
-by default).
+by default), and ``plan_from=N``: from a sync state of N people (default 10
+million; 0: always), runs classify and diff a segment in Spark
+(:mod:`audiencesync.sync.spark_plan`) instead of bringing its members to DuckDB.
 
 Segment queries are rendered in sqlglot's ``spark`` dialect and run by Spark SQL,
 with ANSI mode on (a cast that fails on a value is an error, as on DuckDB and
@@ -83,6 +85,10 @@ _SESSION_CONF = {
     "spark.ui.showConsoleProgress": "false",
 }
 _LOG_CONFIG = Path(__file__).with_name("spark-log4j2.properties")
+# From a sync state of this many people, runs plan in Spark (sync.spark_plan): below
+# it, bringing the members to DuckDB is cheaper than a Spark job with two shuffles.
+DEFAULT_PLAN_FROM = 10_000_000
+_PARAMETERS = ("tables", "database", "cores", "plan_from")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +98,7 @@ class SparkTarget:
     master: str
     tables: Path | None = None
     database: str | None = None
+    plan_from: int = DEFAULT_PLAN_FROM
 
 
 def is_spark_url(url: str) -> bool:
@@ -103,11 +110,18 @@ def parse_spark_url(url: str) -> SparkTarget:
     """The master, tables folder and database of a Spark URL; ConfigError if bad."""
     parts = urlsplit(url)
     query = {name: values[-1] for name, values in parse_qs(parts.query).items()}
-    unknown = sorted(set(query) - {"tables", "database", "cores"})
+    unknown = sorted(set(query) - set(_PARAMETERS))
     if unknown:
         msg = (
             f"AUDIENCESYNC_PROFILES_URL has unknown Spark parameters"
-            f" ({', '.join(unknown)}); use tables=, database= or cores=."
+            f" ({', '.join(unknown)}); use tables=, database=, cores= or plan_from=."
+        )
+        raise ConfigError(msg)
+    plan_from = query.get("plan_from", str(DEFAULT_PLAN_FROM))
+    if not plan_from.isdigit():
+        msg = (
+            "AUDIENCESYNC_PROFILES_URL: plan_from= must be a whole number of people"
+            " (0: always plan in Spark)."
         )
         raise ConfigError(msg)
     if parts.scheme.lower() == "spark+local":
@@ -125,7 +139,8 @@ def parse_spark_url(url: str) -> SparkTarget:
         )
         raise ConfigError(msg)
     tables = Path(query["tables"]).expanduser() if query.get("tables") else None
-    return SparkTarget(master, tables, query.get("database") or None)
+    database = query.get("database") or None
+    return SparkTarget(master, tables, database, plan_from=int(plan_from))
 
 
 def spark_session(master: str) -> SparkSession:
@@ -238,6 +253,17 @@ class SparkEngine:
                 return
             for start in range(0, batch.num_rows, batch_rows):
                 yield batch.slice(start, batch_rows)
+
+    @property
+    def plan_from(self) -> int:
+        """From a sync state of this many people, runs plan in Spark (plan_from=)."""
+        return self._target.plan_from
+
+    def frame(self, query: exp.Query) -> DataFrame:
+        """``query`` as a lazy DataFrame on this engine's session, not run yet."""
+        self._sync_views()
+        frame: DataFrame = self._run(lambda: self._sql(query))
+        return frame
 
     def version(self) -> str | None:
         """Unknown: the data lives elsewhere and may change at any time."""

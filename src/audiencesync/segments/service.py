@@ -21,7 +21,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import pyarrow as pa
@@ -32,6 +32,7 @@ from audiencesync.auth.audit import record_event
 from audiencesync.auth.roles import Action, Actor, check
 from audiencesync.auth.users import admin_names
 from audiencesync.errors import ConfigError, NotFoundError, RuleError, StaleEditError
+from audiencesync.profiles.engine import FrameEngine
 from audiencesync.segments import records
 from audiencesync.segments.compiler import members_query
 from audiencesync.segments.explain import Explanation, explain
@@ -430,15 +431,34 @@ class SegmentService:
         text = orjson.dumps([*parts, version], option=orjson.OPT_SORT_KEYS)
         return hashlib.sha256(text).hexdigest()
 
-    def record_unchanged(self, name: str, members: int) -> None:
-        """Record ``members`` as the segment's count now, known without evaluating.
+    def record_count(self, name: str, members: int) -> None:
+        """Record ``members`` as the segment's count now, counted without evaluate.
 
-        A run whose plan inputs did not change (equal :meth:`fingerprint`) calls
-        this instead of :meth:`evaluate`, so the segment's history still shows
-        its count at every run.
+        A run whose plan inputs did not change (equal :meth:`fingerprint`), or
+        one that counted the members where they live (:meth:`frame`), calls
+        this, so the segment's history still shows its count at every run.
         """
         self._require(Action.READ)
         self._record(name, members, time.perf_counter())
+
+    def frame(
+        self, name: str, *, columns: Sequence[str] = (), state_rows: int = 0
+    ) -> Any | None:
+        """The members as a Spark DataFrame, when planning is cheaper there.
+
+        That is when the members live on Spark and the sync state the run
+        compares them with holds at least the engine's ``plan_from`` people; the
+        run then plans where the members are (:mod:`audiencesync.sync.spark_plan`).
+        Otherwise None.
+        """
+        engine = self._engine
+        if not isinstance(engine, FrameEngine) or state_rows < engine.plan_from:
+            return None
+        info = self.get(name)
+        query = members_query(
+            info.definition, self._catalog(), columns=columns, today=self._today()
+        )
+        return engine.frame(query)
 
     # --- internals -------------------------------------------------------
 

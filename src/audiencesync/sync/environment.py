@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -34,8 +34,17 @@ class SegmentMembers(Protocol):
         """A digest of all ``evaluate`` would read now; None when unknowable."""
         ...
 
-    def record_unchanged(self, name: str, members: int) -> None:
-        """Note the segment's member count, known without evaluating it."""
+    def record_count(self, name: str, members: int) -> None:
+        """Note the segment's member count, counted without ``evaluate``."""
+        ...
+
+    def frame(
+        self, name: str, *, columns: Sequence[str] = (), state_rows: int = 0
+    ) -> Any | None:
+        """The members as a Spark DataFrame when planning is cheaper there, or None.
+
+        Cheaper there: against a sync state of ``state_rows`` people.
+        """
         ...
 
 

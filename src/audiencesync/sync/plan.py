@@ -37,6 +37,7 @@ from audiencesync.sync.batches import number_batches, row_budget
 from audiencesync.sync.files import read_relation, write_parquet
 from audiencesync.sync.identity import NOT_CONSENTING, REJECT_REASONS, load_members
 from audiencesync.sync.scratch import PLAN_MEMORY_LIMIT, open_scratch
+from audiencesync.sync.spark_plan import DiffRequest, SparkMembers, read_emails
 from audiencesync.sync.state import load_state
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ class PlanSummary:
 
 
 def plan_binding(
-    members: Iterable[pa.RecordBatch],
+    members: Iterable[pa.RecordBatch] | SparkMembers,
     *,
     mapping: ExportMapping,
     state: Path | None,
@@ -93,22 +94,50 @@ def plan_binding(
 ) -> PlanSummary:
     """Diff ``members`` with the sync ``state`` and write the plan to ``out``.
 
-    ``full``: a full resync, every valid member is subscribed again.
+    ``full``: a full resync, every valid member is subscribed again. Members on
+    Spark (:class:`~audiencesync.sync.spark_plan.SparkMembers`) are classified
+    and diffed there; only the rows to send or report come here.
     """
     with open_scratch(out, memory_limit=PLAN_MEMORY_LIMIT) as con:
-        load_members(con, members, mapping, max_row_bytes=row_budget(policy))
         load_state(con, state)
-        _load_emails(con, "retry", retry)
-        _load_emails(con, "final", final)
-        write_parquet(con, _INVALID_SQL, out / INVALID_FILE)
-        reasons = _counts(con, _REASONS_SQL)
-        con.execute(_diff_sql(mirror=mapping.is_mirror, full=full))
+        if isinstance(members, SparkMembers):
+            request = DiffRequest(
+                mapping, state, retry=read_emails(retry), final=read_emails(final),
+                max_row_bytes=row_budget(policy), full=full,
+            )  # fmt: skip
+            reasons = members.classify_and_diff(con, request)
+            write_parquet(con, _FETCHED_INVALID_SQL, out / INVALID_FILE)
+        else:
+            reasons = _classify_here(
+                con, members, mapping, policy=policy, retry=retry, final=final
+            )
+            write_parquet(con, _INVALID_SQL, out / INVALID_FILE)
+            con.execute(_diff_sql(mirror=mapping.is_mirror, full=full))
         number_batches(con, policy)
         # The members are in ``ordered`` now: free their memory before writing.
-        con.execute("DROP VIEW diff")
-        con.execute("DROP TABLE profiles")
+        if isinstance(members, SparkMembers):
+            con.execute("DROP TABLE diff")
+        else:
+            con.execute("DROP VIEW diff")
+            con.execute("DROP TABLE profiles")
         write_parquet(con, "SELECT * FROM plan", out / PLAN_FILE)
         return _summarise(con, reasons)
+
+
+def _classify_here(
+    con: duckdb.DuckDBPyConnection,
+    members: Iterable[pa.RecordBatch],
+    mapping: ExportMapping,
+    *,
+    policy: BatchPolicy,
+    retry: Path | None,
+    final: Path | None,
+) -> dict[str, int]:
+    """Load and classify the members here, in DuckDB; the members per reason."""
+    load_members(con, members, mapping, max_row_bytes=row_budget(policy))
+    _load_emails(con, "retry", retry)
+    _load_emails(con, "final", final)
+    return _counts(con, _REASONS_SQL)
 
 
 def _load_emails(con: duckdb.DuckDBPyConnection, table: str, path: Path | None) -> None:
@@ -155,6 +184,11 @@ _INVALID_SQL = f"""
     WHERE reason IN ({", ".join(f"'{r}'" for r in REJECT_REASONS)})
     ORDER BY profile_key, reason
 """  # noqa: S608 -- constant reason names
+
+
+_FETCHED_INVALID_SQL = (
+    "SELECT profile_key, email, reason FROM invalid ORDER BY profile_key, reason"
+)
 
 
 def _counts(con: duckdb.DuckDBPyConnection, query: str) -> dict[str, int]:

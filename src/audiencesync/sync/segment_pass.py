@@ -28,6 +28,7 @@ only its unacknowledged batches are sent. Its steps:
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -71,10 +72,12 @@ from audiencesync.sync.sending import (
     write_emails,
     write_rejected,
 )
+from audiencesync.sync.spark_plan import SparkMembers, unpushable
 from audiencesync.sync.state import (
     StateIdentity,
     adopt_state,
     commit_state,
+    expected_members,
     prepare_state,
 )
 from audiencesync.sync.state_trust import state_owner, trusted_state
@@ -88,6 +91,8 @@ if TYPE_CHECKING:
     from audiencesync.sync.lists import ListFinder
     from audiencesync.sync.mapping import ExportMapping
     from audiencesync.sync.progress import RunProgress
+
+logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 PREPARED_FILE = "state.prepared.parquet"
@@ -323,7 +328,7 @@ def ensure_plan(ctx: PassContext, part: Part) -> Path:
     key = _plan_key(ctx, part, members, state, final)
     summary = recall(memo, key, out) if key is not None else None
     if summary is not None:
-        env.segments.record_unchanged(part.name, summary.members)
+        env.segments.record_count(part.name, summary.members)
     else:
         summary = _make_plan(ctx, part, out, state=state, final=final, full=full)
         if members is not None and members == _fingerprint(ctx, part):
@@ -392,8 +397,22 @@ def _make_plan(
     """Evaluate the segment and diff it with the sync state into ``out``."""
     final_file = write_emails(out / "final.parquet", final) if final else None
     mapping = ctx.target.mapping
-    members = ctx.env.segments.evaluate(part.name, columns=mapping.columns)
-    return plan_binding(
+    in_state = expected_members(state) if state is not None else 0
+    frame = ctx.env.segments.frame(
+        part.name, columns=mapping.columns, state_rows=in_state
+    )
+    if frame is not None and (columns := unpushable(frame, mapping)):
+        logger.info(
+            "binding %s is planned here, not in Spark: Spark prints %s unlike DuckDB",
+            part.binding_id, ", ".join(columns),
+        )  # fmt: skip
+        frame = None
+    members = (
+        SparkMembers(frame)
+        if frame is not None
+        else ctx.env.segments.evaluate(part.name, columns=mapping.columns)
+    )
+    summary = plan_binding(
         members,
         mapping=mapping,
         state=state,
@@ -402,6 +421,9 @@ def _make_plan(
         policy=ctx.client.batch,
         full=full,
     )
+    if isinstance(members, SparkMembers):
+        ctx.env.segments.record_count(part.name, members.member_count)
+    return summary
 
 
 def _record(
