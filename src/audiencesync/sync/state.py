@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
     import duckdb
 
+SHORT_SEND_BATCHES = 64  # a send this short overlaps little with preparing the state
 _EMPTY_STATE = """
     SELECT CAST(NULL AS VARCHAR) AS email, CAST(NULL AS VARCHAR) AS user_id,
         CAST(NULL AS VARCHAR) AS field_hash, CAST(NULL AS BIGINT) AS position
@@ -143,12 +144,19 @@ def prepare_state(
 ) -> Path:
     """Write to ``out`` the state a commit of all ``batches`` of ``plan`` would make.
 
-    Made while those batches are being sent, on one thread so that it takes
-    little from the sending: when every batch is then acknowledged without a
-    refusal, :func:`adopt_state` puts it in place instead of a commit. ``state``
-    must not change meanwhile (only the run holding the export writes it).
+    Made while those batches are being sent: when every batch is then
+    acknowledged without a refusal, :func:`adopt_state` puts it in place instead
+    of a commit. ``state`` must not change meanwhile (only the run holding the
+    export writes it). A long send (more than :data:`SHORT_SEND_BATCHES`
+    batches) leaves the other cores to the sending: one thread is enough to be
+    ready in time. A short one would be over before a single thread is done
+    (20 batches of a 1 % change to 1,000,000 members: 0.15 s of sending, 0.25 s
+    to prepare on one thread, 0.15 s on two), so it uses every core.
     """
-    with open_scratch(out.parent, memory_limit=STATE_MEMORY_LIMIT, threads=1) as con:
+    threads = 1 if batches > SHORT_SEND_BATCHES else None
+    with open_scratch(
+        out.parent, memory_limit=STATE_MEMORY_LIMIT, threads=threads
+    ) as con:
         _write_next(con, state, plan, range(1, batches + 1), None, out=out,
                     identity=identity)  # fmt: skip
     return out
