@@ -74,7 +74,7 @@ from audiencesync.segments.where import parse_where
 from audiencesync.settings import Settings, load_settings
 from audiencesync.sync.mapping import ExportMapping
 from audiencesync.sync.plan import INVALID_FILE, PLAN_FILE, PlanSummary, plan_binding
-from audiencesync.sync.spark_plan import SparkMembers
+from audiencesync.sync.spark_plan import SparkMembers, unpushable
 from benchmarks.export_harness import check, write_messy_profiles
 
 ENGINES = ("duckdb", "postgres", "spark")
@@ -324,8 +324,9 @@ def _measure_segment(workspace: Workspace, name: str, out: Path) -> SegmentFigur
     figures.plan_s = time.perf_counter() - started
     figures.plan_reading_s = stream.seconds
     figures.plan_hash = _plan_hash(out)
-    frame = segments.frame(name, columns=MAPPING.columns)
-    if frame is not None:
+    # As a run plans once the state reaches plan_from: ask as if it had.
+    frame = segments.frame(name, columns=MAPPING.columns, state_rows=sys.maxsize)
+    if frame is not None and not unpushable(frame, MAPPING):
         pushed = out.parent / f"{out.name}-pushed"
         pushed.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()

@@ -17,7 +17,9 @@ The key (:func:`plan_key`) is a SHA-256 of every input:
 - the sync state file as it is on disk (inode, modification time, size): every
   commit replaces it, so any acknowledged send changes the key;
 - this module's format and audiencesync's version: an upgrade may classify
-  emails differently, so it plans again.
+  emails differently, so it plans again. A change to planning (classification,
+  the diff, the batches, the plan's columns) must bump :data:`MEMO_FORMAT`:
+  development builds share one version number.
 
 A full resync and a binding whose removals an earlier run still holds never
 use the memo. A plan with no batch at all is remembered as it is. A plan
