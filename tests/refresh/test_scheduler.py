@@ -221,7 +221,10 @@ def test_serve_stops_cleanly_on_ctrl_c_and_sigterm(place: Place, signum: int) ->
         assert line
         process.send_signal(signum)
         _, errors = process.communicate(timeout=30)
-    assert (process.returncode, errors.strip()) == (0, "Stopped.")
+    # A scheduled run may log its start and end first: the place's Hourly export
+    # falls due when the test runs across the top of an hour.
+    assert (process.returncode, errors.strip().splitlines()[-1]) == (0, "Stopped.")
+    assert "Traceback" not in errors
 
 
 def _failed_retrying(place: Place) -> int:
