@@ -287,15 +287,7 @@ class SparkEngine:
         return self._spark.sql(query.sql(dialect=self.dialect))
 
     def _run(self, step: Any) -> Any:
-        """``step()``, with Spark's query and data errors as EvaluationError."""
-        from py4j.protocol import Py4JJavaError  # noqa: PLC0415 - optional extra
-        from pyspark.errors import PySparkException  # noqa: PLC0415 - optional extra
-
-        try:
-            return step()
-        # Read through Arrow's C stream, Spark's error arrives as an ArrowInvalid.
-        except (PySparkException, Py4JJavaError, pa.ArrowInvalid) as exc:
-            raise spark_query_error(exc) from None
+        return run_spark(step)
 
     def _table_names(self) -> list[str]:
         self._sync_views()
@@ -371,6 +363,18 @@ class SparkEngine:
                 frame = self._spark.read.parquet(str(path.resolve()))
                 frame.createOrReplaceTempView(name)
                 self._views[name] = signature
+
+
+def run_spark(step: Any) -> Any:
+    """``step()``, with Spark's query and data errors as EvaluationError."""
+    from py4j.protocol import Py4JJavaError  # noqa: PLC0415 - optional extra
+    from pyspark.errors import PySparkException  # noqa: PLC0415 - optional extra
+
+    try:
+        return step()
+    # Read through Arrow's C stream, Spark's error arrives as an ArrowInvalid.
+    except (PySparkException, Py4JJavaError, pa.ArrowInvalid) as exc:
+        raise spark_query_error(exc) from None
 
 
 def kind_of(type_name: str) -> ColumnKind:

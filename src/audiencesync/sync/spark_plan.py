@@ -42,7 +42,7 @@ from audiencesync.core.emails import (
     MAX_EMAIL_LENGTH,
     MAX_LOCAL_LENGTH,
 )
-from audiencesync.profiles.spark_engine import spark_query_error
+from audiencesync.profiles.spark_engine import run_spark
 from audiencesync.sync.identity import NOT_CONSENTING
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ class SparkMembers:
         spark = self.frame.sparkSession
         names = _Views(spark)
         try:
-            reasons: dict[str, int] = _run(lambda: self._plan(con, request, names))
+            reasons: dict[str, int] = run_spark(lambda: self._plan(con, request, names))
             return reasons
         finally:
             names.drop()
@@ -165,17 +165,6 @@ class _Views:
     def drop(self) -> None:
         for name in self.names.values():
             self._spark.catalog.dropTempView(name)
-
-
-def _run(step: Any) -> Any:
-    """``step()``, with Spark's query and data errors as EvaluationError."""
-    from py4j.protocol import Py4JJavaError  # noqa: PLC0415 - optional extra
-    from pyspark.errors import PySparkException  # noqa: PLC0415 - optional extra
-
-    try:
-        return step()
-    except (PySparkException, Py4JJavaError, pa.ArrowInvalid) as exc:
-        raise spark_query_error(exc) from None
 
 
 def _project(frame: DataFrame, mapping: ExportMapping) -> DataFrame:
