@@ -93,6 +93,19 @@ def test_an_export_run_imports_no_web_app_nor_migrations(
 
 
 @pytest.mark.socket
+def test_an_export_run_never_imports_pandas(place: Place, tmp_path: Path) -> None:
+    """A run that plans, sends, commits and remembers its plan leaves pandas out.
+
+    pyarrow imports pandas (0.2-0.3 s) on the first Arrow array built from
+    Python values, wherever the Spark extra installed it; a DuckDB run needs none.
+    """
+    home = {"AUDIENCESYNC_HOME": str(place.settings.home)}
+    modules = imported(["exports", "run", EXPORT], tmp_path / "modules.json", home)
+    assert place.sent_items()["lists/subscribe"] > 0  # it did send and commit
+    assert "pandas" not in modules
+
+
+@pytest.mark.socket
 def test_exports_list_imports_no_web_app_nor_migrations(
     place: Place, tmp_path: Path
 ) -> None:

@@ -44,11 +44,12 @@ import shutil
 from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Any
 
+import duckdb
 import orjson
-import pyarrow.parquet as pq
 
 from audiencesync import __version__
 from audiencesync.core.private import FILE_MODE, FOLDER_MODE
+from audiencesync.profiles.identifiers import quote_literal
 from audiencesync.sync.plan import INVALID_FILE, PLAN_FILE, PlanSummary
 
 if TYPE_CHECKING:
@@ -153,8 +154,7 @@ def remember(folder: Path, key: str, summary: PlanSummary, plan: Path) -> None:
 def _write(folder: Path, key: str, summary: PlanSummary, plan: Path) -> None:
     (folder / MEMO_FILE).unlink(missing_ok=True)  # no memo while its files change
     folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
-    schema = pq.read_schema(plan / PLAN_FILE)
-    pq.write_table(schema.empty_table(), folder / PLAN_FILE)
+    _write_empty_like(plan / PLAN_FILE, folder / PLAN_FILE)
     shutil.copyfile(plan / INVALID_FILE, folder / INVALID_FILE)
     digests = {}
     for name in _FILES:
@@ -165,6 +165,17 @@ def _write(folder: Path, key: str, summary: PlanSummary, plan: Path) -> None:
     temporary.write_bytes(orjson.dumps(record))
     temporary.chmod(FILE_MODE)
     temporary.replace(folder / MEMO_FILE)
+
+
+def _write_empty_like(source: Path, target: Path) -> None:
+    """A Parquet file at ``target`` with ``source``'s columns and no row.
+
+    Written by DuckDB: pyarrow's ``empty_table`` imports pandas where it is
+    installed (see :func:`~audiencesync.sync.files.write_values`).
+    """
+    with duckdb.connect() as con:
+        rows = f"SELECT * FROM read_parquet({quote_literal(str(source))}) LIMIT 0"  # noqa: S608 -- a quoted path
+        con.execute(f"COPY ({rows}) TO {quote_literal(str(target))} (FORMAT parquet)")
 
 
 def recall(folder: Path, key: str, out: Path) -> PlanSummary | None:

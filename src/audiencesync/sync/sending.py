@@ -28,8 +28,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, overload
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from sqlalchemy import select
 
 from audiencesync.iterable.endpoints import Endpoint
@@ -51,7 +49,7 @@ from audiencesync.sync.checkpoints import (
     acked_batches,
     checkpoint,
 )
-from audiencesync.sync.files import read_relation
+from audiencesync.sync.files import read_relation, write_values
 from audiencesync.sync.inflight import InFlightWindow
 from audiencesync.sync.outcomes import RunCanceledError, whole_refusal
 from audiencesync.sync.plan import PLAN_FILE
@@ -84,8 +82,7 @@ ALL_ACTIONS: frozenset[Action] = frozenset({"subscribe", "unsubscribe"})
 
 def write_emails(path: Path, emails: Collection[str]) -> Path:
     """A Parquet file with one ``email`` column (the planner's retry/final input)."""
-    pq.write_table(pa.table({"email": pa.array(sorted(emails), pa.string())}), path)
-    return path
+    return write_values(path, {"email": ("VARCHAR", sorted(emails))})
 
 
 async def send_batches(
@@ -342,16 +339,10 @@ def write_rejected(session: Session, part_id: int, path: Path) -> Path:
             RunReject.run_segment_id == part_id, RunReject.batch.is_not(None)
         )
     ).all()
-    pq.write_table(
-        pa.table(
-            {
-                "batch": pa.array([row[0] for row in rows], pa.int64()),
-                "email": pa.array([row[1] for row in rows], pa.string()),
-            }
-        ),
-        path,
+    batches, emails = [row[0] for row in rows], [row[1] for row in rows]
+    return write_values(
+        path, {"batch": ("BIGINT", batches), "email": ("VARCHAR", emails)}
     )
-    return path
 
 
 async def _send(

@@ -31,7 +31,6 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from audiencesync.profiles.identifiers import quote_literal
@@ -213,7 +212,12 @@ def _load_applied(
     if not plan.exists():
         msg = f"there is no plan at {plan}: plan the binding before committing"
         raise FileNotFoundError(msg)
-    con.register("acked", pa.table({"batch": pa.array(sorted(acked), pa.int64())}))
+    # A list parameter, not a registered Arrow table: registering a table makes
+    # DuckDB import pandas where it is installed (0.2-0.3 s of a churn run).
+    con.execute(
+        "CREATE TABLE acked AS SELECT unnest(CAST(? AS BIGINT[])) AS batch",
+        [sorted(acked)],
+    )
     source = read_relation(rejected, empty=_NO_REJECTS)
     con.execute(f"""
         CREATE TABLE rejected AS SELECT DISTINCT CAST(batch AS BIGINT) AS batch,
