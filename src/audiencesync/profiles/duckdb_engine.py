@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
@@ -101,6 +102,41 @@ def connect_duckdb(
 _FOOTER_BYTES = 64 * 1024  # digested in version(): a Parquet file's footer
 
 
+@dataclass(frozen=True, slots=True)
+class DuckDBRelation:
+    """A segment query that another DuckDB database runs where it is.
+
+    The engine's views as they are now (table name, Parquet file), the query in
+    DuckDB's SQL and its column names. A plan installs the views in its own
+    database and reads the members there (:mod:`audiencesync.sync.identity`):
+    they are never streamed through Python, and DuckDB runs the segment's
+    condition and the classification as one parallel query.
+    """
+
+    views: tuple[tuple[str, Path], ...]
+    sql: str
+    columns: tuple[str, ...]
+    threads: int | None = None
+
+    def install(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Create the views in ``con`` (and the engine's thread limit, if set)."""
+        if self.threads is not None:
+            con.execute(f"SET threads = {int(self.threads)}")
+        for name, path in self.views:
+            _create_view(con, name, path)
+
+
+def _create_view(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> None:
+    statement = (
+        f"CREATE OR REPLACE VIEW {quote_identifier(name)} AS"
+        f" SELECT * FROM read_parquet({quote_literal(str(path.resolve()))})"
+    )
+    try:
+        con.execute(statement)
+    except duckdb.Error as exc:
+        raise unreadable_table(path) from exc
+
+
 class DuckDBEngine:
     """Segment queries over the Parquet files in ``folder``, in DuckDB's dialect."""
 
@@ -114,6 +150,7 @@ class DuckDBEngine:
     ) -> None:
         self._folder = folder
         self._profile_table = profile_table
+        self._threads = threads
         self._connection = connect_duckdb(memory_limit=memory_limit, threads=threads)
         self._views: dict[str, tuple[int, int, int]] = {}
         self._sync_views()
@@ -159,6 +196,13 @@ class DuckDBEngine:
             raise duckdb_query_error(exc) from None
         finally:
             cursor.close()
+
+    def relation(self, query: exp.Query) -> DuckDBRelation:
+        """``query`` with the views it reads, for another DuckDB database to run."""
+        names = self._sync_views()
+        views = tuple((name, table_path(self._folder, name)) for name in names)
+        sql = query.sql(dialect=self.dialect)
+        return DuckDBRelation(views, sql, tuple(query.named_selects), self._threads)
 
     def version(self) -> str | None:
         """A digest of the folder, the profile table and every table file as it is.
@@ -223,11 +267,4 @@ class DuckDBEngine:
         return tuple(name for name in names if name in self._views)
 
     def _create_view(self, name: str, path: Path) -> None:
-        statement = (
-            f"CREATE OR REPLACE VIEW {quote_identifier(name)} AS"
-            f" SELECT * FROM read_parquet({quote_literal(str(path.resolve()))})"
-        )
-        try:
-            self._connection.execute(statement)
-        except duckdb.Error as exc:
-            raise unreadable_table(path) from exc
+        _create_view(self._connection, name, path)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from sqlglot import exp
 
     from audiencesync.profiles.catalog import Catalog
+    from audiencesync.profiles.duckdb_engine import DuckDBRelation
 
 DEFAULT_BATCH_ROWS = 65_536
 
@@ -76,4 +77,13 @@ class FrameEngine(Protocol):
 
     def frame(self, query: exp.Query) -> Any:
         """``query`` as a lazy Spark DataFrame, not run yet."""
+        ...
+
+
+@runtime_checkable
+class RelationEngine(Protocol):
+    """An engine whose queries another DuckDB database can run itself (DuckDB)."""
+
+    def relation(self, query: exp.Query) -> DuckDBRelation:
+        """``query`` and the views it reads, not run yet."""
         ...

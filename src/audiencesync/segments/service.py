@@ -32,7 +32,7 @@ from audiencesync.auth.audit import record_event
 from audiencesync.auth.roles import Action, Actor, check
 from audiencesync.auth.users import admin_names
 from audiencesync.errors import ConfigError, NotFoundError, RuleError, StaleEditError
-from audiencesync.profiles.engine import FrameEngine
+from audiencesync.profiles.engine import FrameEngine, RelationEngine
 from audiencesync.segments import records
 from audiencesync.segments.compiler import members_query
 from audiencesync.segments.explain import Explanation, explain
@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from sqlglot import exp
 
     from audiencesync.profiles.catalog import Catalog
+    from audiencesync.profiles.duckdb_engine import DuckDBRelation
     from audiencesync.profiles.engine import ProfileEngine
     from audiencesync.store.database import Database
 
@@ -431,15 +432,19 @@ class SegmentService:
         text = orjson.dumps([*parts, version], option=orjson.OPT_SORT_KEYS)
         return hashlib.sha256(text).hexdigest()
 
-    def record_count(self, name: str, members: int) -> None:
+    def record_count(
+        self, name: str, members: int, *, started: float | None = None
+    ) -> None:
         """Record ``members`` as the segment's count now, counted without evaluate.
 
         A run whose plan inputs did not change (equal :meth:`fingerprint`), or
-        one that counted the members where they live (:meth:`frame`), calls
-        this, so the segment's history still shows its count at every run.
+        one that counted the members where they live (:meth:`frame`,
+        :meth:`relation`), calls this, so the segment's history still shows its
+        count at every run. ``started`` (``time.perf_counter()``) is when the
+        counting began, for the entry's duration; without it, none is shown.
         """
         self._require(Action.READ)
-        self._record(name, members, time.perf_counter())
+        self._record(name, members, time.perf_counter() if started is None else started)
 
     def frame(
         self, name: str, *, columns: Sequence[str] = (), state_rows: int = 0
@@ -459,6 +464,24 @@ class SegmentService:
             info.definition, self._catalog(), columns=columns, today=self._today()
         )
         return engine.frame(query)
+
+    def relation(
+        self, name: str, *, columns: Sequence[str] = ()
+    ) -> DuckDBRelation | None:
+        """The members as a query a plan's own DuckDB database runs; None elsewhere.
+
+        Only when the profiles are in the embedded DuckDB engine. The caller
+        records the count it finds (:meth:`record_count`), as :meth:`evaluate`
+        does once streamed.
+        """
+        engine = self._engine
+        if not isinstance(engine, RelationEngine):
+            return None
+        info = self.get(name)
+        query = members_query(
+            info.definition, self._catalog(), columns=columns, today=self._today()
+        )
+        return engine.relation(query)
 
     # --- internals -------------------------------------------------------
 

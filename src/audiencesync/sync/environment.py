@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from audiencesync.profiles.duckdb_engine import DuckDBRelation
     from audiencesync.store.database import Database
     from audiencesync.sync.history import RunInfo
 
@@ -34,7 +35,9 @@ class SegmentMembers(Protocol):
         """A digest of all ``evaluate`` would read now; None when unknowable."""
         ...
 
-    def record_count(self, name: str, members: int) -> None:
+    def record_count(
+        self, name: str, members: int, *, started: float | None = None
+    ) -> None:
         """Note the segment's member count, counted without ``evaluate``."""
         ...
 
@@ -45,6 +48,12 @@ class SegmentMembers(Protocol):
 
         Cheaper there: against a sync state of ``state_rows`` people.
         """
+        ...
+
+    def relation(
+        self, name: str, *, columns: Sequence[str] = ()
+    ) -> DuckDBRelation | None:
+        """The members as a query the plan's DuckDB runs itself, or None."""
         ...
 
 

@@ -1,9 +1,13 @@
 """Who each member is to Iterable: normalised email, userId, fields, and validity.
 
 Members arrive as Arrow record batches (profile key first, then the mapped
-columns). Each batch is projected by column name onto a fixed internal schema,
-so no profile column name ever reaches the SQL, and streamed into DuckDB without
-becoming Python objects. There each profile is normalised (email trimmed and
+columns), or, from the embedded DuckDB engine, as a query this database runs
+itself (:class:`~audiencesync.profiles.duckdb_engine.DuckDBRelation`: no member
+crosses Python, and the segment's condition and the classification run as one
+parallel query). Batches are projected by column name onto a fixed internal
+schema, so no profile column name reaches the classification's SQL (a relation
+is projected by its quoted names), and streamed into DuckDB without becoming
+Python objects. There each profile is normalised (email trimmed and
 lowercased, userId trimmed, empty userId = none) and classified, first reason
 wins:
 
@@ -32,7 +36,9 @@ from audiencesync.core.emails import (
     MAX_EMAIL_LENGTH,
     MAX_LOCAL_LENGTH,
 )
-from audiencesync.profiles.identifiers import quote_literal
+from audiencesync.profiles.duckdb_engine import DuckDBRelation
+from audiencesync.profiles.identifiers import quote_identifier, quote_literal
+from audiencesync.profiles.query_errors import DuckDBQueryError, duckdb_query_error
 
 if TYPE_CHECKING:
     import duckdb
@@ -47,7 +53,7 @@ _ROW_OVERHEAD = 40  # {"email":"","userId":,"dataFields":} and the comma after i
 
 def load_members(
     con: duckdb.DuckDBPyConnection,
-    members: Iterable[pa.RecordBatch],
+    members: Iterable[pa.RecordBatch] | DuckDBRelation,
     mapping: ExportMapping,
     *,
     max_row_bytes: int,
@@ -56,11 +62,33 @@ def load_members(
 
     Columns: profile_key, email, raw_email (NULL when equal to ``email``),
     user_id, data_fields, field_hash, row_bytes, reason (NULL = valid).
+    A relation's query errors are the segment's: an EvaluationError.
     """
-    con.register("source", _reader(members, mapping))
-    con.execute(_profiles_sql(mapping, max_row_bytes), [EMAIL_SQL_PATTERN])
-    con.unregister("source")
+    if isinstance(members, DuckDBRelation):
+        members.install(con)
+        con.execute(f"CREATE VIEW source AS {_projection(members, mapping)}")
+        try:
+            con.execute(_profiles_sql(mapping, max_row_bytes), [EMAIL_SQL_PATTERN])
+        except DuckDBQueryError as exc:
+            raise duckdb_query_error(exc) from None
+        con.execute("DROP VIEW source")
+    else:
+        con.register("source", _reader(members, mapping))
+        con.execute(_profiles_sql(mapping, max_row_bytes), [EMAIL_SQL_PATTERN])
+        con.unregister("source")
     con.execute(_DUPLICATES_SQL)
+
+
+def _projection(relation: DuckDBRelation, mapping: ExportMapping) -> str:
+    """The relation's columns under the internal names, as :func:`_project` does."""
+    names = [relation.columns[0], *_source_columns(mapping)]
+    for name in names[1:]:
+        if name not in relation.columns:
+            msg = f"the members have no column {name!r}: evaluate with mapping.columns"
+            raise ValueError(msg)
+    pairs = zip(names, _internal_columns(mapping), strict=True)
+    selected = ", ".join(f"{quote_identifier(a)} AS {b}" for a, b in pairs)
+    return f"SELECT {selected} FROM ({relation.sql}) AS members"  # noqa: S608 -- quoted names
 
 
 def _reader(

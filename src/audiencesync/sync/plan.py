@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
+    from audiencesync.profiles.duckdb_engine import DuckDBRelation
     from audiencesync.sync.mapping import ExportMapping
 
 PLAN_FILE = "plan.parquet"
@@ -82,7 +83,7 @@ class PlanSummary:
 
 
 def plan_binding(
-    members: Iterable[pa.RecordBatch] | SparkMembers,
+    members: Iterable[pa.RecordBatch] | DuckDBRelation | SparkMembers,
     *,
     mapping: ExportMapping,
     state: Path | None,
@@ -126,7 +127,7 @@ def plan_binding(
 
 def _classify_here(
     con: duckdb.DuckDBPyConnection,
-    members: Iterable[pa.RecordBatch],
+    members: Iterable[pa.RecordBatch] | DuckDBRelation,
     mapping: ExportMapping,
     *,
     policy: BatchPolicy,

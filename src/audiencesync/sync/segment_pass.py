@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,6 +41,7 @@ from sqlalchemy import delete, func, select
 
 from audiencesync.errors import EvaluationError, ListGoneError
 from audiencesync.iterable.endpoints import Endpoint
+from audiencesync.profiles.duckdb_engine import DuckDBRelation
 from audiencesync.store.runs import Binding, RunBatch, RunReject, RunSegment
 from audiencesync.sync.bindings import ensure_binding, final_identifiers, set_list
 from audiencesync.sync.checkpoints import PlanSummary as CountedPlan
@@ -410,8 +412,10 @@ def _make_plan(
     members = (
         SparkMembers(frame)
         if frame is not None
-        else ctx.env.segments.evaluate(part.name, columns=mapping.columns)
+        else ctx.env.segments.relation(part.name, columns=mapping.columns)
+        or ctx.env.segments.evaluate(part.name, columns=mapping.columns)
     )
+    started = time.perf_counter()
     summary = plan_binding(
         members,
         mapping=mapping,
@@ -421,8 +425,11 @@ def _make_plan(
         policy=ctx.client.batch,
         full=full,
     )
+    # Counted while planning: the history's duration is the plan's.
     if isinstance(members, SparkMembers):
-        ctx.env.segments.record_count(part.name, members.member_count)
+        ctx.env.segments.record_count(part.name, members.member_count, started=started)
+    elif isinstance(members, DuckDBRelation):
+        ctx.env.segments.record_count(part.name, summary.members, started=started)
     return summary
 
 
