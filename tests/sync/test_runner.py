@@ -194,3 +194,16 @@ def test_a_refusal_makes_the_run_commit_without_the_refused(place: Place) -> Non
     kept = {str(e) for state in states for e in state["email"].to_pylist()}
     assert "eve@example.com" not in kept
     assert FRANCE - {"eve@example.com"} <= kept
+
+
+def test_the_expected_size_leaves_out_members_iterable_forgot(place: Place) -> None:
+    """A person Iterable forgot once listed is in the state, not the expected size."""
+    place.run()
+    place.forget("ana@example.com")
+    place.reimport(SECOND)  # ana's plan changes: her update is refused as forgotten
+
+    run = place.run()
+
+    france = next(p for p in run.segments if p.segment_name == "France")
+    assert france.rejected == {"forgotten": 1}
+    assert france.expected_size == 2  # ana (forgotten), eve and fay in the state
