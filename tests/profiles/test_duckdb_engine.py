@@ -175,14 +175,21 @@ def test_tables_added_and_removed_later_are_seen(
 
 
 def test_a_corrupt_table_file_is_reported(tmp_path: Path) -> None:
-    """A file that is not Parquet gives a clear error naming it."""
+    """A file that is not Parquet gives a clear error naming it, on first use."""
     (tmp_path / "customers.parquet").write_text("not parquet")
-    with pytest.raises(SourceError) as raised:
-        DuckDBEngine(tmp_path)
+    with DuckDBEngine(tmp_path) as engine, pytest.raises(SourceError) as raised:
+        engine.catalog()
     assert str(raised.value) == (
         f"{tmp_path / 'customers.parquet'} is not a readable Parquet file; move it"
         " away, or import the table again in replace mode."
     )
+
+
+def test_an_engine_opens_no_database_until_it_queries(store: Path) -> None:
+    """Opening an engine and reading its data version connect to nothing."""
+    with DuckDBEngine(store) as engine:
+        assert engine.version() is not None
+        assert engine._opened is None  # the laziness under test
 
 
 def test_resource_limits_are_applied(store: Path) -> None:

@@ -499,6 +499,8 @@ async def _send(ctx: PassContext, part: Part, list_id: int, out: Path) -> None:
         ctx.progress.advanced(part.name, rows=len(batch.rows), rate=rate)
 
     batches = _batches_total(ctx, part)
+    if batches == 0:
+        return  # an empty plan: nothing to send, nothing to commit
     identity = StateIdentity(part.state_key, list_id)
     prepared = asyncio.ensure_future(
         asyncio.to_thread(
