@@ -132,6 +132,56 @@ def test_a_churn_plan_from_the_relation_is_the_streamed_plan(
     _same_files(tmp_path / "streamed", tmp_path / "related")
 
 
+# The plan's own tables and views; profile tables may have any of these names.
+PLAN_NAMES = ("state", "profiles", "source", "members", "plan", "ordered", "diff",
+              "retry", "final", "invalid")  # fmt: skip
+
+
+@pytest.mark.parametrize("name", PLAN_NAMES)
+def test_a_profile_table_named_like_the_plans_own_makes_the_same_plan(
+    engine: DuckDBEngine, tmp_path: Path, name: str
+) -> None:
+    """A table called state, profiles, plan... never stands in for the plan's own."""
+    first = tmp_path / "first"
+    summary = _plan(engine, first, relation=True, state=None)
+    state = tmp_path / "state.parquet"
+    batches = summary.subscribe_batches + summary.unsubscribe_batches
+    commit_state(state, first / PLAN_FILE, range(1, batches + 1))
+    pq.write_table(_profiles(seed=2), tmp_path / "profiles" / "customers.parquet")
+    streamed = _plan(engine, tmp_path / "streamed", relation=False, state=state)
+    # a copy of the old profiles, valid emails and all
+    pq.write_table(_profiles(seed=1), tmp_path / "profiles" / f"{name}.parquet")
+
+    related = _plan(engine, tmp_path / "related", relation=True, state=state)
+
+    assert related == streamed
+    _same_files(tmp_path / "streamed", tmp_path / "related")
+
+
+def test_a_condition_over_another_table_reads_that_table(
+    engine: DuckDBEngine, tmp_path: Path
+) -> None:
+    """EXISTS over a second profile table (named ``plan``) selects the same members."""
+    buyers = pa.table({"customer_id": [f"C{i:05d}" for i in range(0, 500, 3)]})
+    pq.write_table(buyers, tmp_path / "profiles" / "plan.parquet")
+    where = (
+        "IS NOT NULL AND EXISTS (SELECT 1 FROM plan AS o"
+        " WHERE o.customer_id = p.customer_id)"
+    )
+    query = _query(QUERY.replace("IS NOT NULL", where))
+
+    streamed = plan_binding(
+        engine.stream(query), mapping=MAPPING, state=None, out=tmp_path / "streamed"
+    )
+    related = plan_binding(
+        engine.relation(query), mapping=MAPPING, state=None, out=tmp_path / "related"
+    )
+
+    assert related == streamed
+    assert 0 < streamed.members < 200
+    _same_files(tmp_path / "streamed", tmp_path / "related")
+
+
 def test_a_condition_failing_on_the_data_is_an_evaluation_error(
     engine: DuckDBEngine, tmp_path: Path
 ) -> None:

@@ -100,6 +100,9 @@ def connect_duckdb(
 
 
 _FOOTER_BYTES = 64 * 1024  # digested in version(): a Parquet file's footer
+RELATION_SCHEMA = "audiencesync_profiles"
+"""Where a relation's views go in the database that runs it, away from its own
+tables: a profile table may well be called ``profiles``, ``state`` or ``plan``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +113,9 @@ class DuckDBRelation:
     DuckDB's SQL and its column names. A plan installs the views in its own
     database and reads the members there (:mod:`audiencesync.sync.identity`):
     they are never streamed through Python, and DuckDB runs the segment's
-    condition and the classification as one parallel query.
+    condition and the classification as one parallel query. The views live in
+    the schema :data:`RELATION_SCHEMA` and the query names its tables there, so
+    no profile table can shadow or replace a table of the database it runs in.
     """
 
     views: tuple[tuple[str, Path], ...]
@@ -122,13 +127,19 @@ class DuckDBRelation:
         """Create the views in ``con`` (and the engine's thread limit, if set)."""
         if self.threads is not None:
             con.execute(f"SET threads = {int(self.threads)}")
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(RELATION_SCHEMA)}")
         for name, path in self.views:
-            _create_view(con, name, path)
+            _create_view(con, name, path, schema=RELATION_SCHEMA)
 
 
-def _create_view(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> None:
+def _create_view(
+    con: duckdb.DuckDBPyConnection, name: str, path: Path, *, schema: str | None = None
+) -> None:
+    view = quote_identifier(name)
+    if schema is not None:
+        view = f"{quote_identifier(schema)}.{view}"
     statement = (
-        f"CREATE OR REPLACE VIEW {quote_identifier(name)} AS"
+        f"CREATE OR REPLACE VIEW {view} AS"
         f" SELECT * FROM read_parquet({quote_literal(str(path.resolve()))})"
     )
     try:
@@ -212,9 +223,14 @@ class DuckDBEngine:
 
     def relation(self, query: exp.Query) -> DuckDBRelation:
         """``query`` with the views it reads, for another DuckDB database to run."""
+        from sqlglot import exp  # noqa: PLC0415 - sqlglot is only a type import above
+
         names = self._sync_views()
         views = tuple((name, table_path(self._folder, name)) for name in names)
-        sql = query.sql(dialect=self.dialect)
+        qualified = query.copy()
+        for table in qualified.find_all(exp.Table):
+            table.set("db", exp.to_identifier(RELATION_SCHEMA, quoted=True))
+        sql = qualified.sql(dialect=self.dialect)
         return DuckDBRelation(views, sql, tuple(query.named_selects), self._threads)
 
     def version(self) -> str | None:
