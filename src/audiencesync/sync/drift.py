@@ -18,8 +18,6 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import duckdb
-
 from audiencesync.iterable.client import IterableClient
 from audiencesync.iterable.errors import IterableError
 from audiencesync.iterable.retry import RetryPolicy
@@ -27,6 +25,7 @@ from audiencesync.profiles.identifiers import quote_literal
 from audiencesync.store.runs import RunSegment
 from audiencesync.sync.bindings import final_identifiers
 from audiencesync.sync.checkpoints import record_drift
+from audiencesync.sync.files import small_work
 from audiencesync.sync.state import expected_members
 
 if TYPE_CHECKING:
@@ -70,7 +69,7 @@ def _expected(state: Path, final: Collection[str]) -> int:
     # In DuckDB: an Arrow array of the emails would make pyarrow import pandas.
     rows = f"read_parquet({quote_literal(str(state))})"
     query = f"SELECT count(*) FROM {rows} WHERE email IN (SELECT unnest(?))"  # noqa: S608 -- a quoted path
-    with duckdb.connect() as con:
+    with small_work() as con:
         row = con.execute(query, [sorted(final)]).fetchone()
     return members - int(row[0] if row else 0)
 

@@ -44,12 +44,12 @@ import shutil
 from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Any
 
-import duckdb
 import orjson
 
 from audiencesync import __version__
 from audiencesync.core.private import FILE_MODE, FOLDER_MODE
 from audiencesync.profiles.identifiers import quote_literal
+from audiencesync.sync.files import small_work
 from audiencesync.sync.plan import INVALID_FILE, PLAN_FILE, PlanSummary
 
 if TYPE_CHECKING:
@@ -173,7 +173,7 @@ def _write_empty_like(source: Path, target: Path) -> None:
     Written by DuckDB: pyarrow's ``empty_table`` imports pandas where it is
     installed (see :func:`~audiencesync.sync.files.write_values`).
     """
-    with duckdb.connect() as con:
+    with small_work() as con:
         rows = f"SELECT * FROM read_parquet({quote_literal(str(source))}) LIMIT 0"  # noqa: S608 -- a quoted path
         con.execute(f"COPY ({rows}) TO {quote_literal(str(target))} (FORMAT parquet)")
 
