@@ -93,6 +93,17 @@ def _plan(
     return plan_binding(members, mapping=MAPPING, state=state, out=out)
 
 
+def _synced_then_changed(engine: DuckDBEngine, tmp_path: Path) -> Path:
+    """A sync state from a first plan applied whole, then the profiles changed."""
+    first = tmp_path / "first"
+    summary = _plan(engine, first, relation=True, state=None)
+    state = tmp_path / "state.parquet"
+    batches = summary.subscribe_batches + summary.unsubscribe_batches
+    commit_state(state, first / PLAN_FILE, range(1, batches + 1))
+    pq.write_table(_profiles(seed=2), tmp_path / "profiles" / "customers.parquet")
+    return state
+
+
 def _same_files(left: Path, right: Path) -> None:
     for name in (PLAN_FILE, INVALID_FILE):
         assert (left / name).read_bytes() == (right / name).read_bytes(), name
@@ -115,12 +126,7 @@ def test_a_churn_plan_from_the_relation_is_the_streamed_plan(
     engine: DuckDBEngine, tmp_path: Path
 ) -> None:
     """Against a sync state, after the profiles changed, both plans are equal."""
-    first = tmp_path / "first"
-    summary = _plan(engine, first, relation=True, state=None)
-    state = tmp_path / "state.parquet"
-    batches = summary.subscribe_batches + summary.unsubscribe_batches
-    commit_state(state, first / PLAN_FILE, range(1, batches + 1))
-    pq.write_table(_profiles(seed=2), tmp_path / "profiles" / "customers.parquet")
+    state = _synced_then_changed(engine, tmp_path)
 
     streamed = _plan(engine, tmp_path / "streamed", relation=False, state=state)
     related = _plan(engine, tmp_path / "related", relation=True, state=state)
@@ -142,12 +148,7 @@ def test_a_profile_table_named_like_the_plans_own_makes_the_same_plan(
     engine: DuckDBEngine, tmp_path: Path, name: str
 ) -> None:
     """A table called state, profiles, plan... never stands in for the plan's own."""
-    first = tmp_path / "first"
-    summary = _plan(engine, first, relation=True, state=None)
-    state = tmp_path / "state.parquet"
-    batches = summary.subscribe_batches + summary.unsubscribe_batches
-    commit_state(state, first / PLAN_FILE, range(1, batches + 1))
-    pq.write_table(_profiles(seed=2), tmp_path / "profiles" / "customers.parquet")
+    state = _synced_then_changed(engine, tmp_path)
     streamed = _plan(engine, tmp_path / "streamed", relation=False, state=state)
     # a copy of the old profiles, valid emails and all
     pq.write_table(_profiles(seed=1), tmp_path / "profiles" / f"{name}.parquet")
