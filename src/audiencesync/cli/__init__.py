@@ -156,17 +156,26 @@ def silence_stamina() -> None:
 
 
 def main() -> None:
-    """Run the CLI, turning audiencesync errors into one line and an exit code.
+    """Run the CLI and leave without the interpreter's teardown (cli.exiting)."""
+    leave(run_command())
 
-    Usage errors (bad flags) are Click's to report, in standalone mode.
+
+def run_command() -> int:
+    """Run the command line in ``sys.argv``; its exit code.
+
+    audiencesync errors become one line and an exit code; usage errors (bad
+    flags) are Click's to report, in standalone mode. A launcher's worker
+    (:mod:`audiencesync.launch.worker`) calls this too.
     """
     configure_logging()
     try:
         _run_app()
     except SystemExit as exc:
         if exc.code is None or isinstance(exc.code, int):
-            leave(exc.code or 0)  # no interpreter teardown (cli.exiting)
-        raise
+            return exc.code or 0
+        print(exc.code, file=sys.stderr)  # as the interpreter prints it
+        return EXIT_FAILURE
+    return 0
 
 
 def _run_app() -> None:

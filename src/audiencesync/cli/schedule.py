@@ -18,6 +18,7 @@ from rich.table import Table
 
 from audiencesync.app.views.schedule import ScheduleView, SystemView
 from audiencesync.app.workspace import open_workspace
+from audiencesync.cli.fast_start import launcher
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
 from audiencesync.cli.render import echo_json, print_table, when
 from audiencesync.scheduling.refresh import (
@@ -148,19 +149,29 @@ def serve(
         ),
     ] = DEFAULT_PORT,
     home: HomeOption = None,
+    fast_start: Annotated[
+        bool,
+        typer.Option(
+            "--fast-start/--no-fast-start",
+            help="Keep a launcher that starts this data folder's commands warm.",
+        ),
+    ] = True,
 ) -> None:
     """Serve the REST API, the scheduler and the run worker until Ctrl-C.
 
     One process: the API under /api/v1 (docs at /api/docs), the refresh and
     export schedules, and the runs the API queued. Scheduled work acts as the
     default user; each run's start and end is logged on stderr. A port in use
-    exits 2.
+    exits 2. Meanwhile `audiencesync exports run` and the other commands on
+    this data folder start in a process that imported everything already.
     Example: audiencesync serve --home ./data --port 8000
     """
-    serve_until_stopped(settings_for(home), host=host, port=port)
+    serve_until_stopped(settings_for(home), host=host, port=port, fast_start=fast_start)
 
 
-def serve_until_stopped(settings: Settings, *, host: str, port: int) -> None:
+def serve_until_stopped(
+    settings: Settings, *, host: str, port: int, fast_start: bool = True
+) -> None:
     """Serve (``serve``, and ``quickstart`` at its end) until Ctrl-C or SIGTERM."""
     from audiencesync.web.server import serve as serve_process  # noqa: PLC0415 - heavy
 
@@ -174,7 +185,10 @@ def serve_until_stopped(settings: Settings, *, host: str, port: int) -> None:
             err=True,
         )
 
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C before the handler is in
+    with (
+        contextlib.suppress(KeyboardInterrupt),  # Ctrl-C before the handler is in
+        launcher(settings.home) if fast_start else contextlib.nullcontext(),
+    ):
         serve_process(settings, host=host, port=port, on_start=started)
     typer.echo("Stopped.", err=True)
 

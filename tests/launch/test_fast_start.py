@@ -1,0 +1,256 @@
+"""Commands run warm in a launcher's worker exactly as they run cold (issue 14).
+
+Each test starts a real launcher (``python -m audiencesync.launch.server``) for
+a data folder with an export to the emulator, and runs ``audiencesync`` as a
+child process. ``warm_only`` runs the command unable to import the command line,
+so its success proves that a worker ran it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from audiencesync.app.workspace import open_workspace
+from audiencesync.emulator import EmulatorConfig
+from audiencesync.launch.wire import PROTOCOL, send_request, socket_path
+from audiencesync.sync.statuses import RunStatus
+from tests.launch.launching import (
+    command,
+    launcher,
+    wait_ready,
+    wait_until,
+    workers,
+)
+from tests.sync.place import EXPORT, FRANCE, HEADER, Place, make_place
+
+pytestmark = [
+    pytest.mark.socket,
+    pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="Linux only"),
+]
+CROWD = 10_000  # French members: ten subscribe batches
+SLOW = 0.3  # seconds of emulator latency per call: a run lasts seconds
+
+
+@pytest.fixture
+def place(tmp_path: Path) -> Iterator[Place]:
+    """The shared data folder with its export to the emulator."""
+    with make_place(tmp_path) as made:
+        yield made
+
+
+@pytest.fixture
+def slow_place(tmp_path: Path) -> Iterator[Place]:
+    """A crowd of French members and an emulator that answers in 0.3 s."""
+    crowd = HEADER + "".join(
+        f"P{i},p{i:05d}@example.com,FR,free\n" for i in range(CROWD)
+    )
+    config = EmulatorConfig(rate_limits_enabled=False, latency=SLOW)
+    with make_place(tmp_path, profiles=crowd, config=config) as made:
+        yield made
+
+
+def _home(place: Place) -> Path:
+    return place.settings.home
+
+
+def test_a_warm_run_sends_and_reports_like_a_cold_one(place: Place) -> None:
+    """Through the launcher, ``exports run --json`` fills the lists and says so."""
+    with launcher(_home(place)):
+        done = command(["exports", "run", EXPORT, "--json"], home=_home(place),
+                       warm_only=True)  # fmt: skip
+    assert (done.returncode, done.stderr) == (0, "")
+    report = json.loads(done.stdout)
+    assert report["status"] == "Succeeded with rejects"
+    assert place.emulator.list_members(report["segments"][0]["list_id"]) == FRANCE
+
+
+def test_a_warm_command_exits_and_complains_like_a_cold_one(place: Place) -> None:
+    """An unknown export: the same exit code and the same line on stderr."""
+    args = ["exports", "run", "No such export"]
+    cold = command(args, home=_home(place))
+    with launcher(_home(place)):
+        warm = command(args, home=_home(place), warm_only=True)
+    assert cold.returncode != 0
+    assert (warm.returncode, warm.stderr, warm.stdout) == (
+        cold.returncode, cold.stderr, cold.stdout,
+    )  # fmt: skip
+
+
+def test_a_worker_takes_the_clients_environment(place: Place) -> None:
+    """The acting user comes from the client's environment, not the launcher's."""
+    args = ["exports", "run", EXPORT]
+    env = {"AUDIENCESYNC_USER": "nobody"}
+    cold = command(args, home=_home(place), env=env)
+    with launcher(_home(place)):
+        warm = command(args, home=_home(place), warm_only=True, env=env)
+    assert cold.returncode != 0
+    assert (warm.returncode, warm.stderr) == (cold.returncode, cold.stderr)
+    assert "nobody" in warm.stderr
+
+
+def test_a_worker_works_in_the_clients_folder(place: Place, tmp_path: Path) -> None:
+    """A relative ``--home`` is read from the client's working directory."""
+    home = _home(place)
+    with launcher(home):
+        done = command(
+            ["exports", "list", "--json", "--home", home.name],
+            home=tmp_path / "elsewhere", warm_only=True, cwd=home.parent,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert [row["name"] for row in json.loads(done.stdout)] == [EXPORT]
+
+
+def test_a_warm_export_run_imports_nothing_the_launcher_had_not(place: Place) -> None:
+    """The launcher preloads all a sending run imports (``-X importtime`` is mute)."""
+    with launcher(_home(place), flags=("-X", "importtime")):
+        done = command(["exports", "run", EXPORT], home=_home(place), warm_only=True)
+    assert done.returncode == 0, done.stderr
+    assert place.sent_items()["lists/subscribe"] > 0  # it planned and sent
+    imports = [line for line in done.stderr.splitlines() if "import time:" in line]
+    assert imports == []
+
+
+def _interrupted(place: Place, started: Callable[[], bool]) -> tuple[int, RunStatus]:
+    """Start a run, Ctrl-C it once it sent a batch; exit code and run status."""
+    place.emulator.reset_requests()
+    client = _start_run(_home(place))
+    wait_until(lambda: started() and place.sent_items().get("lists/subscribe", 0) > 0)
+    client.send_signal(signal.SIGINT)
+    code = client.wait(timeout=60)
+    time.sleep(3 * SLOW)  # the calls still in flight land before the next reset
+    return code, _last_status(place)
+
+
+def test_ctrl_c_reaches_the_worker(slow_place: Place) -> None:
+    """SIGINT to the client interrupts the run in the worker exactly as cold."""
+    cold = _interrupted(slow_place, lambda: True)
+    with launcher(_home(slow_place)) as process:
+        warm = _interrupted(slow_place, lambda: workers(process.pid) != [])
+        wait_until(lambda: workers(process.pid) == [])
+    assert warm == cold
+    assert warm == (130, RunStatus.INTERRUPTED)
+
+
+def test_a_killed_client_takes_its_worker_along(slow_place: Place) -> None:
+    """kill -9 of the client ends its worker: the run stops, as a cold one would."""
+    home = _home(slow_place)
+    with launcher(home) as process:
+        client = _start_run(home)
+        wait_until(lambda: slow_place.sent_items().get("lists/subscribe", 0) > 0)
+        [worker] = workers(process.pid)
+        client.kill()
+        client.wait(timeout=30)
+        wait_until(lambda: not Path(f"/proc/{worker}").exists())
+        sent = slow_place.sent_items()["lists/subscribe"]
+    assert sent < CROWD
+    resumed = command(["exports", "run", EXPORT, "--json"], home=home)
+    assert resumed.returncode == 0, resumed.stderr
+    [france, _] = json.loads(resumed.stdout)["segments"]
+    assert len(slow_place.emulator.list_members(france["list_id"])) == CROWD
+
+
+def test_a_command_that_may_prompt_runs_cold(place: Place) -> None:
+    """``users`` may ask for a password: it never goes to a worker."""
+    with launcher(_home(place)):
+        warm = command(["users", "list"], home=_home(place), warm_only=True)
+        cold = command(["users", "list"], home=_home(place))
+    assert warm.returncode != 0  # unable to run cold, and not sent to the launcher
+    assert cold.returncode == 0, cold.stderr
+
+
+def test_without_a_launcher_a_command_runs_cold(place: Place) -> None:
+    """No launcher (or one that has gone): the command runs in its own process."""
+    with launcher(_home(place)):
+        pass
+    done = command(["exports", "list", "--json"], home=_home(place))
+    assert done.returncode == 0, done.stderr
+    assert not (_home(place) / "launcher.sock").exists()
+
+
+def _start_run(home: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(  # noqa: S603 - this interpreter, our own arguments
+        [sys.executable, "-m", "audiencesync", "exports", "run", EXPORT],
+        env={**os.environ, "AUDIENCESYNC_HOME": str(home)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def _last_status(place: Place) -> RunStatus:
+    with open_workspace(place.settings) as workspace:
+        [latest] = workspace.runs.list(limit=1).items
+    return RunStatus(latest.status)
+
+
+def test_a_client_of_another_python_is_refused(place: Place) -> None:
+    """A launcher runs commands only for its own interpreter and code."""
+    with launcher(_home(place)), socket.socket(socket.AF_UNIX) as sock:
+        sock.connect(str(socket_path(_home(place))))
+        answers = sock.makefile("rb")
+        assert json.loads(answers.readline()) == {"ready": PROTOCOL}
+        request = {"protocol": PROTOCOL, "executable": "/other/python",
+                   "package": "", "argv": ["runs", "list"]}  # fmt: skip
+        send_request(sock, request, [0, 1, 2])
+        assert json.loads(answers.readline()) == {"refused": "another Python"}
+
+
+def test_changed_code_is_run_cold_then_the_launcher_restarts(
+    place: Place, tmp_path: Path
+) -> None:
+    """Once audiencesync's files change, commands run cold until it reloaded them."""
+    probe = tmp_path / "probe" / "audiencesync_probe.py"
+    probe.parent.mkdir()
+    probe.write_text("", encoding="utf-8")
+    folder = str(probe.parent)
+    start = f"import sys\nsys.path.insert(0, {folder!r})\nimport audiencesync_probe"
+    home = _home(place)
+    with launcher(home, start=start) as process:
+        assert command(["exports", "list"], home=home, warm_only=True).returncode == 0
+        later = time.time() + 5
+        os.utime(probe, (later, later))
+        refused = command(["exports", "list"], home=home, warm_only=True)
+        wait_ready(socket_path(home), process)  # the same process, new code
+        again = command(["exports", "list"], home=home, warm_only=True)
+    assert refused.returncode != 0  # not run warm, and unable to run cold
+    assert again.returncode == 0, again.stderr
+
+
+def test_a_launcher_ends_with_its_parent(tmp_path: Path) -> None:
+    """``serve`` killed with -9: its launcher notices and exits."""
+    parent = subprocess.Popen(["sleep", "60"])  # noqa: S607 - coreutils
+    home = tmp_path / "home"
+    home.mkdir()
+    try:
+        with launcher(home, parent=parent.pid) as process:
+            parent.kill()
+            parent.wait()
+            assert process.wait(timeout=30) == 0
+    finally:
+        parent.kill()
+
+
+def test_serve_keeps_a_launcher_and_removes_it(place: Place) -> None:
+    """While ``serve`` runs, commands run warm; once it stops, the socket is gone."""
+    home = _home(place)
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "audiencesync", "serve", "--port", "0"],
+        env={**os.environ, "AUDIENCESYNC_HOME": str(home)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_ready(socket_path(home), serve)
+        warm = command(["exports", "list"], home=home, warm_only=True)
+    finally:
+        serve.send_signal(signal.SIGINT)
+        serve.wait(timeout=60)
+    assert warm.returncode == 0, warm.stderr
+    wait_until(lambda: not socket_path(home).exists())
