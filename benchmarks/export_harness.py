@@ -323,26 +323,47 @@ class CommandFigures:
 
 
 class _PeakWatcher(threading.Thread):
-    """Polls ``/proc/<pid>/status`` for VmHWM, the child's own high-water RSS."""
+    """Polls ``/proc/<pid>/status`` for VmHWM, the child's own high-water RSS.
 
-    def __init__(self, pid: int) -> None:
+    With ``launcher``, the command runs in one of the launcher's workers: the
+    workers' VmHWM is read instead (a fork counts the pages it shares with the
+    launcher: an upper bound).
+    """
+
+    def __init__(self, pid: int, *, launcher: int | None = None) -> None:
         super().__init__(daemon=True)
         self.pid = pid
+        self.launcher = launcher
         self.peak_kib = 0
         self.done = threading.Event()
 
     def run(self) -> None:
-        status = Path(f"/proc/{self.pid}/status")
         while not self.done.is_set():
-            with contextlib.suppress(OSError):
-                for line in status.read_text().splitlines():
-                    if line.startswith("VmHWM:"):
-                        self.peak_kib = max(self.peak_kib, int(line.split()[1]))
+            for pid in self._watched():
+                with contextlib.suppress(OSError):
+                    status = Path(f"/proc/{pid}/status").read_text()
+                    for line in status.splitlines():
+                        if line.startswith("VmHWM:"):
+                            self.peak_kib = max(self.peak_kib, int(line.split()[1]))
             self.done.wait(POLL_SECONDS)
 
+    def _watched(self) -> list[int]:
+        if self.launcher is None:
+            return [self.pid]
+        found: list[int] = []
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{self.launcher}/task").iterdir():
+                found += [int(c) for c in (task / "children").read_text().split()]
+        return found
 
-def run_command(args: Sequence[str], *, home: Path) -> CommandFigures:
+
+def run_command(
+    args: Sequence[str], *, home: Path, launcher: int | None = None
+) -> CommandFigures:
     """``audiencesync ARGS`` with ``home`` as data folder; wall time and peak RSS.
+
+    ``launcher``: the pid of the launcher ``serve`` keeps for ``home``, whose
+    worker runs the command (peak RSS is then the worker's).
 
     The data folder is chosen as the CLI chooses it: ``AUDIENCESYNC_HOME`` (no
     ``--home`` flag), from a working directory without a ``.env`` file. Wall time
@@ -359,7 +380,7 @@ def run_command(args: Sequence[str], *, home: Path) -> CommandFigures:
         process = subprocess.Popen(  # noqa: S603 - our own CLI
             [*cli_command(), *args], stdout=out, stderr=err, env=env, cwd=home.parent
         )
-        watcher = _PeakWatcher(process.pid)
+        watcher = _PeakWatcher(process.pid, launcher=launcher)
         watcher.start()
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started

@@ -56,6 +56,18 @@ def test_sync_export_benchmark_runs() -> None:
 
 
 @pytest.mark.slow
+def test_sync_export_benchmark_runs_warm() -> None:
+    """With ``--warm`` its runs go through the launcher of a running ``serve``."""
+    lines = _run_benchmark("benchmarks.sync_export", "--profiles", "3000", "--warm")
+    assert "started warm" in lines[0]
+    figures = json.loads(lines[-1])
+    assert figures["warm"] is True
+    assert figures["fresh_members"] + figures["fresh_rejects"] == 3000
+    assert figures["fresh_peak_rss_mb"] > 0  # the worker's, read while it ran
+    assert set(figures["pass"]) == {"fresh_ratio", "delta", "noop", "version"}
+
+
+@pytest.mark.slow
 def test_sync_export_benchmark_with_latency_runs_fresh_only() -> None:
     """With ``--latency`` and ``--fresh-only`` it probes concurrency, then one run."""
     lines = _run_benchmark(
