@@ -8,7 +8,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from audiencesync.sync.files import small_work, write_values
+from audiencesync.core.parquet_facts import small_work
+from audiencesync.sync.files import write_values
 
 
 def test_values_become_typed_columns_in_order(tmp_path: Path) -> None:

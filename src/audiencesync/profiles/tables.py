@@ -24,9 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
+from audiencesync.core.parquet_facts import parquet_key_values, parquet_rows
 from audiencesync.core.private import FILE_MODE
 from audiencesync.errors import NotFoundError, SourceError
 from audiencesync.profiles.identifiers import is_table_name, quote_literal
@@ -122,20 +120,20 @@ def read_table_info(folder: Path, name: str) -> TableInfo:
     """Row count and metadata of table ``name`` (:class:`NotFoundError` if absent)."""
     path = table_path(folder, name)
     try:
-        metadata = pq.read_metadata(path)
+        raw, rows = parquet_key_values(path), parquet_rows(path)
     except FileNotFoundError as exc:
         msg = f"Table {name} does not exist in {folder}; import it first."
         raise NotFoundError(
             msg, code="table_not_found", details={"table": name}
         ) from exc
-    except (OSError, pa.ArrowException) as exc:
+    except (OSError, ValueError) as exc:
         raise unreadable_table(path) from exc
-    fields = _decoded(metadata.metadata or {})
+    fields = _decoded(raw)
     sources = _sources_of(fields)
     return TableInfo(
         name=name,
         path=path,
-        rows=metadata.num_rows,
+        rows=rows,
         key=fields.get(KEY),
         source=sources[-1].stamp if sources else None,
         imported_at=_imported_at(fields),
@@ -222,12 +220,8 @@ def _flush_to_disk(path: Path) -> None:
         os.close(descriptor)
 
 
-def _decoded(raw: Mapping[bytes, bytes]) -> dict[str, str]:
-    return {
-        name.decode(): value.decode()
-        for name, value in raw.items()
-        if name.startswith(_PREFIX.encode())
-    }
+def _decoded(raw: Mapping[str, str]) -> dict[str, str]:
+    return {name: value for name, value in raw.items() if name.startswith(_PREFIX)}
 
 
 def _sources_of(fields: Mapping[str, str]) -> tuple[TableSource, ...]:

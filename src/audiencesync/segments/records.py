@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-import pyarrow as pa
 from sqlalchemy import func, select
 
 from audiencesync.errors import ConflictError, NotFoundError
@@ -23,6 +22,7 @@ from audiencesync.store.models import Segment, SegmentEvaluation
 from audiencesync.store.runs import Binding
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     from sqlalchemy.orm import Session
 
 

@@ -24,7 +24,6 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
-import pyarrow as pa
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -49,6 +48,7 @@ from audiencesync.segments.rules import (
 from audiencesync.store.models import Segment, SegmentEvaluation
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     from sqlglot import exp
 
     from audiencesync.profiles.catalog import Catalog
@@ -400,6 +400,8 @@ class SegmentService:
         query = members_query(
             info.definition, self._catalog(), columns=shown, today=self._today()
         )
+        import pyarrow as pa  # noqa: PLC0415 - a run needs no preview
+
         batches = list(self._engine.stream(query.limit(limit), batch_rows=limit))
         members = pa.Table.from_batches(batches) if batches else _empty(query)
         count = self.count(info.name, record=record)
@@ -611,6 +613,8 @@ def _stale(name: str, current: int | None = None) -> StaleEditError:
 
 
 def _empty(query: exp.Select) -> pa.Table:
+    import pyarrow as pa  # noqa: PLC0415 - a run needs no preview
+
     return pa.table({name: pa.array([], pa.null()) for name in query.named_selects})
 
 

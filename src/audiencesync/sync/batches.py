@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 import orjson
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from audiencesync.iterable.batching import BatchPolicy, member_row
 
@@ -30,6 +28,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     import duckdb
+    import pyarrow as pa
 
 Action = Literal["subscribe", "unsubscribe"]
 FRAME_ALLOWANCE = 1024  # {"listId":...,"subscribers":[...],...} around the rows
@@ -162,6 +161,8 @@ Row = tuple[str, str | None, DataFields | None]
 def _plan_rows(
     path: Path, *, skip: Collection[int]
 ) -> Iterator[tuple[int, Action, Row]]:
+    import pyarrow.parquet as pq  # noqa: PLC0415 - a run with nothing to send needs no Arrow
+
     columns = ["batch", "action", "email", "user_id", "data_fields"]
     for chunk in pq.ParquetFile(path).iter_batches(batch_size=10_000, columns=columns):
         values: list[list[Any]] = [chunk.column(i).to_pylist() for i in range(5)]
@@ -189,6 +190,8 @@ def read_encoded_batches(
     Only the ``batch``, ``action`` and ``body`` columns are read; no row is
     parsed. A plan written before rows carried their ``body`` is encoded here.
     """
+    import pyarrow.parquet as pq  # noqa: PLC0415 - a run with nothing to send needs no Arrow
+
     path = out / "plan.parquet"
     source = pq.ParquetFile(path)
     if "body" not in source.schema_arrow.names:
@@ -221,6 +224,8 @@ def batch_identities(out: Path, number: int) -> list[Identity]:
     For the rare paths that need them (a refusal to attribute, an error message
     to scrub): the file's row groups outside the batch are skipped.
     """
+    import pyarrow.parquet as pq  # noqa: PLC0415 - a run with nothing to send needs no Arrow
+
     table = pq.read_table(
         out / "plan.parquet",
         columns=["email", "user_id", "action"],
@@ -239,6 +244,8 @@ def batch_profile_keys(out: Path, number: int) -> dict[str, str]:
     Read only when Iterable refused someone in the batch; a plan written before
     rows carried their key gives an empty mapping.
     """
+    import pyarrow.parquet as pq  # noqa: PLC0415 - a run with nothing to send needs no Arrow
+
     path = out / "plan.parquet"
     if "profile_key" not in pq.ParquetFile(path).schema_arrow.names:
         return {}
@@ -259,6 +266,8 @@ def _text(value: object) -> str | None:
 
 def _bytes(column: pa.Array[Any]) -> list[bytes]:
     """A string column's values as UTF-8 bytes, ready to join into a body."""
+    import pyarrow as pa  # noqa: PLC0415 - a run with nothing to send needs no Arrow
+
     return cast("list[bytes]", column.cast(pa.binary()).to_pylist())
 
 

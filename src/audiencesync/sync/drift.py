@@ -18,6 +18,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from audiencesync.core.parquet_facts import small_work
 from audiencesync.iterable.client import IterableClient
 from audiencesync.iterable.errors import IterableError
 from audiencesync.iterable.retry import RetryPolicy
@@ -25,7 +26,6 @@ from audiencesync.profiles.identifiers import quote_literal
 from audiencesync.store.runs import RunSegment
 from audiencesync.sync.bindings import final_identifiers
 from audiencesync.sync.checkpoints import record_drift
-from audiencesync.sync.files import small_work
 from audiencesync.sync.state import expected_members
 
 if TYPE_CHECKING:

@@ -9,13 +9,11 @@ next write of the same destination simply overwrites.
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import duckdb
 
+from audiencesync.core.parquet_facts import small_work
 from audiencesync.core.private import FILE_MODE
 from audiencesync.profiles.identifiers import quote_identifier, quote_literal
 
@@ -105,27 +103,3 @@ def write_values(
         target = quote_literal(str(path))
         con.execute(f"COPY (SELECT {select}) TO {target} (FORMAT parquet)", values)
     return path
-
-
-_SHARED: list[duckdb.DuckDBPyConnection] = []
-_SHARED_LOCK = threading.Lock()
-
-
-@contextmanager
-def small_work() -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to one in-memory DuckDB database the process shares, for small jobs.
-
-    Opening a DuckDB database takes 10-25 ms; a run writes a few small files
-    (refused rows, an empty plan) and counts a few emails, each of which would
-    open one. Each call gets its own connection (a cursor) to the shared
-    database, so threads may use it at once. Nothing is kept in it: use the
-    capped scratch databases (:mod:`audiencesync.sync.scratch`) for real work.
-    """
-    with _SHARED_LOCK:
-        if not _SHARED:
-            _SHARED.append(duckdb.connect(":memory:"))
-        cursor = _SHARED[0].cursor()
-    try:
-        yield cursor
-    finally:
-        cursor.close()

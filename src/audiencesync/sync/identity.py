@@ -29,8 +29,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-import pyarrow as pa
-
 from audiencesync.core.emails import (
     EMAIL_SQL_PATTERN,
     MAX_EMAIL_LENGTH,
@@ -42,6 +40,7 @@ from audiencesync.profiles.query_errors import DuckDBQueryError, duckdb_query_er
 
 if TYPE_CHECKING:
     import duckdb
+    import pyarrow as pa
 
     from audiencesync.sync.mapping import ExportMapping
 
@@ -94,6 +93,8 @@ def _projection(relation: DuckDBRelation, mapping: ExportMapping) -> str:
 def _reader(
     members: Iterable[pa.RecordBatch], mapping: ExportMapping
 ) -> pa.RecordBatchReader:
+    import pyarrow as pa  # noqa: PLC0415 - a run with nothing to send needs no Arrow
+
     batches = (_project(batch, mapping) for batch in members)
     first = next(batches, None)
     if first is None:
@@ -110,6 +111,8 @@ def _chain(
 
 def _project(batch: pa.RecordBatch, mapping: ExportMapping) -> pa.RecordBatch:
     """``batch`` renamed onto the internal schema (zero-copy)."""
+    import pyarrow as pa  # noqa: PLC0415 - a run with nothing to send needs no Arrow
+
     arrays = [batch.column(0)]
     for name in _source_columns(mapping):
         index = batch.schema.get_field_index(name)
@@ -137,6 +140,8 @@ def _internal_columns(mapping: ExportMapping) -> list[str]:
 
 
 def _empty_schema(mapping: ExportMapping) -> pa.Schema:
+    import pyarrow as pa  # noqa: PLC0415 - a run with nothing to send needs no Arrow
+
     names = _internal_columns(mapping)
     types = {"consent": pa.bool_()}
     return pa.schema([(name, types.get(name, pa.string())) for name in names])

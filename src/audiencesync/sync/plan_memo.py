@@ -47,9 +47,9 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from audiencesync import __version__
+from audiencesync.core.parquet_facts import small_work
 from audiencesync.core.private import FILE_MODE, FOLDER_MODE
 from audiencesync.profiles.identifiers import quote_literal
-from audiencesync.sync.files import small_work
 from audiencesync.sync.plan import INVALID_FILE, PLAN_FILE, PlanSummary
 
 if TYPE_CHECKING:

@@ -15,10 +15,10 @@ import io
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-import pyarrow.parquet as pq
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from audiencesync.core.parquet_facts import parquet_rows
 from audiencesync.store.runs import RejectFile, RunSegment
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ InvalidRow = tuple[str | None, str, str]
 
 def keep_invalid(session: Session, run_segment_id: int, path: Path) -> int:
     """Make the plan's invalid rows at ``path`` the run segment's; their count."""
-    rows = int(pq.ParquetFile(path).metadata.num_rows)
+    rows = parquet_rows(path)
     part = session.get_one(RunSegment, run_segment_id)
     if rows == 0:
         part.invalid_file = None
@@ -58,6 +58,8 @@ def invalid_rows(
     data = session.scalar(select(RejectFile.data).where(RejectFile.digest == digest))
     if data is None:
         return
+    import pyarrow.parquet as pq  # noqa: PLC0415 - only to show stored rejects
+
     source = pq.ParquetFile(io.BytesIO(data))
     skip, left = offset, limit
     for chunk in source.iter_batches(batch_size=READ_ROWS):

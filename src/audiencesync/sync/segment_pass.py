@@ -36,9 +36,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pyarrow.parquet as pq
 from sqlalchemy import delete, func, select
 
+from audiencesync.core.parquet_facts import parquet_rows
 from audiencesync.errors import EvaluationError, ListGoneError
 from audiencesync.iterable.endpoints import Endpoint
 from audiencesync.profiles.duckdb_engine import DuckDBRelation
@@ -588,7 +588,7 @@ def _commit(
 
 
 def _rows(path: Path) -> int:
-    return int(pq.ParquetFile(path).metadata.num_rows)
+    return parquet_rows(path)
 
 
 def _batches_total(ctx: PassContext, part: Part) -> int:
@@ -605,8 +605,8 @@ def _rows_left(ctx: PassContext, part: Part, out: Path) -> int:
                 RunBatch.run_segment_id == part.id, RunBatch.acked_at.is_not(None)
             )
         )
-    total = pq.ParquetFile(out / PLAN_FILE).metadata.num_rows
-    return max(int(total) - removals - int(sent or 0), 0)
+    total = parquet_rows(out / PLAN_FILE)
+    return max(total - removals - int(sent or 0), 0)
 
 
 def _outcome(

@@ -34,15 +34,11 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from audiencesync.core.emails import (
     EMAIL_SQL_PATTERN,
     MAX_EMAIL_LENGTH,
     MAX_LOCAL_LENGTH,
 )
-from audiencesync.profiles.spark_engine import run_spark
 from audiencesync.sync.identity import NOT_CONSENTING
 
 if TYPE_CHECKING:
@@ -116,6 +112,8 @@ class SparkMembers:
         spark = self.frame.sparkSession
         names = _Views(spark)
         try:
+            from audiencesync.profiles.spark_engine import run_spark  # noqa: PLC0415
+
             reasons: dict[str, int] = run_spark(lambda: self._plan(con, request, names))
             return reasons
         finally:
@@ -311,6 +309,8 @@ def _emails(spark: SparkSession, emails: Collection[str]) -> DataFrame:
 
 def _fetch(con: duckdb.DuckDBPyConnection, table: str, frame: DataFrame) -> None:
     """Stream ``frame`` into the local table ``table``, one partition at a time."""
+    import pyarrow as pa  # noqa: PLC0415 - Spark plans only
+
     reader = pa.RecordBatchReader.from_stream(frame)
     con.register(f"{table}_arrow", reader)
     con.execute(f"CREATE TABLE {table} AS SELECT * FROM {table}_arrow")  # noqa: S608
@@ -321,5 +321,7 @@ def read_emails(path: Path | None) -> list[str]:
     """The ``email`` column of a planner input file (retry, final); none without one."""
     if path is None or not path.exists():
         return []
+    import pyarrow.parquet as pq  # noqa: PLC0415 - Spark plans only
+
     emails = pq.read_table(path, columns=["email"])["email"].to_pylist()
     return [str(email) for email in emails if email is not None]

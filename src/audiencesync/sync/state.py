@@ -31,8 +31,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import pyarrow.parquet as pq
-
+from audiencesync.core.parquet_facts import parquet_key_values, parquet_rows
 from audiencesync.profiles.identifiers import quote_literal
 from audiencesync.sync.files import flush, read_relation, write_parquet
 from audiencesync.sync.scratch import STATE_MEMORY_LIMIT, open_scratch
@@ -72,13 +71,13 @@ def read_identity(path: Path) -> StateIdentity | None:
     """The identity written into the state file ``path``; None if it has none.
 
     Files written before identities existed (and files that are not ours) have
-    none. Raises OSError or pyarrow's errors when the file is unreadable.
+    none. Raises OSError or ValueError when the file is unreadable.
     """
-    raw = pq.read_metadata(path).metadata or {}
-    key, list_id = raw.get(_KEY.encode()), raw.get(_LIST.encode())
+    raw = parquet_key_values(path)
+    key, list_id = raw.get(_KEY), raw.get(_LIST)
     if key is None or list_id is None or not list_id.isdigit():
         return None
-    return StateIdentity(key.decode(), int(list_id))
+    return StateIdentity(key, int(list_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +112,7 @@ def expected_members(state: Path) -> int:
     """How many members the binding's list should have, by the sync state."""
     if not state.exists():
         return 0
-    return int(pq.ParquetFile(state).metadata.num_rows)
+    return parquet_rows(state)
 
 
 def commit_state(
