@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -60,11 +61,10 @@ def wait_ready(path: Path, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + READY_SECONDS
     while time.monotonic() < deadline:
         assert process.poll() is None, "the launcher exited"
-        if path.is_socket():
-            with socket.socket(socket.AF_UNIX) as probe:
-                probe.connect(str(path))
-                if probe.recv(64).startswith(b'{"ready"'):
-                    return
+        with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX) as probe:
+            probe.connect(str(path))
+            if probe.recv(64).startswith(b'{"ready"'):
+                return
         time.sleep(0.05)
     msg = "the launcher did not start"
     raise AssertionError(msg)

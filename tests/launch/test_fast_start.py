@@ -254,3 +254,18 @@ def test_serve_keeps_a_launcher_and_removes_it(place: Place) -> None:
         serve.wait(timeout=60)
     assert warm.returncode == 0, warm.stderr
     wait_until(lambda: not socket_path(home).exists())
+
+
+def test_a_stopping_launcher_leaves_a_newer_ones_socket(place: Place) -> None:
+    """Two launchers on one folder: the first to stop does not take the other's."""
+    home = _home(place)
+    path = socket_path(home)
+    with launcher(home) as first:
+        ours = path.stat().st_ino
+        with launcher(home) as second:
+            wait_until(lambda: path.exists() and path.stat().st_ino != ours)
+            wait_ready(path, second)
+            first.terminate()
+            first.wait(timeout=30)
+            done = command(["exports", "list"], home=home, warm_only=True)
+    assert done.returncode == 0, done.stderr

@@ -100,6 +100,7 @@ class Launcher:
         self._listener: socket.socket | None = None
         self._restart = False
         self._loaded = time.time()
+        self._inode = 0
         self._wake_r, self._wake_w = os.pipe()
 
     def serve(self) -> bool:
@@ -117,6 +118,7 @@ class Launcher:
             self._path.unlink()
         listener.bind(str(self._path))
         self._path.chmod(0o600)
+        self._inode = self._path.stat().st_ino
         listener.listen(16)
         self._listener = listener
         self._selector.register(listener, selectors.EVENT_READ, "accept")
@@ -152,8 +154,9 @@ class Launcher:
         self._selector.unregister(self._listener)
         self._listener.close()
         self._listener = None
-        with contextlib.suppress(FileNotFoundError):
-            self._path.unlink()
+        with contextlib.suppress(OSError):  # another launcher's socket stays
+            if self._path.stat().st_ino == self._inode:
+                self._path.unlink()
 
     def _accept(self) -> None:
         assert self._listener is not None  # noqa: S101 - registered only while listening
