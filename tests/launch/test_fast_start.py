@@ -8,12 +8,16 @@ so its success proves that a worker ran it.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,6 +29,7 @@ from audiencesync.emulator import EmulatorConfig
 from audiencesync.launch.wire import PROTOCOL, send_request, socket_path
 from audiencesync.sync.statuses import RunStatus
 from tests.launch.launching import (
+    WARM_ONLY,
     command,
     launcher,
     wait_ready,
@@ -269,3 +274,35 @@ def test_a_stopping_launcher_leaves_a_newer_ones_socket(place: Place) -> None:
             first.wait(timeout=30)
             done = command(["exports", "list"], home=home, warm_only=True)
     assert done.returncode == 0, done.stderr
+
+
+def _in_terminal(args: list[str], home: Path, *, warm_only: bool) -> bytes:
+    """``audiencesync ARGS`` on a 100-column pseudo-terminal: all it printed."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR"}}  # fmt: skip
+    start = ["-c", WARM_ONLY] if warm_only else ["-m", "audiencesync"]
+    process = subprocess.Popen(  # noqa: S603 - this interpreter, our own arguments
+        [sys.executable, *start, *args],
+        stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
+        env={**env, "AUDIENCESYNC_HOME": str(home), "TERM": "xterm-256color"},
+    )  # fmt: skip
+    os.close(slave)
+    output = bytearray()
+    with contextlib.suppress(OSError):  # EIO once every writer has gone
+        while chunk := os.read(master, 65536):
+            output += chunk
+    os.close(master)
+    assert process.wait(timeout=60) == 0
+    return bytes(output)
+
+
+def test_a_warm_command_draws_on_a_terminal_as_a_cold_one(place: Place) -> None:
+    """Colours, borders and width come out the same on the client's terminal."""
+    args = ["exports", "list"]
+    cold = _in_terminal(args, _home(place), warm_only=False)
+    with launcher(_home(place)):
+        warm = _in_terminal(args, _home(place), warm_only=True)
+    assert b"\x1b[" in cold  # Rich saw a terminal and coloured its table
+    assert warm == cold

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -80,3 +82,24 @@ def test_a_socket_nobody_listens_on_means_cold(
         dead.bind(str(path))  # bound, never listening
         monkeypatch.setenv("AUDIENCESYNC_HOME", str(tmp_path))
         assert forward(["exports", "list"]) is None
+
+
+def test_the_command_entry_imports_only_the_standard_library() -> None:
+    """What ``audiencesync`` imports before it knows where to run: nothing heavy."""
+    code = (
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "import audiencesync.launch.client\n"
+        "print('\\n'.join(sorted(set(sys.modules) - before)))"
+    )
+    done = subprocess.run(  # noqa: S603 - this interpreter, our own code
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    loaded = done.stdout.split()
+    ours = {name for name in loaded if name.startswith("audiencesync")}
+    assert ours == {
+        "audiencesync", "audiencesync.launch", "audiencesync.launch.client",
+        "audiencesync.launch.wire",
+    }  # fmt: skip
+    outside = {name.split(".")[0] for name in loaded} - {"audiencesync"}
+    assert outside <= set(sys.stdlib_module_names) | {"_distutils_hack"}
