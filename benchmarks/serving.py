@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from audiencesync.launch.wire import socket_path
+from audiencesync.launch.wire import connect, socket_path
 from benchmarks.export_harness import cli_command
 
 READY_SECONDS = 60.0
@@ -46,7 +46,7 @@ def _wait_for_launcher(home: Path, serve: subprocess.Popen[bytes]) -> int:
             msg = f"serve exited with code {serve.returncode}"
             raise RuntimeError(msg)
         with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX) as probe:
-            probe.connect(str(path))
+            connect(probe, path)
             if probe.recv(64).startswith(b'{"ready"'):
                 return _launcher_of(serve.pid)
         time.sleep(0.05)

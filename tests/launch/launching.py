@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from audiencesync.launch.wire import socket_path
+from audiencesync.launch.wire import connect, socket_path
 
 # The command as the console script runs it, unable to run cold: the command
 # line itself cannot be imported, so only a launcher's worker can run it.
@@ -62,7 +62,7 @@ def wait_ready(path: Path, process: subprocess.Popen[bytes]) -> None:
     while time.monotonic() < deadline:
         assert process.poll() is None, "the launcher exited"
         with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX) as probe:
-            probe.connect(str(path))
+            connect(probe, path)
             if probe.recv(64).startswith(b'{"ready"'):
                 return
         time.sleep(0.05)

@@ -26,7 +26,7 @@ import pytest
 
 from audiencesync.app.workspace import open_workspace
 from audiencesync.emulator import EmulatorConfig
-from audiencesync.launch.wire import PROTOCOL, send_request, socket_path
+from audiencesync.launch.wire import PROTOCOL, connect, send_request, socket_path
 from audiencesync.sync.statuses import RunStatus
 from tests.launch.launching import (
     WARM_ONLY,
@@ -199,7 +199,7 @@ def _last_status(place: Place) -> RunStatus:
 def test_a_client_of_another_python_is_refused(place: Place) -> None:
     """A launcher runs commands only for its own interpreter and code."""
     with launcher(_home(place)), socket.socket(socket.AF_UNIX) as sock:
-        sock.connect(str(socket_path(_home(place))))
+        connect(sock, socket_path(_home(place)))
         answers = sock.makefile("rb")
         assert json.loads(answers.readline()) == {"ready": PROTOCOL}
         request = {"protocol": PROTOCOL, "executable": "/other/python",
@@ -306,3 +306,27 @@ def test_a_warm_command_draws_on_a_terminal_as_a_cold_one(place: Place) -> None:
         warm = _in_terminal(args, _home(place), warm_only=True)
     assert b"\x1b[" in cold  # Rich saw a terminal and coloured its table
     assert warm == cold
+
+
+def test_a_data_folder_deep_in_the_tree_still_starts_warm(tmp_path: Path) -> None:
+    """A socket path beyond a Unix address's 107 bytes is reached through its folder."""
+    deep = tmp_path / ("nested-folder-" * 8)
+    deep.mkdir()
+    with make_place(deep) as place, launcher(_home(place)):
+        assert len(str(socket_path(_home(place)))) > 107
+        done = command(["exports", "list"], home=_home(place), warm_only=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_launcher_that_cannot_listen_says_so_in_one_line(tmp_path: Path) -> None:
+    """A data folder it may not write to: one line, exit 1, no traceback."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "launcher.sock").mkdir()  # a folder where its socket should go
+    done = subprocess.run(  # noqa: S603 - this interpreter, our own module
+        [sys.executable, "-m", "audiencesync.launch.server", "--home", str(home)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.startswith("audiencesync: no fast start for")
+    assert "Traceback" not in done.stderr

@@ -20,6 +20,7 @@ from audiencesync.launch.wire import (
     PROTOCOL,
     SWITCH,
     WARM_COMMANDS,
+    connect,
     home_of,
     send_request,
     socket_path,
@@ -69,7 +70,7 @@ def _connect(path: Path) -> socket.socket:
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.settimeout(CONNECT_SECONDS)
-        sock.connect(str(path))
+        connect(sock, path)
     except OSError:
         sock.close()
         raise

@@ -32,7 +32,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from audiencesync.launch.wire import PROTOCOL, receive_request, send_line, socket_path
+from audiencesync.launch.wire import (
+    PROTOCOL,
+    bind,
+    receive_request,
+    send_line,
+    socket_path,
+)
 from audiencesync.launch.worker import run_worker
 
 # What commands import as they run, beyond what importing the command modules
@@ -116,7 +122,7 @@ class Launcher:
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         with contextlib.suppress(FileNotFoundError):
             self._path.unlink()
-        listener.bind(str(self._path))
+        bind(listener, self._path)
         self._path.chmod(0o600)
         self._inode = self._path.stat().st_ino
         listener.listen(16)
@@ -287,7 +293,15 @@ def main(argv: list[str] | None = None) -> None:
     preload()
     path = socket_path(args.home.resolve())
     os.chdir("/")  # a worker goes to its client's folder; this one holds none
-    if Launcher(path, parent=args.parent).serve():
+    try:
+        restart = Launcher(path, parent=args.parent).serve()
+    except OSError as exc:  # a folder it may not write to, a file in the way
+        sys.stderr.write(
+            f"audiencesync: no fast start for {args.home}: cannot listen on"
+            f" {path.name} ({exc.strerror or exc}); commands start cold.\n"
+        )
+        raise SystemExit(1) from None
+    if restart:
         os.execv(sys.executable, [sys.executable, "-m", _MODULE, *sys.argv[1:]])  # noqa: S606
 
 

@@ -28,6 +28,7 @@ WARM_COMMANDS = frozenset({"exports", "runs", "segments", "system", "audit"})
 SWITCH = "AUDIENCESYNC_FAST_START"  # "0" runs every command cold
 _LENGTH = struct.Struct("!I")
 MAX_REQUEST = 1 << 20  # an environment larger than 1 MiB is not forwarded
+_MAX_ADDRESS = 100  # bytes of a socket path used as such (the limit is 107)
 
 
 def socket_path(home: Path) -> Path:
@@ -62,6 +63,35 @@ def _dotenv_home(path: Path) -> str | None:
         if name.strip() == "AUDIENCESYNC_HOME":
             return value.split(" #")[0].strip().strip("'\"") or None
     return None
+
+
+def connect(sock: socket.socket, path: Path) -> None:
+    """Connect ``sock`` to the socket at ``path``, however long the path.
+
+    A Unix socket's address holds at most 107 bytes; a longer path is reached
+    through the folder's descriptor (``/proc/self/fd/N/NAME``, Linux).
+    """
+    if len(os.fsencode(path)) < _MAX_ADDRESS:
+        sock.connect(str(path))
+        return
+    folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        sock.connect(f"/proc/self/fd/{folder}/{path.name}")
+    finally:
+        os.close(folder)
+
+
+def bind(sock: socket.socket, path: Path) -> None:
+    """Bind ``sock`` to ``path``, however long the path (from inside its folder)."""
+    if len(os.fsencode(path)) < _MAX_ADDRESS:
+        sock.bind(str(path))
+        return
+    before = os.getcwd()  # noqa: PTH109 - restored at once
+    os.chdir(path.parent)
+    try:
+        sock.bind(path.name)
+    finally:
+        os.chdir(before)
 
 
 def send_request(sock: socket.socket, request: dict[str, Any], fds: list[int]) -> None:
