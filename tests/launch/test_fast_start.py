@@ -42,7 +42,7 @@ pytestmark = [
     pytest.mark.socket,
     pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="Linux only"),
 ]
-CROWD = 10_000  # French members: ten subscribe batches
+CROWD = 30_000  # French members: thirty subscribe batches, seconds of sending
 SLOW = 0.3  # seconds of emulator latency per call: a run lasts seconds
 
 
