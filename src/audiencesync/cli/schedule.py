@@ -178,9 +178,10 @@ def serve_until_stopped(
     show_progress_log()
 
     def started(address: Address) -> None:
+        warm = " Commands on this data folder start warm." if fast_start else ""
         typer.echo(
             f"REST API on {address.api_url} (docs: {address.docs_url}); the"
-            f" scheduler and the run worker run for {settings.home}."
+            f" scheduler and the run worker run for {settings.home}.{warm}"
             " Ctrl-C stops.",
             err=True,
         )
