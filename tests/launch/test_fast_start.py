@@ -19,7 +19,7 @@ import subprocess
 import sys
 import termios
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -53,14 +53,19 @@ def place(tmp_path: Path) -> Iterator[Place]:
         yield made
 
 
+def _crowd(count: int, *, also: str = "") -> str:
+    """A profiles CSV of ``count`` French members (``p…``), and as many ``also…``."""
+    rows = [f"P{i},p{i:05d}@example.com,FR,free\n" for i in range(count)]
+    if also:
+        rows += [f"Q{i},{also}{i:05d}@example.com,FR,free\n" for i in range(count)]
+    return HEADER + "".join(rows)
+
+
 @pytest.fixture
 def slow_place(tmp_path: Path) -> Iterator[Place]:
     """A crowd of French members and an emulator that answers in 0.3 s."""
-    crowd = HEADER + "".join(
-        f"P{i},p{i:05d}@example.com,FR,free\n" for i in range(CROWD)
-    )
     config = EmulatorConfig(rate_limits_enabled=False, latency=SLOW)
-    with make_place(tmp_path, profiles=crowd, config=config) as made:
+    with make_place(tmp_path, profiles=_crowd(CROWD), config=config) as made:
         yield made
 
 
@@ -125,33 +130,64 @@ def test_a_warm_export_run_imports_nothing_the_launcher_had_not(place: Place) ->
     assert imports == []
 
 
-def _interrupted(place: Place, started: Callable[[], bool]) -> tuple[int, RunStatus]:
+@contextlib.contextmanager
+def _running_export(
+    home: Path, *, warm_only: bool
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``exports run`` started as a child process; killed if still running after."""
+    start = ["-c", WARM_ONLY] if warm_only else ["-m", "audiencesync"]
+    client = subprocess.Popen(  # noqa: S603 - this interpreter, our own arguments
+        [sys.executable, *start, "exports", "run", EXPORT],
+        env={**os.environ, "AUDIENCESYNC_HOME": str(home)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        yield client
+    finally:
+        if client.poll() is None:
+            client.kill()
+        client.wait(timeout=60)
+
+
+def _sending(place: Place, client: subprocess.Popen[bytes]) -> None:
+    """Until the run in ``client`` has had a subscribe batch answered."""
+    wait_until(
+        lambda: (
+            client.poll() is not None
+            or place.sent_items().get("lists/subscribe", 0) > 0
+        )
+    )
+    assert client.poll() is None, "the command ended before it sent anything"
+
+
+def _interrupted(place: Place, *, warm_only: bool) -> tuple[int, RunStatus]:
     """Start a run, Ctrl-C it once it sent a batch; exit code and run status."""
     place.emulator.reset_requests()
-    client = _start_run(_home(place))
-    wait_until(lambda: started() and place.sent_items().get("lists/subscribe", 0) > 0)
-    client.send_signal(signal.SIGINT)
-    code = client.wait(timeout=60)
+    with _running_export(_home(place), warm_only=warm_only) as client:
+        _sending(place, client)
+        client.send_signal(signal.SIGINT)
+        code = client.wait(timeout=60)
     time.sleep(3 * SLOW)  # the calls still in flight land before the next reset
     return code, _last_status(place)
 
 
 def test_ctrl_c_reaches_the_worker(slow_place: Place) -> None:
     """SIGINT to the client interrupts the run in the worker exactly as cold."""
-    cold = _interrupted(slow_place, lambda: True)
+    cold = _interrupted(slow_place, warm_only=False)
+    finished = command(["exports", "run", EXPORT], home=_home(slow_place))
+    assert finished.returncode == 0, finished.stderr
+    slow_place.reimport(_crowd(CROWD, also="q"))  # as many new members to send
     with launcher(_home(slow_place)) as process:
-        warm = _interrupted(slow_place, lambda: workers(process.pid) != [])
+        warm = _interrupted(slow_place, warm_only=True)
         wait_until(lambda: workers(process.pid) == [])
-    assert warm == cold
-    assert warm == (130, RunStatus.INTERRUPTED)
+    assert warm == cold == (130, RunStatus.INTERRUPTED)
 
 
 def test_a_killed_client_takes_its_worker_along(slow_place: Place) -> None:
     """kill -9 of the client ends its worker: the run stops, as a cold one would."""
     home = _home(slow_place)
-    with launcher(home) as process:
-        client = _start_run(home)
-        wait_until(lambda: slow_place.sent_items().get("lists/subscribe", 0) > 0)
+    with launcher(home) as process, _running_export(home, warm_only=True) as client:
+        _sending(slow_place, client)
         [worker] = workers(process.pid)
         client.kill()
         client.wait(timeout=30)
@@ -180,14 +216,6 @@ def test_without_a_launcher_a_command_runs_cold(place: Place) -> None:
     done = command(["exports", "list", "--json"], home=_home(place))
     assert done.returncode == 0, done.stderr
     assert not (_home(place) / "launcher.sock").exists()
-
-
-def _start_run(home: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(  # noqa: S603 - this interpreter, our own arguments
-        [sys.executable, "-m", "audiencesync", "exports", "run", EXPORT],
-        env={**os.environ, "AUDIENCESYNC_HOME": str(home)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
 
 
 def _last_status(place: Place) -> RunStatus:

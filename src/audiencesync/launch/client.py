@@ -27,7 +27,7 @@ from audiencesync.launch.wire import (
 )
 
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
-CONNECT_SECONDS = 1.0
+CONNECT_SECONDS = 5.0  # a loaded machine may take a while; a stuck launcher costs this
 EXIT_LOST = 1  # the worker ended without telling its exit code
 
 
