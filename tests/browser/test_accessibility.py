@@ -379,6 +379,7 @@ def test_focus_is_visible_on_every_link_and_button(
     page.goto(f"{site.base}/exports/{EXPORT.replace(' ', '%20')}")
     sign_in(page, site, "admin")
     expect(page.locator("h1")).to_have_text(EXPORT)
+    page.wait_for_load_state("load")  # the stylesheet's outlines, not the default ring
     focused: list[dict[str, object]] = []
     for _ in range(MAX_PAGES):
         page.keyboard.press("Tab")
