@@ -348,13 +348,16 @@ class _PeakWatcher(threading.Thread):
             self.done.wait(POLL_SECONDS)
 
     def _watched(self) -> list[int]:
-        if self.launcher is None:
-            return [self.pid]
-        found: list[int] = []
-        with contextlib.suppress(OSError):
-            for task in Path(f"/proc/{self.launcher}/task").iterdir():
-                found += [int(c) for c in (task / "children").read_text().split()]
-        return found
+        return [self.pid] if self.launcher is None else children(self.launcher)
+
+
+def children(pid: int) -> list[int]:
+    """The pids of a process's children (none if it has gone)."""
+    found: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(c) for c in (task / "children").read_text().split()]
+    return found
 
 
 def run_command(

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from audiencesync.launch.wire import connect, socket_path
-from benchmarks.export_harness import cli_command
+from benchmarks.export_harness import children, cli_command
 
 READY_SECONDS = 60.0
 LAUNCHER = "audiencesync.launch.server"
@@ -61,12 +61,3 @@ def _launcher_of(serve_pid: int) -> int:
             return pid
     msg = "serve runs no launcher"
     raise RuntimeError(msg)
-
-
-def children(pid: int) -> list[int]:
-    """The pids of a process's children (none if it has gone)."""
-    found: list[int] = []
-    with contextlib.suppress(OSError):
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            found += [int(c) for c in (task / "children").read_text().split()]
-    return found
