@@ -51,6 +51,7 @@ from audiencesync.sync.drift import DriftCheck
 from audiencesync.sync.dry_run import dry_run_segment
 from audiencesync.sync.export_rows import find_export
 from audiencesync.sync.history import require_export, run_info
+from audiencesync.sync.interrupt import CtrlC, Interrupted
 from audiencesync.sync.lists import ListFinder
 from audiencesync.sync.lock import (
     Lease,
@@ -364,13 +365,13 @@ def _drive(job: _Job) -> tuple[RunStatus, str | None]:
     """Run the segments; the run's ending status and why, in safe words."""
     try:
         outcomes = asyncio.run(_segments(job))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Interrupted):
         with job.env.database.session() as session:
             _close_segments(session, job.run_id, RunStatus.INTERRUPTED)
             finish(session, job.run_id, RunStatus.INTERRUPTED, now=job.now(),
                    error="Stopped by the user. Resume the run, or run the"
                    " export again: its next run continues it.")  # fmt: skip
-        raise
+        raise KeyboardInterrupt from None
     except Exception as exc:
         return _stopped(exc, job.run_id)
     failed = " ".join(outcome.failed for outcome in outcomes if outcome.failed)
@@ -418,6 +419,7 @@ def _held_note(run_id: int) -> str:
 
 async def _segments(job: _Job) -> list[SegmentOutcome]:
     credentials, database = job.credentials, job.env.database
+    ctrl_c = CtrlC()
     async with IterableClient(
         credentials.api_key, region=credentials.region, base_url=credentials.base_url
     ) as client:
@@ -430,27 +432,41 @@ async def _segments(job: _Job) -> list[SegmentOutcome]:
             lists=ListFinder(client),
             progress=job.progress,
             drift=DriftCheck(database, credentials),
-            beat=job.beat,
+            beat=_checked(job.beat, ctrl_c),
             dry_run=job.how.dry_run,
         )
         with database.session() as session:
             client.resume_rates(load_rates(session, job.target.connection_id))
         try:
-            return await _kept_alive(job.beat, _each_segment(job, ctx))
+            return await _kept_alive(job.beat, _each_segment(job, ctx), ctrl_c)
         finally:
             with database.session() as session:
                 save_rates(session, job.target.connection_id, client.learned_rates())
 
 
+def _checked(beat: Callable[[], None], ctrl_c: CtrlC) -> Callable[[], None]:
+    """``beat``, after every batch: Interrupted first, once Ctrl-C was pressed."""
+
+    def checked() -> None:
+        ctrl_c.check()
+        beat()
+
+    return checked
+
+
 async def _kept_alive(
-    beat: Callable[[], None], work: Coroutine[Any, Any, list[SegmentOutcome]]
+    beat: Callable[[], None],
+    work: Coroutine[Any, Any, list[SegmentOutcome]],
+    ctrl_c: CtrlC | None = None,
 ) -> list[SegmentOutcome]:
     """Run ``work`` while renewing the lease on a timer, not only between batches.
 
     A call that retries through an outage can take longer than the lease; the
     lease must not expire under it, or another process would resume the run
-    while this one still sends. A lost lease stops the work.
+    while this one still sends. A lost lease stops the work. Ctrl-C cancels
+    it; once pressed, the pass ends Interrupted however the work ended.
     """
+    ctrl_c = ctrl_c or CtrlC()
     main = asyncio.ensure_future(work)
     lost: list[LeaseLostError] = []
 
@@ -466,13 +482,17 @@ async def _kept_alive(
 
     keeper = asyncio.ensure_future(renew())
     try:
-        return await main
+        with ctrl_c.watching(main):
+            outcomes = await main
     except asyncio.CancelledError:
         if lost:
             raise lost[0] from None
+        ctrl_c.check()
         raise
     finally:
         keeper.cancel()
+    ctrl_c.check()
+    return outcomes
 
 
 async def _each_segment(job: _Job, ctx: PassContext) -> list[SegmentOutcome]:
