@@ -103,3 +103,25 @@ def test_the_command_entry_imports_only_the_standard_library() -> None:
     }  # fmt: skip
     outside = {name.split(".")[0] for name in loaded} - {"audiencesync"}
     assert outside <= set(sys.stdlib_module_names) | {"_distutils_hack"}
+
+
+_FIRST_USE = """
+from audiencesync.iterable.client import tls_context
+from audiencesync.launch.server import preload
+from audiencesync.store.models import Base
+
+mappers = Base.registry.mappers
+assert mappers and not any(m.configured for m in mappers), "configured too early"
+assert tls_context.cache_info().currsize == 0, "built too early"
+preload()
+assert all(m.configured for m in mappers), "not configured"
+assert tls_context.cache_info().currsize == 1, "not built"
+"""
+
+
+def test_the_launcher_does_first_use_work_before_it_forks() -> None:
+    """Preloading builds the TLS context and configures the mapped classes."""
+    done = subprocess.run(  # noqa: S603 - this interpreter, our own code
+        [sys.executable, "-c", _FIRST_USE], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
