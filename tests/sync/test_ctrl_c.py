@@ -1,27 +1,30 @@
-"""Ctrl-C during a run: a first press stops it, even where a cancellation is lost."""
+"""Ctrl-C during a run: after the batches in flight while sending, else at once."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 import threading
-from typing import TYPE_CHECKING, Any
+import time
+from typing import TYPE_CHECKING
 
 import pytest
 
 from audiencesync.app.running import run_export
 from audiencesync.app.workspace import open_workspace
 from audiencesync.iterable.client import MAX_IN_FLIGHT
-from audiencesync.sync import runner
+from audiencesync.sync import runner, segment_pass
 from audiencesync.sync.interrupt import CtrlC, Interrupted
+from audiencesync.sync.plan import plan_binding
+from audiencesync.sync.scratch import open_scratch
 from audiencesync.sync.statuses import RunStatus
-from tests.sync.place import EXPORT, HEADER, OnBatch, make_place
+from tests.sync.place import EXPORT, HEADER, OnBatch, Place, make_place
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Coroutine
+    from collections.abc import Iterator
     from pathlib import Path
 
+    from audiencesync.app.views.runs import RunView
     from audiencesync.sync.outcomes import SegmentOutcome
 
 LARGE = 12_500  # French members: 13 batches, more than a window holds
@@ -33,65 +36,111 @@ def _press() -> None:
     signal.raise_signal(signal.SIGINT)
 
 
-async def _sleep_through_cancel(seconds: float) -> None:
-    """Sleep; a cancellation ends the sleep and is swallowed, as a library may do."""
-    with contextlib.suppress(asyncio.CancelledError):
-        await asyncio.sleep(seconds)
+def _press_twice() -> None:
+    _press()
+    _press()
 
 
-def _stubborn(
-    beat: Callable[[], None], sent: list[int]
-) -> Coroutine[Any, Any, list[SegmentOutcome]]:
-    """Work that swallows every cancellation and beats after each "batch"."""
-
-    async def work() -> list[SegmentOutcome]:
-        while len(sent) < 50:
-            await _sleep_through_cancel(0.01)
-            beat()
-            sent.append(1)
-            if len(sent) == 3:
-                _press()
-        return []
-
-    return work()
+@pytest.fixture
+def crowd(tmp_path: Path) -> Iterator[Place]:
+    """A place whose France segment takes 13 subscribe batches."""
+    profiles = HEADER + "".join(f"P{i},p{i:05d}@example.com,FR,free\n"
+                                for i in range(LARGE))  # fmt: skip
+    with make_place(tmp_path, profiles=profiles) as place:
+        yield place
 
 
-def test_a_first_ctrl_c_is_not_lost_when_the_work_swallows_the_cancel() -> None:
-    """The next heartbeat stops the work, and the pass ends Interrupted."""
-    ctrl_c, sent = CtrlC(), list[int]()
-    beat = runner._checked(lambda: None, ctrl_c)
-
-    with pytest.raises(Interrupted):
-        asyncio.run(runner._kept_alive(beat, _stubborn(beat, sent), ctrl_c))
-
-    assert len(sent) == 3  # nothing was sent after the press
+def _stopped_run(place: Place, progress: OnBatch | None = None) -> RunView:
+    """Run the export until Ctrl-C stops it; the run as the user then reads it."""
+    with open_workspace(place.settings) as workspace:
+        with pytest.raises(KeyboardInterrupt):
+            run_export(workspace, EXPORT, progress=progress)
+        (stopped,) = workspace.runs.list().items
+    return stopped
 
 
-def test_a_pass_whose_work_ends_anyway_after_a_ctrl_c_is_interrupted() -> None:
-    """Work that swallows the cancel and never beats again still reads Interrupted."""
+@pytest.mark.socket
+def test_ctrl_c_while_sending_lets_the_batches_in_flight_be_answered(
+    crowd: Place,
+) -> None:
+    """No new batch starts; those in flight are acknowledged and kept, none lost."""
+    stopped = _stopped_run(crowd, OnBatch(2, _press))  # the window is open by then
+
+    acked = stopped.segments[0].batches
+    assert stopped.status == "Interrupted (resumable)"
+    assert "Stopped by the user" in (stopped.error or "")
+    assert 2 <= acked <= 2 + MAX_IN_FLIGHT < LARGE // 1_000
+    # Every batch sent was answered and checkpointed: nothing to send twice.
+    assert crowd.sent_items() == {"lists/subscribe": acked * 1_000}
+
+
+@pytest.mark.socket
+def test_the_next_run_sends_only_what_a_ctrl_c_left(crowd: Place) -> None:
+    """After Ctrl-C, the next run completes the list with the unsent batches only."""
+    stopped = _stopped_run(crowd, OnBatch(1, _press))
+    crowd.emulator.reset_requests()
+
+    rest = crowd.run()
+
+    acked = stopped.segments[0].batches
+    assert crowd.sent_items() == {"lists/subscribe": LARGE - acked * 1_000}
+    assert rest.status is RunStatus.SUCCEEDED
+    assert len(crowd.members(rest)["France"]) == LARGE
+
+
+@pytest.mark.socket
+def test_a_second_ctrl_c_stops_the_sending_at_once(crowd: Place) -> None:
+    """Pressed twice, the run stops without waiting for the batches in flight."""
+    stopped = _stopped_run(crowd, OnBatch(2, _press_twice))
+
+    assert stopped.status == "Interrupted (resumable)"
+    assert stopped.segments[0].batches == 2  # the batches in flight were not awaited
+
+
+@pytest.mark.socket
+def test_ctrl_c_while_planning_stops_at_once(
+    crowd: Place, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long planning query is interrupted: Interrupted, not Failed, nothing sent."""
+    real = plan_binding
+
+    def long_plan(*args: object, **kwargs: object) -> object:
+        out = kwargs["out"]
+        with open_scratch(out, memory_limit="100MB") as con:  # type: ignore[arg-type]
+            threading.Timer(0.3, _press_from_thread).start()
+            # About a minute of work, unless Ctrl-C interrupts it.
+            con.execute(_A_MINUTE_OF_WORK)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(segment_pass, "plan_binding", long_plan)
+    started = time.monotonic()
+
+    stopped = _stopped_run(crowd)
+
+    assert time.monotonic() - started < 20
+    assert stopped.status == "Interrupted (resumable)"
+    assert crowd.sent_items() == {}
+
+
+_A_MINUTE_OF_WORK = "SELECT count(*) FROM range(10_000_000_000) t(x) WHERE x % 7 = 3"
+
+
+def _press_from_thread() -> None:
+    """SIGINT to this process from another thread: the main thread handles it."""
+    signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+
+
+def test_a_pass_that_fails_after_a_ctrl_c_is_interrupted() -> None:
+    """Whatever error ends the work once Ctrl-C was pressed, the pass is Interrupted."""
     ctrl_c = CtrlC()
 
     async def work() -> list[SegmentOutcome]:
-        _press()
-        await _sleep_through_cancel(5)
-        return []
+        with ctrl_c.graceful():
+            _press()
+        msg = "Query interrupted"  # what DuckDB raises when a press stops it
+        raise RuntimeError(msg)
 
     with pytest.raises(Interrupted):
-        asyncio.run(runner._kept_alive(lambda: None, work(), ctrl_c))
-
-
-def test_a_second_ctrl_c_stops_at_once() -> None:
-    """Pressed twice, KeyboardInterrupt is raised where the program is."""
-    ctrl_c = CtrlC()
-
-    async def work() -> list[SegmentOutcome]:
-        _press()
-        await _sleep_through_cancel(5)
-        _press()
-        await asyncio.sleep(5)
-        return []
-
-    with pytest.raises(KeyboardInterrupt):
         asyncio.run(runner._kept_alive(lambda: None, work(), ctrl_c))
 
 
@@ -125,30 +174,3 @@ def test_a_pass_in_another_thread_leaves_sigint_alone() -> None:
     thread.join(timeout=30)
 
     assert seen == [before]
-
-
-@pytest.mark.socket
-def test_ctrl_c_during_a_run_stops_it_interrupted_and_keeps_what_was_acked(
-    tmp_path: Path,
-) -> None:
-    """A real SIGINT after the first batch: Interrupted, then the next run completes."""
-    crowd = HEADER + "".join(f"P{i},p{i:05d}@example.com,FR,free\n"
-                             for i in range(LARGE))  # fmt: skip
-    with make_place(tmp_path, profiles=crowd) as place:
-        with open_workspace(place.settings) as workspace:
-            with pytest.raises(KeyboardInterrupt):
-                run_export(workspace, EXPORT, progress=OnBatch(1, _press))
-            (stopped,) = workspace.runs.list().items
-        place.emulator.reset_requests()
-
-        rest = place.run()
-
-    assert stopped.status == "Interrupted (resumable)"
-    assert stopped.error is not None
-    assert "Stopped by the user" in stopped.error
-    # It stopped after the batches in flight at the press, and kept them.
-    acked = stopped.segments[0].batches
-    assert 1 <= acked <= 1 + MAX_IN_FLIGHT < LARGE // 1_000
-    assert place.sent_items() == {"lists/subscribe": LARGE - acked * 1_000}
-    assert rest.status is RunStatus.SUCCEEDED
-    assert len(place.members(rest)["France"]) == LARGE

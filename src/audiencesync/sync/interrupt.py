@@ -1,25 +1,33 @@
-"""Ctrl-C during a run: the first press stops it, and is never lost.
+"""Ctrl-C during a run: it stops the run at once, or after the batches in flight.
 
-asyncio's own handling turns a first Ctrl-C into a cancellation of the run's
-task, and reports it only if that cancellation comes back out: code that
-swallows a cancellation on its way (a library's shielded clean-up, say) would
-let the run go on sending and end Succeeded, exit 0, as if nobody had pressed
-anything. Here the press is also remembered: the run's heartbeat, which the
-sender calls after every acknowledged batch, raises :class:`Interrupted` once
-it was pressed, and the pass reports it however its work ended. A second press
-raises KeyboardInterrupt at once, as asyncio does.
+Two phases, as the user needs them:
 
-Only the main thread of a process receives signals: a run in a worker thread
-(``serve``) is not watched, and a process that ignores SIGINT keeps ignoring it.
+- while batches are in flight (:meth:`CtrlC.graceful`), a first press starts no
+  new batch: those in flight are answered and checkpointed, as a cancel request
+  does, then the sender raises :class:`Interrupted`. The press is a flag the
+  sender reads after every answer, not a cancellation of the run's task, which
+  asyncio reports only if it comes back out: one swallowed on its way (a
+  library's shielded clean-up, say) once let a run go on sending and end
+  Succeeded, exit 0;
+- anywhere else (planning, which can take seconds in DuckDB, looking up the
+  list, committing the sync state), a first press stops at once, as Python's
+  own Ctrl-C does, and the planning query is interrupted. Nothing there is
+  lost: the plan is recorded and the state written whole, or not at all.
+
+A second press always stops at once. Once pressed, the pass ends Interrupted
+(resumable) whatever error then ended its work. Only the main thread of a
+process receives signals: a run in a worker thread (``serve``) is not watched,
+and a process that ignores SIGINT keeps ignoring it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import signal
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from audiencesync.sync.scratch import interrupt_queries
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -27,16 +35,19 @@ if TYPE_CHECKING:
 
 
 class Interrupted(Exception):
-    """The user pressed Ctrl-C: the run stops after the batches in flight."""
+    """The user pressed Ctrl-C: the run stops, Interrupted (resumable)."""
 
 
 class CtrlC:
-    """Whether Ctrl-C was pressed while :meth:`watching` a run's task."""
+    """Whether Ctrl-C was pressed while :meth:`watching`."""
 
     def __init__(self) -> None:
         self.pressed = False
-        self._task: asyncio.Future[Any] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._graceful = 0
+
+    def is_pressed(self) -> bool:
+        """Whether Ctrl-C was pressed (the sender asks after every answer)."""
+        return self.pressed
 
     def check(self) -> None:
         """Raise :class:`Interrupted` once Ctrl-C was pressed."""
@@ -44,8 +55,17 @@ class CtrlC:
             raise Interrupted
 
     @contextlib.contextmanager
-    def watching(self, task: asyncio.Future[Any]) -> Iterator[None]:
-        """Take SIGINT for the duration: a press cancels ``task`` and is kept."""
+    def graceful(self) -> Iterator[None]:
+        """While batches are in flight: a first press lets them be answered."""
+        self._graceful += 1
+        try:
+            yield
+        finally:
+            self._graceful -= 1
+
+    @contextlib.contextmanager
+    def watching(self) -> Iterator[None]:
+        """Take SIGINT for the duration, in the main thread unless it is ignored."""
         previous = signal.getsignal(signal.SIGINT)
         if threading.current_thread() is not threading.main_thread() or previous in (
             signal.SIG_IGN,
@@ -54,20 +74,16 @@ class CtrlC:
         ):
             yield
             return
-        self._task, self._loop = task, asyncio.get_running_loop()
         signal.signal(signal.SIGINT, self._press)
         try:
             yield
         finally:
             signal.signal(signal.SIGINT, previous)
-            self._task = self._loop = None
 
     def _press(self, signum: int, frame: FrameType | None) -> None:
         del signum, frame
-        if self.pressed:
-            raise KeyboardInterrupt
+        stop_now = self.pressed or not self._graceful
         self.pressed = True
-        if self._task is not None and self._loop is not None:
-            # A signal handler runs between two bytecodes of the main thread,
-            # perhaps inside the loop's own code: the cancel goes through it.
-            self._loop.call_soon_threadsafe(self._task.cancel)
+        if stop_now:
+            interrupt_queries()
+            raise KeyboardInterrupt

@@ -432,8 +432,9 @@ async def _segments(job: _Job) -> list[SegmentOutcome]:
             lists=ListFinder(client),
             progress=job.progress,
             drift=DriftCheck(database, credentials),
-            beat=_checked(job.beat, ctrl_c),
+            beat=job.beat,
             dry_run=job.how.dry_run,
+            ctrl_c=ctrl_c,
         )
         with database.session() as session:
             client.resume_rates(load_rates(session, job.target.connection_id))
@@ -442,16 +443,6 @@ async def _segments(job: _Job) -> list[SegmentOutcome]:
         finally:
             with database.session() as session:
                 save_rates(session, job.target.connection_id, client.learned_rates())
-
-
-def _checked(beat: Callable[[], None], ctrl_c: CtrlC) -> Callable[[], None]:
-    """``beat``, after every batch: Interrupted first, once Ctrl-C was pressed."""
-
-    def checked() -> None:
-        ctrl_c.check()
-        beat()
-
-    return checked
 
 
 async def _kept_alive(
@@ -463,8 +454,9 @@ async def _kept_alive(
 
     A call that retries through an outage can take longer than the lease; the
     lease must not expire under it, or another process would resume the run
-    while this one still sends. A lost lease stops the work. Ctrl-C cancels
-    it; once pressed, the pass ends Interrupted however the work ended.
+    while this one still sends. A lost lease stops the work. Ctrl-C stops it
+    (:mod:`audiencesync.sync.interrupt`); once pressed, the pass ends
+    Interrupted however the work ended.
     """
     ctrl_c = ctrl_c or CtrlC()
     main = asyncio.ensure_future(work)
@@ -482,12 +474,15 @@ async def _kept_alive(
 
     keeper = asyncio.ensure_future(renew())
     try:
-        with ctrl_c.watching(main):
+        with ctrl_c.watching():
             outcomes = await main
     except asyncio.CancelledError:
         if lost:
             raise lost[0] from None
         ctrl_c.check()
+        raise
+    except Exception:
+        ctrl_c.check()  # an error after a press (DuckDB's "interrupted") is the press
         raise
     finally:
         keeper.cancel()

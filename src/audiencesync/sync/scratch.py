@@ -49,6 +49,23 @@ def open_scratch(
         config["threads"] = threads
     try:
         with duckdb.connect(":memory:", config=config) as con:
-            yield con
+            _OPEN.add(con)
+            try:
+                yield con
+            finally:
+                _OPEN.discard(con)
     finally:
         shutil.rmtree(spill, ignore_errors=True)
+
+
+_OPEN: set[duckdb.DuckDBPyConnection] = set()
+
+
+def interrupt_queries() -> None:
+    """Interrupt the query each open scratch database runs (Ctrl-C while planning).
+
+    The query raises "interrupted" at its next chunk of rows; without this,
+    DuckDB notices a KeyboardInterrupt only between its tasks, seconds apart.
+    """
+    for con in list(_OPEN):
+        con.interrupt()

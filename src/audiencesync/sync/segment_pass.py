@@ -31,7 +31,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,6 +52,7 @@ from audiencesync.sync.checkpoints import (
     set_segment_status,
 )
 from audiencesync.sync.holds import held_earlier
+from audiencesync.sync.interrupt import CtrlC
 from audiencesync.sync.outcomes import SegmentOutcome
 from audiencesync.sync.owners import ListClaimError, check_claim, refused
 from audiencesync.sync.plan import INVALID_FILE, PLAN_FILE, PlanSummary, plan_binding
@@ -133,6 +134,7 @@ class PassContext:
     drift: DriftCheck
     beat: Callable[[], None]  # keeps the run's lease; raises when it was lost
     dry_run: bool = False
+    ctrl_c: CtrlC = field(default_factory=CtrlC)  # sends are graceful under Ctrl-C
 
 
 @dataclass(slots=True)
@@ -509,17 +511,19 @@ async def _send(ctx: PassContext, part: Part, list_id: int, out: Path) -> None:
     )
     acked: frozenset[int] = frozenset()
     try:
-        acked = await send_batches(
-            ctx.env.database,
-            ctx.client,
-            list_id=list_id,
-            part=PartRef(ctx.run_id, part.id),
-            out=out,
-            state=_state(ctx, part),
-            now=ctx.now,
-            actions=actions,
-            after_batch=after,
-        )
+        with ctx.ctrl_c.graceful():  # Ctrl-C lets the batches in flight be answered
+            acked = await send_batches(
+                ctx.env.database,
+                ctx.client,
+                list_id=list_id,
+                part=PartRef(ctx.run_id, part.id),
+                out=out,
+                state=_state(ctx, part),
+                now=ctx.now,
+                actions=actions,
+                after_batch=after,
+                stopping=ctx.ctrl_c.is_pressed,
+            )
     finally:
         ready = await _settled(prepared)
         _commit(ctx, part, out, acked, prepared=ready, batches=batches,

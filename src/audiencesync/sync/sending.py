@@ -51,6 +51,7 @@ from audiencesync.sync.checkpoints import (
 )
 from audiencesync.sync.files import read_relation, write_values
 from audiencesync.sync.inflight import InFlightWindow
+from audiencesync.sync.interrupt import Interrupted
 from audiencesync.sync.outcomes import RunCanceledError, whole_refusal
 from audiencesync.sync.plan import PLAN_FILE
 from audiencesync.sync.records import heartbeat
@@ -96,6 +97,7 @@ async def send_batches(
     now: Callable[[], datetime],
     actions: Collection[Action] = ALL_ACTIONS,
     after_batch: Callable[[EncodedBatch], None] | None = None,
+    stopping: Callable[[], bool] | None = None,
 ) -> frozenset[int]:
     """Send the unacknowledged ``actions`` batches of the plan in ``out``.
 
@@ -103,11 +105,12 @@ async def send_batches(
     allows (one until the segment's first is acknowledged). Answers are
     checkpointed as they come, each with its rejects, its retries and the run's
     heartbeat; answers that arrive together share one transaction. Then
-    ``after_batch`` is called for each. A cancel asked for meanwhile, a first
-    batch refused as a whole or a batch that failed stops new batches from
-    starting; those in flight are answered and checkpointed, then the cause is
-    raised (RunCanceledError, BatchRefusedError or the failure). Returns the
-    numbers of every acknowledged batch of the segment.
+    ``after_batch`` is called for each. A cancel asked for meanwhile, Ctrl-C
+    (``stopping()`` true), a first batch refused as a whole or a batch that
+    failed stops new batches from starting; those in flight are answered and
+    checkpointed, then the cause is raised (RunCanceledError, Interrupted,
+    BatchRefusedError or the failure). Returns the numbers of every
+    acknowledged batch of the segment.
     """
     with database.session() as session:
         done = acked_batches(session, part.part_id)
@@ -120,6 +123,7 @@ async def send_batches(
         done=done,
         updates=_updates_by_batch(out / PLAN_FILE, state),
         after_batch=after_batch,
+        stopping=stopping,
     )
     ahead = _ReadAhead(
         batch
@@ -158,10 +162,11 @@ class _Sender:
         done: set[int],
         updates: dict[int, set[str]],
         after_batch: Callable[[EncodedBatch], None] | None,
+        stopping: Callable[[], bool] | None = None,
     ) -> None:
         self._client, self._list_id, self._part = client, list_id, part
         self._out, self._now, self._done, self._updates = out, now, done, updates
-        self._after_batch = after_batch
+        self._after_batch, self._stopping = after_batch, stopping
         self._window = InFlightWindow(client.max_in_flight, probing=not done)
         self._flying: set[asyncio.Task[_Answer]] = set()
         self._action: Action = "subscribe"
@@ -230,7 +235,9 @@ class _Sender:
                 self._after_batch(answer.batch)
         if refusal is not None:
             return refusal
-        return RunCanceledError(self._part.run_id) if canceled else None
+        if canceled:
+            return RunCanceledError(self._part.run_id)
+        return Interrupted() if self._stopping and self._stopping() else None
 
     def _checkpoint(self, session: Session, answer: _Answer) -> None:
         batch = answer.batch
