@@ -128,12 +128,23 @@ def test_a_warm_export_run_imports_nothing_the_launcher_had_not(place: Place) ->
     assert imports == []
 
 
+_AT_A_TERMINAL = (
+    "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+)
+
+
 @contextlib.contextmanager
 def _running_export(
     home: Path, *, warm_only: bool
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """``exports run`` started as a child process; killed if still running after."""
-    start = ["-c", WARM_ONLY] if warm_only else ["-m", "audiencesync"]
+    """``exports run`` started as a child process; killed if still running after.
+
+    It takes Ctrl-C as a command typed at a terminal does, even where this
+    process was started with SIGINT ignored (in the background: ``make test &``),
+    which a child inherits and Python then keeps.
+    """
+    cold = "import runpy; runpy.run_module('audiencesync', run_name='__main__')"
+    start = ["-c", _AT_A_TERMINAL + (WARM_ONLY if warm_only else cold)]
     client = subprocess.Popen(  # noqa: S603 - this interpreter, our own arguments
         [sys.executable, *start, "exports", "run", EXPORT],
         env={**os.environ, "AUDIENCESYNC_HOME": str(home)},

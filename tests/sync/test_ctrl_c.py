@@ -41,6 +41,20 @@ def _press_twice() -> None:
     _press()
 
 
+@pytest.fixture(autouse=True)
+def at_a_terminal() -> Iterator[None]:
+    """SIGINT handled as in a command typed at a terminal, for the test's duration.
+
+    A test run started in the background (``make test &``) has SIGINT ignored,
+    and a run then rightly keeps ignoring it.
+    """
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
 @pytest.fixture
 def crowd(tmp_path: Path) -> Iterator[Place]:
     """A place whose France segment takes 13 subscribe batches."""
@@ -174,3 +188,17 @@ def test_a_pass_in_another_thread_leaves_sigint_alone() -> None:
     thread.join(timeout=30)
 
     assert seen == [before]
+
+
+def test_a_pass_started_with_sigint_ignored_keeps_ignoring_it() -> None:
+    """Started in the background (SIGINT ignored), a run does not take Ctrl-C."""
+    seen: list[object] = []
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    async def work() -> list[SegmentOutcome]:
+        seen.append(signal.getsignal(signal.SIGINT))
+        return []
+
+    asyncio.run(runner._kept_alive(lambda: None, work(), CtrlC()))
+
+    assert seen == [signal.SIG_IGN]

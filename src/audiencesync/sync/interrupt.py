@@ -5,10 +5,9 @@ Two phases, as the user needs them:
 - while batches are in flight (:meth:`CtrlC.graceful`), a first press starts no
   new batch: those in flight are answered and checkpointed, as a cancel request
   does, then the sender raises :class:`Interrupted`. The press is a flag the
-  sender reads after every answer, not a cancellation of the run's task, which
-  asyncio reports only if it comes back out: one swallowed on its way (a
-  library's shielded clean-up, say) once let a run go on sending and end
-  Succeeded, exit 0;
+  sender reads after every answer, not a cancellation of the run's task: that
+  abandoned the batches in flight, and asyncio reports a cancellation only if
+  it comes back out, which code that swallows one on its way would prevent;
 - anywhere else (planning, which can take seconds in DuckDB, looking up the
   list, committing the sync state), a first press stops at once, as Python's
   own Ctrl-C does, and the planning query is interrupted. Nothing there is
@@ -17,7 +16,8 @@ Two phases, as the user needs them:
 A second press always stops at once. Once pressed, the pass ends Interrupted
 (resumable) whatever error then ended its work. Only the main thread of a
 process receives signals: a run in a worker thread (``serve``) is not watched,
-and a process that ignores SIGINT keeps ignoring it.
+and a process that ignores SIGINT (started in the background, ``nohup``) keeps
+ignoring it.
 """
 
 from __future__ import annotations
