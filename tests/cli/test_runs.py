@@ -12,6 +12,7 @@ from typer.testing import CliRunner, Result
 
 from audiencesync.cli import app
 from audiencesync.emulator import ApiKeySpec, Emulator, EmulatorConfig, serve_in_thread
+from audiencesync.sync import files, plan
 from tests.canary import CANARY_API_KEY
 
 CUSTOMERS = """customer_id,email,country
@@ -150,6 +151,27 @@ def test_dry_run_names_a_list_it_would_adopt(
     list_id = answer.json()["listId"]
     text = _ok(home, "exports", "run", "Newsletter", "--dry-run").stdout
     assert f"{list_id} (would be adopted)" in text
+
+
+def test_dry_run_counts_the_plan_without_writing_its_rows(
+    home: Path, emulator: tuple[Emulator, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dry run's counts are the real run's, but it never writes the plan's rows."""
+    written: list[str] = []
+
+    def write_parquet(con: object, query: str, path: Path, **kwargs: object) -> None:
+        written.append(path.name)
+        files.write_parquet(con, query, path, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(plan, "write_parquet", write_parquet)
+    dry = _ok(home, "exports", "run", "Newsletter", "--dry-run", "--json")
+    assert written == ["invalid.parquet"]
+    real = _ok(home, "exports", "run", "Newsletter", "--json")
+    assert written[1:] == ["invalid.parquet", "plan.parquet"]
+    counts = ("planned_add", "planned_remove", "invalid_in_source", "batches_total")
+    [counted] = json.loads(dry.stdout)["segments"]
+    [sent] = json.loads(real.stdout)["segments"]
+    assert [counted[c] for c in counts] == [sent[c] for c in counts] == [2, 0, 1, 1]
 
 
 def test_dry_run_then_run_sends_the_plan(

@@ -103,7 +103,34 @@ def number_batches(con: duckdb.DuckDBPyConnection, policy: BatchPolicy) -> None:
     _create_plan(con, batch=batch, source=sized, order="ORDER BY batch, position")
 
 
-_SUBSCRIBE = "('retried', 'added', 'updated')"
+def count_batches(
+    con: duckdb.DuckDBPyConnection, policy: BatchPolicy
+) -> tuple[dict[str, int], dict[str, int]] | None:
+    """The rows per kind and the batches per action :func:`number_batches` would make.
+
+    Counted from the ``diff`` alone, without the sort and the rows: what a plan
+    that is only counted (a dry run) needs. None when a row can be large enough
+    for batches to be cut by their size: only numbering the rows tells then.
+    """
+    rows = con.execute(f"""
+        SELECT CAST(kind AS VARCHAR), count(*), max(row_bytes) FROM diff
+        WHERE kind IN {_KINDS} GROUP BY ALL
+    """).fetchall()  # noqa: S608 -- constant kinds
+    largest = max((int(row[2]) for row in rows), default=0)
+    items = policy.max_items
+    if largest * items > row_budget(policy):
+        return None
+    kinds = {str(kind): int(count) for kind, count, _ in rows}
+    subscribers = sum(kinds.get(kind, 0) for kind in _SUBSCRIBE_KINDS)
+    batches = {
+        "subscribe": -(-subscribers // items),
+        "unsubscribe": -(-kinds.get("removed", 0) // items),
+    }
+    return kinds, batches
+
+
+_SUBSCRIBE_KINDS = ("retried", "added", "updated")
+_SUBSCRIBE = f"{_SUBSCRIBE_KINDS}"
 _KINDS = "('forgotten', 'retried', 'added', 'updated', 'removed')"
 # The one sort: forgotten rows last (they are only counted), then 'subscribe'
 # before 'unsubscribe'; leavers have no profile key (NULL sorts last), so they go

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from audiencesync.iterable.batching import BatchPolicy
-from audiencesync.sync.batches import number_batches, row_budget
+from audiencesync.sync.batches import count_batches, number_batches, row_budget
 from audiencesync.sync.files import read_relation, write_parquet
 from audiencesync.sync.identity import NOT_CONSENTING, REJECT_REASONS, load_members
 from audiencesync.sync.scratch import PLAN_MEMORY_LIMIT, open_scratch
@@ -92,12 +92,16 @@ def plan_binding(
     final: Path | None = None,
     policy: BatchPolicy = BatchPolicy(),  # noqa: B008 -- frozen value object
     full: bool = False,
+    rows: bool = True,
 ) -> PlanSummary:
     """Diff ``members`` with the sync ``state`` and write the plan to ``out``.
 
     ``full``: a full resync, every valid member is subscribed again. Members on
     Spark (:class:`~audiencesync.sync.spark_plan.SparkMembers`) are classified
-    and diffed there; only the rows to send or report come here.
+    and diffed there; only the rows to send or report come here. ``rows``
+    false: the plan is only counted (a dry run): the same summary, and the
+    invalid rows are written, but the plan's own rows are neither sorted nor
+    written (no ``plan.parquet``).
     """
     with open_scratch(out, memory_limit=PLAN_MEMORY_LIMIT) as con:
         load_state(con, state)
@@ -114,6 +118,10 @@ def plan_binding(
             )
             write_parquet(con, _INVALID_SQL, out / INVALID_FILE)
             con.execute(_diff_sql(mirror=mapping.is_mirror, full=full))
+        counted = None if rows else count_batches(con, policy)
+        if counted is not None:
+            kinds, batches = counted
+            return _summary(reasons, kinds, batches, in_state=_in_state(con))
         number_batches(con, policy)
         # The members are in ``ordered`` now: free their memory before writing.
         if isinstance(members, SparkMembers):
@@ -121,7 +129,8 @@ def plan_binding(
         else:
             con.execute("DROP VIEW diff")
             con.execute("DROP TABLE profiles")
-        write_parquet(con, "SELECT * FROM plan", out / PLAN_FILE)
+        if rows:
+            write_parquet(con, "SELECT * FROM plan", out / PLAN_FILE)
         return _summarise(con, reasons)
 
 
@@ -206,7 +215,20 @@ def _summarise(con: duckdb.DuckDBPyConnection, reasons: dict[str, int]) -> PlanS
     batches = _counts(
         con, "SELECT action, count(DISTINCT batch) FROM plan GROUP BY ALL"
     )
-    in_state = _counts(con, "SELECT 'rows', count(*) FROM state")["rows"]
+    return _summary(reasons, kinds, batches, in_state=_in_state(con))
+
+
+def _in_state(con: duckdb.DuckDBPyConnection) -> int:
+    return _counts(con, "SELECT 'rows', count(*) FROM state")["rows"]
+
+
+def _summary(
+    reasons: Mapping[str, int],
+    kinds: Mapping[str, int],
+    batches: Mapping[str, int],
+    *,
+    in_state: int,
+) -> PlanSummary:
     sent = ("forgotten", "retried", "added", "updated")
     return PlanSummary(
         members=sum(reasons.values()),

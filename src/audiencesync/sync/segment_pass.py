@@ -316,6 +316,8 @@ def ensure_plan(ctx: PassContext, part: Part) -> Path:
 
     A plan that sent nothing is remembered (:mod:`audiencesync.sync.plan_memo`):
     when none of its inputs changed since, it is the plan again, unevaluated.
+    A dry run's plan is only counted: its rows are never sent, so they are
+    neither sorted into batches nor written, and no memo is made or dropped.
     """
     if part.plan_path is not None and (Path(part.plan_path) / PLAN_FILE).exists():
         return Path(part.plan_path)
@@ -333,6 +335,8 @@ def ensure_plan(ctx: PassContext, part: Part) -> Path:
     summary = recall(memo, key, out) if key is not None else None
     if summary is not None:
         env.segments.record_count(part.name, summary.members)
+    elif ctx.dry_run:  # counted, not written: nothing for the memo either
+        summary = _make_plan(ctx, part, out, state=state, final=final, full=full)
     else:
         summary = _make_plan(ctx, part, out, state=state, final=final, full=full)
         if members is not None and members == _fingerprint(ctx, part):
@@ -426,6 +430,7 @@ def _make_plan(
         final=final_file,
         policy=ctx.client.batch,
         full=full,
+        rows=not ctx.dry_run,
     )
     # Counted while planning: the history's duration is the plan's.
     if isinstance(members, SparkMembers):
