@@ -135,6 +135,23 @@ def test_a_churn_plan_on_spark_is_duckdbs(spark_session: Any, tmp_path: Path) ->
     _same_plan(spark_session, _churned(_table(2), 3), tmp_path, state=state)
 
 
+def test_a_counted_churn_plan_on_spark_has_the_written_plans_summary(
+    spark_session: Any, tmp_path: Path
+) -> None:
+    """A dry run's plan on Spark: the counts of the written plan, and no rows."""
+    state = _state_after(_table(2), tmp_path)
+    churned = _churned(_table(2), 3)
+    written = _plan_here(churned, tmp_path / "here", state=state)
+    counted, _ = _plan_on_spark(
+        spark_session, churned, tmp_path / "there", state=state, rows=False
+    )
+    assert counted == written
+    assert not (tmp_path / "there" / PLAN_FILE).exists()
+    assert _rows(tmp_path / "there" / INVALID_FILE) == _rows(
+        tmp_path / "here" / INVALID_FILE
+    )
+
+
 def test_an_emptied_segment_on_spark_is_duckdbs(
     spark_session: Any, tmp_path: Path
 ) -> None:
