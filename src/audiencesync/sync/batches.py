@@ -138,7 +138,7 @@ _KINDS = "('forgotten', 'retried', 'added', 'updated', 'removed')"
 _ORDERED_SQL = f"""
     CREATE TABLE ordered AS SELECT
         CASE WHEN kind = 'removed' THEN 'unsubscribe' ELSE 'subscribe' END AS action,
-        email, user_id, data_fields, field_hash, row_bytes,
+        email, user_id, data_fields, field_hash, row_bytes, in_state,
         CAST(profile_key AS VARCHAR) AS profile_key,
         CAST(kind AS ENUM {_KINDS}) AS kind
     FROM diff WHERE kind IN {_KINDS}
@@ -158,7 +158,7 @@ def _create_plan(
     con.execute(f"""
         CREATE VIEW plan AS SELECT CAST({batch} AS BIGINT) AS batch,
             action, email, user_id, data_fields, field_hash, {body_sql()} AS body,
-            profile_key
+            profile_key, in_state
         FROM {source} {order}
     """)  # noqa: S608 -- batch, source and order are built here from integers
 

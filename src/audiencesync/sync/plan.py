@@ -16,7 +16,9 @@ retried, added, updated. Files written to ``out``:
 
 ``plan.parquet``     batch, action, email, user_id, data_fields, field_hash,
                      body (the row's JSON), profile_key (text, NULL for
-                     leavers), in batch order: subscribe rows by
+                     leavers), in_state (the email was in the sync state the
+                     plan was made against: a subscribe row that updates
+                     rather than adds), in batch order: subscribe rows by
                      profile key, then unsubscribe rows by email
                      (byte-identical for equal inputs);
 ``invalid.parquet``  profile_key, email (as the profile holds it: the user's own
@@ -170,7 +172,7 @@ def _diff_sql(*, mirror: bool, full: bool = False) -> str:
         CREATE VIEW diff AS SELECT * FROM (SELECT
             coalesce(m.email, s.email) AS email, m.profile_key,
             CASE WHEN m.email IS NULL THEN s.user_id ELSE m.user_id END AS user_id,
-            m.data_fields, m.field_hash,
+            m.data_fields, m.field_hash, s.email IS NOT NULL AS in_state,
             coalesce(m.row_bytes, strlen(s.email)
                 + coalesce(strlen(to_json(s.user_id)), 0) + 40) AS row_bytes,
             CASE

@@ -28,6 +28,7 @@ only its unacknowledged batches are sent. Its steps:
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable, Collection
@@ -509,10 +510,13 @@ async def _send(ctx: PassContext, part: Part, list_id: int, out: Path) -> None:
     if batches == 0:
         return  # an empty plan: nothing to send, nothing to commit
     identity = StateIdentity(part.state_key, list_id)
-    prepared = asyncio.ensure_future(
-        asyncio.to_thread(
+    # Submitted now, not once the event loop runs a task: reading the plan for
+    # the first batches must not delay it.
+    prepared = asyncio.get_running_loop().run_in_executor(
+        None,
+        functools.partial(
             _prepare, _state(ctx, part), out, batches, held=part.held, identity=identity
-        )
+        ),
     )
     acked: frozenset[int] = frozenset()
     try:

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, overload
 
 from sqlalchemy import select
 
+from audiencesync.core.parquet_facts import small_work
 from audiencesync.iterable.endpoints import Endpoint
 from audiencesync.iterable.models import IdentifierKind
 from audiencesync.iterable.sending import RequestTally
@@ -121,7 +122,7 @@ async def send_batches(
         out=out,
         now=now,
         done=done,
-        updates=_updates_by_batch(out / PLAN_FILE, state),
+        updates=updates_by_batch(out / PLAN_FILE, state),
         after_batch=after_batch,
         stopping=stopping,
     )
@@ -406,16 +407,33 @@ def _with_keys(rejects: list[Reject], out: Path, number: int) -> list[Reject]:
             for reject in rejects]  # fmt: skip
 
 
-def _updates_by_batch(plan: Path, state: Path) -> dict[int, set[str]]:
-    """Per subscribe batch, the emails already in the state (updates, not adds)."""
+def updates_by_batch(plan: Path, state: Path) -> dict[int, set[str]]:
+    """Per subscribe batch, the emails already in the state (updates, not adds).
+
+    A plan says so itself (``in_state``): the sync state is not read again. A
+    plan written before it did is joined with the state.
+    """
     if not state.exists():
         return {}
+    source = read_relation(plan, empty="")
+    with small_work() as con:
+        head = con.execute(f"SELECT * FROM ({source}) LIMIT 0")  # noqa: S608 -- quoted
+        if "in_state" in {column[0] for column in head.description or ()}:
+            rows = con.execute(f"""
+                SELECT batch, email FROM ({source})
+                WHERE action = 'subscribe' AND in_state
+            """).fetchall()  # noqa: S608 -- a quoted path
+            return _grouped(rows)
     with open_scratch(plan.parent, memory_limit=STATE_MEMORY_LIMIT) as con:
         rows = con.execute(f"""
-            SELECT p.batch, p.email FROM ({read_relation(plan, empty="")}) p
+            SELECT p.batch, p.email FROM ({source}) p
             JOIN ({read_relation(state, empty="")}) s ON s.email = p.email
             WHERE p.action = 'subscribe'
         """).fetchall()  # noqa: S608 -- quoted paths
+    return _grouped(rows)
+
+
+def _grouped(rows: Iterable[tuple[int, str]]) -> dict[int, set[str]]:
     updates: dict[int, set[str]] = {}
     for number, email in rows:
         updates.setdefault(int(number), set()).add(str(email))

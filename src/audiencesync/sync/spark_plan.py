@@ -274,7 +274,7 @@ def _diff_sql(names: _Views, *, mirror: bool, full: bool) -> str:
         SELECT * FROM (SELECT
             coalesce(m.email, s.email) AS email, m.profile_key,
             CASE WHEN m.email IS NULL THEN s.user_id ELSE m.user_id END AS user_id,
-            m.data_fields, m.field_hash,
+            m.data_fields, m.field_hash, s.email IS NOT NULL AS in_state,
             coalesce(m.row_bytes, octet_length(s.email)
                 + coalesce({_json_length("s.user_id")}, 0) + 40) AS row_bytes,
             CASE
