@@ -38,21 +38,32 @@ def arm(point: str, batch: int) -> None:
     """Wrap the sync engine's function for ``point`` so it kills the process."""
     from audiencesync.sync import files, segment_pass, sending  # noqa: PLC0415
     from audiencesync.sync.checkpoints import checkpoint as real  # noqa: PLC0415
+    from audiencesync.sync.checkpoints import checkpoint_clean as real_clean  # noqa: PLC0415
 
     # The engine's modules call these by the names they imported: replace those.
+    # A batch taken whole is checkpointed with the answers that came with it.
     if point in {"before-checkpoint", "after-checkpoint"}:
+
+        def at(session: Any, numbers: set[int]) -> None:
+            if batch in numbers and point == "before-checkpoint":
+                _die()
+            if batch in numbers:
+                event.listen(session, "after_commit", _die, once=True)
 
         def checkpoint(
             session: Any, part_id: int, number: int, *a: Any, **k: Any
         ) -> Any:
-            if number == batch and point == "before-checkpoint":
-                _die()
-            done = real(session, part_id, number, *a, **k)
-            if number == batch:
-                event.listen(session, "after_commit", _die, once=True)
-            return done
+            at(session, {number})
+            return real(session, part_id, number, *a, **k)
+
+        def checkpoint_clean(
+            session: Any, part_id: int, batches: Any, **k: Any
+        ) -> None:
+            at(session, {clean.number for clean in batches})
+            real_clean(session, part_id, batches, **k)
 
         vars(sending)["checkpoint"] = checkpoint
+        vars(sending)["checkpoint_clean"] = checkpoint_clean
     elif point == "state-commit":
 
         def adopt_state(prepared: Path, state: Path) -> None:

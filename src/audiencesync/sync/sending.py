@@ -45,10 +45,12 @@ from audiencesync.sync.batches import (
 )
 from audiencesync.sync.checkpoints import (
     FINAL_BUCKETS,
+    CleanBatch,
     Reject,
     RejectBucket,
     acked_batches,
     checkpoint,
+    checkpoint_clean,
 )
 from audiencesync.sync.files import read_relation, write_values
 from audiencesync.sync.inflight import InFlightWindow
@@ -222,8 +224,11 @@ class _Sender:
             return None
         first = not self._done
         with session.begin():
+            clean = [self._clean(answer) for answer in answers if not answer.rejects]
+            checkpoint_clean(session, self._part.part_id, clean, now=self._now())
             for answer in answers:
-                self._checkpoint(session, answer)
+                if answer.rejects:
+                    self._checkpoint(session, answer)
             canceled = heartbeat(session, self._part.run_id, now=self._now())
         refusal = None
         if first:
@@ -239,6 +244,12 @@ class _Sender:
         if canceled:
             return RunCanceledError(self._part.run_id)
         return Interrupted() if self._stopping and self._stopping() else None
+
+    def _clean(self, answer: _Answer) -> CleanBatch:
+        batch = answer.batch
+        updated = len(self._updates.get(batch.number, ()))
+        return CleanBatch(batch.number, batch.action, len(batch.rows),
+                          retries=answer.retries, updated=updated)  # fmt: skip
 
     def _checkpoint(self, session: Session, answer: _Answer) -> None:
         batch = answer.batch

@@ -9,11 +9,13 @@ from audiencesync.store import Database, FinalReject, RunBatch, RunReject, RunSe
 from audiencesync.sync import checkpoints
 from audiencesync.sync.bindings import final_identifiers
 from audiencesync.sync.checkpoints import (
+    CleanBatch,
     PlanSummary,
     Reject,
     acked_batches,
     add_rejects,
     checkpoint,
+    checkpoint_clean,
     record_plan,
 )
 from tests.sync.runs.conftest import Place
@@ -85,6 +87,46 @@ def test_a_failure_inside_the_checkpoint_leaves_nothing(
     assert count(place.database, RunBatch) == 0
     assert count(place.database, RunReject) == 0
     assert segment(place.database, part).added == 0
+
+
+def test_clean_batches_are_acked_together_with_their_counts(place: Place) -> None:
+    """Batches taken whole, checkpointed at once, count as one by one would."""
+    part = place.new_run().segment
+    batches = [
+        CleanBatch(1, "subscribe", 10, retries=1, updated=4),
+        CleanBatch(2, "subscribe", 7),
+        CleanBatch(3, "unsubscribe", 5, retries=2),
+    ]
+    with place.database.session() as session:
+        checkpoint_clean(session, part, batches)
+    stored = segment(place.database, part)
+    assert (stored.added, stored.updated, stored.removed) == (13, 4, 5)
+    assert (stored.retries, stored.batches_acked) == (3, 3)
+    with place.database.session() as session:
+        assert acked_batches(session, part) == {1, 2, 3}
+        attempts = session.scalars(select(RunBatch.attempts).order_by(RunBatch.batch))
+        assert list(attempts) == [2, 1, 3]
+
+
+def test_clean_batches_acked_before_are_not_counted_again(place: Place) -> None:
+    """A batch already checkpointed keeps its counts; only the new one adds."""
+    part = place.new_run().segment
+    with place.database.session() as session:
+        checkpoint(session, part, 1, "subscribe", 3, rejects=[BAD])
+    again, new = CleanBatch(1, "subscribe", 3), CleanBatch(2, "subscribe", 4)
+    with place.database.session() as session:
+        checkpoint_clean(session, part, [again, new])
+    stored = segment(place.database, part)
+    assert (stored.added, stored.batches_acked) == (2 + 4, 2)
+    assert count(place.database, RunReject) == 1
+
+
+def test_clean_batches_with_more_updates_than_rows_are_refused(place: Place) -> None:
+    """Updates are accepted rows: never more than the batch holds."""
+    part = place.new_run().segment
+    with pytest.raises(ValueError, match="updates"), place.database.session() as s:
+        checkpoint_clean(s, part, [CleanBatch(1, "subscribe", 3, updated=4)])
+    assert count(place.database, RunBatch) == 0
 
 
 def test_acked_batches_survive_a_restart(place: Place, database_url: str) -> None:
