@@ -184,8 +184,8 @@ def checkpoint(
     if seen is not None and seen[0] is not None:
         return False
     if seen is None and not rejects:
-        _clean_checkpoint(session, run_segment_id, batch, action, size,
-                          retries=retries, updated=updated, now=now)  # fmt: skip
+        clean = CleanBatch(batch, action, size, retries=retries, updated=updated)
+        _add_clean(session, run_segment_id, [clean], now=now)
         return True
     part = _segment(session, run_segment_id)
     known = session.get(RunBatch, (run_segment_id, batch))
@@ -239,51 +239,35 @@ def checkpoint_clean(
     for batch in (batch for batch in batches if batch.number in known):
         checkpoint(session, run_segment_id, batch.number, batch.action, batch.size,
                    retries=batch.retries, updated=batch.updated, now=now)  # fmt: skip
-    new = [batch for batch in batches if batch.number not in known]
-    if not new:
+    _add_clean(session, run_segment_id, [b for b in batches if b.number not in known],
+               now=now)  # fmt: skip
+
+
+def _add_clean(
+    session: Session,
+    run_segment_id: int,
+    batches: Sequence[CleanBatch],
+    *,
+    now: datetime | None,
+) -> None:
+    """Rows for ``batches`` (none known yet) and their counts: two statements."""
+    if not batches:
         return
+    connection = session.connection()
     acked = now or utc_now()
     connection.execute(
         _INSERT_BATCH,
         [{"part": run_segment_id, "batch": b.number, "action": b.action,
-          "size": b.size, "attempts": b.retries + 1, "acked": acked} for b in new],
+          "size": b.size, "attempts": b.retries + 1, "acked": acked} for b in batches],
     )  # fmt: skip
-    removed = [b.size for b in new if b.action == "unsubscribe"]
-    subscribed = [b for b in new if b.action != "unsubscribe"]
+    removed = [b.size for b in batches if b.action == "unsubscribe"]
+    subscribed = [b for b in batches if b.action != "unsubscribe"]
     connection.execute(
         _COUNT_BATCHES,
         {"part": run_segment_id,
          "added": sum(b.size - b.updated for b in subscribed),
          "changed": sum(b.updated for b in subscribed), "removed": sum(removed),
-         "retries": sum(b.retries for b in new), "acked": len(new)},
-    )  # fmt: skip
-
-
-def _clean_checkpoint(
-    session: Session,
-    run_segment_id: int,
-    batch: int,
-    action: str,
-    size: int,
-    *,
-    retries: int,
-    updated: int,
-    now: datetime | None,
-) -> None:
-    """The common case, a batch Iterable took whole: two prepared statements."""
-    connection = session.connection()
-    connection.execute(
-        _INSERT_BATCH,
-        {"part": run_segment_id, "batch": batch, "action": action, "size": size,
-         "attempts": retries + 1, "acked": now or utc_now()},
-    )  # fmt: skip
-    added, changed, removed = (
-        (0, 0, size) if action == "unsubscribe" else (size - updated, updated, 0)
-    )
-    connection.execute(
-        _COUNT_BATCH,
-        {"part": run_segment_id, "added": added, "changed": changed,
-         "removed": removed, "retries": retries},
+         "retries": sum(b.retries for b in batches), "acked": len(batches)},
     )  # fmt: skip
 
 
@@ -294,18 +278,6 @@ _INSERT_BATCH = insert(RunBatch).values(
     size=bindparam("size"),
     attempts=bindparam("attempts"),
     acked_at=bindparam("acked"),
-)
-_COUNT_BATCH = (
-    update(RunSegment)
-    .where(RunSegment.id == bindparam("part"))
-    .values(
-        added=RunSegment.added + bindparam("added"),
-        updated=RunSegment.updated + bindparam("changed"),
-        removed=RunSegment.removed + bindparam("removed"),
-        retries=RunSegment.retries + bindparam("retries"),
-        batches_acked=RunSegment.batches_acked + 1,
-    )
-    .execution_options(synchronize_session=False)
 )
 _COUNT_BATCHES = (
     update(RunSegment)

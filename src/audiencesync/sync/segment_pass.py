@@ -336,18 +336,33 @@ def ensure_plan(ctx: PassContext, part: Part) -> Path:
     summary = recall(memo, key, out) if key is not None else None
     if summary is not None:
         env.segments.record_count(part.name, summary.members)
-    elif ctx.dry_run:  # counted, not written: nothing for the memo either
-        summary = _make_plan(ctx, part, out, state=state, final=final, full=full)
     else:
         summary = _make_plan(ctx, part, out, state=state, final=final, full=full)
-        if members is not None and members == _fingerprint(ctx, part):
-            part.fresh = Fresh(members, frozenset(final), summary)
-        if key is not None and part.fresh is not None and is_empty(summary):
-            remember(memo, key, summary, out)
-        else:
-            forget(memo)
+        if not ctx.dry_run:  # counted, not written: nothing for the memo either
+            _memoise(ctx, part, out, summary, memo=memo, key=key, members=members,
+                     final=final)  # fmt: skip
     _record(ctx, part, out, summary, still_held=still_held is not None)
     return out
+
+
+def _memoise(
+    ctx: PassContext,
+    part: Part,
+    out: Path,
+    summary: PlanSummary,
+    *,
+    memo: Path,
+    key: str | None,
+    members: str | None,
+    final: Collection[str],
+) -> None:
+    """Remember a plan that sends nothing; forget the memo otherwise."""
+    if members is not None and members == _fingerprint(ctx, part):
+        part.fresh = Fresh(members, frozenset(final), summary)
+    if key is not None and part.fresh is not None and is_empty(summary):
+        remember(memo, key, summary, out)
+    else:
+        forget(memo)
 
 
 def _fingerprint(ctx: PassContext, part: Part) -> str | None:
