@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
-import os
 import socket
 import statistics
 import subprocess
@@ -30,6 +29,7 @@ import httpx
 import orjson
 
 from audiencesync.emulator import DEFAULT_API_KEY
+from benchmarks.export_harness import cpu_seconds
 
 BATCH = 1000
 BAR = 300_000
@@ -153,12 +153,6 @@ def _start_server(port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError(msg)
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of ``pid`` so far (from /proc/<pid>/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _peak_rss_mb(pid: int) -> float:
     """Peak resident set size of ``pid`` in MiB (VmHWM in /proc/<pid>/status)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -197,9 +191,9 @@ def main() -> None:
             for w in range(args.workers)
         ]
         with multiprocessing.Pool(args.workers) as pool:
-            cpu, wall = _cpu_seconds(server.pid), time.perf_counter()
+            cpu, wall = cpu_seconds(server.pid), time.perf_counter()
             results = pool.map(_worker, jobs)
-            busy = (_cpu_seconds(server.pid) - cpu) / (time.perf_counter() - wall)
+            busy = (cpu_seconds(server.pid) - cpu) / (time.perf_counter() - wall)
         peak_mb = _peak_rss_mb(server.pid)
         _check_all_new(port, list_id, sum(r.accepted for r in results))
     finally:

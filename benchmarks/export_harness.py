@@ -9,7 +9,9 @@
   normalises emails (trim, lowercase, :func:`audiencesync.core.emails.is_valid_email`)
   and gives the distinct valid addresses a list must hold.
 * :func:`run_command` runs an ``audiencesync`` command as a user does, a child
-  process, and measures its wall time (spawn to exit) and peak RSS.
+  process, and measures its wall time (spawn to exit), peak RSS and CPU time.
+* :func:`cpu_seconds` reads a process's CPU time (user + system) so far: with
+  the emulator's, it shows how much of a 2-core machine a run and its floor use.
 * :func:`time_raw_pipe` is the floor: DuckDB → orjson → httpx POST of 1000
   emails to ``/api/lists/subscribe``, several calls in flight, nothing else.
 
@@ -65,9 +67,27 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass(frozen=True, slots=True)
+class Emulated:
+    """The emulator process a benchmark runs against."""
+
+    base_url: str
+    pid: int
+
+    def cpu_s(self) -> float:
+        """The emulator's CPU seconds so far."""
+        return cpu_seconds(self.pid)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` so far, every thread (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def emulator(key: str, *, latency: float = 0.0) -> Iterator[str]:
-    """``audiencesync emulator --no-rate-limits`` on a free port; its base URL."""
+def emulator(key: str, *, latency: float = 0.0) -> Iterator[Emulated]:
+    """``audiencesync emulator --no-rate-limits`` on a free port."""
     port = _free_port()
     command = [
         sys.executable, "-m", "audiencesync", "emulator", "--no-rate-limits",
@@ -77,7 +97,7 @@ def emulator(key: str, *, latency: float = 0.0) -> Iterator[str]:
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base_url, key, process)
-        yield base_url
+        yield Emulated(base_url, process.pid)
     finally:
         process.terminate()
         process.wait(timeout=60)
@@ -316,6 +336,7 @@ class CommandFigures:
     ru_maxrss_mb: float
     exit_code: int
     output: str
+    cpu_s: float = 0.0  # user + system, every thread (warm: the worker's, to 10 ms)
 
     def as_json(self) -> Any:
         """The command's ``--json`` output, parsed."""
@@ -335,6 +356,7 @@ class _PeakWatcher(threading.Thread):
         self.pid = pid
         self.launcher = launcher
         self.peak_kib = 0
+        self.cpu_by_pid: dict[int, float] = {}  # the last CPU time read of each
         self.done = threading.Event()
 
     def run(self) -> None:
@@ -345,6 +367,7 @@ class _PeakWatcher(threading.Thread):
                     for line in status.splitlines():
                         if line.startswith("VmHWM:"):
                             self.peak_kib = max(self.peak_kib, int(line.split()[1]))
+                    self.cpu_by_pid[pid] = cpu_seconds(pid)
             self.done.wait(POLL_SECONDS)
 
     def _watched(self) -> list[int]:
@@ -397,12 +420,14 @@ def run_command(
         tail = errors.strip().splitlines()[-3:]
         msg = f"`{' '.join(args[:2])}` exited {process.returncode}: {' / '.join(tail)}"
         raise RuntimeError(msg)
+    own_cpu = usage.ru_utime + usage.ru_stime
     return CommandFigures(
         wall_s=wall,
         peak_rss_mb=watcher.peak_kib / 1024,
         ru_maxrss_mb=usage.ru_maxrss / 1024,
         exit_code=process.returncode,
         output=output,
+        cpu_s=own_cpu if launcher is None else sum(watcher.cpu_by_pid.values()),
     )
 
 

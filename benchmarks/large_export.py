@@ -151,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     runs = {}
     with tempfile.TemporaryDirectory(prefix="as-bench-") as name:
         for count in (args.reference, args.profiles):
-            with emulator(key) as base_url:
+            with emulator(key) as emulated:
+                base_url = emulated.base_url
                 many = count == args.profiles
                 home, valid = _prepare(
                     Path(name), count, base_url=base_url, key=key, many=many

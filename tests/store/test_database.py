@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.pool import QueuePool
 
 from audiencesync.errors import ConfigError
 from audiencesync.store import Database, Segment, database_file, display_url
@@ -141,3 +144,64 @@ def test_database_file_names_only_sqlite_files(url: str, expected: str | None) -
     """Only a SQLite file URL names a file whose folder ``init`` must create."""
     found = database_file(url)
     assert (None if found is None else str(found)) == expected
+
+
+def test_opening_the_same_url_again_keeps_the_compiled_statements(
+    sqlite_url: str,
+) -> None:
+    """A second open of one URL reuses the engine, so its statements compile once."""
+    with Database.open(sqlite_url) as first:
+        first.upgrade()
+        first.revision()
+        cached = len(first.engine._compiled_cache or {})
+    with Database.open(sqlite_url) as second:
+        assert second.engine is first.engine
+        second.revision()
+        assert len(second.engine._compiled_cache or {}) == cached
+
+
+def test_closing_lets_a_replaced_database_file_be_read_anew(tmp_path: Path) -> None:
+    """After close, the next open reads the file now on disk, not the one it had."""
+    url = f"sqlite:///{tmp_path / 'control.db'}"
+    with Database.open(url) as database:
+        database.upgrade()
+        assert database.revision() is not None  # a connection to the old file
+    (tmp_path / "control.db").rename(tmp_path / "moved.db")
+    with Database.open(url) as database:
+        assert database.revision() is None  # a new, empty file
+
+
+def test_a_forked_child_never_uses_the_parents_connection(sqlite_url: str) -> None:
+    """After fork, the child's pool is empty: it opens a connection of its own."""
+    script = f"""
+import os
+from audiencesync.store import Database
+database = Database.open({sqlite_url!r})
+database.revision()
+assert database.engine.pool.checkedin() == 1
+pid = os.fork()
+if pid == 0:
+    os._exit(0 if database.engine.pool.checkedin() == 0 else 3)
+_, status = os.waitpid(pid, 0)
+assert os.waitstatus_to_exitcode(status) == 0, "the child saw the parent's connection"
+database.revision()  # the parent's own connection still works
+"""
+    done = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_closing_one_of_two_opens_leaves_the_others_connections(
+    database_url: str,
+) -> None:
+    """Only the last close of a URL closes its pooled connections."""
+    first = Database.open(database_url)
+    with Database.open(database_url) as second:
+        second.revision()
+        first.close()
+        first.close()  # closing twice counts once
+        pool = second.engine.pool
+        assert isinstance(pool, QueuePool)
+        assert pool.checkedin() == 1
+    assert pool.checkedin() == 0

@@ -7,6 +7,9 @@ timeout. Messages name the database by its URL with the password hidden.
 
 from __future__ import annotations
 
+import os
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -80,24 +83,90 @@ def damaged(url: str, exc: DatabaseError) -> ConfigError:
     return ConfigError(msg, code="database_damaged")
 
 
+class _Engines:
+    """The process's engines, one per database URL, the most recently used kept.
+
+    An engine keeps SQLAlchemy's cache of compiled statements: a process that
+    opens the same database again (``serve``, the scheduler, a test's many
+    commands) compiles its ~50 statements once instead of on every open. When
+    the last :class:`Database` open on a URL closes, the engine's pooled
+    connections are closed, never the engine: a database file replaced on disk
+    is opened anew. A forked child drops the parent's connections without
+    closing them, as SQLAlchemy advises.
+    """
+
+    KEEP = 8  # engines no Database holds open, kept for their statements
+
+    def __init__(self) -> None:
+        self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._open: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def acquire(self, url: URL) -> Engine:
+        """The engine for ``url`` (created on first use), held until released."""
+        key = url.render_as_string(hide_password=False)
+        with self._lock:
+            engine = self._engines.get(key)
+            if engine is None:
+                engine = self._engines[key] = _new_engine(url)
+            self._engines.move_to_end(key)
+            self._open[key] = self._open.get(key, 0) + 1
+            self._evict()
+            return engine
+
+    def release(self, url: URL, engine: Engine) -> None:
+        """One holder of ``url`` is done: the last one closes its pooled connections."""
+        key = url.render_as_string(hide_password=False)
+        with self._lock:  # no one acquires it while its pool is replaced
+            held = self._open.pop(key, 1) - 1
+            if held > 0:
+                self._open[key] = held
+                return
+            engine.dispose()
+
+    def forget_connections(self) -> None:
+        """In a forked child: never use, nor close, the parent's connections."""
+        self._lock = threading.Lock()  # another thread may have held it at the fork
+        for engine in list(self._engines.values()):
+            engine.dispose(close=False)
+
+    def _evict(self) -> None:
+        idle = [key for key in self._engines if key not in self._open]
+        for key in idle[: max(0, len(idle) - self.KEEP)]:
+            del self._engines[key]  # its last holder closed its connections
+
+
+def _new_engine(url: URL) -> Engine:
+    try:
+        engine = create_engine(url)
+    except NoSuchModuleError as exc:
+        msg = f"The database URL names an unknown driver ({exc}); {URL_HINT}"
+        raise ConfigError(msg) from exc
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _set_sqlite_pragmas)
+    return engine
+
+
+_ENGINES = _Engines()
+os.register_at_fork(after_in_child=_ENGINES.forget_connections)
+
+
 class Database:
     """One control-plane database: sessions, migrations and revision checks."""
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+    def __init__(self, engine: Engine, *, shared_as: URL | None = None) -> None:
+        self._engine, self._shared_as = engine, shared_as
+        self._closed = False
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
     def open(cls, url: str) -> Database:
-        """A Database on ``url`` (no connection is made yet)."""
-        try:
-            engine = create_engine(parse_url(url))
-        except NoSuchModuleError as exc:
-            msg = f"The database URL names an unknown driver ({exc}); {URL_HINT}"
-            raise ConfigError(msg) from exc
-        if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _set_sqlite_pragmas)
-        return cls(engine)
+        """A Database on ``url`` (no connection is made yet).
+
+        The engine is the process's one for that URL (see :class:`_Engines`).
+        """
+        parsed = parse_url(url)
+        return cls(_ENGINES.acquire(parsed), shared_as=parsed)
 
     @property
     def engine(self) -> Engine:
@@ -169,8 +238,17 @@ class Database:
         raise ConfigError(msg, code=code)
 
     def close(self) -> None:
-        """Close every pooled connection."""
-        self._engine.dispose()
+        """Close every pooled connection, unless another Database uses this engine.
+
+        The engine of :meth:`open` and its statement cache stay for the next open.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        if self._shared_as is not None:
+            _ENGINES.release(self._shared_as, self._engine)
+        else:
+            self._engine.dispose()
 
     def __enter__(self) -> Database:
         return self
