@@ -9,8 +9,8 @@ segment's valid members minus the people Iterable forgot, and the run's
 expected list size must agree. A run that fails or is killed is continued by
 the next one.
 
-Each example gets its own data folder (copied from one initialised template),
-its own segment and list name, and its own email domain, so examples share the
+Each example gets a data folder of its own (a fresh copy of one initialised
+template, at the same path each time), its own segment and list name, and its own email domain, so examples share the
 emulator without seeing each other's lists or forgotten users.
 """
 
@@ -108,7 +108,11 @@ class MirrorMachine(RuleBasedStateMachine):
         world = _WORLD[0]
         self.world, self.emulator = world, world.emulator
         self.n = next(_examples)
-        self.home = world.folder / f"example{self.n}"
+        # A fresh copy of the template at one path for every example: the path,
+        # and so the database URL, stays the same, and the process's engine for
+        # it keeps its compiled statements from one example to the next.
+        self.home = world.folder / "example"
+        shutil.rmtree(self.home, ignore_errors=True)
         shutil.copytree(world.template.home, self.home)
         self.settings: Settings = load_settings(home=self.home)
         self.members = [False] * PEOPLE
