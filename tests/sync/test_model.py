@@ -10,8 +10,9 @@ expected list size must agree. A run that fails or is killed is continued by
 the next one.
 
 Each example gets a data folder of its own (a fresh copy of one initialised
-template, at the same path each time), its own segment and list name, and its own email domain, so examples share the
-emulator without seeing each other's lists or forgotten users.
+template, at the same path each time), its own segment and list name, and its
+own email domain, so examples share the emulator without seeing each other's
+lists or forgotten users.
 """
 
 from __future__ import annotations
