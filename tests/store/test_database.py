@@ -172,7 +172,7 @@ def test_closing_lets_a_replaced_database_file_be_read_anew(tmp_path: Path) -> N
 
 
 def test_a_forked_child_never_uses_the_parents_connection(sqlite_url: str) -> None:
-    """After fork, the child's pool is empty: it opens a connection of its own."""
+    """After fork, the child's pool is empty; its own last close closes its own."""
     script = f"""
 import os
 from audiencesync.store import Database
@@ -181,7 +181,10 @@ database.revision()
 assert database.engine.pool.checkedin() == 1
 pid = os.fork()
 if pid == 0:
-    os._exit(0 if database.engine.pool.checkedin() == 0 else 3)
+    clean = database.engine.pool.checkedin() == 0
+    with Database.open({sqlite_url!r}) as own:  # the child's own, closed at the end
+        own.revision()
+    os._exit(0 if clean and own.engine.pool.checkedin() == 0 else 3)
 _, status = os.waitpid(pid, 0)
 assert os.waitstatus_to_exitcode(status) == 0, "the child saw the parent's connection"
 database.revision()  # the parent's own connection still works

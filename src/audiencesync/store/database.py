@@ -125,8 +125,13 @@ class _Engines:
             engine.dispose()
 
     def forget_connections(self) -> None:
-        """In a forked child: never use, nor close, the parent's connections."""
+        """In a forked child: never use, nor close, the parent's connections.
+
+        The parent's holders are not the child's: the child's last close of a URL
+        closes the connections it opened.
+        """
         self._lock = threading.Lock()  # another thread may have held it at the fork
+        self._open = {}
         for engine in list(self._engines.values()):
             engine.dispose(close=False)
 
