@@ -159,7 +159,8 @@ os.register_at_fork(after_in_child=_ENGINES.forget_connections)
 class Database:
     """One control-plane database: sessions, migrations and revision checks."""
 
-    def __init__(self, engine: Engine, *, shared_as: URL | None = None) -> None:
+    def __init__(self, engine: Engine, *, shared_as: URL) -> None:
+        """Use :meth:`open`: ``engine`` is the process's one for ``shared_as``."""
         self._engine, self._shared_as = engine, shared_as
         self._closed = False
         self._sessions = sessionmaker(engine, expire_on_commit=False)
@@ -250,10 +251,7 @@ class Database:
         if self._closed:
             return
         self._closed = True
-        if self._shared_as is not None:
-            _ENGINES.release(self._shared_as, self._engine)
-        else:
-            self._engine.dispose()
+        _ENGINES.release(self._shared_as, self._engine)
 
     def __enter__(self) -> Database:
         return self
