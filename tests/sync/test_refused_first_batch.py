@@ -27,7 +27,11 @@ def test_a_user_id_project_without_a_user_id_mapping_stops_the_run(
     tmp_path: Path,
 ) -> None:
     """Every profile refused as not found: Failed (permanent), the fix named."""
-    with make_place(tmp_path, config=USER_ID_PROJECT) as place:
+    profiles = HEADER + "".join(
+        f"P{i:04d},p{i:04d}@example.com,{('FR', 'DE')[i % 2]},free\n"
+        for i in range(5000)
+    )  # three batches in each segment
+    with make_place(tmp_path, profiles=profiles, config=USER_ID_PROJECT) as place:
         with pytest.raises(RunFailedError, match="user ID field"):
             place.run()
         calls = [r for r in place.emulator.requests if r.endpoint == "lists/subscribe"]
@@ -36,7 +40,8 @@ def test_a_user_id_project_without_a_user_id_mapping_stops_the_run(
             status, error = RunStatus.from_code(run.status), run.error or ""
     assert status is RunStatus.FAILED_PERMANENT
     assert "identifies users by userId" in error
-    assert len(calls) == 1  # France's first batch; Germany was never sent
+    # The segments went together: each stopped at its first batch, none sent more.
+    assert sorted(call.items for call in calls) == [1000, 1000]
 
 
 def test_a_first_batch_refused_for_its_field_types_names_only_the_code(

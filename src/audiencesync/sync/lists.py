@@ -11,11 +11,13 @@ idempotent: a create whose answer was lost is followed by a look-up of the new
 list by name before it is sent again (see
 :meth:`~audiencesync.iterable.client.IterableClient.create_list`). A list is
 gone only when a fresh read of the project's lists no longer shows it; one that
-Iterable lists but refuses (``invalidListId``) is not ready yet.
+Iterable lists but refuses (``invalidListId``) is not ready yet. Segments in
+progress at once share one finder: one read serves them all.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from audiencesync.iterable.models import IterableList, ListType
@@ -31,12 +33,14 @@ class ListFinder:
     def __init__(self, client: IterableClient) -> None:
         self._client = client
         self._lists: dict[int, IterableList] | None = None
+        self._reading = asyncio.Lock()  # segments waiting for the lists share a read
 
     async def _load(self) -> dict[int, IterableList]:
-        if self._lists is None:
-            found = await self._client.list_lists()
-            self._lists = {each.id: each for each in found}
-        return self._lists
+        async with self._reading:
+            if self._lists is None:
+                found = await self._client.list_lists()
+                self._lists = {each.id: each for each in found}
+            return self._lists
 
     async def named(self, name: str) -> list[int]:
         """The ids of the standard lists named exactly ``name``, in id order."""

@@ -52,6 +52,7 @@ from audiencesync.sync.dry_run import dry_run_segment
 from audiencesync.sync.export_rows import find_export
 from audiencesync.sync.history import require_export, run_info
 from audiencesync.sync.interrupt import CtrlC, Interrupted
+from audiencesync.sync.lane import DuckDBLane
 from audiencesync.sync.lists import ListFinder
 from audiencesync.sync.lock import (
     Lease,
@@ -80,6 +81,7 @@ from audiencesync.sync.retention import tidy_run_files
 from audiencesync.sync.run_log import log_ended, log_started
 from audiencesync.sync.segment_pass import PassContext, Target, sync_segment
 from audiencesync.sync.statuses import RunStatus
+from audiencesync.sync.together import sync_together
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -419,7 +421,7 @@ def _held_note(run_id: int) -> str:
 
 async def _segments(job: _Job) -> list[SegmentOutcome]:
     credentials, database = job.credentials, job.env.database
-    ctrl_c = CtrlC()
+    ctrl_c, lane = CtrlC(), DuckDBLane()
     async with IterableClient(
         credentials.api_key, region=credentials.region, base_url=credentials.base_url
     ) as client:
@@ -433,7 +435,9 @@ async def _segments(job: _Job) -> list[SegmentOutcome]:
             progress=job.progress,
             drift=DriftCheck(database, credentials),
             beat=job.beat,
+            lane=lane,
             dry_run=job.how.dry_run,
+            together=len(job.target.segments) > 1 and not job.how.dry_run,
             ctrl_c=ctrl_c,
         )
         with database.session() as session:
@@ -441,6 +445,7 @@ async def _segments(job: _Job) -> list[SegmentOutcome]:
         try:
             return await _kept_alive(job.beat, _each_segment(job, ctx), ctrl_c)
         finally:
+            lane.close()
             with database.session() as session:
                 save_rates(session, job.target.connection_id, client.learned_rates())
 
@@ -491,6 +496,8 @@ async def _kept_alive(
 
 
 async def _each_segment(job: _Job, ctx: PassContext) -> list[SegmentOutcome]:
+    if ctx.together:
+        return await sync_together(ctx, job.target.segments, approve=job.how.approve)
     database = job.env.database
     outcomes = []
     for segment in job.target.segments:

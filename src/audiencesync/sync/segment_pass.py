@@ -54,7 +54,8 @@ from audiencesync.sync.checkpoints import (
 )
 from audiencesync.sync.holds import held_earlier
 from audiencesync.sync.interrupt import CtrlC
-from audiencesync.sync.outcomes import SegmentOutcome
+from audiencesync.sync.lane import DuckDBLane
+from audiencesync.sync.outcomes import RunCanceledError, SegmentOutcome
 from audiencesync.sync.owners import ListClaimError, check_claim, refused
 from audiencesync.sync.plan import INVALID_FILE, PLAN_FILE, PlanSummary, plan_binding
 from audiencesync.sync.plan_memo import (
@@ -66,7 +67,7 @@ from audiencesync.sync.plan_memo import (
     recall,
     remember,
 )
-from audiencesync.sync.records import get_run
+from audiencesync.sync.records import get_run, is_cancel_requested
 from audiencesync.sync.reject_files import keep_invalid
 from audiencesync.sync.sending import (
     ALL_ACTIONS,
@@ -134,7 +135,9 @@ class PassContext:
     progress: RunProgress
     drift: DriftCheck
     beat: Callable[[], None]  # keeps the run's lease; raises when it was lost
+    lane: DuckDBLane  # plans (when ``together``) and sync states, one at a time
     dry_run: bool = False
+    together: bool = False  # segments are in progress at once: plans go in the lane
     ctrl_c: CtrlC = field(default_factory=CtrlC)  # sends are graceful under Ctrl-C
 
 
@@ -193,14 +196,14 @@ async def sync_segment(
     except ListClaimError as exc:
         return refused(ctx, part, exc)
     try:
-        out = ensure_plan(ctx, part)
+        out = await _planned(ctx, part)
     except EvaluationError as exc:
         return unevaluable(ctx, part, exc)
     try:
         await _send(ctx, part, list_id, out)
     except ListGoneError:
         list_id = await _recreate(ctx, part)
-        out = ensure_plan(ctx, part)
+        out = await _planned(ctx, part)
         await _send(ctx, part, list_id, out)
     held, drifted = part.held, False
     if not held:
@@ -310,6 +313,23 @@ async def _recreate(ctx: PassContext, part: Part) -> int:
     _store_list(ctx, part, list_id, "recreated")
     part.plan_path, part.held = None, False
     return list_id
+
+
+async def _planned(ctx: PassContext, part: Part) -> Path:
+    """:func:`ensure_plan`; in the lane, off the event loop, when segments go together.
+
+    A plan made while other segments send must not hold up their answers. Before
+    its first batch, a segment planned meanwhile stops if Ctrl-C was pressed or a
+    cancel was asked for, as the next segment of a sequential run would.
+    """
+    if not ctx.together:
+        return ensure_plan(ctx, part)
+    out = await ctx.lane.submit(functools.partial(ensure_plan, ctx, part))
+    ctx.ctrl_c.check()
+    with ctx.env.database.session() as session:
+        if is_cancel_requested(session, ctx.run_id):
+            raise RunCanceledError(ctx.run_id)
+    return out
 
 
 def ensure_plan(ctx: PassContext, part: Part) -> Path:
@@ -527,11 +547,10 @@ async def _send(ctx: PassContext, part: Part, list_id: int, out: Path) -> None:
     identity = StateIdentity(part.state_key, list_id)
     # Submitted now, not once the event loop runs a task: reading the plan for
     # the first batches must not delay it.
-    prepared = asyncio.get_running_loop().run_in_executor(
-        None,
+    prepared = ctx.lane.submit(
         functools.partial(
             _prepare, _state(ctx, part), out, batches, held=part.held, identity=identity
-        ),
+        )
     )
     acked: frozenset[int] = frozenset()
     try:
