@@ -56,6 +56,7 @@ PROFILES_FOLDER = "profiles"
 DEFAULT_SMTP_PORT = 25
 DEFAULT_REFRESH_REMOVAL_BRAKE = 20.0
 DEFAULT_RETENTION_DAYS = 30
+DEFAULT_SEGMENTS_AT_ONCE = 4  # an export's segments in progress at once (1: in turn)
 DEFAULT_PROFILES_TIMEOUT = 600.0
 
 
@@ -90,6 +91,7 @@ class Settings(BaseSettings):
         default=DEFAULT_REFRESH_REMOVAL_BRAKE, ge=0, le=100
     )
     retention_days: int = Field(default=DEFAULT_RETENTION_DAYS, ge=0, le=36_500)
+    segments_at_once: int = Field(default=DEFAULT_SEGMENTS_AT_ONCE, ge=1, le=16)
     run_data: Path | None = None
 
     @property

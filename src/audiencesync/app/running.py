@@ -65,6 +65,7 @@ def run_env(workspace: Workspace) -> RunEnv:
         home=run_files_folder(settings),
         segments=workspace.segments,
         retention_days=settings.retention_days,
+        segments_at_once=settings.segments_at_once,
         project_peers=lambda connection_id: _peers(workspace, connection_id),
         report=lambda info: report_run(workspace, info),
     )

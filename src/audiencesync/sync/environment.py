@@ -74,6 +74,7 @@ class RunEnv:
     home: Path  # the folder holding sync/ (Settings.run_files): states and plans
     segments: SegmentMembers
     retention_days: int = 30
+    segments_at_once: int = 4  # an export's segments in progress at once (1: in turn)
     project_peers: Callable[[int], frozenset[int]] = field(default=_alone)
     report: Callable[[RunInfo], None] = field(default=_ignore)
     """Told of every pass's end (once the run's record is final), before a

@@ -11,7 +11,9 @@ Two phases, as the user needs them:
 - anywhere else (planning, which can take seconds in DuckDB, looking up the
   list, committing the sync state), a first press stops at once, as Python's
   own Ctrl-C does, and the planning query is interrupted. Nothing there is
-  lost: the plan is recorded and the state written whole, or not at all.
+  lost: the plan is recorded and the state written whole, or not at all. A
+  segment planned while others send (:mod:`audiencesync.sync.together`) has
+  its planning query interrupted by the first press too: it sends nothing.
 
 A second press always stops at once. Once pressed, the pass ends Interrupted
 (resumable) whatever error then ended its work. Only the main thread of a
@@ -87,3 +89,5 @@ class CtrlC:
         if stop_now:
             interrupt_queries()
             raise KeyboardInterrupt
+        # Batches are in flight; a segment planned meanwhile will send nothing.
+        interrupt_queries(first_press=True)

@@ -105,7 +105,7 @@ def plan_binding(
     invalid rows are written, but the plan's own rows are neither sorted nor
     written (no ``plan.parquet``).
     """
-    with open_scratch(out, memory_limit=PLAN_MEMORY_LIMIT) as con:
+    with open_scratch(out, memory_limit=PLAN_MEMORY_LIMIT, first_press=True) as con:
         load_state(con, state)
         if isinstance(members, SparkMembers):
             request = DiffRequest(

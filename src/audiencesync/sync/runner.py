@@ -437,7 +437,7 @@ async def _segments(job: _Job) -> list[SegmentOutcome]:
             beat=job.beat,
             lane=lane,
             dry_run=job.how.dry_run,
-            together=len(job.target.segments) > 1 and not job.how.dry_run,
+            together=_together(job),
             ctrl_c=ctrl_c,
         )
         with database.session() as session:
@@ -448,6 +448,12 @@ async def _segments(job: _Job) -> list[SegmentOutcome]:
             lane.close()
             with database.session() as session:
                 save_rates(session, job.target.connection_id, client.learned_rates())
+
+
+def _together(job: _Job) -> bool:
+    """Whether the pass has segments in progress at once (never in a dry run)."""
+    many = len(job.target.segments) > 1
+    return many and job.env.segments_at_once > 1 and not job.how.dry_run
 
 
 async def _kept_alive(
@@ -497,7 +503,8 @@ async def _kept_alive(
 
 async def _each_segment(job: _Job, ctx: PassContext) -> list[SegmentOutcome]:
     if ctx.together:
-        return await sync_together(ctx, job.target.segments, approve=job.how.approve)
+        return await sync_together(ctx, job.target.segments, approve=job.how.approve,
+                                   at_once=job.env.segments_at_once)  # fmt: skip
     database = job.env.database
     outcomes = []
     for segment in job.target.segments:

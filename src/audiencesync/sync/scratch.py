@@ -36,9 +36,18 @@ SPILL_PREFIX = ".spill-"
 
 @contextmanager
 def open_scratch(
-    folder: Path, *, memory_limit: str, threads: int | None = None
+    folder: Path,
+    *,
+    memory_limit: str,
+    threads: int | None = None,
+    first_press: bool = False,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A scratch database spilling into a new folder inside ``folder``."""
+    """A scratch database spilling into a new folder inside ``folder``.
+
+    ``first_press``: a first Ctrl-C interrupts its query even while batches are
+    in flight (a plan: nothing sent depends on it). Others are interrupted only
+    when Ctrl-C stops the run at once (:mod:`audiencesync.sync.interrupt`).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     spill = tempfile.mkdtemp(prefix=SPILL_PREFIX, dir=folder)
     config: dict[str, str | bool | int | float | list[str]] = {
@@ -49,23 +58,25 @@ def open_scratch(
         config["threads"] = threads
     try:
         with duckdb.connect(":memory:", config=config) as con:
-            _OPEN.add(con)
+            _OPEN[con] = first_press
             try:
                 yield con
             finally:
-                _OPEN.discard(con)
+                _OPEN.pop(con, None)
     finally:
         shutil.rmtree(spill, ignore_errors=True)
 
 
-_OPEN: set[duckdb.DuckDBPyConnection] = set()
+_OPEN: dict[duckdb.DuckDBPyConnection, bool] = {}  # database: first_press
 
 
-def interrupt_queries() -> None:
+def interrupt_queries(*, first_press: bool = False) -> None:
     """Interrupt the query each open scratch database runs (Ctrl-C while planning).
 
     The query raises "interrupted" at its next chunk of rows; without this,
     DuckDB notices a KeyboardInterrupt only between its tasks, seconds apart.
+    ``first_press``: only the databases opened with ``first_press``.
     """
-    for con in list(_OPEN):
-        con.interrupt()
+    for con, on_first in list(_OPEN.items()):
+        if on_first or not first_press:
+            con.interrupt()

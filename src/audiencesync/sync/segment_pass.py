@@ -324,7 +324,11 @@ async def _planned(ctx: PassContext, part: Part) -> Path:
     """
     if not ctx.together:
         return ensure_plan(ctx, part)
-    out = await ctx.lane.submit(functools.partial(ensure_plan, ctx, part))
+    try:
+        out = await ctx.lane.submit(functools.partial(ensure_plan, ctx, part))
+    except Exception:
+        ctx.ctrl_c.check()  # Ctrl-C interrupted the planning query: not its error
+        raise
     ctx.ctrl_c.check()
     with ctx.env.database.session() as session:
         if is_cancel_requested(session, ctx.run_id):
@@ -569,8 +573,12 @@ async def _send(ctx: PassContext, part: Part, list_id: int, out: Path) -> None:
             )
     finally:
         ready = await _settled(prepared)
-        _commit(ctx, part, out, acked, prepared=ready, batches=batches,
-                identity=identity)  # fmt: skip
+        commit = functools.partial(_commit, ctx, part, out, acked, prepared=ready,
+                                   batches=batches, identity=identity)  # fmt: skip
+        if ctx.together:  # its DuckDB work takes its turn with the others' plans
+            await ctx.lane.submit(commit)
+        else:
+            commit()
 
 
 def _prepare(

@@ -2,8 +2,9 @@
 
 Segments sent one after the other leave a machine half idle: while a segment's
 batches are in flight, the event loop mostly waits for Iterable, and while the
-next one is planned nothing is sent. Here up to :data:`SEGMENTS_AT_ONCE`
-segments are in progress at once, each as its own task:
+next one is planned nothing is sent. Here up to ``at_once`` segments
+(``AUDIENCESYNC_SEGMENTS_AT_ONCE``, 4 by default) are in progress at once,
+each as its own task:
 
 - plans and the sync states prepared during sends take turns in the run's
   :class:`~audiencesync.sync.lane.DuckDBLane`, one at a time, off the event
@@ -11,7 +12,7 @@ segments are in progress at once, each as its own task:
   turn;
 - each segment keeps its own in-flight window (:mod:`audiencesync.sync.inflight`),
   and every call goes through the client's shared rate limiters: together the
-  segments send what the limiter allows, at most ``SEGMENTS_AT_ONCE`` windows;
+  segments send what the limiter allows, at most ``at_once`` windows;
 - a segment stops as it would alone: a cancel or Ctrl-C stops each after its
   batches in flight are answered, and a segment planned meanwhile sends
   nothing. A segment that fails does not stop the others; once all of them
@@ -38,14 +39,16 @@ if TYPE_CHECKING:
     from audiencesync.sync.outcomes import SegmentOutcome
     from audiencesync.sync.segment_pass import PassContext
 
-SEGMENTS_AT_ONCE = 4
-
 
 async def sync_together(
-    ctx: PassContext, segments: Sequence[tuple[int, str]], *, approve: bool
+    ctx: PassContext,
+    segments: Sequence[tuple[int, str]],
+    *,
+    approve: bool,
+    at_once: int,
 ) -> list[SegmentOutcome]:
     """Every segment's outcome, in segment order; raises the first one's failure."""
-    slots = asyncio.Semaphore(SEGMENTS_AT_ONCE)
+    slots = asyncio.Semaphore(at_once)
 
     async def one(segment: tuple[int, str]) -> SegmentOutcome:
         async with slots:
