@@ -61,7 +61,8 @@ POLL_SECONDS = 0.01
 # --- the emulator ---------------------------------------------------------------
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 free at the moment of asking."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -86,9 +87,11 @@ def cpu_seconds(pid: int) -> float:
 
 
 @contextlib.contextmanager
-def emulator(key: str, *, latency: float = 0.0) -> Iterator[Emulated]:
-    """``audiencesync emulator --no-rate-limits`` on a free port."""
-    port = _free_port()
+def emulator(
+    key: str, *, latency: float = 0.0, port: int | None = None
+) -> Iterator[Emulated]:
+    """``audiencesync emulator --no-rate-limits`` on ``port`` (else a free one)."""
+    port = port or free_port()
     command = [
         sys.executable, "-m", "audiencesync", "emulator", "--no-rate-limits",
         "--port", str(port), "--api-key", key, "--latency", str(latency),
@@ -384,12 +387,17 @@ def children(pid: int) -> list[int]:
 
 
 def run_command(
-    args: Sequence[str], *, home: Path, launcher: int | None = None
+    args: Sequence[str],
+    *,
+    home: Path,
+    launcher: int | None = None,
+    settings: Mapping[str, str] | None = None,
 ) -> CommandFigures:
     """``audiencesync ARGS`` with ``home`` as data folder; wall time and peak RSS.
 
     ``launcher``: the pid of the launcher ``serve`` keeps for ``home``, whose
-    worker runs the command (peak RSS is then the worker's).
+    worker runs the command (peak RSS is then the worker's). ``settings``: more
+    ``AUDIENCESYNC_*`` variables for the command.
 
     The data folder is chosen as the CLI chooses it: ``AUDIENCESYNC_HOME`` (no
     ``--home`` flag), from a working directory without a ``.env`` file. Wall time
@@ -401,6 +409,7 @@ def run_command(
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUDIENCESYNC_")}
     env["AUDIENCESYNC_HOME"] = str(home)
+    env.update(settings or {})
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         process = subprocess.Popen(  # noqa: S603 - our own CLI

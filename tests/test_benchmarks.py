@@ -96,6 +96,18 @@ def test_large_export_benchmark_runs() -> None:
 
 
 @pytest.mark.slow
+def test_segments_together_benchmark_runs() -> None:
+    """``benchmarks.segments_together`` times both ways and checks their lists agree."""
+    lines = _run_benchmark(
+        "benchmarks.segments_together", "--profiles", "3000", "--tries", "1"
+    )
+    assert lines[-2].endswith("both ways filled the same lists")
+    figures = json.loads(lines[-1])
+    assert figures["profiles"] == 3000
+    assert {"in_turn_s", "together_s", "ratio"} <= set(figures)
+
+
+@pytest.mark.slow
 def test_web_pages_benchmark_runs() -> None:
     """``benchmarks.web_pages`` times each page with its history; verdicts."""
     done = subprocess.run(

@@ -1,4 +1,4 @@
-"""Run an export: every segment into its Iterable list, crash-safe, one at a time.
+"""Run an export: every segment into its Iterable list, crash-safe, several at once.
 
 This is the engine; :mod:`audiencesync.app.runs` is the application service that
 the CLI, the scheduler, the web API and the run worker call. The service checks
@@ -13,7 +13,9 @@ web API queues runs; the worker executes them). :func:`execute` is one pass over
 a run; :mod:`audiencesync.sync.control` approves, discards and cancels.
 
 A pass over a run takes the export's lease, moves the run to Running and
-hands each segment to :func:`~audiencesync.sync.segment_pass.sync_segment`.
+hands each segment to :func:`~audiencesync.sync.segment_pass.sync_segment`, in
+turn for one segment or a dry run, else several at once
+(:mod:`audiencesync.sync.together`).
 How it ends:
 
 - every segment done: Succeeded, Succeeded with rejects, Succeeded with drift
