@@ -5,20 +5,14 @@ each time, none held between reads) and sends a ``progress`` event when what a
 reader sees changed: the run's status and, per segment, its status, rows sent
 and planned, rate and ETA (:class:`~audiencesync.app.progress.RunProgressView`).
 Once the run is neither Queued nor Running it sends one ``end`` event with the
-final view and closes. A queued approval or resume is claimed by the worker a
-moment before its pass moves the run to Running: meanwhile the run reads as
-stopped (Held, its pass no longer queued). A stream that saw the pass queued
-waits through that moment, up to :data:`PASS_START_GRACE_SECONDS`, for the
-status to move, rather than end on a status the pass is about to change. A
-client that goes away ends the loop (the server cancels it); so does the server
-stopping. Every role may watch: run history is readable
+final view and closes. A client that goes away ends the loop (the server cancels
+it); so does the server stopping. Every role may watch: run history is readable
 by all.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -36,7 +30,6 @@ from audiencesync.web.errors import ERROR_RESPONSES
 router = APIRouter(tags=["runs"], responses=ERROR_RESPONSES)
 
 POLL_SECONDS = 0.5
-PASS_START_GRACE_SECONDS = 30.0  # a claimed pass's start, on a loaded machine
 MAX_RUN_ID = 2**63 - 1  # a 64-bit integer column: larger ids cannot exist
 
 RunId = Annotated[int, Path(ge=1, le=MAX_RUN_ID, description="The run's number.")]
@@ -92,15 +85,14 @@ async def run_events(
     Each event's data is the run's progress: status, and per segment its
     status, rows sent and planned, rate per second and ETA in seconds.
     """
-    tracker, starting = ProgressTracker(), _PassStart()
+    tracker = ProgressTracker()
     sample, number = first, 0
     streams.live += 1
     try:
         while True:
             view, changed = tracker.observe(sample)
             number += 1
-            awaited = starting.awaited(sample)
-            if sample.is_over and not awaited:
+            if sample.is_over:
                 yield ServerSentEvent(event="end", data=view, id=str(number))
                 return
             if changed:
@@ -113,22 +105,3 @@ async def run_events(
             )
     finally:
         streams.live -= 1
-
-
-@dataclass
-class _PassStart:
-    """Whether a queued pass, claimed by the worker, has yet to move its run."""
-
-    queued_on: RunSample | None = None  # the last sample with a pass queued
-    since: float | None = None  # when the run first read as stopped after it
-
-    def awaited(self, sample: RunSample) -> bool:
-        """True while the run still has the status its queued pass will change."""
-        if sample.queued_action is not None:
-            self.queued_on, self.since = sample, None
-            return False
-        if self.queued_on is None or sample.status != self.queued_on.status:
-            return False
-        now = time.monotonic()
-        self.since = self.since if self.since is not None else now
-        return now - self.since < PASS_START_GRACE_SECONDS
