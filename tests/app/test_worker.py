@@ -12,6 +12,7 @@ from audiencesync.app.worker import RunWorker
 from audiencesync.cli import app
 from audiencesync.store.destinations import Export
 from audiencesync.sync.lock import acquire, release
+from audiencesync.sync.records import take_queued_action
 from tests.app.stage import EXPORT, FRANCE, Stage, interrupted_run
 
 pytestmark = pytest.mark.socket
@@ -113,3 +114,55 @@ def test_the_command_line_shows_a_queued_resume(staged: Stage) -> None:
 
     assert shown.exit_code == 0, shown.output
     assert "Its resume is queued (asked by contributor)" in shown.stdout
+
+
+def test_a_claimed_resume_reads_as_underway_until_its_pass_starts(
+    staged: Stage,
+) -> None:
+    """Claimed by a worker, the resume stays on the run: nobody reads it as stopped."""
+    stopped = interrupted_run(staged)
+    with staged.workspace() as workspace:
+        workspace.runs.request_resume(stopped.id)
+    with staged.context.database.session() as session:
+        assert take_queued_action(session, stopped.id) == ("resume", "admin")
+    with staged.workspace() as workspace:
+        claimed = workspace.runs.show(stopped.id)
+
+    assert (claimed.queued_action, claimed.queued_by) == ("resume", None)
+    assert not claimed.is_over
+
+
+def test_a_claimed_resume_whose_worker_died_can_be_asked_again(
+    staged: Stage,
+) -> None:
+    """A claim whose pass never started does not block the next request."""
+    stopped = interrupted_run(staged)
+    with staged.workspace() as workspace:
+        workspace.runs.request_resume(stopped.id)
+    with staged.context.database.session() as session:
+        take_queued_action(session, stopped.id)  # and the worker's process ends here
+
+    with staged.workspace("contributor") as workspace:
+        again = workspace.runs.request_resume(stopped.id)
+    (ended,) = RunWorker(staged.context).poll_once()
+
+    assert (again.queued_action, again.queued_by) == ("resume", "contributor")
+    assert (ended.id, ended.queued_action) == (stopped.id, None)
+    assert ended.status == "Succeeded with rejects"
+
+
+def test_a_queued_pass_that_cannot_happen_leaves_the_run_stopped(
+    staged: Stage,
+) -> None:
+    """Its asker removed: not carried out, said on the run, nothing left queued."""
+    stopped = interrupted_run(staged)
+    with staged.workspace("contributor") as workspace:
+        workspace.runs.request_resume(stopped.id)
+    with staged.workspace() as workspace:
+        workspace.users.remove("contributor")
+
+    (ended,) = RunWorker(staged.context).poll_once()
+
+    assert ended.queued_action is None
+    assert ended.is_over
+    assert "was not carried out" in (ended.error or "")

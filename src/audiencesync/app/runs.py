@@ -59,6 +59,7 @@ from audiencesync.sync.records import (
     finish,
     get_run,
     queue_action,
+    release_queued_action,
     take_queued_action,
 )
 from audiencesync.sync.run_history import RunHistory
@@ -206,6 +207,9 @@ class RunService:
             raise
         except _NOT_NOW as exc:
             self._not_carried_out(run_id, action, by, str(exc))
+        finally:  # a pass that never started leaves the run not waiting for one
+            with database.session() as session:
+                release_queued_action(session, run_id)
         return self.show(run_id)
 
     def _not_carried_out(self, run_id: int, action: str, by: str, why: str) -> None:

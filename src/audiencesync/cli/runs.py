@@ -214,7 +214,9 @@ def render_run(info: RunView, *, as_json: bool) -> None:
         note=info.error,
         export_removed=info.export_removed,
     )
-    if info.queued_action is not None:  # asked through the API: serve runs it
+    if info.queued_action is not None and info.queued_by is None:
+        hint = f"Its {info.queued_action} is starting."
+    elif info.queued_action is not None:  # asked through the API: serve runs it
         hint = (
             f"Its {info.queued_action} is queued (asked by {info.queued_by}):"
             " `audiencesync serve` runs it."

@@ -158,7 +158,7 @@ def queue_action(session: Session, run_id: int, action: str, *, by: str) -> Run:
     ConflictError when one is queued already: one waiting pass per run.
     """
     run = get_run(session, run_id)
-    if run.queued_action is not None:
+    if run.queued_action is not None and run.queued_by is not None:
         msg = (
             f"Run {run_id} already waits for the {run.queued_action} that"
             f" {run.queued_by} asked for; it starts shortly."
@@ -170,7 +170,13 @@ def queue_action(session: Session, run_id: int, action: str, *, by: str) -> Run:
 
 
 def take_queued_action(session: Session, run_id: int) -> tuple[str, str] | None:
-    """Claim the run's queued pass, once even across processes: (action, by)."""
+    """Claim the run's queued pass, once even across processes: (action, by).
+
+    Only who asked is taken off the run: the action stays until the pass starts
+    (:func:`start` clears it) or does not happen (:func:`release_queued_action`),
+    so nobody reads the run as stopped in between. A claimed action whose pass
+    never started (its process died) may be queued again.
+    """
     run = get_run(session, run_id)
     action, by = run.queued_action, run.queued_by
     if action is None or by is None:
@@ -178,10 +184,20 @@ def take_queued_action(session: Session, run_id: int) -> tuple[str, str] | None:
     claimed = session.execute(
         update(Run)
         .where(Run.id == run_id, Run.queued_action == action, Run.queued_by == by)
-        .values(queued_action=None, queued_by=None)
+        .values(queued_by=None)
         .execution_options(synchronize_session="fetch")
     )
     return (action, by) if claimed.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
+def release_queued_action(session: Session, run_id: int) -> None:
+    """Drop a claimed action whose pass did not start (a newly queued one stays)."""
+    session.execute(
+        update(Run)
+        .where(Run.id == run_id, Run.queued_by.is_(None))
+        .values(queued_action=None)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def request_cancel(
