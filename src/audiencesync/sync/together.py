@@ -6,10 +6,10 @@ next one is planned nothing is sent. Here up to ``at_once`` segments
 (``AUDIENCESYNC_SEGMENTS_AT_ONCE``, 4 by default) are in progress at once,
 each as its own task:
 
-- plans and the sync states prepared during sends take turns in the run's
-  :class:`~audiencesync.sync.lane.DuckDBLane`, one at a time, off the event
-  loop: the run's peak memory is that of one of them, as when segments went in
-  turn;
+- plans, the sync states prepared during sends and the commits take turns in
+  the run's :class:`~audiencesync.sync.lane.DuckDBLane`, one at a time, off the
+  event loop: the run's peak memory is that of one of them, as when segments
+  went in turn;
 - each segment keeps its own in-flight window (:mod:`audiencesync.sync.inflight`),
   and every call goes through the client's shared rate limiters: together the
   segments send what the limiter allows, at most ``at_once`` windows;
