@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from audiencesync.app.views.runs import RunView
 from audiencesync.app.worker import RunWorker
 from audiencesync.cli import app
 from audiencesync.store.destinations import Export
@@ -116,15 +117,21 @@ def test_the_command_line_shows_a_queued_resume(staged: Stage) -> None:
     assert "Its resume is queued (asked by contributor)" in shown.stdout
 
 
-def test_a_claimed_resume_reads_as_underway_until_its_pass_starts(
-    staged: Stage,
-) -> None:
-    """Claimed by a worker, the resume stays on the run: nobody reads it as stopped."""
+def _claimed_resume(staged: Stage) -> tuple[RunView, tuple[str, str] | None]:
+    """An interrupted run whose resume an administrator queued and a worker claimed."""
     stopped = interrupted_run(staged)
     with staged.workspace() as workspace:
         workspace.runs.request_resume(stopped.id)
     with staged.context.database.session() as session:
-        assert take_queued_action(session, stopped.id) == ("resume", "admin")
+        return stopped, take_queued_action(session, stopped.id)
+
+
+def test_a_claimed_resume_reads_as_underway_until_its_pass_starts(
+    staged: Stage,
+) -> None:
+    """Claimed by a worker, the resume stays on the run: nobody reads it as stopped."""
+    stopped, claimed_by = _claimed_resume(staged)
+    assert claimed_by == ("resume", "admin")
     with staged.workspace() as workspace:
         claimed = workspace.runs.show(stopped.id)
 
@@ -136,11 +143,7 @@ def test_a_claimed_resume_whose_worker_died_can_be_asked_again(
     staged: Stage,
 ) -> None:
     """A claim whose pass never started does not block the next request."""
-    stopped = interrupted_run(staged)
-    with staged.workspace() as workspace:
-        workspace.runs.request_resume(stopped.id)
-    with staged.context.database.session() as session:
-        take_queued_action(session, stopped.id)  # and the worker's process ends here
+    stopped, _ = _claimed_resume(staged)  # and the worker's process ends here
 
     with staged.workspace("contributor") as workspace:
         again = workspace.runs.request_resume(stopped.id)
