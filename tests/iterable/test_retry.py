@@ -196,3 +196,15 @@ async def test_each_retry_is_logged_without_identifiers(
     assert "status 503" in line
     assert "code Error" in line
     assert "a@x.com" not in line
+
+
+@pytest.mark.anyio
+async def test_a_retry_is_logged_once_by_the_client_alone(
+    make_client: MakeClient, fake: FakeIterable, caplog: pytest.LogCaptureFixture
+) -> None:
+    """stamina's own retry log stays silent: the client's line says it all."""
+    fake.script("POST", "/api/lists/subscribe", fail(503, "Error", "broke"))
+    with caplog.at_level(logging.DEBUG):
+        await make_client().subscribe(1, ANA)
+    retries = [r.name for r in caplog.records if "retry" in r.getMessage().lower()]
+    assert retries == ["audiencesync.iterable"]

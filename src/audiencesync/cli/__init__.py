@@ -133,7 +133,6 @@ def root(
 ) -> None:
     """Keep customer segments in sync with Iterable lists."""
     restrict_new_files()  # whatever a command writes holds data: 0600 / 0700
-    silence_stamina()
 
 
 def configure_logging() -> None:
@@ -141,18 +140,6 @@ def configure_logging() -> None:
     logging.basicConfig(
         level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-
-
-def silence_stamina() -> None:
-    """Switch stamina's own retry log off, once a command is about to run.
-
-    The Iterable client logs each retry itself, with the endpoint, attempt,
-    status and wait (and nothing personal). Imported here, not at the top:
-    ``--help`` and ``--version`` need no retries.
-    """
-    import stamina.instrumentation  # noqa: PLC0415 - see the docstring
-
-    stamina.instrumentation.set_on_retry_hooks([])
 
 
 def main() -> None:

@@ -8,12 +8,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from audiencesync.app.views import as_json as views_json
-from audiencesync.app.views.audit import AuditView
-from audiencesync.app.workspace import open_workspace
-from audiencesync.auth.audit import DEFAULT_LIMIT
-from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
+from audiencesync.cli.options import AsOption, HomeOption, JsonOption, workspace_for
 from audiencesync.cli.render import echo_json, print_table, when
+
+DEFAULT_LIMIT = 100  # auth.audit's; help shows it without loading the service
 
 LimitOption = Annotated[
     int, typer.Option("--limit", min=1, help="How many events to show, newest first.")
@@ -40,7 +38,10 @@ def audit(
 
     Example: audiencesync audit --limit 20 --json
     """
-    with open_workspace(settings_for(home, as_user)) as workspace:
+    from audiencesync.app.views import as_json as views_json
+    from audiencesync.app.views.audit import AuditView
+
+    with workspace_for(home, as_user) as workspace:
         entries = workspace.users.read_audit(limit=limit, offset=offset)
     if as_json:
         echo_json(views_json([AuditView.of(entry) for entry in entries]))

@@ -13,25 +13,23 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.table import Table
 
-from audiencesync.app.views.connections import connection_view, rotation_view
-from audiencesync.app.workspace import open_workspace
-from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
+from audiencesync.cli.options import AsOption, HomeOption, JsonOption, workspace_for
 from audiencesync.cli.render import cell, echo_json, plain, print_table, when
 from audiencesync.cli.stdin import read_secret
-from audiencesync.connections import (
-    PRIVACY_STATEMENT,
-    ConnectionInfo,
-    ConnectionService,
-    ConnectionSettings,
-    RotationReport,
-)
 from audiencesync.errors import ConfigError
-from audiencesync.iterable import Region
+
+if TYPE_CHECKING:
+    from audiencesync.connections import (
+        ConnectionInfo,
+        ConnectionService,
+        ConnectionSettings,
+        RotationReport,
+    )
 
 connections_app = typer.Typer(
     name="connections",
@@ -61,6 +59,10 @@ KEY_SOURCE_HINT = (
 )
 
 
+RegionName = Literal["us", "eu"]
+"""iterable.Region's values: help lists them without loading the client."""
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``connections`` command group to ``app``."""
     app.add_typer(connections_app)
@@ -68,7 +70,7 @@ def register(app: typer.Typer) -> None:
 
 @contextmanager
 def _service(home: Path | None, as_user: str | None) -> Iterator[ConnectionService]:
-    with open_workspace(settings_for(home, as_user)) as workspace:
+    with workspace_for(home, as_user) as workspace:
         yield workspace.connections
 
 
@@ -81,7 +83,7 @@ def add(
     api_key_stdin: KeyStdinOption = False,
     api_key_env: KeyEnvOption = None,
     region: Annotated[
-        Region | None,
+        RegionName | None,
         typer.Option(
             "--region",
             help="Data center of the project: us (default) or eu.",
@@ -119,6 +121,9 @@ def add(
     Example: printf '%s\\n' "$ITERABLE_KEY" | audiencesync connections add --name
     "Iterable US" --api-key-stdin --region us --i-agree
     """
+    from audiencesync.connections import PRIVACY_STATEMENT
+    from audiencesync.iterable import Region
+
     with _service(home, as_user) as service:
         service.require_manager()
         if not i_agree:
@@ -127,7 +132,7 @@ def add(
         info = service.add(
             name,
             api_key=key,
-            region=region,
+            region=None if region is None else Region(region),
             base_url=base_url,
             shared=allow_contributors,
             agreed=i_agree,
@@ -143,6 +148,8 @@ def list_connections(
 
     Example: audiencesync connections list --json
     """
+    from audiencesync.app.views.connections import connection_view
+
     with _service(home, as_user) as service:
         infos = service.list_all()
     if as_json:
@@ -267,6 +274,8 @@ def rotate_keys(
 
     Example: audiencesync connections rotate-keys
     """
+    from audiencesync.app.views.connections import rotation_view
+
     with _service(home, as_user) as service:
         report = service.rotate_keys()
     if as_json:
@@ -324,6 +333,8 @@ def _who(settings: ConnectionSettings) -> str:
 
 
 def _print_info(info: ConnectionInfo, *, as_json: bool, verb: str | None) -> None:
+    from audiencesync.app.views.connections import connection_view
+
     if as_json:
         echo_json(connection_view(info).as_json())
         return

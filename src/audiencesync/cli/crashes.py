@@ -124,7 +124,7 @@ def _home(argv: list[str]) -> Path | None:
             return Path(argv[index + 1])
         if arg.startswith("--home="):
             return Path(arg.removeprefix("--home="))
-    from audiencesync.settings import load_settings  # noqa: PLC0415 - slow; bugs only
+    from audiencesync.settings import load_settings
 
     try:
         settings = load_settings()

@@ -7,26 +7,22 @@ Flags are parsed into an :class:`~audiencesync.emulator.EmulatorConfig` by
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from audiencesync.core.window import RateLimit
-from audiencesync.emulator import (
-    DEFAULT_API_KEY,
-    ApiKeySpec,
-    Emulator,
-    EmulatorConfig,
-    KeyType,
-    ProjectSpec,
-    ProjectType,
-)
-from audiencesync.emulator.config import RateLimitBody, RetryAfter
 from audiencesync.errors import ConfigError
+
+if TYPE_CHECKING:
+    from audiencesync.emulator import ApiKeySpec, EmulatorConfig
+    from audiencesync.emulator.config import RateLimitBody, RetryAfter
 
 
 def parse_key(option: str) -> ApiKeySpec:
     """``KEY`` or ``KEY:server-side|read-only|client-side``."""
+    from audiencesync.emulator import ApiKeySpec, KeyType
+
     key, _, kind = option.partition(":")
     types = {t.value: t for t in KeyType}
     if not key or (kind and kind not in types):
@@ -76,6 +72,13 @@ def build_config(
     state: Path | None,
 ) -> EmulatorConfig:
     """The emulator settings the flags describe."""
+    from audiencesync.emulator import (
+        DEFAULT_API_KEY,
+        EmulatorConfig,
+        ProjectSpec,
+        ProjectType,
+    )
+
     kind = ProjectType(
         _choice("--project-type", project_type, [t.value for t in ProjectType])
     )
@@ -169,7 +172,8 @@ def register(app: typer.Typer) -> None:
 
         Example: audiencesync emulator --port 9009 --rate lists/subscribe=30
         """
-        from audiencesync.emulator.server import run  # noqa: PLC0415 - uvicorn is heavy
+        from audiencesync.emulator import Emulator
+        from audiencesync.emulator.server import run
 
         config = build_config(
             api_keys=api_key or [],

@@ -6,16 +6,17 @@ Nothing is sent: like saving, editing never runs an export.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from audiencesync.app.views.exports import export_saved_view
 from audiencesync.cli.exports import NameArgument, export_service, print_created
 from audiencesync.cli.options import AsOption, HomeOption, JsonOption
 from audiencesync.cli.render import echo_json
 from audiencesync.errors import ConfigError
-from audiencesync.exports import UNCHANGED, Unchanged, parse_field_options
+
+if TYPE_CHECKING:
+    from audiencesync.exports import Unchanged
 
 
 def edit(
@@ -106,6 +107,9 @@ def edit(
 
     Example: audiencesync exports edit Newsletter --schedule manual --mode add-only
     """
+    from audiencesync.app.views.exports import export_saved_view
+    from audiencesync.exports import UNCHANGED, parse_field_options
+
     _refuse_both(
         "--user-id-field", user_id_field, "--clear-user-id-field", clear_user_id_field
     )

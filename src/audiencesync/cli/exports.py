@@ -10,27 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from audiencesync.app.views.exports import (
-    ExportRemovedView,
-    export_saved_view,
-    export_view,
-)
-from audiencesync.app.workspace import open_workspace
-from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
+from audiencesync.cli.options import AsOption, HomeOption, JsonOption, workspace_for
 from audiencesync.cli.render import cell, echo_json, plain, print_table, when
 from audiencesync.cli.render import members as members_text
-from audiencesync.exports import (
-    ExportCreated,
-    ExportInfo,
-    ExportService,
-    parse_field_options,
-)
+
+if TYPE_CHECKING:
+    from audiencesync.exports import ExportCreated, ExportInfo, ExportService
 
 exports_app = typer.Typer(
     name="exports",
@@ -43,7 +34,7 @@ NameArgument = Annotated[str, typer.Argument(help="The export's name.")]
 
 def register(app: typer.Typer) -> None:
     """Add the ``exports`` command group (with ``edit``) to ``app``."""
-    from audiencesync.cli import (  # noqa: PLC0415 - they import this module
+    from audiencesync.cli import (
         export_edit,
         run_actions,
         runs,
@@ -57,7 +48,7 @@ def register(app: typer.Typer) -> None:
 
 @contextmanager
 def export_service(home: Path | None, as_user: str | None) -> Iterator[ExportService]:
-    with open_workspace(settings_for(home, as_user)) as workspace:
+    with workspace_for(home, as_user) as workspace:
         yield workspace.exports
 
 
@@ -154,6 +145,9 @@ def add(
     Example: audiencesync exports add --name Newsletter --connection "Iterable
     prod" --email-field email --segment "France VIP" --schedule "0 6 * * *"
     """
+    from audiencesync.app.views.exports import export_saved_view
+    from audiencesync.exports import parse_field_options
+
     fields = parse_field_options(field or [])
     with export_service(home, as_user) as service:
         created = service.add(
@@ -185,6 +179,8 @@ def list_exports(
 
     Example: audiencesync exports list --json
     """
+    from audiencesync.app.views.exports import export_view
+
     with export_service(home, as_user) as service:
         infos = service.list_all()
     if as_json:
@@ -220,6 +216,8 @@ def show(
 
     Example: audiencesync exports show Newsletter
     """
+    from audiencesync.app.views.exports import export_view
+
     with export_service(home, as_user) as service:
         info = service.get(name)
     if as_json:
@@ -240,6 +238,8 @@ def remove(
 
     Example: audiencesync exports remove Newsletter
     """
+    from audiencesync.app.views.exports import ExportRemovedView
+
     with export_service(home, as_user) as service:
         removed = service.remove(name)
     if as_json:
@@ -260,6 +260,8 @@ def detach(
 
     Example: audiencesync exports detach Newsletter
     """
+    from audiencesync.app.views.exports import export_view
+
     with export_service(home, as_user) as service:
         connection = service.get(name).connection
         info = service.detach(name)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from audiencesync.app.home import DEFAULT_ADMIN, InitReport, initialize
 from audiencesync.cli.options import HomeOption, JsonOption, settings_for
 from audiencesync.cli.stdin import read_secret
+
+if TYPE_CHECKING:
+    from audiencesync.app.home import InitReport
+
+DEFAULT_ADMIN = "admin"  # app.home's; help shows it without loading the service
 
 AdminOption = Annotated[
     str,
@@ -98,6 +102,8 @@ def register(app: typer.Typer) -> None:
 
         Example: audiencesync init --home ./.audiencesync --admin ana
         """
+        from audiencesync.app.home import initialize
+
         password = (
             read_secret("password", flag="--password-stdin") if password_stdin else None
         )

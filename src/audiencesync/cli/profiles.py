@@ -15,18 +15,15 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from audiencesync.app.views import as_json
-from audiencesync.app.views.profiles import (
-    GenerateView,
-    HoldView,
-    ImportView,
-    TableView,
+from audiencesync.cli.options import (
+    AsOption,
+    HomeOption,
+    JsonOption,
+    settings_for,
+    workspace_for,
 )
-from audiencesync.app.workspace import open_workspace
-from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
 from audiencesync.cli.render import echo_json
 from audiencesync.errors import ConfigError
-from audiencesync.profiles import service
 
 if TYPE_CHECKING:
     from audiencesync.profiles.catalog import Catalog, Table
@@ -85,7 +82,9 @@ def import_command(
 
     Example: audiencesync profiles import customers.csv --key customer_id
     """
-    with open_workspace(settings_for(home, as_user)) as workspace:
+    from audiencesync.app.views.profiles import ImportView
+
+    with workspace_for(home, as_user) as workspace:
         report = workspace.profiles.import_file(
             file, table=table, key=key, replace=replace
         )
@@ -126,6 +125,10 @@ def generate_command(
 
     Example: audiencesync profiles generate --count 100000 --seed 7
     """
+    from audiencesync.app.views.profiles import GenerateView
+    from audiencesync.app.workspace import open_workspace
+    from audiencesync.profiles import service
+
     settings = settings_for(home, as_user)
     day = parse_anchor(anchor)
     if out is not None:
@@ -153,6 +156,10 @@ def schema_command(
 
     Example: audiencesync profiles schema --json
     """
+    from audiencesync.app.views import as_json
+    from audiencesync.app.views.profiles import TableView
+    from audiencesync.app.workspace import open_workspace
+
     settings = settings_for(home, as_user)
     with open_workspace(settings) as workspace:
         catalog = workspace.profiles.schema()
@@ -184,7 +191,9 @@ def approve_command(
 
     Administrators only. Example: audiencesync profiles approve customers
     """
-    with open_workspace(settings_for(home, as_user)) as workspace:
+    from audiencesync.app.views.profiles import HoldView
+
+    with workspace_for(home, as_user) as workspace:
         hold = workspace.profiles.approve_refresh(table)
     if json_output:
         echo_json(HoldView.of(hold).as_json())
@@ -206,7 +215,9 @@ def discard_command(
 
     Administrators only. Example: audiencesync profiles discard customers
     """
-    with open_workspace(settings_for(home, as_user)) as workspace:
+    from audiencesync.app.views.profiles import HoldView
+
+    with workspace_for(home, as_user) as workspace:
         hold = workspace.profiles.discard_refresh(table)
     if json_output:
         echo_json(HoldView.of(hold).as_json())

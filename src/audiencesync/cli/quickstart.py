@@ -10,14 +10,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from audiencesync.app.views.runs import RunView
 from audiencesync.cli.options import HomeOption, settings_for
 from audiencesync.cli.render import print_table
 from audiencesync.cli.runs import SUCCESS, bar, render_run
 from audiencesync.cli.schedule import DEFAULT_HOST, DEFAULT_PORT, serve_until_stopped
-from audiencesync.demo.quickstart import DEFAULT_PROFILES, LandedList, run_quickstart
 
 if TYPE_CHECKING:
+    from audiencesync.demo.quickstart import LandedList
     from audiencesync.settings import Settings
     from audiencesync.sync.history import RunInfo
     from audiencesync.sync.progress import RunProgress
@@ -39,6 +38,8 @@ class ConsoleDisplay:
 
     def run(self, info: RunInfo) -> None:
         """The run, drawn exactly as ``exports run`` draws it."""
+        from audiencesync.app.views.runs import RunView
+
         render_run(RunView.of(info), as_json=False)
 
     def landed(self, lists: Sequence[LandedList]) -> None:
@@ -65,6 +66,9 @@ def rejects_text(landed: LandedList) -> str:
 def serve_default(settings: Settings) -> None:
     """What ``quickstart`` ends with: ``serve`` on its default address."""
     serve_until_stopped(settings, host=DEFAULT_HOST, port=DEFAULT_PORT)
+
+
+DEFAULT_PROFILES = 50_000  # demo.quickstart's; help shows it without loading the demo
 
 
 def register(app: typer.Typer) -> None:
@@ -94,6 +98,8 @@ def register(app: typer.Typer) -> None:
         Runs again in the same folder reuse what exists and send only changes.
         Example: audiencesync quickstart --no-serve --profiles 10000
         """
+        from audiencesync.demo.quickstart import run_quickstart
+
         report = run_quickstart(
             settings_for(home),
             display=ConsoleDisplay(),

@@ -8,15 +8,12 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 from rich.table import Table
 
-from audiencesync.app.runs import csv_lines
-from audiencesync.app.views.runs import RejectView
-from audiencesync.app.workspace import open_workspace
-from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
+from audiencesync.cli.options import AsOption, HomeOption, JsonOption, workspace_for
 from audiencesync.cli.render import echo_json, print_table
 from audiencesync.cli.runs import (
     bar,
@@ -26,8 +23,10 @@ from audiencesync.cli.runs import (
     runs_app,
 )
 from audiencesync.errors import ConfigError
-from audiencesync.sync.history import RejectRow
 from audiencesync.sync.statuses import RunStatus
+
+if TYPE_CHECKING:
+    from audiencesync.sync.history import RejectRow
 
 RunId = Annotated[int, typer.Argument(help="The run's number (see `runs list`).")]
 SHOWN = 50  # reject rows printed on a terminal; --csv has them all
@@ -47,7 +46,7 @@ def resume(
     Example: audiencesync runs resume 12
     """
     with (
-        open_workspace(settings_for(home, as_user)) as workspace,
+        workspace_for(home, as_user) as workspace,
         bar(as_json=as_json) as progress,
         failed_run_shown(workspace, as_json=as_json),
     ):
@@ -61,7 +60,7 @@ def cancel(*, run_id: RunId, home: HomeOption = None, as_user: AsOption = None) 
 
     Example: audiencesync runs cancel 12
     """
-    with open_workspace(settings_for(home, as_user)) as workspace:
+    with workspace_for(home, as_user) as workspace:
         view = workspace.runs.cancel(run_id)
     if view.status == RunStatus.RUNNING:
         typer.echo(
@@ -82,7 +81,7 @@ def approve(
     Example: audiencesync runs approve 12
     """
     with (
-        open_workspace(settings_for(home, as_user)) as workspace,
+        workspace_for(home, as_user) as workspace,
         bar(as_json=as_json) as progress,
         failed_run_shown(workspace, as_json=as_json),
     ):
@@ -100,7 +99,7 @@ def discard(
     The run ends "Removals discarded"; exits 0 once that is done.
     Example: audiencesync runs discard 12
     """
-    with open_workspace(settings_for(home, as_user)) as workspace:
+    with workspace_for(home, as_user) as workspace:
         info = workspace.runs.discard(run_id)
     render_run(info, as_json=as_json)
 
@@ -126,7 +125,9 @@ def rejects(
     Holds e-mail addresses: viewers may not read it.
     Example: audiencesync runs rejects 12 --csv rejects.csv
     """
-    with open_workspace(settings_for(home, as_user)) as workspace:
+    from audiencesync.app.views.runs import RejectView
+
+    with workspace_for(home, as_user) as workspace:
         rows = workspace.runs.reject_rows(run_id)
         if csv_file == "-":
             _write_csv(rows, sys.stdout)
@@ -170,6 +171,8 @@ def _unwritable(path: Path, exc: OSError) -> ConfigError:
 
 def _write_csv(rows: Iterable[RejectRow], handle: TextIO) -> int:
     """Write the rejects CSV to ``handle``; how many rejects it holds."""
+    from audiencesync.app.runs import csv_lines
+
     count = -1  # the header is no reject
     for line in csv_lines(rows):
         handle.write(line)

@@ -8,23 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from audiencesync.app.views import as_json as views_json
-from audiencesync.app.views.runs import RunView, SegmentRunView
-from audiencesync.app.workspace import Workspace, open_workspace
 from audiencesync.cli.hints import run_hint
-from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
+from audiencesync.cli.options import AsOption, HomeOption, JsonOption, workspace_for
 from audiencesync.cli.progress import BarProgress
 from audiencesync.cli.render import echo_json, print_table, when
-from audiencesync.sync.lock import RunInProgressError
 from audiencesync.sync.outcomes import RunFailedError
 from audiencesync.sync.progress import NoProgress, RunProgress
 from audiencesync.sync.statuses import RunStatus
+
+if TYPE_CHECKING:
+    from audiencesync.app.views.runs import RunView, SegmentRunView
+    from audiencesync.app.workspace import Workspace
 
 runs_app = typer.Typer(
     name="runs", help="The history of export runs.", no_args_is_help=True
@@ -69,7 +69,7 @@ def run(
     Example: audiencesync exports run Newsletter --json
     """
     with (
-        open_workspace(settings_for(home, as_user)) as workspace,
+        workspace_for(home, as_user) as workspace,
         bar(as_json=as_json) as progress,
         failed_run_shown(workspace, as_json=as_json),
     ):
@@ -83,6 +83,8 @@ def failed_run_shown(workspace: Workspace, *, as_json: bool) -> Iterator[None]:
 
     The error still ends the command (one line on stderr, exit 1).
     """
+    from audiencesync.sync.lock import RunInProgressError
+
     try:
         yield
     except (RunFailedError, RunInProgressError) as exc:
@@ -125,7 +127,9 @@ def list_command(
 
     Example: audiencesync runs list --export Newsletter
     """
-    with open_workspace(settings_for(home, as_user)) as workspace:
+    from audiencesync.app.views import as_json as views_json
+
+    with workspace_for(home, as_user) as workspace:
         infos = workspace.runs.list(export=export).items
     if as_json:
         echo_json(views_json(infos))
@@ -170,7 +174,7 @@ def show(
 
     Example: audiencesync runs show 12 --json
     """
-    with open_workspace(settings_for(home, as_user)) as workspace:
+    with workspace_for(home, as_user) as workspace:
         view = workspace.runs.show(run_id)
     render_run(view, as_json=as_json)
 

@@ -16,21 +16,20 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 import typer
 from rich.table import Table
 
-from audiencesync.app.views.schedule import ScheduleView, SystemView
-from audiencesync.app.workspace import open_workspace
 from audiencesync.cli.fast_start import launcher
-from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
-from audiencesync.cli.render import echo_json, print_table, when
-from audiencesync.scheduling.refresh import (
-    HELD,
-    RefreshReport,
-    SourceResult,
-    run_refresh,
+from audiencesync.cli.options import (
+    AsOption,
+    HomeOption,
+    JsonOption,
+    settings_for,
+    workspace_for,
 )
-from audiencesync.scheduling.report_view import RefreshReportView
+from audiencesync.cli.render import echo_json, print_table, when
 from audiencesync.sync.run_log import RUN_LOG
 
 if TYPE_CHECKING:
+    from audiencesync.app.views.schedule import ScheduleView, SystemView
+    from audiencesync.scheduling.refresh import RefreshReport, SourceResult
     from audiencesync.settings import Settings
     from audiencesync.web.server import Address
 
@@ -73,7 +72,7 @@ def set_schedule(
 
     Example: audiencesync schedule set "0 6,18 * * *" --timezone Europe/Paris
     """
-    with open_workspace(settings_for(home, as_user)) as workspace:
+    with workspace_for(home, as_user) as workspace:
         schedule = workspace.system.set_schedule(cron, timezone=timezone)
     _render_schedule(schedule, as_json=as_json)
 
@@ -86,7 +85,7 @@ def show_schedule(
 
     Example: audiencesync schedule show --json
     """
-    with open_workspace(settings_for(home, as_user)) as workspace:
+    with workspace_for(home, as_user) as workspace:
         schedule = workspace.system.schedule()
     _render_schedule(schedule, as_json=as_json)
 
@@ -99,7 +98,7 @@ def clear_schedule(
 
     Example: audiencesync schedule clear
     """
-    with open_workspace(settings_for(home, as_user)) as workspace:
+    with workspace_for(home, as_user) as workspace:
         schedule = workspace.system.clear_schedule()
     _render_schedule(schedule, as_json=as_json)
 
@@ -111,7 +110,7 @@ def system(
 
     Example: audiencesync system --json
     """
-    with open_workspace(settings_for(home, as_user)) as workspace:
+    with workspace_for(home, as_user) as workspace:
         overview = workspace.system.overview()
     if as_json:
         echo_json(overview.as_json())
@@ -127,7 +126,9 @@ def refresh(
     Exits 1 when a source, segment or export had a problem.
     Example: audiencesync refresh --json
     """
-    with open_workspace(settings_for(home, as_user)) as workspace:
+    from audiencesync.scheduling.refresh import run_refresh
+
+    with workspace_for(home, as_user) as workspace:
         report = run_refresh(workspace)
     if as_json:
         echo_json(report_json(report))
@@ -173,7 +174,7 @@ def serve_until_stopped(
     settings: Settings, *, host: str, port: int, fast_start: bool = True
 ) -> None:
     """Serve (``serve``, and ``quickstart`` at its end) until Ctrl-C or SIGTERM."""
-    from audiencesync.web.server import serve as serve_process  # noqa: PLC0415 - heavy
+    from audiencesync.web.server import serve as serve_process
 
     show_progress_log()
 
@@ -229,6 +230,8 @@ class _CurrentStderr(logging.StreamHandler[TextIO]):
 
 def report_json(report: RefreshReport) -> dict[str, Any]:
     """A refresh report as ``--json`` prints it (its view)."""
+    from audiencesync.scheduling.report_view import RefreshReportView
+
     return RefreshReportView.of(report).as_json()
 
 
@@ -283,6 +286,8 @@ def _print_overview(overview: SystemView) -> None:
 
 
 def _print_report(report: RefreshReport) -> None:
+    from audiencesync.scheduling.refresh import HELD
+
     if report.sources:
         table = Table("Table", "Source", "Outcome", "Rows")
         for source in report.sources:

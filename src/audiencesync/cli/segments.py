@@ -11,35 +11,20 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from audiencesync.app.views import as_json as views_json
-from audiencesync.app.views.segments import (
-    DeletedView,
-    EvaluatedView,
-    PreviewView,
-    SegmentDetailView,
-    SegmentView,
-)
-from audiencesync.app.workspace import open_workspace
-from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
+from audiencesync.cli.options import AsOption, HomeOption, JsonOption, workspace_for
 from audiencesync.cli.render import cell, echo_json, plain, print_table, when
 from audiencesync.cli.render import members as members_text
 from audiencesync.errors import ConfigError, EvaluationError, RuleError
-from audiencesync.segments.rules import (
-    Definition,
-    parse_rules_text,
-    parse_where,
-)
-from audiencesync.segments.service import (
-    Preview,
-    SegmentInfo,
-    SegmentService,
-)
+
+if TYPE_CHECKING:
+    from audiencesync.segments.rules import Definition
+    from audiencesync.segments.service import Preview, SegmentInfo, SegmentService
 
 segments_app = typer.Typer(
     name="segments",
@@ -77,8 +62,7 @@ def register(app: typer.Typer) -> None:
 
 @contextmanager
 def _service(home: Path | None, as_user: str | None) -> Iterator[SegmentService]:
-    settings = settings_for(home, as_user)
-    with open_workspace(settings) as workspace:
+    with workspace_for(home, as_user) as workspace:
         yield workspace.segments
 
 
@@ -151,6 +135,9 @@ def list_segments(
 
     Example: audiencesync segments list --json
     """
+    from audiencesync.app.views import as_json as views_json
+    from audiencesync.app.views.segments import SegmentView
+
     with _service(home, as_user) as service:
         infos = service.list_all()
     if as_json:
@@ -182,6 +169,8 @@ def show(
 
     Example: audiencesync segments show "France VIP"
     """
+    from audiencesync.app.views.segments import SegmentDetailView
+
     with _service(home, as_user) as service:
         info = service.get(name)
         history = service.history(info.name)
@@ -222,6 +211,8 @@ def preview(
 
     Example: audiencesync segments preview "France VIP" --limit 10 --column email
     """
+    from audiencesync.app.views.segments import PreviewView
+
     with _service(home, as_user) as service:
         result = service.preview(name, limit=limit, columns=column)
     if as_json:
@@ -248,6 +239,9 @@ def evaluate(
 
     Example: audiencesync segments evaluate "France VIP"
     """
+    from audiencesync.app.views import as_json as views_json
+    from audiencesync.app.views.segments import EvaluatedView
+
     counts: dict[str, int | None] = {}
     errors: dict[str, str] = {}
     with _service(home, as_user) as service:
@@ -293,6 +287,8 @@ def delete(
 
     Example: audiencesync segments delete "France VIP"
     """
+    from audiencesync.app.views.segments import DeletedView
+
     with _service(home, as_user) as service:
         info = service.get(name)
         service.delete(info.name)
@@ -308,6 +304,8 @@ def delete(
 def _definition(
     where: str | None, rules: Path | None, *, required: bool
 ) -> Definition | None:
+    from audiencesync.segments.rules import parse_rules_text, parse_where
+
     if where is not None and rules is not None:
         msg = "Give either --where or --rules, not both."
         raise ConfigError(msg)
@@ -338,6 +336,8 @@ def _read_rules(path: Path) -> str:
 
 
 def _print_info(info: SegmentInfo, *, as_json: bool, verb: str | None) -> None:
+    from audiencesync.app.views.segments import SegmentView
+
     if as_json:
         echo_json(SegmentView.of(info).as_json())
         return

@@ -10,24 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from audiencesync.app.views import as_json as views_json
-from audiencesync.app.views.users import (
-    SHOWN_ONCE,
-    CreatedTokenView,
-    TokenView,
-    UserView,
-)
-from audiencesync.app.workspace import open_workspace
 from audiencesync.auth.roles import Role
-from audiencesync.auth.users import UserService
-from audiencesync.cli.options import AsOption, HomeOption, JsonOption, settings_for
+from audiencesync.cli.options import AsOption, HomeOption, JsonOption, workspace_for
 from audiencesync.cli.render import echo_json, print_table, when
 from audiencesync.cli.stdin import read_secret
+
+if TYPE_CHECKING:
+    from audiencesync.auth.users import UserService
 
 users_app = typer.Typer(
     name="users",
@@ -64,7 +58,7 @@ def register(app: typer.Typer) -> None:
 
 @contextmanager
 def _service(home: Path | None, as_user: str | None) -> Iterator[UserService]:
-    with open_workspace(settings_for(home, as_user)) as workspace:
+    with workspace_for(home, as_user) as workspace:
         yield workspace.users
 
 
@@ -84,6 +78,8 @@ def add(
     Example: printf '%s\\n' "$PASSWORD" | audiencesync users add ana --role
     contributor --password-stdin
     """
+    from audiencesync.app.views.users import UserView
+
     password = (
         read_secret("password", flag="--password-stdin") if password_stdin else None
     )
@@ -120,6 +116,9 @@ def list_users(
 
     Example: audiencesync users list --json
     """
+    from audiencesync.app.views import as_json as views_json
+    from audiencesync.app.views.users import UserView
+
     with _service(home, as_user) as service:
         infos = service.list_all()
     if as_json:
@@ -152,6 +151,8 @@ def set_role(
 
     Example: audiencesync users set-role ana --role admin
     """
+    from audiencesync.app.views.users import UserView
+
     with _service(home, as_user) as service:
         info = service.set_role(name, role)
     if as_json:
@@ -181,6 +182,8 @@ def set_email(
 
     Example: audiencesync users set-email ana ana@example.com
     """
+    from audiencesync.app.views.users import UserView
+
     if (email is None) == (not clear):
         msg = "Give either an e-mail address or --clear, not both and not neither."
         raise typer.BadParameter(msg)
@@ -207,6 +210,8 @@ def remove(
 
     Example: audiencesync users remove ana
     """
+    from audiencesync.app.views.users import UserView
+
     with _service(home, as_user) as service:
         info = service.remove(name)
     if as_json:
@@ -237,6 +242,8 @@ def create_token(
 
     Example: audiencesync users token ana --label ci
     """
+    from audiencesync.app.views.users import SHOWN_ONCE, CreatedTokenView
+
     with _service(home, as_user) as service:
         token, info = service.create_token(name, label=label)
     if as_json:
@@ -259,6 +266,9 @@ def list_tokens(
 
     Example: audiencesync users tokens ana
     """
+    from audiencesync.app.views import as_json as views_json
+    from audiencesync.app.views.users import TokenView
+
     with _service(home, as_user) as service:
         infos = service.list_tokens(name)
     if as_json:
@@ -296,6 +306,8 @@ def revoke_token(
 
     Example: audiencesync users revoke-token ana ci
     """
+    from audiencesync.app.views.users import TokenView
+
     with _service(home, as_user) as service:
         info = service.revoke_token(name, token)
     if as_json:

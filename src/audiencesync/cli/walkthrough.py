@@ -7,8 +7,6 @@ import asyncio
 import typer
 from rich.console import Console
 
-from audiencesync.demo.walkthrough import TourSettings, run_tour
-
 DEFAULT_PROFILES = 50_000
 
 
@@ -25,6 +23,8 @@ def register(app: typer.Typer) -> None:
 
         Example: audiencesync walkthrough --profiles 5000
         """
+        from audiencesync.demo.walkthrough import TourSettings, run_tour
+
         console = Console(highlight=False)
 
         def say(step: str, detail: str) -> None:

@@ -99,6 +99,9 @@ from audiencesync.iterable.stats import EndpointStats
 
 T = TypeVar("T")
 logger = logging.getLogger("audiencesync.iterable")
+# Each retry is logged by RetryDecider.log_retry (endpoint, attempt, status, wait,
+# nothing personal); stamina's own retry log would say it twice, less precisely.
+stamina.instrumentation.set_on_retry_hooks([])
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 DEFAULT_RETRY = RetryPolicy()

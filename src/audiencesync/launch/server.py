@@ -41,21 +41,38 @@ from audiencesync.launch.wire import (
 )
 from audiencesync.launch.worker import run_worker
 
-# What commands import as they run, beyond what importing the command modules
-# brings (libraries import some of their parts on first use). A test checks that
-# a warm export run imports nothing more; a name a newer library no longer has is
-# skipped, which costs only the time of its import in each worker.
+# What commands import as they run: the command modules, the services they
+# import when a command runs (none at the top: help loads none), and the parts
+# libraries import on first use. A test checks that a warm export run imports
+# nothing more; a name a newer library no longer has is skipped, which costs only
+# the time of its import in each worker.
 PRELOAD = (
     "audiencesync.cli",
     "audiencesync.cli.audit",
+    "audiencesync.cli.connections",
     "audiencesync.cli.export_edit",
     "audiencesync.cli.exports",
+    "audiencesync.cli.profiles",
     "audiencesync.cli.progress",
     "audiencesync.cli.run_actions",
     "audiencesync.cli.schedule",
     "audiencesync.cli.segments",
+    "audiencesync.cli.users",
     "audiencesync.app.context",
+    "audiencesync.app.runs",
+    "audiencesync.app.views.audit",
+    "audiencesync.app.views.connections",
+    "audiencesync.app.views.exports",
+    "audiencesync.app.views.profiles",
+    "audiencesync.app.views.runs",
+    "audiencesync.app.views.schedule",
+    "audiencesync.app.views.segments",
+    "audiencesync.app.views.users",
     "audiencesync.app.workspace",
+    "audiencesync.scheduling.refresh",
+    "audiencesync.scheduling.report_view",
+    "audiencesync.segments.rules",
+    "audiencesync.settings",
     "audiencesync.iterable.client",
     "audiencesync.sync.runner",
     "audiencesync.sync.segment_pass",
