@@ -25,6 +25,7 @@ from audiencesync.emulator import (
     KeyType,
     serve_in_thread,
 )
+from audiencesync.iterable import Region, regions
 from audiencesync.settings import Settings
 from audiencesync.store import Database
 from audiencesync.store.destinations import Connection, Export
@@ -133,6 +134,19 @@ def test_add_checks_the_key_and_shows_its_last_four(home: Path, base_url: str) -
     assert "Connected: Iterable US" in result.stdout
     assert f"API key:      …{KEY[-4:]}" in result.stdout
     assert "Export user:  admin" in result.stdout
+
+
+def test_add_takes_a_region_in_any_letter_case(
+    home: Path, base_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--region EU`` saves a connection to the EU data center."""
+    monkeypatch.setitem(regions._BASE_URLS, Region.EU, base_url)  # the emulator
+    result = run(
+        home, "connections", "add", "--name", "Iterable US", "--api-key-stdin",
+        "--region", "EU", "--i-agree", stdin=f"{KEY}\n",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert shown(home)["settings"]["region"] == "eu"
 
 
 def test_add_reads_the_key_from_an_environment_variable(
