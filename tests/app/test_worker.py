@@ -154,6 +154,33 @@ def test_a_claimed_resume_whose_worker_died_can_be_asked_again(
     assert ended.status == "Succeeded with rejects"
 
 
+def test_a_starting_worker_drops_a_claim_whose_worker_died(staged: Stage) -> None:
+    """The next ``serve`` takes the dead claim off the run and says so on it."""
+    stopped, _ = _claimed_resume(staged)  # and the worker's process ends here
+    worker = RunWorker(staged.context, poll_seconds=3600)
+
+    worker.start()
+    worker.stop(timeout=30)
+
+    with staged.workspace() as workspace:
+        shown = workspace.runs.show(stopped.id)
+    assert (shown.queued_action, shown.status) == (None, stopped.status)
+    assert "did not start" in (shown.error or "")
+
+
+def test_a_starting_worker_leaves_waiting_passes_queued(staged: Stage) -> None:
+    """An approval or resume nobody claimed yet is not touched at start."""
+    stopped = interrupted_run(staged)
+    with staged.workspace("contributor") as workspace:
+        workspace.runs.request_resume(stopped.id)
+    with staged.workspace() as workspace:
+        released = workspace.runs.release_abandoned_claims()
+        shown = workspace.runs.show(stopped.id)
+
+    assert released == []
+    assert (shown.queued_action, shown.queued_by) == ("resume", "contributor")
+
+
 def test_a_queued_pass_that_cannot_happen_leaves_the_run_stopped(
     staged: Stage,
 ) -> None:

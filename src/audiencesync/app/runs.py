@@ -59,6 +59,7 @@ from audiencesync.sync.records import (
     finish,
     get_run,
     queue_action,
+    release_abandoned_claims,
     release_queued_action,
     take_queued_action,
 )
@@ -211,6 +212,24 @@ class RunService:
             with database.session() as session:
                 release_queued_action(session, run_id)
         return self.show(run_id)
+
+    def release_abandoned_claims(self) -> list[int]:
+        """Say on each run whose claimed pass never started that it did not happen.
+
+        A worker calls this as it starts: the worker that claimed those passes
+        stopped before it started them (:func:`release_abandoned_claims`).
+        """
+        with self._workspace.database.session() as session:
+            released = release_abandoned_claims(session)
+            for run_id, action in released:
+                logger.warning("run %d: its claimed %s never started", run_id, action)
+                run = get_run(session, run_id)
+                note = (
+                    f"The {action} that was asked for did not start: the worker that"
+                    " took it up stopped first. Ask for it again."
+                )
+                run.error = f"{run.error} {note}" if run.error else note
+        return [run_id for run_id, _ in released]
 
     def _not_carried_out(self, run_id: int, action: str, by: str, why: str) -> None:
         """Say on the run that its queued pass did not happen, and why."""

@@ -72,9 +72,15 @@ class RunWorker:
             return ended
 
     def start(self) -> None:
-        """Poll in a background thread until :meth:`stop`."""
+        """Poll in a background thread until :meth:`stop`.
+
+        First, the passes an earlier worker claimed and never started are taken
+        off their runs, with a note saying so (they may be asked for again).
+        """
         if self._thread is not None:
             return
+        with self._context.workspace(WORKER) as workspace:
+            workspace.runs.release_abandoned_claims()
         self._stop.clear()
         self._thread = threading.Thread(
             target=self._loop, name="audiencesync-run-worker", daemon=True

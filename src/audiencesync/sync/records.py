@@ -200,6 +200,32 @@ def release_queued_action(session: Session, run_id: int) -> None:
     )
 
 
+def release_abandoned_claims(session: Session) -> list[tuple[int, str]]:
+    """Drop the claimed passes that never started; (run, action) of each.
+
+    A worker's process that ends between its claim and the pass's start leaves
+    the action on the run with nobody to carry it out. A worker starting up
+    calls this: afterwards the run reads as stopped again and the pass may be
+    asked for again. A pass another worker claimed a moment ago still starts
+    (that worker holds what it claimed).
+    """
+    abandoned = (
+        (Run.queued_action.is_not(None))
+        & Run.queued_by.is_(None)
+        & (Run.status != RunStatus.RUNNING.code)
+    )
+    found = session.execute(select(Run.id, Run.queued_action).where(abandoned))
+    released = [(run_id, str(action)) for run_id, action in found]
+    if released:
+        session.execute(
+            update(Run)
+            .where(abandoned, Run.id.in_([run_id for run_id, _ in released]))
+            .values(queued_action=None)
+            .execution_options(synchronize_session="fetch")
+        )
+    return released
+
+
 def request_cancel(
     session: Session, run_id: int, *, now: datetime | None = None
 ) -> RunStatus:
