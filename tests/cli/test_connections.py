@@ -18,6 +18,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
 from audiencesync.cli import app
+from audiencesync.connections import verifier
 from audiencesync.emulator import (
     ApiKeySpec,
     Emulator,
@@ -25,7 +26,7 @@ from audiencesync.emulator import (
     KeyType,
     serve_in_thread,
 )
-from audiencesync.iterable import Region, regions
+from audiencesync.iterable import Region
 from audiencesync.settings import Settings
 from audiencesync.store import Database
 from audiencesync.store.destinations import Connection, Export
@@ -140,7 +141,8 @@ def test_add_takes_a_region_in_any_letter_case(
     home: Path, base_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``--region EU`` saves a connection to the EU data center."""
-    monkeypatch.setitem(regions._BASE_URLS, Region.EU, base_url)  # the emulator
+    urls = {Region.US: "http://127.0.0.1:9", Region.EU: base_url}  # EU: the emulator
+    monkeypatch.setattr(verifier, "REGION_URLS", urls)
     result = run(
         home, "connections", "add", "--name", "Iterable US", "--api-key-stdin",
         "--region", "EU", "--i-agree", stdin=f"{KEY}\n",
