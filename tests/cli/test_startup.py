@@ -143,6 +143,18 @@ def test_an_export_run_imports_no_web_app_nor_migrations(
 
 
 @pytest.mark.socket
+def test_an_export_run_leaves_out_httpx_command_line(
+    place: Place, tmp_path: Path
+) -> None:
+    """A run's HTTP client comes without httpx's own command line (click, 50 ms)."""
+    home = {"AUDIENCESYNC_HOME": str(place.settings.home)}
+    modules = imported(["exports", "run", EXPORT], tmp_path / "modules.json", home)
+    assert place.sent_items()["lists/subscribe"] > 0  # it did send, over httpx
+    assert "httpx" in modules
+    assert sorted(m for m in modules if m.split(".")[0] in {"click", "pygments"}) == []
+
+
+@pytest.mark.socket
 def test_an_export_run_never_imports_pandas(place: Place, tmp_path: Path) -> None:
     """A run that plans, sends, commits and remembers its plan leaves pandas out.
 

@@ -34,6 +34,13 @@ from audiencesync.cli.registry import LazyCommands
 from audiencesync.core.private import restrict_new_files
 from audiencesync.errors import AccessDeniedError, AudiencesyncError, ConfigError
 
+# ``import httpx`` also imports httpx's own command line (click, pygments: about
+# 50 ms of every command that calls Iterable) wherever click is installed, and
+# uvicorn installs it. audiencesync never runs that command line; marking its
+# module absent makes httpx fall back to its stub ``httpx.main``. (httpx2, the
+# successor, imports it lazily.)
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
 
 def exit_code_for(error: AudiencesyncError) -> int:
     """2: fix the input or settings; 3: not allowed for this user; 1: the rest."""
