@@ -131,13 +131,18 @@ def place(tmp_path: Path) -> Iterator[Place]:
         yield made
 
 
+def run_imports(place: Place, out: Path) -> set[str]:
+    """The modules a real ``exports run`` of the place's export imported."""
+    home = {"AUDIENCESYNC_HOME": str(place.settings.home)}
+    return imported(["exports", "run", EXPORT], out, home)
+
+
 @pytest.mark.socket
 def test_an_export_run_imports_no_web_app_nor_migrations(
     place: Place, tmp_path: Path
 ) -> None:
     """A real ``exports run`` loads no server, no page, no emulator, no Alembic."""
-    home = {"AUDIENCESYNC_HOME": str(place.settings.home)}
-    modules = imported(["exports", "run", EXPORT], tmp_path / "modules.json", home)
+    modules = run_imports(place, tmp_path / "modules.json")
     assert place.sent_items()["lists/subscribe"] > 0  # it did run
     assert sorted(modules & SERVING) == []
 
@@ -147,8 +152,7 @@ def test_an_export_run_leaves_out_httpx_command_line(
     place: Place, tmp_path: Path
 ) -> None:
     """A run's HTTP client comes without httpx's own command line (click, 50 ms)."""
-    home = {"AUDIENCESYNC_HOME": str(place.settings.home)}
-    modules = imported(["exports", "run", EXPORT], tmp_path / "modules.json", home)
+    modules = run_imports(place, tmp_path / "modules.json")
     assert place.sent_items()["lists/subscribe"] > 0  # it did send, over httpx
     assert "httpx" in modules
     assert sorted(m for m in modules if m.split(".")[0] in {"click", "pygments"}) == []
@@ -161,8 +165,7 @@ def test_an_export_run_never_imports_pandas(place: Place, tmp_path: Path) -> Non
     pyarrow imports pandas (0.2-0.3 s) on the first Arrow array built from
     Python values, wherever the Spark extra installed it; a DuckDB run needs none.
     """
-    home = {"AUDIENCESYNC_HOME": str(place.settings.home)}
-    modules = imported(["exports", "run", EXPORT], tmp_path / "modules.json", home)
+    modules = run_imports(place, tmp_path / "modules.json")
     assert place.sent_items()["lists/subscribe"] > 0  # it did send and commit
     assert "pandas" not in modules
 
@@ -175,10 +178,9 @@ def test_a_run_with_nothing_to_send_imports_no_arrow(
 
     pyarrow costs 30 ms to import, and 0.1 s more where it brings numpy along.
     """
-    home = {"AUDIENCESYNC_HOME": str(place.settings.home)}
-    imported(["exports", "run", EXPORT], tmp_path / "first.json", home)
+    run_imports(place, tmp_path / "first.json")
     sent = place.sent_items()
-    modules = imported(["exports", "run", EXPORT], tmp_path / "second.json", home)
+    modules = run_imports(place, tmp_path / "second.json")
     assert place.sent_items() == sent  # the second run sent nothing
     assert "audiencesync.sync.runner" in modules  # and it did run
     assert sorted(m for m in modules if m.split(".")[0] in {"pyarrow", "numpy"}) == []

@@ -68,6 +68,7 @@ from audiencesync.sync.runner import run_target
 from audiencesync.sync.statuses import RunStatus
 
 if TYPE_CHECKING:
+    from audiencesync.store.runs import Run
     from audiencesync.sync.history import RejectRow, RunInfo
     from audiencesync.sync.progress import RunProgress
 
@@ -223,21 +224,19 @@ class RunService:
             released = release_abandoned_claims(session)
             for run_id, action in released:
                 logger.warning("run %d: its claimed %s never started", run_id, action)
-                run = get_run(session, run_id)
-                note = (
+                _add_note(
+                    get_run(session, run_id),
                     f"The {action} that was asked for did not start: the worker that"
-                    " took it up stopped first. Ask for it again."
+                    " took it up stopped first. Ask for it again.",
                 )
-                run.error = f"{run.error} {note}" if run.error else note
         return [run_id for run_id, _ in released]
 
     def _not_carried_out(self, run_id: int, action: str, by: str, why: str) -> None:
         """Say on the run that its queued pass did not happen, and why."""
         logger.warning("queued %s of run %d was not carried out", action, run_id)
         with self._workspace.database.session() as session:
-            run = get_run(session, run_id)
             note = f"The {action} that {by} asked for was not carried out: {why}"
-            run.error = f"{run.error} {note}" if run.error else note
+            _add_note(get_run(session, run_id), note)
 
     def _refused(self, run_id: int, reason: str) -> RunView:
         note = f"Refused: {reason} The run did not start."
@@ -331,6 +330,11 @@ class RunService:
     def rejects_csv(self, run_id: int) -> Iterator[str]:
         """The rejects CSV, line by line; checked before the first line."""
         return csv_lines(self.reject_rows(run_id))
+
+
+def _add_note(run: Run, note: str) -> None:
+    """Add ``note`` after what the run's error already says (no secret, no PII)."""
+    run.error = f"{run.error} {note}" if run.error else note
 
 
 def csv_lines(rows: Iterable[RejectRow]) -> Iterator[str]:
