@@ -46,6 +46,7 @@ from audiencesync.iterable.client import MAX_IN_FLIGHT
 from audiencesync.profiles.identifiers import quote_literal
 from audiencesync.store.runs import Binding, RunBatch, RunReject, RunSegment
 from audiencesync.sync.segment_pass import state_path
+from audiencesync.sync.state import state_rows_sql
 from audiencesync.sync.statuses import RunStatus
 from tests.reliability.figures import Figures
 from tests.reliability.proxy import Fault, FaultProxy, serve_proxy
@@ -214,6 +215,15 @@ class Synced:
         )
 
 
+def _state_emails(state: Path) -> frozenset[str]:
+    query = state_rows_sql(state)
+    if query is None:
+        return frozenset()
+    with duckdb.connect() as con:
+        rows = con.execute(f"SELECT email FROM ({query})").fetchall()  # noqa: S608
+    return frozenset(str(row[0]) for row in rows)
+
+
 def _rows(
     plan: Path, action: str, acked: list[int], *, acknowledged: bool
 ) -> frozenset[str]:
@@ -256,7 +266,7 @@ def _synced(place: Place) -> Synced:
             _rows(plan, "unsubscribe", acked, acknowledged=True),
             rejected,
             pending,
-            _emails(state),
+            _state_emails(state),
         )
 
 

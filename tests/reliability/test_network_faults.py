@@ -34,11 +34,11 @@ import pytest
 
 from audiencesync.app.workspace import open_workspace
 from audiencesync.iterable import IterableClient, RetryPolicy
-from audiencesync.profiles.identifiers import quote_literal
 from audiencesync.store.runs import Binding, RunBatch
 from audiencesync.sync import runner
 from audiencesync.sync.history import RunInfo
 from audiencesync.sync.segment_pass import state_path
+from audiencesync.sync.state import state_rows_sql
 from audiencesync.sync.statuses import RunStatus
 from tests.reliability.figures import Figures
 from tests.reliability.proxy import Fault, FaultProxy, serve_proxy
@@ -106,12 +106,11 @@ def _france(place: Place) -> tuple[int, Path, frozenset[int]]:
 
 
 def _state_emails(state: Path) -> frozenset[str]:
-    if not state.exists():
+    query = state_rows_sql(state)
+    if query is None:
         return frozenset()
     with duckdb.connect() as con:
-        rows = con.execute(
-            f"SELECT email FROM read_parquet({quote_literal(str(state))})"  # noqa: S608
-        ).fetchall()
+        rows = con.execute(f"SELECT email FROM ({query})").fetchall()  # noqa: S608
     return frozenset(str(row[0]) for row in rows)
 
 

@@ -12,13 +12,16 @@ import pytest
 from audiencesync.app.running import run_export
 from audiencesync.app.workspace import open_workspace
 from audiencesync.emulator.config import DEFAULT_API_KEY
+from audiencesync.iterable.batching import BatchPolicy
 from audiencesync.iterable.client import IterableClient
 from audiencesync.segments.where import parse_where
 from audiencesync.sync import segment_pass
 from audiencesync.sync.history import RunInfo
+from audiencesync.sync.mapping import ExportMapping
 from audiencesync.sync.plan import plan_binding
-from audiencesync.sync.plan_memo import MEMO_FILE, memo_folder
+from audiencesync.sync.plan_memo import MEMO_FILE, memo_folder, plan_key
 from audiencesync.sync.reject_list import rejects
+from audiencesync.sync.state import changes_path
 from audiencesync.sync.statuses import RunStatus
 from tests.sync.place import EXPORT, FRANCE, GERMANY, HEADER, SECOND, OnBatch, Place
 
@@ -270,3 +273,22 @@ def test_the_memo_keeps_its_files_private(place: Place) -> None:
     modes = {path.name: path.stat().st_mode & 0o777 for path in folder.iterdir()}
     assert modes == dict.fromkeys(modes, 0o600)
     assert set(modes) == {MEMO_FILE, "plan.parquet", "invalid.parquet"}
+
+
+def test_new_changes_to_the_sync_state_change_the_plan_key(tmp_path: Path) -> None:
+    """A commit that wrote only the state's changes still makes the memo miss."""
+    state = tmp_path / "state.parquet"
+    state.write_bytes(b"base")
+
+    def key() -> str:
+        return plan_key(
+            members="m", mapping=ExportMapping("email"), state=state,
+            state_key="k", list_id=1, forgotten=(), policy=BatchPolicy(),
+        )  # fmt: skip
+
+    before = key()
+    changes_path(state).write_bytes(b"changes")
+    first = key()
+    changes_path(state).write_bytes(b"other changes")
+
+    assert len({before, first, key()}) == 3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 from collections.abc import Iterator
 from datetime import timedelta
@@ -14,6 +15,7 @@ from audiencesync.app.running import approve_run, discard_run
 from audiencesync.app.workspace import open_workspace
 from audiencesync.sync.history import RunInfo, run_info
 from audiencesync.sync.retention import runs_folder, sweep_run_files
+from audiencesync.sync.state import changes_path
 from audiencesync.sync.statuses import RunStatus
 from tests.sync.place import HEADER, Place, make_place
 
@@ -163,6 +165,20 @@ def test_the_sync_state_of_a_removed_export_goes(place: Place) -> None:
     _sweep(place, run, days_after=0)
 
     assert sorted(path.name for path in states.glob("*.parquet")) == []
+
+
+def test_the_sync_state_changes_of_a_removed_export_go(place: Place) -> None:
+    """A state kept as a base and changes: both files go with the binding."""
+    run = place.run()
+    states = place.settings.home / "sync" / "state"
+    for base in list(states.glob("*.parquet")):
+        shutil.copy(base, changes_path(base))  # stands for a state's changes
+    with open_workspace(place.settings) as workspace:
+        workspace.exports.remove(run.export_name)
+
+    _sweep(place, run, days_after=0)
+
+    assert sorted(path.name for path in states.iterdir()) == []
 
 
 def test_the_sync_state_of_a_live_binding_stays(place: Place) -> None:

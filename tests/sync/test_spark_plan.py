@@ -17,7 +17,7 @@ from audiencesync.sync.mapping import ExportMapping
 from audiencesync.sync.plan import INVALID_FILE, PLAN_FILE, PlanSummary, plan_binding
 from audiencesync.sync.sending import write_emails
 from audiencesync.sync.spark_plan import SparkMembers, unpushable
-from audiencesync.sync.state import commit_state
+from audiencesync.sync.state import commit_state, live_changes
 
 pytestmark = pytest.mark.slow
 
@@ -133,6 +133,21 @@ def test_a_churn_plan_on_spark_is_duckdbs(spark_session: Any, tmp_path: Path) ->
     state = _state_after(_table(2), tmp_path)
 
     _same_plan(spark_session, _churned(_table(2), 3), tmp_path, state=state)
+
+
+def test_a_plan_on_spark_reads_the_states_changes(
+    spark_session: Any, tmp_path: Path
+) -> None:
+    """A state kept as a base and changes: Spark diffs the whole of it, as DuckDB."""
+    state = _state_after(_table(2), tmp_path)
+    churned = _churned(_table(2), 3)
+    out = tmp_path / "second"
+    summary = _plan_here(churned, out, state=state)
+    batches = summary.subscribe_batches + summary.unsubscribe_batches
+    commit_state(state, out / PLAN_FILE, set(range(1, batches + 1)))
+    assert live_changes(state) is not None
+
+    _same_plan(spark_session, _churned(_table(2), 5), tmp_path, state=state)
 
 
 def test_a_counted_churn_plan_on_spark_has_the_written_plans_summary(

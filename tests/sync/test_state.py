@@ -7,6 +7,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -22,6 +23,7 @@ from audiencesync.sync.state import (
     commit_state,
     expected_members,
     prepare_state,
+    state_rows_sql,
 )
 
 SMALL = BatchPolicy(max_items=2)
@@ -54,13 +56,13 @@ def commit(folder: Path, acked: Sequence[int], rejected: Path | None = None) -> 
 
 
 def state_emails(folder: Path) -> list[str]:
-    """Emails in the state file, in file order."""
-    path = folder / "state.parquet"
-    return (
-        [str(e) for e in pq.read_table(path)["email"].to_pylist()]
-        if path.exists()
-        else []
-    )
+    """Emails in the state, in its order."""
+    query = state_rows_sql(folder / "state.parquet", ordered=True)
+    if query is None:
+        return []
+    with duckdb.connect() as con:
+        rows = con.execute(f"SELECT email FROM ({query})").fetchall()  # noqa: S608
+    return [str(row[0]) for row in rows]
 
 
 def test_commit_adds_acked_subscribe_rows(tmp_path: Path) -> None:

@@ -22,11 +22,10 @@ from audiencesync.core.parquet_facts import small_work
 from audiencesync.iterable.client import IterableClient
 from audiencesync.iterable.errors import IterableError
 from audiencesync.iterable.retry import RetryPolicy
-from audiencesync.profiles.identifiers import quote_literal
 from audiencesync.store.runs import RunSegment
 from audiencesync.sync.bindings import final_identifiers
 from audiencesync.sync.checkpoints import record_drift
-from audiencesync.sync.state import expected_members
+from audiencesync.sync.state import expected_members, state_rows_sql
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -64,11 +63,11 @@ _log = logging.getLogger(__name__)
 def _expected(state: Path, final: Collection[str]) -> int:
     """The state's members, less those Iterable reported forgotten (never listed)."""
     members = expected_members(state)
-    if not final or members == 0:
+    rows = state_rows_sql(state)
+    if not final or members == 0 or rows is None:
         return members
     # In DuckDB: an Arrow array of the emails would make pyarrow import pandas.
-    rows = f"read_parquet({quote_literal(str(state))})"
-    query = f"SELECT count(*) FROM {rows} WHERE email IN (SELECT unnest(?))"  # noqa: S608 -- a quoted path
+    query = f"SELECT count(*) FROM ({rows}) WHERE email IN (SELECT unnest(?))"  # noqa: S608 -- quoted paths
     with small_work() as con:
         row = con.execute(query, [sorted(final)]).fetchone()
     return members - int(row[0] if row else 0)

@@ -40,7 +40,7 @@ from audiencesync.sync.files import read_relation, write_parquet
 from audiencesync.sync.identity import NOT_CONSENTING, REJECT_REASONS, load_members
 from audiencesync.sync.scratch import PLAN_MEMORY_LIMIT, open_scratch
 from audiencesync.sync.spark_plan import DiffRequest, SparkMembers, read_emails
-from audiencesync.sync.state import load_state
+from audiencesync.sync.state import live_changes, load_state
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 
 PLAN_FILE = "plan.parquet"
 INVALID_FILE = "invalid.parquet"
+MERGED_STATE_FILE = "state.parquet"  # the state Spark reads, when it has changes
 _NO_EMAILS = "SELECT CAST(NULL AS VARCHAR) AS email WHERE false"
 
 
@@ -109,7 +110,8 @@ def plan_binding(
         load_state(con, state)
         if isinstance(members, SparkMembers):
             request = DiffRequest(
-                mapping, state, retry=read_emails(retry), final=read_emails(final),
+                mapping, _one_file(con, state, out),
+                retry=read_emails(retry), final=read_emails(final),
                 max_row_bytes=row_budget(policy), full=full,
             )  # fmt: skip
             reasons = members.classify_and_diff(con, request)
@@ -134,6 +136,18 @@ def plan_binding(
         if rows:
             write_parquet(con, "SELECT * FROM plan", out / PLAN_FILE)
         return _summarise(con, reasons)
+
+
+def _one_file(
+    con: duckdb.DuckDBPyConnection, state: Path | None, out: Path
+) -> Path | None:
+    """The sync state as one file for Spark: the base, or base and changes merged."""
+    if state is None or live_changes(state) is None:
+        return state
+    merged = out / MERGED_STATE_FILE
+    query = "SELECT email, user_id, field_hash FROM state ORDER BY position"
+    write_parquet(con, query, merged)
+    return merged
 
 
 def _classify_here(

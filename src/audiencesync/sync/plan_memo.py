@@ -14,8 +14,8 @@ The key (:func:`plan_key`) is a SHA-256 of every input:
   database or Spark) gives None, and then nothing is remembered or recalled;
 - the export's mapping, the batch policy, the people Iterable reported
   forgotten, the binding's state key and list;
-- the sync state file as it is on disk (inode, modification time, size): every
-  commit replaces it, so any acknowledged send changes the key;
+- the sync state's files as they are on disk (inode, modification time, size):
+  every commit replaces one of them, so any acknowledged send changes the key;
 - this module's format and audiencesync's version: an upgrade may classify
   emails differently, so it plans again. A change to planning (classification,
   the diff, the batches, the plan's columns) must bump :data:`MEMO_FORMAT`:
@@ -51,6 +51,7 @@ from audiencesync.core.parquet_facts import small_work
 from audiencesync.core.private import FILE_MODE, FOLDER_MODE
 from audiencesync.profiles.identifiers import quote_literal
 from audiencesync.sync.plan import INVALID_FILE, PLAN_FILE, PlanSummary
+from audiencesync.sync.state import changes_path
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -92,6 +93,7 @@ def plan_key(
             mapping.mode,
         ],
         "state": _file_signature(state),
+        "changes": _file_signature(changes_path(state) if state else None),
         "state_key": state_key,
         "list": list_id,
         "forgotten": hashlib.sha256("\n".join(sorted(forgotten)).encode()).hexdigest(),

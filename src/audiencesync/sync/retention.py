@@ -36,6 +36,7 @@ from audiencesync.store.runs import Binding, Run
 from audiencesync.sync.plan import INVALID_FILE
 from audiencesync.sync.reject_files import drop_unused
 from audiencesync.sync.sending import REJECTED_FILE
+from audiencesync.sync.state import remove_state
 from audiencesync.sync.statuses import RunStatus
 
 if TYPE_CHECKING:
@@ -96,9 +97,9 @@ def _drop_orphan_states(database: Database, home: Path) -> None:
     """Remove the sync states and plan memos of bindings that no longer exist."""
     states = home / "sync" / "state"
     found = {
-        int(path.stem): path
+        binding_id: states / f"{binding_id}.parquet"
         for path in (states.glob("*.parquet") if states.is_dir() else ())
-        if path.stem.isdigit() and path.is_file() and not path.is_symlink()
+        if (binding_id := _state_owner(path)) is not None
     }
     memos = home / "sync" / "memo"
     found_memos = _run_folders(memos)
@@ -109,10 +110,23 @@ def _drop_orphan_states(database: Database, home: Path) -> None:
         alive = set(session.scalars(select(Binding.id).where(Binding.id.in_(ids))))
     for binding_id, path in found.items():
         if binding_id not in alive:
-            path.unlink(missing_ok=True)
+            remove_state(path)
     for binding_id, folder in found_memos.items():
         if binding_id not in alive:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _state_owner(path: Path) -> int | None:
+    """The binding a state file (``12.parquet``, ``12.changes.parquet``) is of."""
+    owner, _, rest = path.name.partition(".")
+    if not owner.isdigit() or rest not in _STATE_SUFFIXES:
+        return None
+    if not path.is_file() or path.is_symlink():
+        return None
+    return int(owner)
+
+
+_STATE_SUFFIXES = ("parquet", "changes.parquet")
 
 
 def _run_folders(folder: Path) -> dict[int, Path]:

@@ -84,6 +84,7 @@ from audiencesync.sync.state import (
     commit_state,
     expected_members,
     prepare_state,
+    remove_state,
 )
 from audiencesync.sync.state_trust import state_owner, trusted_state
 from audiencesync.sync.statuses import RunStatus
@@ -299,7 +300,7 @@ async def _recreate(ctx: PassContext, part: Part) -> int:
         if listed is not None:
             ctx.client.note_listed(listed)
             return part.list_id
-    _state(ctx, part).unlink(missing_ok=True)
+    remove_state(_state(ctx, part))
     if part.list_id is not None:
         ctx.lists.forget(part.list_id)
     list_id = await ctx.lists.create(part.name)

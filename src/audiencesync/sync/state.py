@@ -1,23 +1,39 @@
 """Sync state of one binding: who Iterable acknowledged as list members because of us.
 
-One Parquet file per binding::
+The state's rows::
 
     email        VARCHAR  normalised (trimmed, lowercased), unique
     user_id      VARCHAR  the userId sent with it, or NULL
     field_hash   VARCHAR  MD5 hex of the dataFields JSON sent, or NULL (none mapped)
 
-A missing file is an empty state. Every file the engine writes carries its
-identity in the Parquet key-value metadata (:class:`StateIdentity`): the
-binding's ``state_key`` (a random uuid kept in the control-plane database) and
-the Iterable list id its rows were acknowledged for. A file whose identity does
-not match the binding and list about to be planned is not that binding's state
-(see :mod:`audiencesync.sync.state_trust`). :func:`commit_state` derives the next state
-from the previous one and a plan's acknowledged batches; it is idempotent (a
-crash during commit is repaired by committing again: the file comes out
-byte-identical) and atomic (the file is replaced whole, see
-:mod:`audiencesync.sync.files`). Its rows keep a stable order without a sort
-by email: the previous state's rows that the plan left alone, in their order,
-then the plan's applied subscribe rows, in the plan's order.
+They live in up to two Parquet files per binding: the *base* (the path the
+engine names, :func:`~audiencesync.sync.segment_pass.state_path`) and, beside
+it, its *changes* (:func:`changes_path`): rows that replace the base's row of
+the same email, and tombstones (``removed``) for base rows that left. A run
+that changes a few members of a large list writes only the changes, not the
+whole list again; once the changes would exceed :data:`CHANGES_SHARE` of the
+base (and :data:`CHANGES_FLOOR` rows), the commit writes a new base instead
+(compaction) and no changes. A missing base is an empty state.
+
+Every file the engine writes carries its identity in the Parquet key-value
+metadata (:class:`StateIdentity`): the binding's ``state_key`` (a random uuid
+kept in the control-plane database) and the Iterable list id its rows were
+acknowledged for. A file whose identity does not match the binding and list
+about to be planned is not that binding's state (see
+:mod:`audiencesync.sync.state_trust`). A base also carries its *generation*,
+and a changes file the generation of the base it applies to: changes whose
+generation or identity is not the base's are not part of the state (left
+over from a base since replaced or removed) and are ignored, so every write
+is one atomic file replacement (:mod:`audiencesync.sync.files`) and a crash
+at any point leaves a consistent state.
+
+:func:`commit_state` derives the next state from the previous one and a plan's
+acknowledged batches. It is idempotent: a crash during commit is repaired by
+committing again, which gives the same rows (the same file when it wrote a
+base: a base's generation is derived from the plan and the batches applied).
+Its rows keep a stable order without a sort by email: the base's rows that no
+change touched, in their order, then the changed rows, in their order (a
+commit's applied subscribe rows follow in the plan's order).
 
 Rejected rows are given as a Parquet file with columns ``batch`` and ``email``:
 the identifiers Iterable refused inside a batch it acknowledged. They are left
@@ -27,6 +43,7 @@ hash), a rejected unsubscribe stays.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -42,9 +59,24 @@ if TYPE_CHECKING:
     import duckdb
 
 SHORT_SEND_BATCHES = 64  # a send this short overlaps little with preparing the state
+CHANGES_SHARE = 0.25
+CHANGES_FLOOR = 10_000
+"""Changes up to this many rows, or this share of the base's, are written as changes.
+
+More, and a commit writes a new base. Reading the changes costs every plan a
+little (each base row is looked up in them), writing a base costs a commit the
+whole list: a 1 % churn adds about 2 % of the base a run (joins and
+tombstones), so a large base is rewritten every dozen such runs.
+"""
 _EMPTY_STATE = """
     SELECT CAST(NULL AS VARCHAR) AS email, CAST(NULL AS VARCHAR) AS user_id,
         CAST(NULL AS VARCHAR) AS field_hash, CAST(NULL AS BIGINT) AS position
+    WHERE false
+"""
+_NO_CHANGES = """
+    SELECT CAST(NULL AS VARCHAR) AS email, CAST(NULL AS VARCHAR) AS user_id,
+        CAST(NULL AS VARCHAR) AS field_hash, CAST(NULL AS BOOLEAN) AS removed,
+        CAST(NULL AS BIGINT) AS position
     WHERE false
 """
 _NO_REJECTS = (
@@ -52,7 +84,10 @@ _NO_REJECTS = (
 )
 
 
+_COLUMNS = "email, user_id, field_hash, file_row_number"
 _KEY, _LIST = "audiencesync_state_key", "audiencesync_list_id"
+_GENERATION, _MEMBERS = "audiencesync_state_generation", "audiencesync_state_members"
+_KIND, _BASE, _CHANGES = "audiencesync_state_kind", "base", "changes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +108,66 @@ def read_identity(path: Path) -> StateIdentity | None:
     Files written before identities existed (and files that are not ours) have
     none. Raises OSError or ValueError when the file is unreadable.
     """
-    raw = parquet_key_values(path)
+    return _identity(parquet_key_values(path))
+
+
+def _identity(raw: dict[str, str]) -> StateIdentity | None:
     key, list_id = raw.get(_KEY), raw.get(_LIST)
     if key is None or list_id is None or not list_id.isdigit():
         return None
     return StateIdentity(key, int(list_id))
+
+
+def changes_path(state: Path) -> Path:
+    """Where the changes to the base ``state`` are kept (``12.changes.parquet``)."""
+    return state.with_name(f"{state.stem}.changes{state.suffix}")
+
+
+def state_files(state: Path) -> list[Path]:
+    """The files of the state whose base is ``state`` (whether they exist or not)."""
+    return [state, changes_path(state)]
+
+
+def remove_state(state: Path) -> None:
+    """Remove the state: its changes first, so that no crash leaves them alone."""
+    changes_path(state).unlink(missing_ok=True)
+    state.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True, slots=True)
+class _Files:
+    """The state's files as they are: the base's rows, and its live changes."""
+
+    base: Path
+    base_rows: int
+    generation: str | None  # None: a base written before generations existed
+    identity: StateIdentity | None
+    changes: Path | None  # None: no changes, or changes not of this base
+    members: int
+
+
+def _files(state: Path) -> _Files | None:
+    """The state's live files, or None for an empty state (no base)."""
+    if not state.exists():
+        return None
+    facts = parquet_key_values(state)
+    rows, generation = parquet_rows(state), facts.get(_GENERATION)
+    changes = changes_path(state)
+    try:
+        extra = parquet_key_values(changes) if changes.exists() else None
+    except (OSError, ValueError):  # a half-gone or foreign file is not ours
+        extra = None
+    live = (
+        extra is not None
+        and generation is not None
+        and extra.get(_GENERATION) == generation
+        and _identity(extra) == _identity(facts)
+        and extra.get(_MEMBERS, "").isdigit()
+    )
+    if not live or extra is None:
+        return _Files(state, rows, generation, _identity(facts), None, rows)
+    members = int(extra[_MEMBERS])
+    return _Files(state, rows, generation, _identity(facts), changes, members)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,28 +181,86 @@ class StateSummary:
 
 
 def load_state(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
-    """Create ``state``: a view of the file at ``path``, an empty table without one.
+    """Create ``state``: a view of the state at ``path``, an empty table without one.
 
-    A view, not a copy: a 10-million-row state is read where it is used.
-    ``position`` is each row's place in the file. (The empty state is a table
+    A view, not a copy: a 10-million-row base is read where it is used (its
+    changes, small, are a table: ``changes``). ``position`` orders the rows:
+    the base's in file order, then the changes'. (The empty state is a table
     so that DuckDB knows its columns hold no NULL, as a file's statistics tell
     it: the next state file is written alike either way.)
     """
-    if path is None or not path.exists():
+    files = _files(path) if path is not None else None
+    _load_changes(con, files)
+    if files is None:
         con.execute(f"CREATE TABLE state AS {_EMPTY_STATE}")
         return
-    rows = f"read_parquet({quote_literal(str(path))}, file_row_number = true)"
+    rows = f"read_parquet({quote_literal(str(files.base))}, file_row_number = true)"
+    base = f"""
+        SELECT email, user_id, field_hash, file_row_number AS position FROM {rows}
+    """  # noqa: S608 -- a quoted path
+    if files.changes is None:
+        con.execute(f"CREATE VIEW state AS {base}")
+        return
     con.execute(f"""
-        CREATE VIEW state AS SELECT email, user_id, field_hash,
+        CREATE VIEW state AS
+        SELECT * FROM ({base}) b
+        WHERE NOT EXISTS (SELECT 1 FROM changes c WHERE c.email = b.email)
+        UNION ALL
+        SELECT email, user_id, field_hash, {files.base_rows} + position
+        FROM changes WHERE NOT removed
+    """)  # noqa: S608 -- a quoted path and an integer
+
+
+def _load_changes(con: duckdb.DuckDBPyConnection, files: _Files | None) -> None:
+    """``changes``: the live changes of the state, with their place in their file."""
+    if files is None or files.changes is None:
+        con.execute(f"CREATE TABLE changes AS {_NO_CHANGES}")
+        return
+    rows = f"read_parquet({quote_literal(str(files.changes))}, file_row_number = true)"
+    con.execute(f"""
+        CREATE TABLE changes AS SELECT email, user_id, field_hash, removed,
             file_row_number AS position FROM {rows}
     """)  # noqa: S608 -- a quoted path
 
 
+def live_changes(state: Path) -> Path | None:
+    """The changes file of the state, when it has changes that are part of it."""
+    files = _files(state)
+    return None if files is None else files.changes
+
+
+def state_rows_sql(state: Path, *, ordered: bool = False) -> str | None:
+    """SQL of the state's rows (email, user_id, field_hash); None for an empty state.
+
+    For a query on a connection of its own: it reads the files where they are.
+    ``ordered``: in the state's order (the base's rows, then the changes').
+    """
+    files = _files(state)
+    if files is None:
+        return None
+    base = f"read_parquet({quote_literal(str(files.base))}, file_row_number = true)"
+    if files.changes is None:
+        rows = f"SELECT {_COLUMNS}, 0 AS part FROM {base}"  # noqa: S608 -- a quoted path
+    else:
+        changes = f"read_parquet({quote_literal(str(files.changes))})"
+        numbered = (
+            f"read_parquet({quote_literal(str(files.changes))}, file_row_number = true)"
+        )
+        rows = f"""
+            SELECT {_COLUMNS}, 0 AS part FROM {base} b
+            WHERE NOT EXISTS (SELECT 1 FROM {changes} c WHERE c.email = b.email)
+            UNION ALL
+            SELECT email, user_id, field_hash, file_row_number, 1 FROM {numbered}
+            WHERE NOT removed
+        """  # noqa: S608 -- quoted paths
+    order = " ORDER BY part, file_row_number" if ordered else ""
+    return f"SELECT email, user_id, field_hash FROM ({rows}){order}"  # noqa: S608 -- quoted paths
+
+
 def expected_members(state: Path) -> int:
     """How many members the binding's list should have, by the sync state."""
-    if not state.exists():
-        return 0
-    return parquet_rows(state)
+    files = _files(state)
+    return 0 if files is None else files.members
 
 
 def commit_state(
@@ -128,7 +276,10 @@ def commit_state(
     The file written carries ``identity`` (the engine always gives one).
     """
     with open_scratch(plan.parent, memory_limit=STATE_MEMORY_LIMIT) as con:
-        _write_next(con, state, plan, acked, rejected, out=state, identity=identity)
+        kind = _write_next(con, state, plan, acked, rejected, out=None,
+                           identity=identity)  # fmt: skip
+        if kind == _BASE:
+            changes_path(state).unlink(missing_ok=True)  # another base's: ignored
         return _summarise(con, state)
 
 
@@ -140,7 +291,7 @@ def prepare_state(
     out: Path,
     identity: StateIdentity | None = None,
 ) -> Path:
-    """Write to ``out`` the state a commit of all ``batches`` of ``plan`` would make.
+    """Write to ``out`` the file a commit of all ``batches`` of ``plan`` would write.
 
     Made while those batches are being sent: when every batch is then
     acknowledged without a refusal, :func:`adopt_state` puts it in place instead
@@ -149,7 +300,7 @@ def prepare_state(
     batches) leaves the other cores to the sending: one thread is enough to be
     ready in time. A short one would be over before a single thread is done
     (20 batches of a 1 % change to 1,000,000 members: 0.15 s of sending, 0.25 s
-    to prepare on one thread, 0.15 s on two), so it uses every core.
+    to prepare a whole base on one thread, 0.15 s on two), so it uses every core.
     """
     threads = 1 if batches > SHORT_SEND_BATCHES else None
     with open_scratch(
@@ -160,6 +311,18 @@ def prepare_state(
     return out
 
 
+def adopt_state(prepared: Path, state: Path) -> None:
+    """Put ``prepared`` (see :func:`prepare_state`) in place, atomically."""
+    state.parent.mkdir(parents=True, exist_ok=True)
+    if parquet_key_values(prepared).get(_KIND) == _CHANGES:
+        prepared.replace(changes_path(state))
+        flush(state.parent)
+        return
+    prepared.replace(state)
+    flush(state.parent)
+    changes_path(state).unlink(missing_ok=True)  # another base's: ignored
+
+
 def _write_next(
     con: duckdb.DuckDBPyConnection,
     state: Path,
@@ -167,21 +330,56 @@ def _write_next(
     acked: Collection[int],
     rejected: Path | None,
     *,
-    out: Path,
+    out: Path | None,
     identity: StateIdentity | None,
-) -> None:
-    """Write to ``out`` the state after applying ``acked`` batches of ``plan``."""
+) -> str:
+    """Write the state after applying ``acked`` batches of ``plan``; its kind.
+
+    Written to ``out``, else to where that kind of file lives.
+    """
+    files = _files(state)
     load_state(con, state)
     _load_applied(con, plan, acked, rejected)
-    metadata = identity.metadata() if identity is not None else None
-    write_parquet(con, _NEXT_SQL, out, metadata=metadata)
+    metadata = identity.metadata() if identity is not None else {}
+    # Changes only to a base of the same owner with a generation (else: legacy).
+    if files is not None and files.generation and files.identity == identity:
+        con.execute(f"CREATE TABLE next_changes AS {_NEXT_CHANGES_SQL}")
+        count = con.execute("SELECT count(*) FROM next_changes").fetchone()
+        limit = max(CHANGES_FLOOR, CHANGES_SHARE * files.base_rows)
+        if count is not None and count[0] <= limit:
+            members = _members_after(con, files)
+            metadata |= {_KIND: _CHANGES, _GENERATION: files.generation,
+                         _MEMBERS: str(members)}  # fmt: skip
+            target = out or changes_path(state)
+            write_parquet(con, _CHANGES_FILE_SQL, target, metadata=metadata)
+            return _CHANGES
+    metadata |= {_KIND: _BASE, _GENERATION: _generation(plan, acked, identity)}
+    write_parquet(con, _NEXT_SQL, out or state, metadata=metadata)
+    return _BASE
 
 
-def adopt_state(prepared: Path, state: Path) -> None:
-    """Make ``prepared`` (see :func:`prepare_state`) the state, atomically."""
-    state.parent.mkdir(parents=True, exist_ok=True)
-    prepared.replace(state)
-    flush(state.parent)
+def _generation(
+    plan: Path, acked: Collection[int], identity: StateIdentity | None
+) -> str:
+    """A base's generation: the same commit gives the same one, another commit not.
+
+    A plan lives in its run's own folder, so no two runs share one.
+    """
+    who = [identity.state_key, str(identity.list_id)] if identity else []
+    parts = [str(plan.resolve()), ",".join(map(str, sorted(acked))), *who]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+def _members_after(con: duckdb.DuckDBPyConnection, files: _Files) -> int:
+    """The state's rows once ``next_changes`` replaces its changes."""
+    base = f"read_parquet({quote_literal(str(files.base))})"
+    row = con.execute(f"""
+        SELECT {files.base_rows}
+            - (SELECT count(*) FROM {base}
+               WHERE email IN (SELECT email FROM next_changes))
+            + (SELECT count(*) FROM next_changes WHERE NOT removed)
+    """).fetchone()  # noqa: S608 -- a quoted path and an integer
+    return int(row[0]) if row else 0
 
 
 # Positions are integers: ordering by them costs a fraction of a sort by email.
@@ -195,6 +393,23 @@ _NEXT_SQL = """
         WHERE action = 'subscribe')
     ORDER BY part, position
 """
+# The changes the next state has: the current ones no applied row touches, in
+# their order, then every applied row (a subscribe replaces the base's row, an
+# unsubscribe hides it), in the plan's order.
+_NEXT_CHANGES_SQL = """
+    SELECT email, user_id, field_hash, removed FROM (
+        SELECT 0 AS part, c.position, c.email, c.user_id, c.field_hash, c.removed
+        FROM changes c
+        WHERE NOT EXISTS (SELECT 1 FROM applied a WHERE a.email = c.email)
+        UNION ALL
+        SELECT 1, position, email,
+            CASE WHEN action = 'subscribe' THEN user_id END,
+            CASE WHEN action = 'subscribe' THEN field_hash END,
+            action = 'unsubscribe'
+        FROM applied)
+    ORDER BY part, position
+"""
+_CHANGES_FILE_SQL = "SELECT email, user_id, field_hash, removed FROM next_changes"
 
 
 def _load_applied(

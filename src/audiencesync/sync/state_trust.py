@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from audiencesync.store.runs import Binding, Run, RunSegment
-from audiencesync.sync.state import read_identity
+from audiencesync.sync.state import read_identity, remove_state
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -90,7 +90,7 @@ def trusted_state(path: Path, owner: StateOwner, *, discard: bool) -> Path | Non
         doubt,
     )
     if discard:
-        path.unlink(missing_ok=True)
+        remove_state(path)
     return None
 
 

@@ -1,0 +1,195 @@
+"""Sync state kept as a base and its changes: small commits write only the changes."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from audiencesync.core.parquet_facts import parquet_key_values
+from audiencesync.iterable.batching import BatchPolicy
+from audiencesync.sync.mapping import ExportMapping
+from audiencesync.sync.plan import PLAN_FILE, plan_binding
+from audiencesync.sync.state import (
+    CHANGES_FLOOR,
+    StateIdentity,
+    adopt_state,
+    changes_path,
+    commit_state,
+    expected_members,
+    live_changes,
+    prepare_state,
+    read_identity,
+    remove_state,
+    state_rows_sql,
+)
+
+POLICY = BatchPolicy(max_items=1000)
+IDENTITY = StateIdentity("key-1", 7)
+
+
+def emails(low: int, high: int) -> list[str]:
+    """Distinct valid emails numbered ``low`` to ``high - 1``."""
+    return [f"p{i}@x.com" for i in range(low, high)]
+
+
+def sync(folder: Path, members: Sequence[str], run: str) -> int:
+    """Plan ``members`` against the state in ``folder`` and commit every batch."""
+    out = folder / run
+    batch = pa.record_batch(
+        {"id": list(range(len(members))), "email": pa.array(members, pa.string())}
+    )
+    summary = plan_binding(
+        [batch], mapping=ExportMapping("email"), state=folder / "state.parquet",
+        out=out, policy=POLICY,
+    )  # fmt: skip
+    batches = summary.subscribe_batches + summary.unsubscribe_batches
+    commit_state(folder / "state.parquet", out / PLAN_FILE, range(1, batches + 1),
+                 identity=IDENTITY)  # fmt: skip
+    return batches
+
+
+def rows(state: Path) -> list[tuple[str, str | None, str | None]]:
+    """The state's rows, in its order."""
+    query = state_rows_sql(state, ordered=True)
+    if query is None:
+        return []
+    with duckdb.connect() as con:
+        return [(str(e), u, h) for e, u, h in con.execute(query).fetchall()]
+
+
+def members(state: Path) -> set[str]:
+    """The state's emails."""
+    return {email for email, _, _ in rows(state)}
+
+
+def test_a_small_change_writes_only_the_changes(tmp_path: Path) -> None:
+    """1 % churn of a list leaves the base's bytes alone and writes a changes file."""
+    state = tmp_path / "state.parquet"
+    sync(tmp_path, emails(0, 1000), "run1")
+    base = state.read_bytes()
+    sync(tmp_path, emails(10, 1010), "run2")
+    assert state.read_bytes() == base
+    assert live_changes(state) == changes_path(state)
+    assert members(state) == set(emails(10, 1010))
+    assert expected_members(state) == 1000
+
+
+def test_the_changes_keep_the_order_a_whole_rewrite_gives(tmp_path: Path) -> None:
+    """Base rows no change touched, in order, then joiners in the plan's order."""
+    state = tmp_path / "state.parquet"
+    sync(tmp_path, emails(0, 5), "run1")
+    sync(tmp_path, [*emails(2, 5), "b@x.com", "a@x.com"], "run2")
+    sync(tmp_path, [*emails(3, 5), "b@x.com", "a@x.com", "c@x.com"], "run3")
+    assert live_changes(state) is not None
+    assert [e for e, _, _ in rows(state)] == [*emails(3, 5), "b@x.com", "a@x.com",
+                                                "c@x.com"]  # fmt: skip
+
+
+def test_changes_over_the_limit_are_written_as_a_new_base(tmp_path: Path) -> None:
+    """Once the changes outgrow the floor and the share, one base holds the state."""
+    state = tmp_path / "state.parquet"
+    sync(tmp_path, emails(0, 100), "run1")
+    sync(tmp_path, emails(0, 50), "run2")
+    assert live_changes(state) is not None
+    sync(tmp_path, emails(0, CHANGES_FLOOR + 200), "run3")
+    assert live_changes(state) is None
+    assert not changes_path(state).exists()
+    assert members(state) == set(emails(0, CHANGES_FLOOR + 200))
+    assert expected_members(state) == CHANGES_FLOOR + 200
+    assert read_identity(state) == IDENTITY
+
+
+def test_recommitting_a_changes_commit_gives_the_same_state(tmp_path: Path) -> None:
+    """A crash after the changes were written is repaired by committing again."""
+    state = tmp_path / "state.parquet"
+    sync(tmp_path, emails(0, 100), "run1")
+    batches = sync(tmp_path, emails(5, 105), "run2")
+    before = rows(state)
+    commit_state(state, tmp_path / "run2" / PLAN_FILE, range(1, batches + 1),
+                 identity=IDENTITY)  # fmt: skip
+    assert rows(state) == before
+    assert expected_members(state) == 100
+
+
+def test_changes_left_by_a_replaced_base_are_ignored(tmp_path: Path) -> None:
+    """Changes of an earlier base (a crash before they were removed) are not read."""
+    state = tmp_path / "state.parquet"
+    sync(tmp_path, emails(0, 100), "run1")
+    sync(tmp_path, emails(0, 90), "run2")
+    stale = tmp_path / "stale.parquet"
+    shutil.copy(changes_path(state), stale)
+    sync(tmp_path, emails(0, CHANGES_FLOOR + 200), "run3")  # a new base
+    shutil.copy(stale, changes_path(state))
+    assert live_changes(state) is None
+    assert members(state) == set(emails(0, CHANGES_FLOOR + 200))
+
+
+def test_changes_of_another_binding_are_ignored(tmp_path: Path) -> None:
+    """Changes whose identity is not the base's are not part of the state."""
+    state = tmp_path / "state.parquet"
+    sync(tmp_path, emails(0, 100), "run1")
+    sync(tmp_path, emails(0, 90), "run2")
+    moved = tmp_path / "other"
+    moved.mkdir()
+    shutil.copy(changes_path(state), moved / "keep.parquet")
+    other = StateIdentity("key-2", 7)
+    commit_state(state, tmp_path / "run1" / PLAN_FILE, [1], identity=other)
+    assert read_identity(state) == other  # another owner: a whole new base
+    shutil.copy(moved / "keep.parquet", changes_path(state))
+    assert live_changes(state) is None
+    assert members(state) == set(emails(0, 100))
+
+
+def test_a_prepared_changes_file_is_what_the_commit_writes(tmp_path: Path) -> None:
+    """prepare_state then adopt_state gives the very changes commit_state writes."""
+    state = tmp_path / "state.parquet"
+    sync(tmp_path, emails(0, 100), "run1")
+    out = tmp_path / "run2"
+    batch = pa.record_batch({"id": list(range(95)), "email": emails(5, 100)})
+    summary = plan_binding([batch], mapping=ExportMapping("email"), state=state,
+                           out=out, policy=POLICY)  # fmt: skip
+    batches = summary.subscribe_batches + summary.unsubscribe_batches
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    shutil.copy(state, copy / "state.parquet")
+    prepared = prepare_state(state, out / PLAN_FILE, batches,
+                             out=out / "ready.parquet", identity=IDENTITY)  # fmt: skip
+    commit_state(copy / "state.parquet", out / PLAN_FILE, range(1, batches + 1),
+                 identity=IDENTITY)  # fmt: skip
+    adopt_state(prepared, state)
+    assert changes_path(state).read_bytes() == (
+        changes_path(copy / "state.parquet").read_bytes()
+    )
+    assert state.read_bytes() == (copy / "state.parquet").read_bytes()
+    assert not prepared.exists()
+
+
+def test_a_changes_file_says_what_it_is(tmp_path: Path) -> None:
+    """Its metadata names the kind, the base's generation, the members, the owner."""
+    state = tmp_path / "state.parquet"
+    sync(tmp_path, emails(0, 100), "run1")
+    sync(tmp_path, emails(0, 97), "run2")
+    facts = parquet_key_values(changes_path(state))
+    base = parquet_key_values(state)
+    assert facts["audiencesync_state_kind"] == "changes"
+    assert (
+        facts["audiencesync_state_generation"]
+        == (base["audiencesync_state_generation"])
+    )
+    assert facts["audiencesync_state_members"] == "97"
+    assert read_identity(changes_path(state)) == IDENTITY
+
+
+def test_removing_a_state_removes_its_changes(tmp_path: Path) -> None:
+    """No changes file outlives its base: nobody's emails are left behind."""
+    state = tmp_path / "state.parquet"
+    sync(tmp_path, emails(0, 100), "run1")
+    sync(tmp_path, emails(0, 90), "run2")
+    remove_state(state)
+    assert not state.exists()
+    assert not changes_path(state).exists()
+    assert expected_members(state) == 0
