@@ -178,7 +178,7 @@ EMAILS = st.lists(
 
 @settings(max_examples=40, deadline=None)
 @given(
-    runs=st.lists(EMAILS, min_size=1, max_size=3),
+    runs=st.lists(EMAILS, min_size=1, max_size=5),
     mode=st.sampled_from(["mirror", "add-only"]),
 )
 def test_state_follows_members_after_each_full_commit(
@@ -198,6 +198,7 @@ def test_state_follows_members_after_each_full_commit(
             union |= valid
             expected = valid if mode == "mirror" else union
             assert sorted(state_emails(folder)) == sorted(expected)
+            assert expected_members(folder / "state.parquet") == len(expected)
 
 
 def test_a_prepared_state_is_what_committing_every_batch_writes(

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from audiencesync.core.parquet_facts import parquet_key_values
+from audiencesync.core.parquet_facts import parquet_key_values, parquet_rows
 from audiencesync.iterable.batching import BatchPolicy
 from audiencesync.sync.mapping import ExportMapping
 from audiencesync.sync.plan import PLAN_FILE, plan_binding
@@ -175,7 +175,7 @@ def test_a_changes_file_says_what_it_is(tmp_path: Path) -> None:
     sync(tmp_path, emails(0, 97), "run2")
     facts = parquet_key_values(changes_path(state))
     base = parquet_key_values(state)
-    assert facts["audiencesync_state_kind"] == "changes"
+    assert facts["audiencesync_state_kind"] == "changes-2"
     assert (
         facts["audiencesync_state_generation"]
         == (base["audiencesync_state_generation"])
@@ -193,3 +193,54 @@ def test_removing_a_state_removes_its_changes(tmp_path: Path) -> None:
     assert not state.exists()
     assert not changes_path(state).exists()
     assert expected_members(state) == 0
+
+
+def test_a_removal_the_base_never_held_leaves_no_tombstone(tmp_path: Path) -> None:
+    """Someone who joined and left since the base was written is simply gone."""
+    state = tmp_path / "state.parquet"
+    sync(tmp_path, emails(0, 100), "run1")
+    sync(tmp_path, emails(0, 110), "run2")
+    sync(tmp_path, emails(0, 100), "run3")
+    assert parquet_rows(changes_path(state)) == 0
+    assert members(state) == set(emails(0, 100))
+    assert expected_members(state) == 100
+
+
+def test_a_plan_made_against_an_earlier_base_counts_true(tmp_path: Path) -> None:
+    """A plan committed after its base was replaced still counts the members right."""
+    state = tmp_path / "state.parquet"
+    sync(tmp_path, emails(0, 100), "run1")
+    late = tmp_path / "late"
+    batch = pa.record_batch({"id": list(range(100)), "email": emails(50, 150)})
+    summary = plan_binding([batch], mapping=ExportMapping("email"), state=state,
+                           out=late, policy=POLICY)  # fmt: skip
+    sync(tmp_path, emails(0, CHANGES_FLOOR + 200), "run2")  # a new base meanwhile
+    batches = summary.subscribe_batches + summary.unsubscribe_batches
+    commit_state(state, late / PLAN_FILE, range(1, batches + 1), identity=IDENTITY)
+    assert live_changes(state) is not None
+    expected = set(emails(50, CHANGES_FLOOR + 200))
+    assert members(state) == expected
+    assert expected_members(state) == len(expected)
+
+
+def test_changes_of_an_unknown_format_are_not_read(tmp_path: Path) -> None:
+    """An older changes file is ignored: the base alone, and the next sync is right."""
+    state = tmp_path / "state.parquet"
+    sync(tmp_path, emails(0, 100), "run1")
+    sync(tmp_path, emails(0, 90), "run2")
+    facts = parquet_key_values(changes_path(state))
+    older = {**facts, "audiencesync_state_kind": "changes"}
+    pairs = ", ".join(f"{key}: '{value}'" for key, value in older.items())
+    with duckdb.connect() as con:
+        con.execute(
+            f"COPY (SELECT email, user_id, field_hash, removed"  # noqa: S608
+            f" FROM '{changes_path(state)}') TO '{tmp_path / 'older.parquet'}'"
+            f" (FORMAT parquet, KV_METADATA {{{pairs}}})"
+        )
+    (tmp_path / "older.parquet").replace(changes_path(state))
+
+    assert live_changes(state) is None
+    assert members(state) == set(emails(0, 100))
+    sync(tmp_path, emails(0, 80), "run3")
+    assert members(state) == set(emails(0, 80))
+    assert expected_members(state) == 80

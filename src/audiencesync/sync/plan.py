@@ -40,7 +40,7 @@ from audiencesync.sync.files import read_relation, write_parquet
 from audiencesync.sync.identity import NOT_CONSENTING, REJECT_REASONS, load_members
 from audiencesync.sync.scratch import PLAN_MEMORY_LIMIT, open_scratch
 from audiencesync.sync.spark_plan import DiffRequest, SparkMembers, read_emails
-from audiencesync.sync.state import live_changes, load_state
+from audiencesync.sync.state import live_changes, load_state, plan_metadata
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -134,7 +134,8 @@ def plan_binding(
             con.execute("DROP VIEW diff")
             con.execute("DROP TABLE profiles")
         if rows:
-            write_parquet(con, "SELECT * FROM plan", out / PLAN_FILE)
+            write_parquet(con, "SELECT * FROM plan", out / PLAN_FILE,
+                          metadata=plan_metadata(state))  # fmt: skip
         return _summarise(con, reasons)
 
 

@@ -76,7 +76,7 @@ _EMPTY_STATE = """
 _NO_CHANGES = """
     SELECT CAST(NULL AS VARCHAR) AS email, CAST(NULL AS VARCHAR) AS user_id,
         CAST(NULL AS VARCHAR) AS field_hash, CAST(NULL AS BOOLEAN) AS removed,
-        CAST(NULL AS BIGINT) AS position
+        CAST(NULL AS BOOLEAN) AS in_base, CAST(NULL AS BIGINT) AS position
     WHERE false
 """
 _NO_REJECTS = (
@@ -87,7 +87,10 @@ _NO_REJECTS = (
 _COLUMNS = "email, user_id, field_hash, file_row_number"
 _KEY, _LIST = "audiencesync_state_key", "audiencesync_list_id"
 _GENERATION, _MEMBERS = "audiencesync_state_generation", "audiencesync_state_members"
-_KIND, _BASE, _CHANGES = "audiencesync_state_kind", "base", "changes"
+_KIND, _BASE, _CHANGES = "audiencesync_state_kind", "base", "changes-2"
+# A changes file of another kind (an unknown format) is not read: the state is
+# its base alone, and the next plan sends again whom the changes had recorded
+# (subscribing and unsubscribing are idempotent), as for a state not trusted.
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +162,7 @@ def _files(state: Path) -> _Files | None:
         extra = None
     live = (
         extra is not None
+        and extra.get(_KIND) == _CHANGES
         and generation is not None
         and extra.get(_GENERATION) == generation
         and _identity(extra) == _identity(facts)
@@ -219,7 +223,7 @@ def _load_changes(con: duckdb.DuckDBPyConnection, files: _Files | None) -> None:
     rows = f"read_parquet({quote_literal(str(files.changes))}, file_row_number = true)"
     con.execute(f"""
         CREATE TABLE changes AS SELECT email, user_id, field_hash, removed,
-            file_row_number AS position FROM {rows}
+            in_base, file_row_number AS position FROM {rows}
     """)  # noqa: S608 -- a quoted path
 
 
@@ -343,7 +347,7 @@ def _write_next(
     metadata = identity.metadata() if identity is not None else {}
     # Changes only to a base of the same owner with a generation (else: legacy).
     if files is not None and files.generation and files.identity == identity:
-        con.execute(f"CREATE TABLE next_changes AS {_NEXT_CHANGES_SQL}")
+        con.execute(f"CREATE TABLE next_changes AS {_next_changes_sql(files, plan)}")
         count = con.execute("SELECT count(*) FROM next_changes").fetchone()
         limit = max(CHANGES_FLOOR, CHANGES_SHARE * files.base_rows)
         if count is not None and count[0] <= limit:
@@ -372,14 +376,52 @@ def _generation(
 
 def _members_after(con: duckdb.DuckDBPyConnection, files: _Files) -> int:
     """The state's rows once ``next_changes`` replaces its changes."""
-    base = f"read_parquet({quote_literal(str(files.base))})"
     row = con.execute(f"""
-        SELECT {files.base_rows}
-            - (SELECT count(*) FROM {base}
-               WHERE email IN (SELECT email FROM next_changes))
-            + (SELECT count(*) FROM next_changes WHERE NOT removed)
-    """).fetchone()  # noqa: S608 -- a quoted path and an integer
+        SELECT {files.base_rows} - count(*) FILTER (in_base)
+            + count(*) FILTER (NOT removed) FROM next_changes
+    """).fetchone()  # noqa: S608 -- an integer
     return int(row[0]) if row else 0
+
+
+def plan_metadata(state: Path | None) -> dict[str, str]:
+    """What a plan made against ``state`` records of it: its base's generation."""
+    files = _files(state) if state is not None else None
+    if files is None or files.generation is None:
+        return {}
+    return {_GENERATION: files.generation}
+
+
+def _next_changes_sql(files: _Files, plan: Path) -> str:
+    """``next_changes``: the changes the state has once ``applied`` is applied.
+
+    The current changes no applied row touches, in their order, then every
+    applied row (a subscribe replaces the base's row, an unsubscribe hides it),
+    in the plan's order; a removal of an email the base does not hold is
+    dropped. Whether an applied email is in the base: as its current change
+    says; else, when the plan was made against this very base, as the plan's
+    ``in_state`` says (the changes then held no row of it either: changes only
+    grow while their base stays); else by reading the base's emails.
+    """
+    if parquet_key_values(plan).get(_GENERATION) == files.generation:
+        known = "a.in_state"
+    else:
+        base = f"read_parquet({quote_literal(str(files.base))})"
+        known = f"a.email IN (SELECT email FROM {base})"  # noqa: S608 -- a quoted path
+    return f"""
+        SELECT email, user_id, field_hash, removed, in_base FROM (
+            SELECT 0 AS part, c.position, c.email, c.user_id, c.field_hash,
+                c.removed, c.in_base
+            FROM changes c
+            WHERE NOT EXISTS (SELECT 1 FROM applied a WHERE a.email = c.email)
+            UNION ALL
+            SELECT 1, a.position, a.email,
+                CASE WHEN a.action = 'subscribe' THEN a.user_id END,
+                CASE WHEN a.action = 'subscribe' THEN a.field_hash END,
+                a.action = 'unsubscribe', coalesce(c.in_base, {known})
+            FROM applied a LEFT JOIN changes c ON c.email = a.email)
+        WHERE in_base OR NOT removed
+        ORDER BY part, position
+    """  # noqa: S608 -- a quoted path
 
 
 # Positions are integers: ordering by them costs a fraction of a sort by email.
@@ -393,23 +435,9 @@ _NEXT_SQL = """
         WHERE action = 'subscribe')
     ORDER BY part, position
 """
-# The changes the next state has: the current ones no applied row touches, in
-# their order, then every applied row (a subscribe replaces the base's row, an
-# unsubscribe hides it), in the plan's order.
-_NEXT_CHANGES_SQL = """
-    SELECT email, user_id, field_hash, removed FROM (
-        SELECT 0 AS part, c.position, c.email, c.user_id, c.field_hash, c.removed
-        FROM changes c
-        WHERE NOT EXISTS (SELECT 1 FROM applied a WHERE a.email = c.email)
-        UNION ALL
-        SELECT 1, position, email,
-            CASE WHEN action = 'subscribe' THEN user_id END,
-            CASE WHEN action = 'subscribe' THEN field_hash END,
-            action = 'unsubscribe'
-        FROM applied)
-    ORDER BY part, position
-"""
-_CHANGES_FILE_SQL = "SELECT email, user_id, field_hash, removed FROM next_changes"
+_CHANGES_FILE_SQL = (
+    "SELECT email, user_id, field_hash, removed, in_base FROM next_changes"
+)
 
 
 def _load_applied(
@@ -440,7 +468,7 @@ def _load_applied(
     rows = f"read_parquet({quote_literal(str(plan))}, file_row_number = true)"
     con.execute(f"""
         CREATE TABLE applied AS
-        SELECT p.batch, p.action, p.email, p.user_id, p.field_hash,
+        SELECT p.batch, p.action, p.email, p.user_id, p.field_hash, p.in_state,
             p.file_row_number AS position
         FROM {rows} p
         WHERE p.batch IN (SELECT batch FROM acked) AND NOT EXISTS (
