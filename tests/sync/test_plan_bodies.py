@@ -9,10 +9,12 @@ from pathlib import Path
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audiencesync.iterable.batching import BatchPolicy, member_row
+from audiencesync.sync import batches as batches_module
 from audiencesync.sync.batches import (
     batch_identities,
     read_encoded_batches,
@@ -108,6 +110,21 @@ def test_encoded_batches_skip_acknowledged_ones(tmp_path: Path) -> None:
     batches = list(read_encoded_batches(out, skip=set(range(2, 13_334))))
     assert [(b.number, len(b.rows)) for b in batches] == [(1, 3), (13_334, 1)]
     assert orjson.loads(batches[1].rows[0]) == {"email": "u39999@x.com"}
+
+
+def test_small_and_large_plans_are_read_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB (small plans) and Arrow (large ones) give the same batches and rows."""
+    out = tmp_path / "run"
+    members = [(i, f"u{i:05}@x.com", f"id{i}", "é ☃") for i in range(5_000)]
+    plan(out, members, max_items=7)
+    skip = set(range(3, 400, 5))
+    small = list(read_encoded_batches(out, skip=skip))
+    monkeypatch.setattr(batches_module, "SMALL_PLAN_ROWS", 0)
+    large = list(read_encoded_batches(out, skip=skip))
+    assert small == large
+    assert len(small) == 715 - len(skip)
 
 
 def test_a_plan_without_bodies_is_encoded_when_read(tmp_path: Path) -> None:

@@ -60,6 +60,18 @@ def parquet_key_values(path: Path) -> dict[str, str]:
     }
 
 
+def parquet_columns(path: Path) -> list[str]:
+    """The names of the Parquet file's columns, in order (errors as above)."""
+    if not path.is_file():
+        raise FileNotFoundError(path)
+    try:
+        with small_work() as con:
+            cursor = con.execute("SELECT * FROM read_parquet(?) LIMIT 0", [str(path)])
+            return [str(column[0]) for column in cursor.description or ()]
+    except duckdb.Error as exc:
+        raise _unreadable(path, exc) from None
+
+
 def _footer(query: str, path: Path) -> list[tuple[Any, ...]]:
     if not path.is_file():
         raise FileNotFoundError(path)
@@ -67,5 +79,8 @@ def _footer(query: str, path: Path) -> list[tuple[Any, ...]]:
         with small_work() as con:
             return con.execute(query, [str(path)]).fetchall()
     except duckdb.Error as exc:
-        msg = f"{path.name} is not a readable Parquet file: {exc}"
-        raise ValueError(msg) from None
+        raise _unreadable(path, exc) from None
+
+
+def _unreadable(path: Path, exc: duckdb.Error) -> ValueError:
+    return ValueError(f"{path.name} is not a readable Parquet file: {exc}")

@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 import orjson
 
+from audiencesync.core.parquet_facts import parquet_columns, parquet_rows, small_work
 from audiencesync.iterable.batching import BatchPolicy, member_row
+from audiencesync.profiles.identifiers import quote_literal
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -216,14 +218,48 @@ def read_encoded_batches(
 
     Only the ``batch``, ``action`` and ``body`` columns are read; no row is
     parsed. A plan written before rows carried their ``body`` is encoded here.
+    A plan of at most :data:`SMALL_PLAN_ROWS` rows is read by DuckDB: Arrow
+    reads a large plan faster, but importing it (and numpy, where installed)
+    costs a small one more than reading it.
     """
-    import pyarrow.parquet as pq  # noqa: PLC0415 - a run with nothing to send needs no Arrow
-
     path = out / "plan.parquet"
-    source = pq.ParquetFile(path)
-    if "body" not in source.schema_arrow.names:
+    if "body" not in parquet_columns(path):
         yield from map(_encode, read_plan_batches(out, skip=skip))
         return
+    if parquet_rows(path) <= SMALL_PLAN_ROWS:
+        yield from _small_plan_batches(path, skip)
+        return
+    yield from _large_plan_batches(path, skip)
+
+
+SMALL_PLAN_ROWS = 100_000
+
+
+def _small_plan_batches(path: Path, skip: Collection[int]) -> Iterator[EncodedBatch]:
+    rows = f"read_parquet({quote_literal(str(path))}, file_row_number = true)"
+    query = f"""
+        SELECT batch, action, encode(body) FROM {rows} ORDER BY file_row_number
+    """  # noqa: S608 -- a quoted path
+    with small_work() as con:
+        found = con.execute(query).fetchall()
+    pending: EncodedBatch | None = None
+    for number, action, body in found:
+        if pending is not None and pending.number != number:
+            yield pending
+            pending = None
+        if number in skip:
+            continue
+        if pending is None:
+            pending = EncodedBatch(number, action, [])
+        pending.rows.append(body)
+    if pending is not None:
+        yield pending
+
+
+def _large_plan_batches(path: Path, skip: Collection[int]) -> Iterator[EncodedBatch]:
+    import pyarrow.parquet as pq  # noqa: PLC0415 - a run with nothing to send needs no Arrow
+
+    source = pq.ParquetFile(path)
     pending: EncodedBatch | None = None
     columns = ["batch", "action", "body"]
     for chunk in source.iter_batches(batch_size=_READ_ROWS, columns=columns):
