@@ -16,8 +16,9 @@ sender joins bodies and never parses a row); see :func:`body_sql`; and its
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import groupby
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 import orjson
@@ -242,41 +243,56 @@ def _small_plan_batches(path: Path, skip: Collection[int]) -> Iterator[EncodedBa
     """  # noqa: S608 -- a quoted path
     with small_work() as con:
         found = con.execute(query).fetchall()
-    pending: EncodedBatch | None = None
-    for number, action, body in found:
-        if pending is not None and pending.number != number:
-            yield pending
-            pending = None
-        if number in skip:
-            continue
-        if pending is None:
-            pending = EncodedBatch(number, action, [])
-        pending.rows.append(body)
-    if pending is not None:
-        yield pending
+    runs = (
+        (number, str(action), [body for _, _, body in group])
+        for (number, action), group in groupby(found, key=lambda row: row[:2])
+    )
+    yield from _batches(runs, skip)
 
 
 def _large_plan_batches(path: Path, skip: Collection[int]) -> Iterator[EncodedBatch]:
     import pyarrow.parquet as pq  # noqa: PLC0415 - a run with nothing to send needs no Arrow
 
     source = pq.ParquetFile(path)
-    pending: EncodedBatch | None = None
     columns = ["batch", "action", "body"]
-    for chunk in source.iter_batches(batch_size=_READ_ROWS, columns=columns):
-        numbers = chunk.column(0)
-        bodies: list[bytes] | None = None
-        for start, end in _runs(numbers):
-            number = numbers[start].as_py()
-            if pending is not None and pending.number != number:
-                yield pending
-                pending = None
-            if number in skip:
-                continue
-            if pending is None:
-                pending = EncodedBatch(number, chunk.column(1)[start].as_py(), [])
-            if bodies is None:
-                bodies = _bytes(chunk.column(2))
-            pending.rows.extend(bodies[start:end])
+    chunks = source.iter_batches(batch_size=_READ_ROWS, columns=columns)
+    runs = (run for chunk in chunks for run in _chunk_runs(chunk, skip))
+    yield from _batches(runs, skip)
+
+
+def _chunk_runs(
+    chunk: pa.RecordBatch, skip: Collection[int]
+) -> Iterator[tuple[int, str, list[bytes]]]:
+    """Each run of one batch's rows in an Arrow chunk: number, action, bodies.
+
+    A chunk whose batches are all skipped is never converted to Python.
+    """
+    numbers = chunk.column(0)
+    bodies: list[bytes] | None = None
+    for start, end in _runs(numbers):
+        number = numbers[start].as_py()
+        if number in skip:
+            yield number, "", []
+            continue
+        if bodies is None:
+            bodies = _bytes(chunk.column(2))
+        yield number, chunk.column(1)[start].as_py(), bodies[start:end]
+
+
+def _batches(
+    runs: Iterable[tuple[int, str, list[bytes]]], skip: Collection[int]
+) -> Iterator[EncodedBatch]:
+    """Runs of rows joined into batches (a batch may span reads), less ``skip``."""
+    pending: EncodedBatch | None = None
+    for number, action, bodies in runs:
+        if pending is not None and pending.number != number:
+            yield pending
+            pending = None
+        if number in skip:
+            continue
+        if pending is None:
+            pending = EncodedBatch(number, cast("Action", action), [])
+        pending.rows.extend(bodies)
     if pending is not None:
         yield pending
 
