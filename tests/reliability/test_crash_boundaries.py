@@ -46,11 +46,11 @@ from audiencesync.iterable.client import MAX_IN_FLIGHT
 from audiencesync.profiles.identifiers import quote_literal
 from audiencesync.store.runs import Binding, RunBatch, RunReject, RunSegment
 from audiencesync.sync.segment_pass import state_path
-from audiencesync.sync.state import state_rows_sql
 from audiencesync.sync.statuses import RunStatus
 from tests.reliability.figures import Figures
 from tests.reliability.proxy import Fault, FaultProxy, serve_proxy
 from tests.sync.place import CROWD, EXPORT, MANY, Place, make_place
+from tests.sync.state_rows import state_emails
 
 pytestmark = [pytest.mark.socket, pytest.mark.slow]
 
@@ -215,15 +215,6 @@ class Synced:
         )
 
 
-def _state_emails(state: Path) -> frozenset[str]:
-    query = state_rows_sql(state)
-    if query is None:
-        return frozenset()
-    with duckdb.connect() as con:
-        rows = con.execute(f"SELECT email FROM ({query})").fetchall()  # noqa: S608
-    return frozenset(str(row[0]) for row in rows)
-
-
 def _rows(
     plan: Path, action: str, acked: list[int], *, acknowledged: bool
 ) -> frozenset[str]:
@@ -266,7 +257,7 @@ def _synced(place: Place) -> Synced:
             _rows(plan, "unsubscribe", acked, acknowledged=True),
             rejected,
             pending,
-            _state_emails(state),
+            frozenset(state_emails(state)),
         )
 
 

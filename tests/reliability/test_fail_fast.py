@@ -20,10 +20,10 @@ from tests.reliability.proxy import Fault, FaultProxy
 from tests.reliability.test_network_faults import (
     MEMBERS,
     _france,
-    _state_emails,
     proxied,
 )
 from tests.sync.place import Place
+from tests.sync.state_rows import state_emails
 
 pytestmark = pytest.mark.socket
 
@@ -46,7 +46,7 @@ def test_a_key_refused_mid_run_fails_once_and_keeps_the_checkpoint(
         place.run()
     list_id, state, acked = _france(place)
     listed = place.emulator.list_members(list_id)
-    synced = _state_emails(state)
+    synced = frozenset(state_emails(state))
     tries = proxy.attempts()
     proxy.clear()
     last = place.run()

@@ -7,7 +7,6 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -23,8 +22,8 @@ from audiencesync.sync.state import (
     commit_state,
     expected_members,
     prepare_state,
-    state_rows_sql,
 )
+from tests.sync.state_rows import state_emails as state_order
 
 SMALL = BatchPolicy(max_items=2)
 
@@ -57,12 +56,7 @@ def commit(folder: Path, acked: Sequence[int], rejected: Path | None = None) -> 
 
 def state_emails(folder: Path) -> list[str]:
     """Emails in the state, in its order."""
-    query = state_rows_sql(folder / "state.parquet", ordered=True)
-    if query is None:
-        return []
-    with duckdb.connect() as con:
-        rows = con.execute(f"SELECT email FROM ({query})").fetchall()  # noqa: S608
-    return [str(row[0]) for row in rows]
+    return state_order(folder / "state.parquet")
 
 
 def test_commit_adds_acked_subscribe_rows(tmp_path: Path) -> None:

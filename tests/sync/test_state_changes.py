@@ -24,8 +24,8 @@ from audiencesync.sync.state import (
     prepare_state,
     read_identity,
     remove_state,
-    state_rows_sql,
 )
+from tests.sync.state_rows import state_emails, state_rows
 
 POLICY = BatchPolicy(max_items=1000)
 IDENTITY = StateIdentity("key-1", 7)
@@ -36,34 +36,29 @@ def emails(low: int, high: int) -> list[str]:
     return [f"p{i}@x.com" for i in range(low, high)]
 
 
-def sync(folder: Path, members: Sequence[str], run: str) -> int:
-    """Plan ``members`` against the state in ``folder`` and commit every batch."""
-    out = folder / run
+def plan(state: Path, members: Sequence[str], out: Path) -> int:
+    """Plan ``members`` against ``state`` into ``out``; the plan's batch count."""
     batch = pa.record_batch(
         {"id": list(range(len(members))), "email": pa.array(members, pa.string())}
     )
     summary = plan_binding(
-        [batch], mapping=ExportMapping("email"), state=folder / "state.parquet",
-        out=out, policy=POLICY,
-    )  # fmt: skip
-    batches = summary.subscribe_batches + summary.unsubscribe_batches
+        [batch], mapping=ExportMapping("email"), state=state, out=out, policy=POLICY
+    )
+    return summary.subscribe_batches + summary.unsubscribe_batches
+
+
+def sync(folder: Path, members: Sequence[str], run: str) -> int:
+    """Plan ``members`` against the state in ``folder`` and commit every batch."""
+    out = folder / run
+    batches = plan(folder / "state.parquet", members, out)
     commit_state(folder / "state.parquet", out / PLAN_FILE, range(1, batches + 1),
                  identity=IDENTITY)  # fmt: skip
     return batches
 
 
-def rows(state: Path) -> list[tuple[str, str | None, str | None]]:
-    """The state's rows, in its order."""
-    query = state_rows_sql(state, ordered=True)
-    if query is None:
-        return []
-    with duckdb.connect() as con:
-        return [(str(e), u, h) for e, u, h in con.execute(query).fetchall()]
-
-
 def members(state: Path) -> set[str]:
     """The state's emails."""
-    return {email for email, _, _ in rows(state)}
+    return set(state_emails(state))
 
 
 def test_a_small_change_writes_only_the_changes(tmp_path: Path) -> None:
@@ -85,7 +80,7 @@ def test_the_changes_keep_the_order_a_whole_rewrite_gives(tmp_path: Path) -> Non
     sync(tmp_path, [*emails(2, 5), "b@x.com", "a@x.com"], "run2")
     sync(tmp_path, [*emails(3, 5), "b@x.com", "a@x.com", "c@x.com"], "run3")
     assert live_changes(state) is not None
-    assert [e for e, _, _ in rows(state)] == [*emails(3, 5), "b@x.com", "a@x.com",
+    assert [e for e, _, _ in state_rows(state)] == [*emails(3, 5), "b@x.com", "a@x.com",
                                                 "c@x.com"]  # fmt: skip
 
 
@@ -108,10 +103,10 @@ def test_recommitting_a_changes_commit_gives_the_same_state(tmp_path: Path) -> N
     state = tmp_path / "state.parquet"
     sync(tmp_path, emails(0, 100), "run1")
     batches = sync(tmp_path, emails(5, 105), "run2")
-    before = rows(state)
+    before = state_rows(state)
     commit_state(state, tmp_path / "run2" / PLAN_FILE, range(1, batches + 1),
                  identity=IDENTITY)  # fmt: skip
-    assert rows(state) == before
+    assert state_rows(state) == before
     assert expected_members(state) == 100
 
 
@@ -149,10 +144,7 @@ def test_a_prepared_changes_file_is_what_the_commit_writes(tmp_path: Path) -> No
     state = tmp_path / "state.parquet"
     sync(tmp_path, emails(0, 100), "run1")
     out = tmp_path / "run2"
-    batch = pa.record_batch({"id": list(range(95)), "email": emails(5, 100)})
-    summary = plan_binding([batch], mapping=ExportMapping("email"), state=state,
-                           out=out, policy=POLICY)  # fmt: skip
-    batches = summary.subscribe_batches + summary.unsubscribe_batches
+    batches = plan(state, emails(5, 100), out)
     copy = tmp_path / "copy"
     copy.mkdir()
     shutil.copy(state, copy / "state.parquet")
@@ -211,11 +203,8 @@ def test_a_plan_made_against_an_earlier_base_counts_true(tmp_path: Path) -> None
     state = tmp_path / "state.parquet"
     sync(tmp_path, emails(0, 100), "run1")
     late = tmp_path / "late"
-    batch = pa.record_batch({"id": list(range(100)), "email": emails(50, 150)})
-    summary = plan_binding([batch], mapping=ExportMapping("email"), state=state,
-                           out=late, policy=POLICY)  # fmt: skip
+    batches = plan(state, emails(50, 150), late)
     sync(tmp_path, emails(0, CHANGES_FLOOR + 200), "run2")  # a new base meanwhile
-    batches = summary.subscribe_batches + summary.unsubscribe_batches
     commit_state(state, late / PLAN_FILE, range(1, batches + 1), identity=IDENTITY)
     assert live_changes(state) is not None
     expected = set(emails(50, CHANGES_FLOOR + 200))

@@ -40,7 +40,7 @@ from audiencesync.sync.files import read_relation, write_parquet
 from audiencesync.sync.identity import NOT_CONSENTING, REJECT_REASONS, load_members
 from audiencesync.sync.scratch import PLAN_MEMORY_LIMIT, open_scratch
 from audiencesync.sync.spark_plan import DiffRequest, SparkMembers, read_emails
-from audiencesync.sync.state import live_changes, load_state, plan_metadata
+from audiencesync.sync.state import StateFiles, load_state, plan_metadata
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -107,10 +107,10 @@ def plan_binding(
     written (no ``plan.parquet``).
     """
     with open_scratch(out, memory_limit=PLAN_MEMORY_LIMIT, first_press=True) as con:
-        load_state(con, state)
+        files = load_state(con, state)
         if isinstance(members, SparkMembers):
             request = DiffRequest(
-                mapping, _one_file(con, state, out),
+                mapping, _one_file(con, state, files, out),
                 retry=read_emails(retry), final=read_emails(final),
                 max_row_bytes=row_budget(policy), full=full,
             )  # fmt: skip
@@ -135,15 +135,18 @@ def plan_binding(
             con.execute("DROP TABLE profiles")
         if rows:
             write_parquet(con, "SELECT * FROM plan", out / PLAN_FILE,
-                          metadata=plan_metadata(state))  # fmt: skip
+                          metadata=plan_metadata(files))  # fmt: skip
         return _summarise(con, reasons)
 
 
 def _one_file(
-    con: duckdb.DuckDBPyConnection, state: Path | None, out: Path
+    con: duckdb.DuckDBPyConnection,
+    state: Path | None,
+    files: StateFiles | None,
+    out: Path,
 ) -> Path | None:
     """The sync state as one file for Spark: the base, or base and changes merged."""
-    if state is None or live_changes(state) is None:
+    if files is None or files.changes is None:
         return state
     merged = out / MERGED_STATE_FILE
     query = "SELECT email, user_id, field_hash FROM state ORDER BY position"

@@ -126,11 +126,6 @@ def changes_path(state: Path) -> Path:
     return state.with_name(f"{state.stem}.changes{state.suffix}")
 
 
-def state_files(state: Path) -> list[Path]:
-    """The files of the state whose base is ``state`` (whether they exist or not)."""
-    return [state, changes_path(state)]
-
-
 def remove_state(state: Path) -> None:
     """Remove the state: its changes first, so that no crash leaves them alone."""
     changes_path(state).unlink(missing_ok=True)
@@ -138,8 +133,8 @@ def remove_state(state: Path) -> None:
 
 
 @dataclass(frozen=True, slots=True)
-class _Files:
-    """The state's files as they are: the base's rows, and its live changes."""
+class StateFiles:
+    """The state's files as read: the base's rows, and its live changes (if any)."""
 
     base: Path
     base_rows: int
@@ -149,7 +144,7 @@ class _Files:
     members: int
 
 
-def _files(state: Path) -> _Files | None:
+def _files(state: Path) -> StateFiles | None:
     """The state's live files, or None for an empty state (no base)."""
     if not state.exists():
         return None
@@ -169,9 +164,9 @@ def _files(state: Path) -> _Files | None:
         and extra.get(_MEMBERS, "").isdigit()
     )
     if not live or extra is None:
-        return _Files(state, rows, generation, _identity(facts), None, rows)
+        return StateFiles(state, rows, generation, _identity(facts), None, rows)
     members = int(extra[_MEMBERS])
-    return _Files(state, rows, generation, _identity(facts), changes, members)
+    return StateFiles(state, rows, generation, _identity(facts), changes, members)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,27 +179,28 @@ class StateSummary:
     excluded: int
 
 
-def load_state(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
+def load_state(con: duckdb.DuckDBPyConnection, path: Path | None) -> StateFiles | None:
     """Create ``state``: a view of the state at ``path``, an empty table without one.
 
     A view, not a copy: a 10-million-row base is read where it is used (its
     changes, small, are a table: ``changes``). ``position`` orders the rows:
     the base's in file order, then the changes'. (The empty state is a table
     so that DuckDB knows its columns hold no NULL, as a file's statistics tell
-    it: the next state file is written alike either way.)
+    it: the next state file is written alike either way.) Returns the files
+    read, None for an empty state.
     """
     files = _files(path) if path is not None else None
     _load_changes(con, files)
     if files is None:
         con.execute(f"CREATE TABLE state AS {_EMPTY_STATE}")
-        return
+        return None
     rows = f"read_parquet({quote_literal(str(files.base))}, file_row_number = true)"
     base = f"""
         SELECT email, user_id, field_hash, file_row_number AS position FROM {rows}
     """  # noqa: S608 -- a quoted path
     if files.changes is None:
         con.execute(f"CREATE VIEW state AS {base}")
-        return
+        return files
     con.execute(f"""
         CREATE VIEW state AS
         SELECT * FROM ({base}) b
@@ -213,9 +209,10 @@ def load_state(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
         SELECT email, user_id, field_hash, {files.base_rows} + position
         FROM changes WHERE NOT removed
     """)  # noqa: S608 -- a quoted path and an integer
+    return files
 
 
-def _load_changes(con: duckdb.DuckDBPyConnection, files: _Files | None) -> None:
+def _load_changes(con: duckdb.DuckDBPyConnection, files: StateFiles | None) -> None:
     """``changes``: the live changes of the state, with their place in their file."""
     if files is None or files.changes is None:
         con.execute(f"CREATE TABLE changes AS {_NO_CHANGES}")
@@ -341,8 +338,7 @@ def _write_next(
 
     Written to ``out``, else to where that kind of file lives.
     """
-    files = _files(state)
-    load_state(con, state)
+    files = load_state(con, state)
     _load_applied(con, plan, acked, rejected)
     metadata = identity.metadata() if identity is not None else {}
     # Changes only to a base of the same owner with a generation (else: legacy).
@@ -374,7 +370,7 @@ def _generation(
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
 
-def _members_after(con: duckdb.DuckDBPyConnection, files: _Files) -> int:
+def _members_after(con: duckdb.DuckDBPyConnection, files: StateFiles) -> int:
     """The state's rows once ``next_changes`` replaces its changes."""
     row = con.execute(f"""
         SELECT {files.base_rows} - count(*) FILTER (in_base)
@@ -383,15 +379,14 @@ def _members_after(con: duckdb.DuckDBPyConnection, files: _Files) -> int:
     return int(row[0]) if row else 0
 
 
-def plan_metadata(state: Path | None) -> dict[str, str]:
-    """What a plan made against ``state`` records of it: its base's generation."""
-    files = _files(state) if state is not None else None
+def plan_metadata(files: StateFiles | None) -> dict[str, str]:
+    """What a plan made against a state records of it: its base's generation."""
     if files is None or files.generation is None:
         return {}
     return {_GENERATION: files.generation}
 
 
-def _next_changes_sql(files: _Files, plan: Path) -> str:
+def _next_changes_sql(files: StateFiles, plan: Path) -> str:
     """``next_changes``: the changes the state has once ``applied`` is applied.
 
     The current changes no applied row touches, in their order, then every
