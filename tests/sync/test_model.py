@@ -256,6 +256,21 @@ def world() -> Iterator[_World]:
         _WORLD.clear()
 
 
+def test_a_run_resumed_after_a_kill_reports_the_lists_true_size(world: _World) -> None:
+    """One history the random ones found: a removal of a joiner, killed, resumed."""
+    machine = MirrorMachine()
+    try:
+        machine.set_up([person == 5 for person in range(PEOPLE)])
+        machine.run()
+        machine.toggle(2)
+        machine.run()
+        machine.toggle(2)
+        machine.run_killed_after_a_batch()
+        machine.run()  # checks the list and its expected size
+    finally:
+        machine.teardown()
+
+
 def _run_machine(examples: int, figures: Figures) -> None:
     """Run the state machine; report its lists checked, lost and wrong."""
     MirrorMachine.TestCase.settings = _settings(examples)

@@ -167,7 +167,7 @@ def test_a_changes_file_says_what_it_is(tmp_path: Path) -> None:
     sync(tmp_path, emails(0, 97), "run2")
     facts = parquet_key_values(changes_path(state))
     base = parquet_key_values(state)
-    assert facts["audiencesync_state_kind"] == "changes-2"
+    assert facts["audiencesync_state_kind"] == "changes-3"
     assert (
         facts["audiencesync_state_generation"]
         == (base["audiencesync_state_generation"])
@@ -187,15 +187,44 @@ def test_removing_a_state_removes_its_changes(tmp_path: Path) -> None:
     assert expected_members(state) == 0
 
 
-def test_a_removal_the_base_never_held_leaves_no_tombstone(tmp_path: Path) -> None:
-    """Someone who joined and left since the base was written is simply gone."""
+def test_a_removal_the_base_never_held_is_not_counted(tmp_path: Path) -> None:
+    """Someone who joined and left since the base was written is gone, and uncounted."""
     state = tmp_path / "state.parquet"
     sync(tmp_path, emails(0, 100), "run1")
     sync(tmp_path, emails(0, 110), "run2")
     sync(tmp_path, emails(0, 100), "run3")
-    assert parquet_rows(changes_path(state)) == 0
+    assert parquet_rows(changes_path(state)) == 10  # their rows, as removals
     assert members(state) == set(emails(0, 100))
     assert expected_members(state) == 100
+
+
+def test_recommitting_a_removal_the_base_never_held_counts_true(
+    tmp_path: Path,
+) -> None:
+    """A crash after such a removal was committed, repaired by committing again."""
+    state = tmp_path / "state.parquet"
+    sync(tmp_path, emails(0, 100), "run1")
+    sync(tmp_path, emails(0, 110), "run2")
+    batches = sync(tmp_path, emails(0, 100), "run3")
+    before = state_rows(state)
+    commit_state(state, tmp_path / "run3" / PLAN_FILE, range(1, batches + 1),
+                 identity=IDENTITY)  # fmt: skip
+    assert state_rows(state) == before
+    assert expected_members(state) == 100
+
+
+def test_a_plan_committed_in_two_steps_counts_true(tmp_path: Path) -> None:
+    """Its first batch, then both: the first batch's removals count once."""
+    state = tmp_path / "state.parquet"
+    sync(tmp_path, emails(0, 2000), "run1")
+    joiners = [f"a{i}@x.com" for i in range(50)]  # before the base's in email order
+    sync(tmp_path, [*emails(0, 2000), *joiners], "run2")
+    out = tmp_path / "run3"
+    assert plan(state, emails(0, 1000), out) == 2  # the joiners leave in the first
+    commit_state(state, out / PLAN_FILE, [1], identity=IDENTITY)
+    commit_state(state, out / PLAN_FILE, [1, 2], identity=IDENTITY)
+    assert members(state) == set(emails(0, 1000))
+    assert expected_members(state) == 1000
 
 
 def test_a_plan_made_against_an_earlier_base_counts_true(tmp_path: Path) -> None:

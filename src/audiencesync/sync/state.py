@@ -87,10 +87,12 @@ _NO_REJECTS = (
 _COLUMNS = "email, user_id, field_hash, file_row_number"
 _KEY, _LIST = "audiencesync_state_key", "audiencesync_list_id"
 _GENERATION, _MEMBERS = "audiencesync_state_generation", "audiencesync_state_members"
-_KIND, _BASE, _CHANGES = "audiencesync_state_kind", "base", "changes-2"
+_KIND, _BASE, _CHANGES = "audiencesync_state_kind", "base", "changes-3"
 # A changes file of another kind (an unknown format) is not read: the state is
 # its base alone, and the next plan sends again whom the changes had recorded
 # (subscribing and unsubscribing are idempotent), as for a state not trusted.
+# "changes-2" files dropped the row of a removal the base never held, so that a
+# second commit of the same plan could count such a removal as the base's.
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,11 +393,13 @@ def _next_changes_sql(files: StateFiles, plan: Path) -> str:
 
     The current changes no applied row touches, in their order, then every
     applied row (a subscribe replaces the base's row, an unsubscribe hides it),
-    in the plan's order; a removal of an email the base does not hold is
-    dropped. Whether an applied email is in the base: as its current change
-    says; else, when the plan was made against this very base, as the plan's
-    ``in_state`` says (the changes then held no row of it either: changes only
-    grow while their base stays); else by reading the base's emails.
+    in the plan's order. A removal of an email the base does not hold stays a
+    row too (``in_base`` false, not counted), so that an email once changed
+    keeps a row until the next base: changes only grow while their base stays.
+    Whether an applied email is in the base: as its current change says; else,
+    when the plan was made against this very base, as the plan's ``in_state``
+    says (the changes held no row of it then, so it was the base's); else by
+    reading the base's emails.
     """
     if parquet_key_values(plan).get(_GENERATION) == files.generation:
         known = "a.in_state"
@@ -414,7 +418,6 @@ def _next_changes_sql(files: StateFiles, plan: Path) -> str:
                 CASE WHEN a.action = 'subscribe' THEN a.field_hash END,
                 a.action = 'unsubscribe', coalesce(c.in_base, {known})
             FROM applied a LEFT JOIN changes c ON c.email = a.email)
-        WHERE in_base OR NOT removed
         ORDER BY part, position
     """  # noqa: S608 -- a quoted path
 
