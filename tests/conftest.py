@@ -26,6 +26,18 @@ settings.register_profile("audiencesync", print_blob=True)
 settings.load_profile("audiencesync")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the slow tests first, each group in its own order.
+
+    pytest-xdist's ``worksteal`` gives each worker a contiguous share of the
+    tests and lets an idle worker take tests from the end of another's. With the
+    two-minute tests (the model's shards, two instances, the crash suites)
+    first, the last tests left to share are the short ones, and no worker waits
+    minutes at the end for another's last long test.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     """Run ``@pytest.mark.anyio`` tests on asyncio only."""
