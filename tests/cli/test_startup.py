@@ -187,6 +187,23 @@ def test_a_run_with_nothing_to_send_imports_no_arrow(
 
 
 @pytest.mark.socket
+def test_a_run_with_nothing_to_send_loads_no_sql_parser(
+    place: Place, tmp_path: Path
+) -> None:
+    """A second run, its plan remembered, never compiles a segment: no sqlglot.
+
+    sqlglot costs about 0.1 s to import; only a run that evaluates needs it.
+    """
+    first = run_imports(place, tmp_path / "first.json")
+    sent = place.sent_items()
+    modules = run_imports(place, tmp_path / "second.json")
+    assert place.sent_items() == sent  # the second run sent nothing
+    assert "sqlglot" in first  # the first one evaluated its segments
+    assert "audiencesync.sync.runner" in modules  # and the second did run
+    assert sorted(m for m in modules if m.split(".")[0] == "sqlglot") == []
+
+
+@pytest.mark.socket
 def test_a_run_that_sends_a_small_plan_imports_no_arrow(
     place: Place, tmp_path: Path
 ) -> None:

@@ -9,7 +9,9 @@ is described in ``docs/segments.md``.
 
 from __future__ import annotations
 
-from audiencesync.segments.compiler import compile_condition, count_query, members_query
+import importlib
+from typing import TYPE_CHECKING
+
 from audiencesync.segments.definitions import definition_from_json, definition_to_json
 from audiencesync.segments.description import describe
 from audiencesync.segments.model import (
@@ -25,7 +27,31 @@ from audiencesync.segments.model import (
 from audiencesync.segments.names import MAX_NAME_LENGTH, name_key, normalize_name
 from audiencesync.segments.operators import OPERATORS
 from audiencesync.segments.parsing import parse_rules, parse_rules_text
-from audiencesync.segments.where import parse_where
+
+if TYPE_CHECKING:
+    from audiencesync.segments.compiler import (
+        compile_condition,
+        count_query,
+        members_query,
+    )
+    from audiencesync.segments.where import parse_where
+
+# Loaded on first use: these need sqlglot (about 0.1 s to import), which a command
+# that only reads segments (a run with nothing new to send) never loads.
+_LAZY = {
+    "compile_condition": "audiencesync.segments.compiler",
+    "count_query": "audiencesync.segments.compiler",
+    "members_query": "audiencesync.segments.compiler",
+    "parse_where": "audiencesync.segments.where",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
+
 
 __all__ = [
     "MAX_NAME_LENGTH",

@@ -22,7 +22,6 @@ from audiencesync.segments.model import (
 )
 from audiencesync.segments.parsing import parse_rules
 from audiencesync.segments.values import is_number, number_json
-from audiencesync.segments.where import parse_where
 
 
 def definition_to_json(defn: Definition) -> dict[str, object]:
@@ -38,6 +37,8 @@ def definition_from_json(data: Mapping[str, object]) -> Definition:
     if kind == "rules" and "rules" in data:
         return parse_rules(data["rules"])
     if kind == "where" and isinstance(data.get("where"), str):
+        from audiencesync.segments.where import parse_where  # noqa: PLC0415 - sqlglot
+
         return parse_where(str(data["where"]))
     msg = (
         'A stored definition needs "kind": "rules" with "rules", or "kind":'

@@ -15,7 +15,6 @@ from audiencesync.segments.model import (
     RulesDefinition,
 )
 from audiencesync.segments.values import is_number, number_text
-from audiencesync.segments.where import parse_where_tree
 
 _BARE = re.compile(r"[A-Za-z_][\w@.+:/-]*|\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2})?")
 _WORDS = {"and", "or", "not", "true", "false", "null", "where", "in", "has"}
@@ -32,6 +31,8 @@ def describe(defn: Definition) -> str:
     """``country = FR and lifetime_value > 1000``, or the condition's SQL."""
     if isinstance(defn, RulesDefinition):
         return _node(defn.root, top=True)
+    from audiencesync.segments.where import parse_where_tree  # noqa: PLC0415 - sqlglot
+
     try:
         return f"where {parse_where_tree(defn.sql).sql(dialect='duckdb')}"
     except RuleError:

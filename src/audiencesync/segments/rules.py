@@ -9,6 +9,9 @@ are :mod:`.model`, :mod:`.parsing`, :mod:`.where`, :mod:`.definitions` and
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
 from audiencesync.segments.definitions import definition_from_json, definition_to_json
 from audiencesync.segments.description import describe
 from audiencesync.segments.model import (
@@ -22,7 +25,18 @@ from audiencesync.segments.model import (
     WhereDefinition,
 )
 from audiencesync.segments.parsing import parse_rules, parse_rules_text
-from audiencesync.segments.where import parse_where
+
+if TYPE_CHECKING:
+    from audiencesync.segments.where import parse_where
+
+
+def __getattr__(name: str) -> object:
+    # parse_where is loaded on first use: it needs sqlglot (see the package's).
+    if name == "parse_where":
+        return importlib.import_module("audiencesync.segments.where").parse_where
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
+
 
 __all__ = [
     "Condition",

@@ -33,17 +33,13 @@ from audiencesync.auth.users import admin_names
 from audiencesync.errors import ConfigError, NotFoundError, RuleError, StaleEditError
 from audiencesync.profiles.engine import FrameEngine, RelationEngine
 from audiencesync.segments import records
-from audiencesync.segments.compiler import members_query
-from audiencesync.segments.explain import Explanation, explain
 from audiencesync.segments.names import name_key, normalize_name
 from audiencesync.segments.records import EvaluationRecord, Preview, SegmentInfo
-from audiencesync.segments.references import referenced_columns
 from audiencesync.segments.rules import (
     Definition,
     definition_to_json,
     describe,
     parse_rules,
-    parse_where,
 )
 from audiencesync.store.models import Segment, SegmentEvaluation
 
@@ -54,6 +50,7 @@ if TYPE_CHECKING:
     from audiencesync.profiles.catalog import Catalog
     from audiencesync.profiles.duckdb_engine import DuckDBRelation
     from audiencesync.profiles.engine import ProfileEngine
+    from audiencesync.segments.explain import Explanation
     from audiencesync.store.database import Database
 
 HISTORY_LIMIT = 30
@@ -90,6 +87,8 @@ def definition_of(
         raise ConfigError(msg, code="invalid", field="where")
     if where is not None:
         with _field("where"):
+            from audiencesync.segments.where import parse_where  # noqa: PLC0415
+
             return parse_where(where)
     if rules is not None:
         with _field("rules"):
@@ -350,6 +349,8 @@ class SegmentService:
         Shows profile data (a profile's results), so only roles that see
         profiles may ask; an unknown key is a NotFoundError without the key.
         """
+        from audiencesync.segments.explain import explain  # noqa: PLC0415 - see members_query
+
         self._require(Action.VIEW_PROFILES)
         info = self.get(name)
         return explain(
@@ -546,6 +547,8 @@ class SegmentService:
             return list(dict.fromkeys(columns))
         profile = self._catalog().profile
         key = profile.key if profile else None
+        from audiencesync.segments.references import referenced_columns  # noqa: PLC0415
+
         return [col for col in referenced_columns(definition) if col != key]
 
     def _record(
@@ -612,6 +615,22 @@ def _stale(name: str, current: int | None = None) -> StaleEditError:
     return StaleEditError(msg, details=details)
 
 
+def members_query(
+    defn: Definition, catalog: Catalog, *, columns: Sequence[str] = (), today: date
+) -> exp.Select:
+    """The segment's members query (:func:`.compiler.members_query`), compiled here.
+
+    The compiler, like every module that parses or writes SQL, needs sqlglot
+    (about 0.1 s to import): a command that reads segments without evaluating
+    one (a run with nothing new to send) never loads it.
+    """
+    from audiencesync.segments.compiler import (  # noqa: PLC0415
+        members_query as compiled,
+    )
+
+    return compiled(defn, catalog, columns=columns, today=today)
+
+
 def _empty(query: exp.Select) -> pa.Table:
     import pyarrow as pa  # noqa: PLC0415 - a run needs no preview
 
@@ -621,7 +640,6 @@ def _empty(query: exp.Select) -> pa.Table:
 __all__ = [
     "Evaluation",
     "EvaluationRecord",
-    "Explanation",
     "Preview",
     "SegmentInfo",
     "SegmentService",
