@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.core import TyperGroup
 from typer.main import get_command
@@ -21,7 +22,8 @@ from typer.testing import CliRunner
 
 from audiencesync.cli import app
 from audiencesync.cli.registry import ENTRIES
-from tests.sync.place import EXPORT, Place, make_place
+from audiencesync.emulator.config import DEFAULT_API_KEY
+from tests.sync.place import EXPORT, SECOND, Place, make_place
 
 # Runs the CLI as ``python -m audiencesync`` does, then writes sys.modules' names.
 CHILD = """
@@ -214,6 +216,28 @@ def test_a_run_that_sends_a_small_plan_imports_no_arrow(
     """
     modules = run_imports(place, tmp_path / "modules.json")
     assert place.sent_items()["lists/subscribe"] > 0  # it did plan and send
+    assert sorted(m for m in modules if m.split(".")[0] in {"pyarrow", "numpy"}) == []
+
+
+@pytest.mark.socket
+def test_a_removal_iterable_did_not_find_imports_no_arrow(
+    place: Place, tmp_path: Path
+) -> None:
+    """A leaver already gone from the list is matched to the plan without pyarrow.
+
+    Iterable answers such a removal with ``notFoundEmails``; naming the batch's
+    rows read them with pyarrow, which imported numpy and pandas (0.8 s).
+    """
+    run_imports(place, tmp_path / "first.json")
+    headers = {"Api-Key": DEFAULT_API_KEY}
+    lists = httpx.get(f"{place.url}/api/lists", headers=headers).json()["lists"]
+    [france] = [entry["id"] for entry in lists if entry["name"] == "France"]
+    gone = {"listId": france, "subscribers": [{"email": "ben@example.com"}]}
+    httpx.post(f"{place.url}/api/lists/unsubscribe", headers=headers, json=gone)
+    place.reimport(SECOND)  # ben leaves France
+    modules = run_imports(place, tmp_path / "second.json")
+    assert "ben@example.com" not in place.emulator.list_members(france)
+    assert place.sent_items()["lists/unsubscribe"] >= 2  # ours, after the above
     assert sorted(m for m in modules if m.split(".")[0] in {"pyarrow", "numpy"}) == []
 
 

@@ -17,6 +17,7 @@ from audiencesync.iterable.batching import BatchPolicy, member_row
 from audiencesync.sync import batches as batches_module
 from audiencesync.sync.batches import (
     batch_identities,
+    batch_profile_keys,
     read_encoded_batches,
     read_plan_batches,
 )
@@ -143,3 +144,32 @@ def test_batch_identities_are_read_from_the_plan(tmp_path: Path) -> None:
     plan(out, [(1, "ann@x.com", "u1", "a"), (2, "bob@x.com", None, "b")], max_items=1)
     assert batch_identities(out, 1) == [("ann@x.com", "u1")]
     assert batch_identities(out, 2) == [("bob@x.com", None)]
+
+
+def test_batch_identities_keep_the_batchs_order_in_a_large_plan(tmp_path: Path) -> None:
+    """Read from a plan of many row groups, a batch's rows come as they are sent."""
+    out = tmp_path / "run"
+    members = [(i, f"u{(i * 7919) % 300_000:06}@x.com", f"id{i}", None)
+               for i in range(300_000)]  # fmt: skip
+    plan(out, members, max_items=1000)
+    sent = {b.number: b.rows for b in read_encoded_batches(out, skip=set())}
+    for number in (1, 150, 300):
+        identities = batch_identities(out, number)
+        rows = [orjson.loads(row) for row in sent[number]]
+        assert identities == [(row["email"], row["userId"]) for row in rows]
+
+
+def test_batch_profile_keys_name_each_joiners_profile(tmp_path: Path) -> None:
+    """Email to profile key for one batch's rows; other batches' rows are left out."""
+    out = tmp_path / "run"
+    plan(out, [(1, "ann@x.com", "u1", "a"), (2, "bob@x.com", None, "b")], max_items=1)
+    assert batch_profile_keys(out, 2) == {"bob@x.com": "2"}
+
+
+def test_a_plan_without_profile_keys_names_none(tmp_path: Path) -> None:
+    """A plan written before rows carried their profile key gives an empty mapping."""
+    out = tmp_path / "run"
+    plan(out, [(1, "ann@x.com", "u1", "a")])
+    path = out / "plan.parquet"
+    pq.write_table(pq.read_table(path).drop_columns(["profile_key"]), path)
+    assert batch_profile_keys(out, 1) == {}
