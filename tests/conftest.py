@@ -17,6 +17,7 @@ import stamina
 from hypothesis import settings
 from sqlalchemy.pool import NullPool
 
+from audiencesync.sync.run_log import RUN_LOG
 from tests.canary import CANARY_PIECES
 
 pytest_plugins = ["tests.reliability.figures"]  # the reliability summary table
@@ -50,6 +51,25 @@ def _retries_without_waiting() -> Iterator[None]:
     stamina.set_testing(True, attempts=10, cap=True)
     yield
     stamina.set_testing(False)
+
+
+@pytest.fixture(autouse=True)
+def _run_log_as_it_was() -> Iterator[None]:
+    """The run log as it was before the test: ``serve`` (even in-process) turns it on.
+
+    Only the product's own handlers are removed, and none is ever put back:
+    pytest attaches its capture handlers to a logger that does not propagate,
+    phase by phase, and removes them itself.
+    """
+    logger = logging.getLogger(RUN_LOG)
+    handlers, level, propagate = list(logger.handlers), logger.level, logger.propagate
+    yield
+    for handler in list(logger.handlers):
+        ours = type(handler).__module__.startswith("audiencesync.")
+        if ours and handler not in handlers:
+            logger.removeHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = propagate
 
 
 @pytest.fixture(autouse=True)
