@@ -56,6 +56,12 @@ def sync(folder: Path, members: Sequence[str], run: str) -> int:
     return batches
 
 
+def recommit(folder: Path, run: str, batches: int) -> None:
+    """Commit every batch of ``run``'s plan to the state in ``folder`` once more."""
+    commit_state(folder / "state.parquet", folder / run / PLAN_FILE,
+                 range(1, batches + 1), identity=IDENTITY)  # fmt: skip
+
+
 def members(state: Path) -> set[str]:
     """The state's emails."""
     return set(state_emails(state))
@@ -104,8 +110,7 @@ def test_recommitting_a_changes_commit_gives_the_same_state(tmp_path: Path) -> N
     sync(tmp_path, emails(0, 100), "run1")
     batches = sync(tmp_path, emails(5, 105), "run2")
     before = state_rows(state)
-    commit_state(state, tmp_path / "run2" / PLAN_FILE, range(1, batches + 1),
-                 identity=IDENTITY)  # fmt: skip
+    recommit(tmp_path, "run2", batches)
     assert state_rows(state) == before
     assert expected_members(state) == 100
 
@@ -207,8 +212,7 @@ def test_recommitting_a_removal_the_base_never_held_counts_true(
     sync(tmp_path, emails(0, 110), "run2")
     batches = sync(tmp_path, emails(0, 100), "run3")
     before = state_rows(state)
-    commit_state(state, tmp_path / "run3" / PLAN_FILE, range(1, batches + 1),
-                 identity=IDENTITY)  # fmt: skip
+    recommit(tmp_path, "run3", batches)
     assert state_rows(state) == before
     assert expected_members(state) == 100
 
