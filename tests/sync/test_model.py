@@ -2,12 +2,19 @@
 
 A Hypothesis state machine drives one export against the emulator through
 random sequences of: people joining and leaving the segment, changed fields,
-people forgotten in Iterable, runs, runs killed after their first batch, and
-bursts of 503 or 429 answers. After every run that ends well (Succeeded, with
-or without rejects, or Held and then approved), Iterable's list must equal the
-segment's valid members minus the people Iterable forgot, and the run's
-expected list size must agree. A run that fails or is killed is continued by
-the next one.
+people sharing an address (typed in another case or with spaces), people
+forgotten in Iterable, runs, runs killed after one of their batches (three
+people a call, so a run takes several), bursts of 503 or 429 answers, the
+export's mode and field mapping changed, and Held runs approved or discarded
+(the removal brake is drawn: 0, 20 or 100 %). A run that fails or is killed is
+continued by the next one.
+
+After every run that ends well in mirror mode, Iterable's list must equal the
+segment's valid members minus the people Iterable forgot, the run's expected
+list size must agree, and each listed user's mapped field must be that of the
+address's first profile. In add-only mode, and in a run that ends Held, every
+member must be listed and nobody else added. An approval must leave exactly
+the members of the Held run's time.
 
 Each example gets a data folder of its own (a fresh copy of one initialised
 template, at the same path each time), its own segment and list name, and its
@@ -17,6 +24,7 @@ lists or forgotten users.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import shutil
 import tempfile
@@ -24,6 +32,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -35,7 +44,7 @@ from hypothesis.stateful import (
 )
 
 from audiencesync.app.home import initialize as initialize_home
-from audiencesync.app.running import approve_run, run_export
+from audiencesync.app.running import approve_run, discard_run, run_export
 from audiencesync.app.workspace import open_workspace
 from audiencesync.emulator import (
     Emulator,
@@ -44,9 +53,11 @@ from audiencesync.emulator import (
     serve_in_thread,
 )
 from audiencesync.emulator.config import DEFAULT_API_KEY
+from audiencesync.iterable import BatchPolicy, IterableClient
 from audiencesync.profiles.service import import_profiles
 from audiencesync.segments.where import parse_where
 from audiencesync.settings import Settings, load_settings
+from audiencesync.sync import runner
 from audiencesync.sync.history import RunInfo
 from audiencesync.sync.outcomes import RunFailedError
 from audiencesync.sync.statuses import RunStatus
@@ -57,6 +68,9 @@ pytestmark = pytest.mark.socket
 
 PEOPLE = 8  # candidate members per example, plus one with a malformed email
 PLANS = ("free", "gold")
+BATCH = BatchPolicy(max_items=3)  # eight people take several calls: kills land between
+BRAKES = (0, 20, 100)  # 0 holds every removal, 100 only an emptied segment
+SPELLINGS = ("same", "upper", "spaced")
 # Succeeded with drift: a member Iterable forgot after they were sent is missing
 # from the list until a full resync hears "forgotten" for them.
 ENDED_WELL = {RunStatus.SUCCEEDED, RunStatus.SUCCEEDED_WITH_REJECTS, RunStatus.DRIFTED}
@@ -118,16 +132,30 @@ class MirrorMachine(RuleBasedStateMachine):
         self.settings: Settings = load_settings(home=self.home)
         self.members = [False] * PEOPLE
         self.plans = ["free"] * PEOPLE
+        self.typed = [self.email(person) for person in range(PEOPLE)]
         self.forgotten: set[str] = set()
         self.list_id: int | None = None
+        self.mode = "mirror"
+        self.field: str | None = "plan"  # the Iterable field the plan goes to
+        self.held: tuple[int, frozenset[str]] | None = None  # a Held run, its members
+        # Who the plan of a stopped run may still subscribe: continuing it sends
+        # the rest of that plan before a new run plans against today's segment.
+        self.stale: frozenset[str] = frozenset()
 
     def email(self, person: int) -> str:
-        """The person's address, unique to this example."""
+        """The person's own address, unique to this example."""
         return f"p{person}@example{self.n}.com"
 
-    @initialize(joined=st.lists(st.booleans(), min_size=PEOPLE, max_size=PEOPLE))
-    def set_up(self, joined: list[bool]) -> None:
-        """Profiles, the segment, the export (mirror; the brake holds only emptying)."""
+    def address(self, person: int) -> str:
+        """The person's address as Iterable knows it (trimmed, lowercased)."""
+        return self.typed[person].strip().lower()
+
+    @initialize(
+        joined=st.lists(st.booleans(), min_size=PEOPLE, max_size=PEOPLE),
+        brake=st.sampled_from(BRAKES),
+    )
+    def set_up(self, joined: list[bool], brake: int = 100) -> None:
+        """Profiles, the segment, the export (mirror, with the drawn brake)."""
         self.members = list(joined)
         self._import()
         with open_workspace(self.settings) as workspace:
@@ -139,14 +167,14 @@ class MirrorMachine(RuleBasedStateMachine):
                 email_field="email",
                 segments=[f"Members {self.n}"],
                 fields={"plan": "plan"},
-                removal_brake=100,
+                removal_brake=brake,
             )
 
     def _import(self) -> None:
         lines = ["customer_id,email,member,plan"]
         lines += [
-            f"C{i},{self.email(i)},{'in' if self.members[i] else 'out'},{self.plans[i]}"
-            for i in range(PEOPLE)
+            f'C{i},"{self.typed[i]}",{"in" if joined else "out"},{self.plans[i]}'
+            for i, joined in enumerate(self.members)
         ]
         lines.append(f"C{PEOPLE},not-an-email-{self.n},in,free")
         source = self.home / "people.csv"
@@ -165,10 +193,42 @@ class MirrorMachine(RuleBasedStateMachine):
         self.plans[person] = plan
         self._import()
 
+    @rule(
+        person=st.integers(0, PEOPLE - 1),
+        other=st.integers(0, PEOPLE - 1),
+        spelling=st.sampled_from(SPELLINGS),
+    )
+    def share(self, person: int, other: int, spelling: str) -> None:
+        """The person's profile takes another's address, perhaps typed differently."""
+        email = self.email(other)
+        typed = {"same": email, "upper": email.upper(), "spaced": f"  {email.title()} "}
+        self.typed[person] = typed[spelling]
+        self._import()
+
+    @rule(person=st.integers(0, PEOPLE - 1))
+    def own_address(self, person: int) -> None:
+        """The person's profile has their own address again."""
+        self.typed[person] = self.email(person)
+        self._import()
+
+    @rule(mode=st.sampled_from(["mirror", "add-only"]))
+    def set_mode(self, mode: str) -> None:
+        """An administrator switches the export's mode."""
+        with open_workspace(self.settings) as workspace:
+            workspace.exports.edit("Mirror", mode=mode)
+        self.mode = mode
+
+    @rule(field=st.sampled_from(["plan", "tier", None]))
+    def map_plan(self, field: str | None) -> None:
+        """The export sends the plan as another Iterable field, or sends no field."""
+        with open_workspace(self.settings) as workspace:
+            workspace.exports.edit("Mirror", fields={field: "plan"} if field else {})
+        self.field = field
+
     @rule(person=st.integers(0, PEOPLE - 1))
     def forget(self, person: int) -> None:
-        """Iterable forgets the person (GDPR): never on the list again."""
-        email = self.email(person)
+        """Iterable forgets the person's address (GDPR): never on the list again."""
+        email = self.address(person)
         if email in self.forgotten:
             return  # Iterable refuses to make a forgotten user again
         forget_in_iterable(self.world.url, email)
@@ -191,44 +251,114 @@ class MirrorMachine(RuleBasedStateMachine):
         finally:
             self.emulator.clear_scripts()
 
-    @rule()
-    def run_killed_after_a_batch(self) -> None:
-        """The process dies after its first acknowledged batch."""
+    @rule(nth=st.integers(1, 3))
+    def run_killed_after_a_batch(self, nth: int) -> None:
+        """The process dies after its nth acknowledged batch."""
+        before = self._start()
         with open_workspace(self.settings) as workspace, _told():
             try:
-                run = run_export(workspace, "Mirror", progress=OnBatch(1, _kill))
+                run = run_export(workspace, "Mirror", progress=OnBatch(nth, _kill))
             except Killed:
-                return  # the next run continues it
-            if run.status is RunStatus.HELD:
-                run = approve_run(workspace, run.id)
-        self._check(run)
+                self.stale |= self._expected()  # the next run continues it
+                return
+        self._check(run, before)
 
-    def _run(self) -> None:
+    @rule()
+    def approve(self) -> None:
+        """An administrator approves the Held run: its held removals go."""
+        if self.held is None:
+            return
+        run_id, expected = self.held
+        self.held = None
         with open_workspace(self.settings) as workspace, _told():
-            run = run_export(workspace, "Mirror")
-            if run.status is RunStatus.HELD:
-                run = approve_run(workspace, run.id)
-        self._check(run)
-
-    def _check(self, run: RunInfo) -> None:
-        [part] = run.segments
-        self.list_id = part.list_id
+            run = approve_run(workspace, run_id)
         if run.status not in ENDED_WELL:  # the next run continues it
             assert run.status in {RunStatus.FAILED_RETRYING, RunStatus.INTERRUPTED}
             return
-        expected = self._expected()
-        listed = self.emulator.list_members(part.list_id or 0)
+        _TALLY["checked"] += 1
+        assert self._listed() == expected - self.forgotten
+
+    @rule()
+    def discard(self) -> None:
+        """An administrator discards the Held run's removals: the list stays."""
+        if self.held is None:
+            return
+        before = self._listed()
+        with open_workspace(self.settings) as workspace:
+            run = discard_run(workspace, self.held[0])
+        self.held = None
+        assert run.status is RunStatus.DISCARDED
+        assert self._listed() == before
+
+    def _start(self) -> frozenset[str]:
+        """Before a run: a newer run supersedes the Held one; the list as it is."""
+        self.held = None
+        return self._listed()
+
+    def _run(self) -> None:
+        before = self._start()
+        with open_workspace(self.settings) as workspace, _told():
+            run = run_export(workspace, "Mirror")
+        self._check(run, before)
+
+    def _check(self, run: RunInfo, before: frozenset[str]) -> None:
+        [part] = run.segments
+        self.list_id = part.list_id
+        if run.status not in {*ENDED_WELL, RunStatus.HELD}:  # the next run continues
+            assert run.status in {RunStatus.FAILED_RETRYING, RunStatus.INTERRUPTED}
+            self.stale |= self._expected()
+            return
+        expected, listed, stale = self._expected(), self._listed(), self.stale
+        self.stale = frozenset()
         _TALLY["checked"] += 1
         _TALLY["lost"] += len(expected - listed)
+        if run.status is RunStatus.HELD or self.mode == "add-only":
+            # Additions went out; removals were held, or are never made.
+            self.held = (run.id, expected) if run.status is RunStatus.HELD else None
+            assert expected <= listed
+            assert listed <= before | expected | stale
+            return
         _TALLY["wrong"] += int(listed != expected)
         assert listed == expected
         if not self.forgotten:
             # A member Iterable forgot after they were sent stays in the sync
             # state until they leave: the drift check shows it, nothing else can.
             assert part.expected_size == len(expected)
+        self._check_fields(listed)
+
+    def _check_fields(self, listed: frozenset[str]) -> None:
+        """Each listed user's mapped field is their address's first profile's."""
+        if self.field is None:
+            return
+        for email in listed:
+            first = min(i for i in range(PEOPLE) if self._is_member(i, email))
+            answer = httpx.get(
+                f"{self.world.url}/api/users/getByEmail",
+                params={"email": email}, headers={"Api-Key": DEFAULT_API_KEY},
+            ).json()  # fmt: skip
+            assert answer["user"]["dataFields"].get(self.field) == self.plans[first]
+
+    def _is_member(self, person: int, email: str) -> bool:
+        return self.members[person] and self.address(person) == email
+
+    def _listed(self) -> frozenset[str]:
+        """Who is on the example's list now (found by name after a kill)."""
+        if self.list_id is None:
+            lists = httpx.get(
+                f"{self.world.url}/api/lists", headers={"Api-Key": DEFAULT_API_KEY}
+            ).json()["lists"]
+            named = [found["id"] for found in lists if found["name"] == self._segment]
+            if not named:
+                return frozenset()
+            [self.list_id] = named
+        return self.emulator.list_members(self.list_id)
+
+    @property
+    def _segment(self) -> str:
+        return f"Members {self.n}"
 
     def _expected(self) -> frozenset[str]:
-        valid = {self.email(i) for i in range(PEOPLE) if self.members[i]}
+        valid = {self.address(i) for i in range(PEOPLE) if self.members[i]}
         return frozenset(valid - self.forgotten)
 
     def teardown(self) -> None:
@@ -241,6 +371,13 @@ class MirrorMachine(RuleBasedStateMachine):
         if self.list_id is not None:
             listed = self.emulator.list_members(self.list_id)
             assert not listed & self.forgotten
+
+
+@pytest.fixture
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs call Iterable with at most three people a call."""
+    client = functools.partial(IterableClient, batch=BATCH)
+    monkeypatch.setattr(runner, "IterableClient", client)
 
 
 @pytest.fixture(scope="module")
@@ -265,8 +402,29 @@ def test_a_run_resumed_after_a_kill_reports_the_lists_true_size(world: _World) -
         machine.toggle(2)
         machine.run()
         machine.toggle(2)
-        machine.run_killed_after_a_batch()
+        machine.run_killed_after_a_batch(1)
         machine.run()  # checks the list and its expected size
+    finally:
+        machine.teardown()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known: a continued run sends the rest of its plan, made before they left"
+    " (docs/runs.md, Crash safety and locks)",
+)
+@pytest.mark.usefixtures("small_batches")
+def test_a_continued_run_subscribes_nobody_who_left_since_its_plan(
+    world: _World,
+) -> None:
+    """A run killed after its first call, a member leaves, the next run: not added."""
+    machine = MirrorMachine()
+    try:
+        machine.set_up([person in {3, 4, 5} for person in range(PEOPLE)], brake=0)
+        machine.run_killed_after_a_batch(1)  # p3 and p4 sent; p5 in the next call
+        machine.toggle(5)
+        machine.run()  # Held: the brake holds every removal
+        assert machine.email(5) not in machine._listed()
     finally:
         machine.teardown()
 
@@ -294,6 +452,7 @@ def _settings(examples: int) -> settings:
     )
 
 
+@pytest.mark.usefixtures("small_batches")
 def test_the_list_mirrors_the_segment_through_random_histories(
     world: _World, reliability_figures: Figures
 ) -> None:
@@ -314,6 +473,7 @@ SHARDS, PER_SHARD = 5, 100
 @pytest.mark.no_cover
 @pytest.mark.timeout(900)  # ~4 min on the 2-core CI machine
 @pytest.mark.parametrize("shard", range(SHARDS))
+@pytest.mark.usefixtures("small_batches")
 def test_the_list_mirrors_the_segment_through_many_histories(
     world: _World, reliability_figures: Figures, shard: int
 ) -> None:
