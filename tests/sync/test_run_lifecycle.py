@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,7 @@ from audiencesync.app.workspace import Workspace, open_workspace
 from audiencesync.auth.audit import list_events
 from audiencesync.emulator import ScriptedFault
 from audiencesync.emulator.config import DEFAULT_API_KEY
+from audiencesync.iterable import BatchPolicy
 from audiencesync.iterable.client import MAX_IN_FLIGHT, IterableClient
 from audiencesync.segments.where import parse_where
 from audiencesync.store.models import utc_now
@@ -188,10 +190,10 @@ def test_a_crashed_run_resumes_with_only_unacknowledged_batches(
     assert len(place.members(caught_up)["France"]) == MANY
 
 
-def test_changes_made_while_a_run_was_stopped_are_sent_after_it(
+def test_changes_made_while_a_run_was_stopped_are_sent_by_its_continuation(
     tmp_path: Path,
 ) -> None:
-    """The continued run sends its old plan; a new run then sends what changed."""
+    """The continued run plans again from today's data; the run after has nothing."""
     with make_place(tmp_path, profiles=CROWD) as place:
         place.crash_after_first_batch()
         place.reimport(CROWD + "Z1,zoe@example.com,FR,free\n")
@@ -202,9 +204,35 @@ def test_changes_made_while_a_run_was_stopped_are_sent_after_it(
         continued = _info(place, 1)
     assert continued.status is RunStatus.SUCCEEDED
     assert caught_up.id == 2
-    assert sum(part.added for part in caught_up.segments) == 1
+    assert sum(part.added for part in continued.segments) == MANY + 1
+    assert sum(part.added for part in caught_up.segments) == 0
     assert place.sent_items() == {"lists/subscribe": MANY - 1_000 + 1}
     assert "zoe@example.com" in place.members(caught_up)["France"]
+
+
+def test_a_continued_run_subscribes_nobody_who_left_since_its_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed after its first call; someone of a later call leaves: never subscribed."""
+    small = functools.partial(IterableClient, batch=BatchPolicy(max_items=100))
+    monkeypatch.setattr(runner, "IterableClient", small)  # 25 calls: most never sent
+    with make_place(tmp_path, profiles=CROWD) as place:
+        place.crash_after_first_batch()
+        leaver = "P2400,p02400@example.com,"
+        place.reimport(CROWD.replace(f"{leaver}FR", f"{leaver}DE"))
+        place.emulator.reset_requests()
+
+        place.run()
+
+        continued = _info(place, 1)
+        lists = place.members(continued)
+        sent = place.sent_items()
+    # France's 2,399 not sent yet and Germany's newcomer; nobody to unsubscribe.
+    assert sent == {"lists/subscribe": MANY - 100}
+    assert "p02400@example.com" not in lists["France"]
+    assert "p02400@example.com" in lists["Germany"]
+    france = next(part for part in continued.segments if part.segment_name == "France")
+    assert (france.added, france.planned_add) == (MANY - 1, MANY - 1)
 
 
 def test_runs_resume_continues_a_failed_retrying_run(place: Place) -> None:

@@ -1,8 +1,10 @@
 """One segment's part of a run: its list, its plan, the brake, the sends, the commit.
 
 :func:`sync_segment` is safe to call again on a part that stopped half way (a
-resumed run): a part already over is left alone, a persisted plan is reused and
-only its unacknowledged batches are sent. Its steps:
+resumed run): a part already over is left alone; a plan an earlier pass left
+unfinished is settled (the batches that may have reached Iterable sent again, the
+acknowledged ones committed) and then made again from today's data, so the rest
+of a plan made before people left is never sent. Its steps:
 
 1. the list: the stored one if Iterable still has it; else, for a new binding,
    the list named exactly like the segment (adopted) or a new one. One list is
@@ -41,6 +43,7 @@ from sqlalchemy import delete, func, select
 
 from audiencesync.core.parquet_facts import parquet_rows
 from audiencesync.errors import EvaluationError, ListGoneError
+from audiencesync.iterable.client import MAX_IN_FLIGHT
 from audiencesync.iterable.endpoints import Endpoint
 from audiencesync.profiles.duckdb_engine import DuckDBRelation
 from audiencesync.store.runs import Binding, RunBatch, RunReject, RunSegment
@@ -140,6 +143,7 @@ class PassContext:
     dry_run: bool = False
     together: bool = False  # segments are in progress at once: plans go in the lane
     ctrl_c: CtrlC = field(default_factory=CtrlC)  # sends are graceful under Ctrl-C
+    continued: bool = False  # the run was begun by an earlier pass: plans are settled
 
 
 @dataclass(slots=True)
@@ -193,7 +197,7 @@ async def sync_segment(
     elif part.status is not RunStatus.RUNNING:
         set_status(ctx, part.id, RunStatus.RUNNING)
     try:
-        list_id = await _choose_list(ctx, part)
+        list_id = await _ready_list(ctx, part)
     except ListClaimError as exc:
         return refused(ctx, part, exc)
     try:
@@ -314,6 +318,75 @@ async def _recreate(ctx: PassContext, part: Part) -> int:
     _store_list(ctx, part, list_id, "recreated")
     part.plan_path, part.held = None, False
     return list_id
+
+
+async def _ready_list(ctx: PassContext, part: Part) -> int:
+    """The part's list, once a plan an earlier pass left unfinished is settled."""
+    list_id = await _choose_list(ctx, part)
+    if _settles(ctx, part):
+        return await _settle(ctx, part, list_id)
+    return list_id
+
+
+def _settles(ctx: PassContext, part: Part) -> bool:
+    """Whether the part's plan is one an earlier pass made and left unfinished.
+
+    Approved removals are not settled: the approval was of that plan's removals.
+    """
+    return (
+        ctx.continued
+        and not ctx.dry_run
+        and not part.approved
+        and part.plan_path is not None
+        and (Path(part.plan_path) / PLAN_FILE).exists()
+    )
+
+
+async def _settle(ctx: PassContext, part: Part, list_id: int) -> int:
+    """Settle a plan an earlier pass left unfinished; it then gives way to a new one.
+
+    That plan was made from the data of its pass's start. Batches start in order
+    and at most :data:`MAX_IN_FLIGHT` are unacknowledged at once, so only the
+    first ``MAX_IN_FLIGHT`` unacknowledged batches may have reached Iterable
+    when the pass stopped: those are sent again as planned (subscribe and
+    unsubscribe are idempotent), the acknowledged batches are committed to the
+    sync state, and the rest of the plan is dropped. The pass then plans again
+    against that state and today's data, so nobody who left the segment since
+    is subscribed by the rest of an old plan. The list (its id returned) may
+    have been recreated meanwhile, which drops the plan too.
+    """
+    out = Path(str(part.plan_path))
+    try:
+        await _send(ctx, part, list_id, out, limit=MAX_IN_FLIGHT)
+    except ListGoneError:
+        return await _recreate(ctx, part)
+    _drop_plan(ctx, part)
+    return list_id
+
+
+def _drop_plan(ctx: PassContext, part: Part) -> None:
+    """Forget a settled plan: its batches, and the rows Iterable refused in them.
+
+    Its acknowledged batches are in the sync state. A refused row is not: the
+    next plan sends it again, and if Iterable refuses it again the run reports
+    it then, once. Counts of rows sent stay: the next plan's are added to them.
+    """
+    with ctx.env.database.session() as session:
+        session.execute(delete(RunBatch).where(RunBatch.run_segment_id == part.id))
+        session.execute(
+            delete(RunReject).where(
+                RunReject.run_segment_id == part.id, RunReject.batch.is_not(None)
+            )
+        )
+        buckets = session.execute(
+            select(RunReject.bucket, func.count())
+            .where(RunReject.run_segment_id == part.id)
+            .group_by(RunReject.bucket)
+        ).all()
+        row = session.get_one(RunSegment, part.id)
+        row.rejected = {str(bucket): int(count) for bucket, count in buckets}
+        row.plan_path, row.batches_acked = None, 0
+    part.plan_path = None
 
 
 async def _planned(ctx: PassContext, part: Part) -> Path:
@@ -535,8 +608,13 @@ def _brake(to_remove: int, *, in_state: int, percent: int, members: int) -> bool
     return to_remove * 100 > percent * in_state
 
 
-async def _send(ctx: PassContext, part: Part, list_id: int, out: Path) -> None:
-    """Send what is left of the plan, then commit what Iterable acknowledged."""
+async def _send(
+    ctx: PassContext, part: Part, list_id: int, out: Path, *, limit: int | None = None
+) -> None:
+    """Send what is left of the plan, then commit what Iterable acknowledged.
+
+    ``limit``: only the first ``limit`` batches left (a plan being settled).
+    """
     actions: frozenset[Action] = frozenset({"subscribe"}) if part.held else ALL_ACTIONS
     ctx.progress.segment_started(part.name, rows=_rows_left(ctx, part, out))
     limiter = ctx.client.limiter(Endpoint.SUBSCRIBE)
@@ -554,9 +632,10 @@ async def _send(ctx: PassContext, part: Part, list_id: int, out: Path) -> None:
     # the first batches must not delay it.
     prepared = ctx.lane.submit(
         functools.partial(
-            _prepare, _state(ctx, part), out, batches, held=part.held, identity=identity
+            _prepare, _state(ctx, part), out, batches, identity=identity,
+            held=part.held or limit is not None,
         )
-    )
+    )  # fmt: skip
     acked: frozenset[int] = frozenset()
     try:
         with ctx.ctrl_c.graceful():  # Ctrl-C lets the batches in flight be answered
@@ -571,6 +650,7 @@ async def _send(ctx: PassContext, part: Part, list_id: int, out: Path) -> None:
                 actions=actions,
                 after_batch=after,
                 stopping=ctx.ctrl_c.is_pressed,
+                limit=limit,
             )
     finally:
         ready = await _settled(prepared)
