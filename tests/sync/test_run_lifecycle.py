@@ -235,6 +235,23 @@ def test_a_continued_run_subscribes_nobody_who_left_since_its_plan(
     assert (france.added, france.planned_add) == (MANY - 1, MANY - 1)
 
 
+def test_a_run_stopped_before_its_segment_was_renamed_is_continued(
+    tmp_path: Path,
+) -> None:
+    """Killed, the segment renamed, the next run: the stopped run ends well."""
+    with make_place(tmp_path, profiles=CROWD) as place:
+        place.crash_after_first_batch()
+        with open_workspace(place.settings) as workspace:
+            workspace.segments.update("France", new_name="France (all)")
+
+        caught_up = place.run()
+
+        continued = _info(place, 1)
+        lists = place.members(caught_up)
+    assert continued.status is RunStatus.SUCCEEDED
+    assert len(lists["France (all)"]) == MANY
+
+
 def test_runs_resume_continues_a_failed_retrying_run(place: Place) -> None:
     """Iterable down: Failed (retrying); `runs resume` then finishes the run."""
     place.emulator.script("lists/subscribe", ScriptedFault(status=503), times=50)

@@ -197,7 +197,7 @@ async def sync_segment(
     elif part.status is not RunStatus.RUNNING:
         set_status(ctx, part.id, RunStatus.RUNNING)
     try:
-        list_id = await _ready_list(ctx, part)
+        list_id = await _ready_list(ctx, part, segment[1])
     except ListClaimError as exc:
         return refused(ctx, part, exc)
     try:
@@ -320,11 +320,14 @@ async def _recreate(ctx: PassContext, part: Part) -> int:
     return list_id
 
 
-async def _ready_list(ctx: PassContext, part: Part) -> int:
-    """The part's list, once a plan an earlier pass left unfinished is settled."""
+async def _ready_list(ctx: PassContext, part: Part, name: str) -> int:
+    """The part's list, once a plan an earlier pass left unfinished is settled.
+
+    ``name``: the segment's name now, which the next plan evaluates.
+    """
     list_id = await _choose_list(ctx, part)
     if _settles(ctx, part):
-        return await _settle(ctx, part, list_id)
+        return await _settle(ctx, part, list_id, name)
     return list_id
 
 
@@ -342,7 +345,7 @@ def _settles(ctx: PassContext, part: Part) -> bool:
     )
 
 
-async def _settle(ctx: PassContext, part: Part, list_id: int) -> int:
+async def _settle(ctx: PassContext, part: Part, list_id: int, name: str) -> int:
     """Settle a plan an earlier pass left unfinished; it then gives way to a new one.
 
     That plan was made from the data of its pass's start. Batches start in order
@@ -353,18 +356,20 @@ async def _settle(ctx: PassContext, part: Part, list_id: int) -> int:
     sync state, and the rest of the plan is dropped. The pass then plans again
     against that state and today's data, so nobody who left the segment since
     is subscribed by the rest of an old plan. The list (its id returned) may
-    have been recreated meanwhile, which drops the plan too.
+    have been recreated meanwhile, which drops the plan too. A segment renamed
+    since is planned, and then recorded in the run, under its name now.
     """
     out = Path(str(part.plan_path))
     try:
-        await _send(ctx, part, list_id, out, limit=MAX_IN_FLIGHT)
+        window = max(MAX_IN_FLIGHT, ctx.client.max_in_flight)  # no pass sends more
+        await _send(ctx, part, list_id, out, limit=window)
     except ListGoneError:
         return await _recreate(ctx, part)
-    _drop_plan(ctx, part)
+    _drop_plan(ctx, part, name)
     return list_id
 
 
-def _drop_plan(ctx: PassContext, part: Part) -> None:
+def _drop_plan(ctx: PassContext, part: Part, name: str) -> None:
     """Forget a settled plan: its batches, and the rows Iterable refused in them.
 
     Its acknowledged batches are in the sync state. A refused row is not: the
@@ -386,7 +391,8 @@ def _drop_plan(ctx: PassContext, part: Part) -> None:
         row = session.get_one(RunSegment, part.id)
         row.rejected = {str(bucket): int(count) for bucket, count in buckets}
         row.plan_path, row.batches_acked = None, 0
-    part.plan_path = None
+        row.segment_name = name
+    part.plan_path, part.name = None, name
 
 
 async def _planned(ctx: PassContext, part: Part) -> Path:
