@@ -252,6 +252,25 @@ def test_a_run_stopped_before_its_segment_was_renamed_is_continued(
     assert len(lists["France (all)"]) == MANY
 
 
+def test_a_run_whose_plan_file_was_lost_is_planned_again_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed, its plan file deleted by hand: the next run sends every member."""
+    small = functools.partial(IterableClient, batch=BatchPolicy(max_items=100))
+    monkeypatch.setattr(runner, "IterableClient", small)
+    with make_place(tmp_path, profiles=CROWD) as place:
+        place.crash_after_first_batch()
+        for plan in (place.settings.home / "sync" / "runs").rglob("plan.parquet"):
+            plan.unlink()
+
+        caught_up = place.run()
+
+        continued = _info(place, 1)
+        lists = place.members(caught_up)
+    assert continued.status is RunStatus.SUCCEEDED
+    assert len(lists["France"]) == MANY
+
+
 def test_runs_resume_continues_a_failed_retrying_run(place: Place) -> None:
     """Iterable down: Failed (retrying); `runs resume` then finishes the run."""
     place.emulator.script("lists/subscribe", ScriptedFault(status=503), times=50)

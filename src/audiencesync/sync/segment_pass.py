@@ -423,9 +423,14 @@ def ensure_plan(ctx: PassContext, part: Part) -> Path:
     when none of its inputs changed since, it is the plan again, unevaluated.
     A dry run's plan is only counted: its rows are never sent, so they are
     neither sorted into batches nor written, and no memo is made or dropped.
+    A persisted plan whose file is gone is dropped with its checkpoints first.
     """
-    if part.plan_path is not None and (Path(part.plan_path) / PLAN_FILE).exists():
-        return Path(part.plan_path)
+    if part.plan_path is not None:
+        if (Path(part.plan_path) / PLAN_FILE).exists():
+            return Path(part.plan_path)
+        # Lost (deleted by hand, or a run-data folder not shared): its batches'
+        # checkpoints would skip the new plan's batches of the same numbers.
+        _drop_plan(ctx, part, part.name)
     env = ctx.env
     out = plan_folder(env.home, ctx.run_id, part.binding_id)
     out.mkdir(parents=True, exist_ok=True)
