@@ -168,10 +168,18 @@ class MirrorMachine(RuleBasedStateMachine):
         joined=st.lists(st.booleans(), min_size=PEOPLE, max_size=PEOPLE),
         brake=st.sampled_from(BRAKES),
         gold=st.booleans(),
+        plans=st.lists(st.sampled_from(PLANS), min_size=PEOPLE, max_size=PEOPLE),
     )
-    def set_up(self, joined: list[bool], brake: int = 100, gold: bool = False) -> None:
+    def set_up(
+        self,
+        joined: list[bool],
+        brake: int = 100,
+        gold: bool = False,
+        plans: list[str] | None = None,
+    ) -> None:
         """Profiles, the segments, the export (mirror, with the drawn brake)."""
         self.members = list(joined)
+        self.plans = list(plans or self.plans)
         self._import()
         if gold:
             self.segments = (self.members_segment, self.gold_segment)
@@ -473,6 +481,21 @@ def _settings(examples: int) -> settings:
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
     )
+
+
+@pytest.mark.usefixtures("small_batches")
+def test_an_address_two_members_share_gets_the_first_profiles_field(
+    world: _World,
+) -> None:
+    """Two members, one address, two plans: Iterable gets the first profile's plan."""
+    machine = MirrorMachine()
+    try:
+        machine.set_up([person in {0, 1} for person in range(PEOPLE)])
+        machine.change_plan(1, "gold")
+        machine.share(1, 0, "spaced")
+        machine.run()  # checks each listed user's plan field
+    finally:
+        machine.teardown()
 
 
 @pytest.mark.usefixtures("small_batches")
