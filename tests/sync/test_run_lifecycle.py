@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,7 +21,6 @@ from audiencesync.app.workspace import Workspace, open_workspace
 from audiencesync.auth.audit import list_events
 from audiencesync.emulator import ScriptedFault
 from audiencesync.emulator.config import DEFAULT_API_KEY
-from audiencesync.iterable import BatchPolicy
 from audiencesync.iterable.client import MAX_IN_FLIGHT, IterableClient
 from audiencesync.segments.where import parse_where
 from audiencesync.store.models import utc_now
@@ -208,67 +206,6 @@ def test_changes_made_while_a_run_was_stopped_are_sent_by_its_continuation(
     assert sum(part.added for part in caught_up.segments) == 0
     assert place.sent_items() == {"lists/subscribe": MANY - 1_000 + 1}
     assert "zoe@example.com" in place.members(caught_up)["France"]
-
-
-def test_a_continued_run_subscribes_nobody_who_left_since_its_plan(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Killed after its first call; someone of a later call leaves: never subscribed."""
-    small = functools.partial(IterableClient, batch=BatchPolicy(max_items=100))
-    monkeypatch.setattr(runner, "IterableClient", small)  # 25 calls: most never sent
-    with make_place(tmp_path, profiles=CROWD) as place:
-        place.crash_after_first_batch()
-        leaver = "P2400,p02400@example.com,"
-        place.reimport(CROWD.replace(f"{leaver}FR", f"{leaver}DE"))
-        place.emulator.reset_requests()
-
-        place.run()
-
-        continued = _info(place, 1)
-        lists = place.members(continued)
-        sent = place.sent_items()
-    # France's 2,399 not sent yet and Germany's newcomer; nobody to unsubscribe.
-    assert sent == {"lists/subscribe": MANY - 100}
-    assert "p02400@example.com" not in lists["France"]
-    assert "p02400@example.com" in lists["Germany"]
-    france = next(part for part in continued.segments if part.segment_name == "France")
-    assert (france.added, france.planned_add) == (MANY - 1, MANY - 1)
-
-
-def test_a_run_stopped_before_its_segment_was_renamed_is_continued(
-    tmp_path: Path,
-) -> None:
-    """Killed, the segment renamed, the next run: the stopped run ends well."""
-    with make_place(tmp_path, profiles=CROWD) as place:
-        place.crash_after_first_batch()
-        with open_workspace(place.settings) as workspace:
-            workspace.segments.update("France", new_name="France (all)")
-
-        caught_up = place.run()
-
-        continued = _info(place, 1)
-        lists = place.members(caught_up)
-    assert continued.status is RunStatus.SUCCEEDED
-    assert len(lists["France (all)"]) == MANY
-
-
-def test_a_run_whose_plan_file_was_lost_is_planned_again_whole(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Killed, its plan file deleted by hand: the next run sends every member."""
-    small = functools.partial(IterableClient, batch=BatchPolicy(max_items=100))
-    monkeypatch.setattr(runner, "IterableClient", small)
-    with make_place(tmp_path, profiles=CROWD) as place:
-        place.crash_after_first_batch()
-        for plan in (place.settings.home / "sync" / "runs").rglob("plan.parquet"):
-            plan.unlink()
-
-        caught_up = place.run()
-
-        continued = _info(place, 1)
-        lists = place.members(caught_up)
-    assert continued.status is RunStatus.SUCCEEDED
-    assert len(lists["France"]) == MANY
 
 
 def test_runs_resume_continues_a_failed_retrying_run(place: Place) -> None:

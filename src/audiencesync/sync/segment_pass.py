@@ -50,6 +50,7 @@ from audiencesync.store.runs import Binding, RunBatch, RunReject, RunSegment
 from audiencesync.sync.bindings import ensure_binding, final_identifiers, set_list
 from audiencesync.sync.checkpoints import PlanSummary as CountedPlan
 from audiencesync.sync.checkpoints import (
+    acked_batches,
     add_run_segment,
     record_list,
     record_plan,
@@ -361,12 +362,24 @@ async def _settle(ctx: PassContext, part: Part, list_id: int, name: str) -> int:
     """
     out = Path(str(part.plan_path))
     try:
-        window = max(MAX_IN_FLIGHT, ctx.client.max_in_flight)  # no pass sends more
-        await _send(ctx, part, list_id, out, limit=window)
+        await _send(ctx, part, list_id, out, limit=_maybe_sent(ctx, part))
     except ListGoneError:
         return await _recreate(ctx, part)
     _drop_plan(ctx, part, name)
     return list_id
+
+
+def _maybe_sent(ctx: PassContext, part: Part) -> int:
+    """How many of the plan's first unacknowledged batches may have been sent.
+
+    Until a segment's first batch is acknowledged, its window holds one batch
+    (:mod:`audiencesync.sync.inflight`): with none acknowledged, only the first
+    can have been sent. Otherwise at most a full window.
+    """
+    with ctx.env.database.session() as session:
+        if not acked_batches(session, part.id):
+            return 1
+    return max(MAX_IN_FLIGHT, ctx.client.max_in_flight)  # no pass sends more
 
 
 def _drop_plan(ctx: PassContext, part: Part, name: str) -> None:
