@@ -351,8 +351,9 @@ async def _settle(ctx: PassContext, part: Part, list_id: int, name: str) -> int:
 
     That plan was made from the data of its pass's start. Batches start in order
     and at most :data:`MAX_IN_FLIGHT` are unacknowledged at once, so only the
-    first ``MAX_IN_FLIGHT`` unacknowledged batches may have reached Iterable
-    when the pass stopped: those are sent again as planned (subscribe and
+    first ``MAX_IN_FLIGHT`` unacknowledged batches (the first alone, when none
+    was acknowledged: :func:`_maybe_sent`) may have reached Iterable when the
+    pass stopped: those are sent again as planned (subscribe and
     unsubscribe are idempotent), the acknowledged batches are committed to the
     sync state, and the rest of the plan is dropped. The pass then plans again
     against that state and today's data, so nobody who left the segment since
@@ -364,7 +365,7 @@ async def _settle(ctx: PassContext, part: Part, list_id: int, name: str) -> int:
     try:
         await _send(ctx, part, list_id, out, limit=_maybe_sent(ctx, part))
     except ListGoneError:
-        return await _recreate(ctx, part)
+        list_id = await _recreate(ctx, part)  # the state and the plan went with it
     _drop_plan(ctx, part, name)
     return list_id
 
