@@ -142,13 +142,8 @@ class MirrorMachine(RuleBasedStateMachine):
         self.field: str | None = "plan"  # the Iterable field the plan goes to
         self.held: tuple[int, Lists] | None = None  # a Held run, each list's members
         # Who the plan of a stopped run may still subscribe: continuing it sends
-        # again, as planned, the batches that may have been in flight (here, with
-        # eight people, all of them) before it plans again from today's data.
+        # the rest of that plan before a new run plans against today's segment.
         self.stale: Lists = {}
-        # Addresses whose first profiles in the two segments ever differed in
-        # plan: each segment's list sends its own, and the user's field is the
-        # last one sent, until a change in the segment it came from sends it again.
-        self.contested: set[str] = set()
 
     @property
     def members_segment(self) -> str:
@@ -172,21 +167,13 @@ class MirrorMachine(RuleBasedStateMachine):
         joined=st.lists(st.booleans(), min_size=PEOPLE, max_size=PEOPLE),
         brake=st.sampled_from(BRAKES),
         gold=st.booleans(),
-        plans=st.lists(st.sampled_from(PLANS), min_size=PEOPLE, max_size=PEOPLE),
     )
-    def set_up(
-        self,
-        joined: list[bool],
-        brake: int = 100,
-        gold: bool = False,
-        plans: list[str] | None = None,
-    ) -> None:
+    def set_up(self, joined: list[bool], brake: int = 100, gold: bool = False) -> None:
         """Profiles, the segments, the export (mirror, with the drawn brake)."""
         self.members = list(joined)
-        self.plans = list(plans or self.plans)
+        self._import()
         if gold:
             self.segments = (self.members_segment, self.gold_segment)
-        self._import()
         with open_workspace(self.settings) as workspace:
             where = parse_where("member = 'in'")
             workspace.segments.create(self.members_segment, where)
@@ -210,11 +197,6 @@ class MirrorMachine(RuleBasedStateMachine):
         source = self.home / "people.csv"
         source.write_text("\n".join(lines) + "\n", encoding="utf-8")
         import_profiles(self.settings, source, replace=True)
-        self.contested |= {
-            email
-            for email in map(self.address, range(PEOPLE))
-            if len({self.plans[first] for first in self._firsts(email)}) > 1
-        }
 
     @rule(person=st.integers(0, PEOPLE - 1))
     def toggle(self, person: int) -> None:
@@ -360,10 +342,9 @@ class MirrorMachine(RuleBasedStateMachine):
             _TALLY["checked"] += 1
             _TALLY["lost"] += len(expected - listed)
             if part.status is RunStatus.HELD or self.mode == "add-only":
-                # Additions and updates went out; removals were held, or never made.
+                # Additions went out; removals were held, or are never made.
                 assert expected <= listed
                 assert listed <= before[name] | expected | stale.get(name, frozenset())
-                self._check_fields(expected)
                 continue
             _TALLY["wrong"] += int(listed != expected)
             assert listed == expected, name
@@ -374,15 +355,17 @@ class MirrorMachine(RuleBasedStateMachine):
             self._check_fields(listed)
 
     def _check_fields(self, listed: frozenset[str]) -> None:
-        """Each listed member's mapped field is their address's first profile's.
+        """Each listed user's mapped field is their address's first profile's.
 
-        With two segments, an address whose first profiles in them ever had
-        different plans (one profile in each) may keep either's: not checked.
+        With two segments, an address whose first profile differs between them
+        (one profile in each) gets either's: it is checked only when they agree.
         """
         if self.field is None:
             return
-        for email in listed - self.contested:
+        for email in listed:
             plans = {self.plans[first] for first in self._firsts(email)}
+            if len(plans) > 1:
+                continue
             answer = httpx.get(
                 f"{self.world.url}/api/users/getByEmail",
                 params={"email": email}, headers={"Api-Key": DEFAULT_API_KEY},
@@ -468,6 +451,27 @@ def test_a_run_resumed_after_a_kill_reports_the_lists_true_size(world: _World) -
         machine.teardown()
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known: a continued run sends the rest of its plan, made before they left"
+    " (docs/runs.md, Crash safety and locks)",
+)
+@pytest.mark.usefixtures("small_batches")
+def test_a_continued_run_subscribes_nobody_who_left_since_its_plan(
+    world: _World,
+) -> None:
+    """A run killed after its first call, a member leaves, the next run: not added."""
+    machine = MirrorMachine()
+    try:
+        machine.set_up([person in {3, 4, 5} for person in range(PEOPLE)], brake=0)
+        machine.run_killed_after_a_batch(1)  # p3 and p4 sent; p5 in the next call
+        machine.toggle(5)
+        machine.run()  # Held: the brake holds every removal
+        assert machine.email(5) not in machine._listed(machine.members_segment)
+    finally:
+        machine.teardown()
+
+
 def _run_machine(examples: int, figures: Figures) -> None:
     """Run the state machine; report its lists checked, lost and wrong."""
     MirrorMachine.TestCase.settings = _settings(examples)
@@ -489,21 +493,6 @@ def _settings(examples: int) -> settings:
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
     )
-
-
-@pytest.mark.usefixtures("small_batches")
-def test_an_address_two_members_share_gets_the_first_profiles_field(
-    world: _World,
-) -> None:
-    """Two members, one address, two plans: Iterable gets the first profile's plan."""
-    machine = MirrorMachine()
-    try:
-        machine.set_up([person in {0, 1} for person in range(PEOPLE)])
-        machine.change_plan(1, "gold")
-        machine.share(1, 0, "spaced")
-        machine.run()  # checks each listed user's plan field
-    finally:
-        machine.teardown()
 
 
 @pytest.mark.usefixtures("small_batches")

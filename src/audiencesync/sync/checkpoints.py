@@ -92,17 +92,11 @@ def record_plan(
     *,
     plan_path: str | None = None,
 ) -> RunSegment:
-    """Store the persisted plan's location and counts.
-
-    The planned counts include what the run sent before this plan: a plan made
-    after an earlier one was settled (``segment_pass``) follows its sends.
-    """
+    """Store the persisted plan's location and counts."""
     part = _segment(session, run_segment_id)
     part.plan_path = plan_path
-    part.planned_add = part.added + summary.add
-    part.planned_update = part.updated + summary.update
-    part.planned_remove = part.removed + summary.remove
-    part.unchanged = summary.unchanged
+    part.planned_add, part.planned_update = summary.add, summary.update
+    part.planned_remove, part.unchanged = summary.remove, summary.unchanged
     part.invalid_in_source = summary.invalid_in_source
     part.not_consenting = summary.not_consenting
     part.batches_total, part.held_removals = summary.batches, summary.held_removals

@@ -140,11 +140,10 @@ def run_target(
     or when the export's last run drifted and the export has auto resync on.
 
     A stopped run (Interrupted, Failed (retrying)) of the export is continued
-    first: the batches of its plan that may have reached Iterable are sent
-    again, then it plans again from today's data and sends that
-    (:func:`~audiencesync.sync.segment_pass.sync_segment`). When it ends well the
-    run follows at once: it plans against the state the continued run left and
-    sends what changed since, so the list matches the segment as it is now.
+    from its persisted plan, sending only what Iterable has not acknowledged.
+    Its plan was made from the data of its start, so when it ends well the run
+    follows at once: it plans against the state the continued run left and
+    sends only what changed since, so the list matches the segment as it is now.
     That run is returned. When the continued run did not end well, it is
     returned (a Queued run ends Canceled, saying so, rather than wait forever).
 
@@ -309,7 +308,6 @@ class _Job:
     progress: RunProgress
     how: Pass
     beat: Callable[[], None]
-    continued: bool = False  # a pass over a run an earlier pass began
 
 
 def execute(
@@ -343,7 +341,6 @@ def execute(
         progress or NoProgress(),
         how,
         keeper.beat if keeper else _no_beat,
-        continued=not fresh and not how.approve,
     )
     began = time.monotonic()
     try:
@@ -444,7 +441,6 @@ async def _segments(job: _Job) -> list[SegmentOutcome]:
             dry_run=job.how.dry_run,
             together=_together(job),
             ctrl_c=ctrl_c,
-            continued=job.continued,
         )
         with database.session() as session:
             client.resume_rates(load_rates(session, job.target.connection_id))

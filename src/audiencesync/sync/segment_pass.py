@@ -1,10 +1,8 @@
 """One segment's part of a run: its list, its plan, the brake, the sends, the commit.
 
 :func:`sync_segment` is safe to call again on a part that stopped half way (a
-resumed run): a part already over is left alone; a plan an earlier pass left
-unfinished is settled (the batches that may have reached Iterable sent again, the
-acknowledged ones committed) and then made again from today's data, so the rest
-of a plan made before people left is never sent. Its steps:
+resumed run): a part already over is left alone, a persisted plan is reused and
+only its unacknowledged batches are sent. Its steps:
 
 1. the list: the stored one if Iterable still has it; else, for a new binding,
    the list named exactly like the segment (adopted) or a new one. One list is
@@ -43,14 +41,12 @@ from sqlalchemy import delete, func, select
 
 from audiencesync.core.parquet_facts import parquet_rows
 from audiencesync.errors import EvaluationError, ListGoneError
-from audiencesync.iterable.client import MAX_IN_FLIGHT
 from audiencesync.iterable.endpoints import Endpoint
 from audiencesync.profiles.duckdb_engine import DuckDBRelation
 from audiencesync.store.runs import Binding, RunBatch, RunReject, RunSegment
 from audiencesync.sync.bindings import ensure_binding, final_identifiers, set_list
 from audiencesync.sync.checkpoints import PlanSummary as CountedPlan
 from audiencesync.sync.checkpoints import (
-    acked_batches,
     add_run_segment,
     record_list,
     record_plan,
@@ -144,7 +140,6 @@ class PassContext:
     dry_run: bool = False
     together: bool = False  # segments are in progress at once: plans go in the lane
     ctrl_c: CtrlC = field(default_factory=CtrlC)  # sends are graceful under Ctrl-C
-    continued: bool = False  # the run was begun by an earlier pass: plans are settled
 
 
 @dataclass(slots=True)
@@ -198,7 +193,7 @@ async def sync_segment(
     elif part.status is not RunStatus.RUNNING:
         set_status(ctx, part.id, RunStatus.RUNNING)
     try:
-        list_id = await _ready_list(ctx, part, segment[1])
+        list_id = await _choose_list(ctx, part)
     except ListClaimError as exc:
         return refused(ctx, part, exc)
     try:
@@ -321,94 +316,6 @@ async def _recreate(ctx: PassContext, part: Part) -> int:
     return list_id
 
 
-async def _ready_list(ctx: PassContext, part: Part, name: str) -> int:
-    """The part's list, once a plan an earlier pass left unfinished is settled.
-
-    ``name``: the segment's name now, which the next plan evaluates.
-    """
-    list_id = await _choose_list(ctx, part)
-    if _settles(ctx, part):
-        return await _settle(ctx, part, list_id, name)
-    return list_id
-
-
-def _settles(ctx: PassContext, part: Part) -> bool:
-    """Whether the part's plan is one an earlier pass made and left unfinished.
-
-    Approved removals are not settled: the approval was of that plan's removals.
-    """
-    return (
-        ctx.continued
-        and not ctx.dry_run
-        and not part.approved
-        and part.plan_path is not None
-        and (Path(part.plan_path) / PLAN_FILE).exists()
-    )
-
-
-async def _settle(ctx: PassContext, part: Part, list_id: int, name: str) -> int:
-    """Settle a plan an earlier pass left unfinished; it then gives way to a new one.
-
-    That plan was made from the data of its pass's start. Batches start in order
-    and at most :data:`MAX_IN_FLIGHT` are unacknowledged at once, so only the
-    first ``MAX_IN_FLIGHT`` unacknowledged batches (the first alone, when none
-    was acknowledged: :func:`_maybe_sent`) may have reached Iterable when the
-    pass stopped: those are sent again as planned (subscribe and
-    unsubscribe are idempotent), the acknowledged batches are committed to the
-    sync state, and the rest of the plan is dropped. The pass then plans again
-    against that state and today's data, so nobody who left the segment since
-    is subscribed by the rest of an old plan. The list (its id returned) may
-    have been recreated meanwhile, which drops the plan too. A segment renamed
-    since is planned, and then recorded in the run, under its name now.
-    """
-    out = Path(str(part.plan_path))
-    try:
-        await _send(ctx, part, list_id, out, limit=_maybe_sent(ctx, part))
-    except ListGoneError:
-        list_id = await _recreate(ctx, part)  # the state and the plan went with it
-    _drop_plan(ctx, part, name)
-    return list_id
-
-
-def _maybe_sent(ctx: PassContext, part: Part) -> int:
-    """How many of the plan's first unacknowledged batches may have been sent.
-
-    Until a segment's first batch is acknowledged, its window holds one batch
-    (:mod:`audiencesync.sync.inflight`): with none acknowledged, only the first
-    can have been sent. Otherwise at most a full window.
-    """
-    with ctx.env.database.session() as session:
-        if not acked_batches(session, part.id):
-            return 1
-    return max(MAX_IN_FLIGHT, ctx.client.max_in_flight)  # no pass sends more
-
-
-def _drop_plan(ctx: PassContext, part: Part, name: str) -> None:
-    """Forget a settled plan: its batches, and the rows Iterable refused in them.
-
-    Its acknowledged batches are in the sync state. A refused row is not: the
-    next plan sends it again, and if Iterable refuses it again the run reports
-    it then, once. Counts of rows sent stay: the next plan's are added to them.
-    """
-    with ctx.env.database.session() as session:
-        session.execute(delete(RunBatch).where(RunBatch.run_segment_id == part.id))
-        session.execute(
-            delete(RunReject).where(
-                RunReject.run_segment_id == part.id, RunReject.batch.is_not(None)
-            )
-        )
-        buckets = session.execute(
-            select(RunReject.bucket, func.count())
-            .where(RunReject.run_segment_id == part.id)
-            .group_by(RunReject.bucket)
-        ).all()
-        row = session.get_one(RunSegment, part.id)
-        row.rejected = {str(bucket): int(count) for bucket, count in buckets}
-        row.plan_path, row.batches_acked = None, 0
-        row.segment_name = name
-    part.plan_path, part.name = None, name
-
-
 async def _planned(ctx: PassContext, part: Part) -> Path:
     """:func:`ensure_plan`; in the lane, off the event loop, when segments go together.
 
@@ -437,14 +344,9 @@ def ensure_plan(ctx: PassContext, part: Part) -> Path:
     when none of its inputs changed since, it is the plan again, unevaluated.
     A dry run's plan is only counted: its rows are never sent, so they are
     neither sorted into batches nor written, and no memo is made or dropped.
-    A persisted plan whose file is gone is dropped with its checkpoints first.
     """
-    if part.plan_path is not None:
-        if (Path(part.plan_path) / PLAN_FILE).exists():
-            return Path(part.plan_path)
-        # Lost (deleted by hand, or a run-data folder not shared): its batches'
-        # checkpoints would skip the new plan's batches of the same numbers.
-        _drop_plan(ctx, part, part.name)
+    if part.plan_path is not None and (Path(part.plan_path) / PLAN_FILE).exists():
+        return Path(part.plan_path)
     env = ctx.env
     out = plan_folder(env.home, ctx.run_id, part.binding_id)
     out.mkdir(parents=True, exist_ok=True)
@@ -633,13 +535,8 @@ def _brake(to_remove: int, *, in_state: int, percent: int, members: int) -> bool
     return to_remove * 100 > percent * in_state
 
 
-async def _send(
-    ctx: PassContext, part: Part, list_id: int, out: Path, *, limit: int | None = None
-) -> None:
-    """Send what is left of the plan, then commit what Iterable acknowledged.
-
-    ``limit``: only the first ``limit`` batches left (a plan being settled).
-    """
+async def _send(ctx: PassContext, part: Part, list_id: int, out: Path) -> None:
+    """Send what is left of the plan, then commit what Iterable acknowledged."""
     actions: frozenset[Action] = frozenset({"subscribe"}) if part.held else ALL_ACTIONS
     ctx.progress.segment_started(part.name, rows=_rows_left(ctx, part, out))
     limiter = ctx.client.limiter(Endpoint.SUBSCRIBE)
@@ -657,10 +554,9 @@ async def _send(
     # the first batches must not delay it.
     prepared = ctx.lane.submit(
         functools.partial(
-            _prepare, _state(ctx, part), out, batches, identity=identity,
-            held=part.held or limit is not None,
+            _prepare, _state(ctx, part), out, batches, held=part.held, identity=identity
         )
-    )  # fmt: skip
+    )
     acked: frozenset[int] = frozenset()
     try:
         with ctx.ctrl_c.graceful():  # Ctrl-C lets the batches in flight be answered
@@ -675,7 +571,6 @@ async def _send(
                 actions=actions,
                 after_batch=after,
                 stopping=ctx.ctrl_c.is_pressed,
-                limit=limit,
             )
     finally:
         ready = await _settled(prepared)

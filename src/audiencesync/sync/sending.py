@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -102,11 +101,8 @@ async def send_batches(
     actions: Collection[Action] = ALL_ACTIONS,
     after_batch: Callable[[EncodedBatch], None] | None = None,
     stopping: Callable[[], bool] | None = None,
-    limit: int | None = None,
 ) -> frozenset[int]:
     """Send the unacknowledged ``actions`` batches of the plan in ``out``.
-
-    ``limit``: only the first ``limit`` of them, in batch order.
 
     Batches go out several at a time, as many as :class:`~.inflight.InFlightWindow`
     allows (one until the segment's first is acknowledged). Answers are
@@ -132,12 +128,11 @@ async def send_batches(
         after_batch=after_batch,
         stopping=stopping,
     )
-    left = (
+    ahead = _ReadAhead(
         batch
         for batch in read_encoded_batches(out, skip=done)
         if batch.action in actions
     )
-    ahead = _ReadAhead(itertools.islice(left, limit))
     try:
         with database.steady_session() as session:
             await sender.run(session, ahead)
