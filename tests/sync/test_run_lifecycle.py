@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,7 @@ from audiencesync.app.workspace import Workspace, open_workspace
 from audiencesync.auth.audit import list_events
 from audiencesync.emulator import ScriptedFault
 from audiencesync.emulator.config import DEFAULT_API_KEY
+from audiencesync.iterable import BatchPolicy
 from audiencesync.iterable.client import MAX_IN_FLIGHT, IterableClient
 from audiencesync.segments.where import parse_where
 from audiencesync.store.models import utc_now
@@ -205,6 +207,23 @@ def test_changes_made_while_a_run_was_stopped_are_sent_after_it(
     assert sum(part.added for part in caught_up.segments) == 1
     assert place.sent_items() == {"lists/subscribe": MANY - 1_000 + 1}
     assert "zoe@example.com" in place.members(caught_up)["France"]
+
+
+def test_a_run_whose_plan_file_was_lost_is_planned_again_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed, its plan file deleted by hand: the next run sends every member."""
+    small = functools.partial(IterableClient, batch=BatchPolicy(max_items=100))
+    monkeypatch.setattr(runner, "IterableClient", small)
+    with make_place(tmp_path, profiles=CROWD) as place:
+        place.crash_after_first_batch()
+        for plan in (place.settings.home / "sync" / "runs").rglob("plan.parquet"):
+            plan.unlink()
+
+        caught_up = place.run()
+
+        lists = place.members(caught_up)
+    assert len(lists["France"]) == MANY
 
 
 def test_runs_resume_continues_a_failed_retrying_run(place: Place) -> None:

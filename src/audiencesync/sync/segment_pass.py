@@ -344,9 +344,12 @@ def ensure_plan(ctx: PassContext, part: Part) -> Path:
     when none of its inputs changed since, it is the plan again, unevaluated.
     A dry run's plan is only counted: its rows are never sent, so they are
     neither sorted into batches nor written, and no memo is made or dropped.
+    A persisted plan whose file is gone is dropped with its checkpoints first.
     """
-    if part.plan_path is not None and (Path(part.plan_path) / PLAN_FILE).exists():
-        return Path(part.plan_path)
+    if part.plan_path is not None:
+        if (Path(part.plan_path) / PLAN_FILE).exists():
+            return Path(part.plan_path)
+        _drop_lost_plan(ctx, part)
     env = ctx.env
     out = plan_folder(env.home, ctx.run_id, part.binding_id)
     out.mkdir(parents=True, exist_ok=True)
@@ -368,6 +371,27 @@ def ensure_plan(ctx: PassContext, part: Part) -> Path:
                      final=final)  # fmt: skip
     _record(ctx, part, out, summary, still_held=still_held is not None)
     return out
+
+
+def _drop_lost_plan(ctx: PassContext, part: Part) -> None:
+    """Forget a persisted plan whose file is gone, with its batches' checkpoints.
+
+    Deleted by hand, or in a run-data folder another instance did not share: its
+    acknowledged batch numbers would otherwise mark the new plan's batches of
+    the same numbers as sent. Its rows are not in the sync state either, so the
+    new plan sends them again.
+    """
+    with ctx.env.database.session() as session:
+        session.execute(delete(RunBatch).where(RunBatch.run_segment_id == part.id))
+        session.execute(
+            delete(RunReject).where(
+                RunReject.run_segment_id == part.id, RunReject.batch.is_not(None)
+            )
+        )
+        row = session.get_one(RunSegment, part.id)
+        row.plan_path, row.rejected, row.batches_acked = None, {}, 0
+        row.added = row.updated = row.removed = 0
+    part.plan_path = None
 
 
 def _memoise(
