@@ -90,6 +90,8 @@ from audiencesync.sync.state_trust import state_owner, trusted_state
 from audiencesync.sync.statuses import RunStatus
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from audiencesync.iterable.client import IterableClient
     from audiencesync.sync.batches import Action, EncodedBatch
     from audiencesync.sync.drift import DriftCheck
@@ -305,12 +307,8 @@ async def _recreate(ctx: PassContext, part: Part) -> int:
         ctx.lists.forget(part.list_id)
     list_id = await ctx.lists.create(part.name)
     with ctx.env.database.session() as session:
-        session.execute(delete(RunBatch).where(RunBatch.run_segment_id == part.id))
-        session.execute(delete(RunReject).where(RunReject.run_segment_id == part.id))
-        row = session.get_one(RunSegment, part.id)
-        row.plan_path, row.rejected, row.held_removals = None, {}, False
-        row.invalid_file = None
-        row.added = row.updated = row.removed = row.batches_acked = 0
+        row = _forget_progress(session, part.id)
+        row.held_removals, row.invalid_file = False, None
     _store_list(ctx, part, list_id, "recreated")
     part.plan_path, part.held = None, False
     return list_id
@@ -382,16 +380,18 @@ def _drop_lost_plan(ctx: PassContext, part: Part) -> None:
     new plan sends them again.
     """
     with ctx.env.database.session() as session:
-        session.execute(delete(RunBatch).where(RunBatch.run_segment_id == part.id))
-        session.execute(
-            delete(RunReject).where(
-                RunReject.run_segment_id == part.id, RunReject.batch.is_not(None)
-            )
-        )
-        row = session.get_one(RunSegment, part.id)
-        row.plan_path, row.rejected, row.batches_acked = None, {}, 0
-        row.added = row.updated = row.removed = 0
+        _forget_progress(session, part.id)
     part.plan_path = None
+
+
+def _forget_progress(session: Session, part_id: int) -> RunSegment:
+    """Drop a part's plan, its batch checkpoints, rejects and sent counts."""
+    session.execute(delete(RunBatch).where(RunBatch.run_segment_id == part_id))
+    session.execute(delete(RunReject).where(RunReject.run_segment_id == part_id))
+    row = session.get_one(RunSegment, part_id)
+    row.plan_path, row.rejected = None, {}
+    row.added = row.updated = row.removed = row.batches_acked = 0
+    return row
 
 
 def _memoise(
